@@ -1,0 +1,268 @@
+"""Load and validate a project's configuration: hub.toml + secrets.toml + environment.
+
+Lookup order, highest first: environment variables ``HUB__<SECTION>__<NAME>__<KEY>``, then ``secrets.toml`` (same shape
+as hub.toml), then ``hub.toml``, then defaults. Secrets (tokens, client secrets, refresh tokens...) may come only from the
+first two; one in hub.toml is an error, so it cannot be committed by accident. Every error names the file and line (or
+the environment variable) and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigError, ProjectNotFoundError, SecretMissingError, UnknownNameError
+from hub.secrets import Secret
+
+CONFIG_FILE = "hub.toml"
+SECRETS_FILE = "secrets.toml"
+ENV_PREFIX = "HUB__"
+
+#: Keys whose values are secret wherever they appear.
+SECRET_KEYS = frozenset({"token", "client_id", "client_secret", "refresh_token", "access_token", "webhook_secret",
+                         "password", "api_key", "signing_secret"})
+#: Top-level sections; later sections are validated by the subsystem that owns them.
+SECTIONS = ("project", "warehouse", "connections", "models", "syncs", "schedules", "alerts", "triggers")
+WAREHOUSE_KEYS = ("path",)
+CONNECTION_KEYS = ("type", "base_url", "streams")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """One account of an external system: ``[connections.<name>]``."""
+
+    name: str
+    type: str
+    base_url: str | None = None
+    streams: tuple[str, ...] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, Secret] = field(default_factory=dict)
+
+    def secret(self, key: str) -> Secret:
+        """The secret ``key`` of this connection, or an error saying exactly where to put it."""
+        value = self.secrets.get(key)
+        if not value:
+            raise SecretMissingError(
+                f"connection '{self.name}' needs a {key}",
+                hint=f"set {env_var('connections', self.name, key)} or add {key} = \"...\" under "
+                     f"[connections.{self.name}] in {SECRETS_FILE}")
+        return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated project configuration."""
+
+    root: Path
+    warehouse_path: Path
+    connections: dict[str, ConnectionConfig]
+    sections: dict[str, Any]          # raw models/syncs/schedules/alerts/triggers tables, for their own validators
+    text: str = ""                    # hub.toml's text, to point errors at lines
+
+    @property
+    def file(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    def line_of(self, *path: str) -> int | None:
+        """The line of hub.toml that defines ``path`` (a table and optionally a key), for error messages."""
+        return line_of(self.text, list(path))
+
+    def connection(self, name: str) -> ConnectionConfig:
+        try:
+            return self.connections[name]
+        except KeyError:
+            raise UnknownNameError("connection", name, self.connections, file=CONFIG_FILE) from None
+
+
+def env_var(*path: str) -> str:
+    """The environment variable that overrides a config key: ``HUB__CONNECTIONS__HUBSPOT__TOKEN``."""
+    return ENV_PREFIX + "__".join(p.upper() for p in path)
+
+
+def find_root(start: Path | None = None, explicit: Path | None = None) -> Path:
+    """The project directory: ``explicit`` (``-C``) or the nearest directory upward holding hub.toml."""
+    if explicit is not None:
+        root = Path(explicit).resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise ProjectNotFoundError(f"no {CONFIG_FILE} in {root}", hint="run `hub init` there, or pass -C DIR")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise ProjectNotFoundError(f"no {CONFIG_FILE} in {here} or any parent directory",
+                               hint="run `hub init` to create a project, or pass -C DIR")
+
+
+def load(root: Path, environ: dict[str, str] | None = None) -> Config:
+    """Read, merge and validate the configuration of the project in ``root``."""
+    environ = os.environ if environ is None else environ
+    text, doc = _read_toml(root / CONFIG_FILE)
+    _refuse_secrets(doc, text)
+    secrets_path = root / SECRETS_FILE
+    _, secret_doc = _read_toml(secrets_path) if secrets_path.exists() else ("", {})
+    merged = _merge(doc, secret_doc)
+    merged = _merge(merged, _from_env(environ))
+    _check_sections(merged, text)
+    _check_env_names(doc, secret_doc, environ)
+
+    warehouse = merged.get("warehouse", {})
+    _check_keys(warehouse, WAREHOUSE_KEYS, ["warehouse"], text)
+    wh_path = Path(str(warehouse.get("path", "warehouse.duckdb")))
+    if not wh_path.is_absolute():
+        wh_path = root / wh_path
+
+    connections = {name: _connection(name, body, text) for name, body in merged.get("connections", {}).items()}
+    sections = {k: merged[k] for k in SECTIONS if k in merged and k not in ("warehouse", "connections")}
+    return Config(root=root, warehouse_path=wh_path, connections=connections, sections=sections, text=text)
+
+
+def _connection(name: str, body: Any, text: str) -> ConnectionConfig:
+    from hub.registry import connector_class, connector_types
+
+    line = line_of(text, ["connections", name])
+    if not isinstance(body, dict):
+        raise ConfigError(f"[connections.{name}] must be a table", file=CONFIG_FILE, line=line)
+    if not _NAME.match(name):
+        raise ConfigError(f"connection name '{name}' must be lower-case letters, digits and _ (it names the schema "
+                          f"raw_{name})", file=CONFIG_FILE, line=line)
+    kind = body.get("type")
+    if not kind:
+        raise ConfigError(f"[connections.{name}] has no type", file=CONFIG_FILE, line=line,
+                          hint=f"add type = one of {', '.join(connector_types())}")
+    if kind not in connector_types():
+        raise UnknownNameError("connector type", str(kind), connector_types(), file=CONFIG_FILE,
+                               line=line_of(text, ["connections", name], "type"))
+    cls = connector_class(kind)
+    allowed = (*CONNECTION_KEYS, *cls.options, *cls.secret_keys)
+    _check_keys(body, allowed, ["connections", name], text)
+    streams = body.get("streams")
+    if streams is not None:
+        if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
+            raise ConfigError(f"[connections.{name}] streams must be a list of names",
+                              file=CONFIG_FILE, line=line_of(text, ["connections", name], "streams"))
+        for stream in streams:
+            if stream not in cls.streams:
+                raise UnknownNameError(f"{kind} stream", stream, cls.streams, file=CONFIG_FILE,
+                                       line=line_of(text, ["connections", name], "streams"))
+    base_url = body.get("base_url")
+    if base_url is not None and not re.match(r"^https?://[^\s/]+", str(base_url)):
+        raise ConfigError(f"[connections.{name}] base_url '{base_url}' is not an http(s) URL",
+                          file=CONFIG_FILE, line=line_of(text, ["connections", name], "base_url"))
+    secrets = {k: Secret(str(v)) for k, v in body.items() if k in SECRET_KEYS and v}
+    options = {k: v for k, v in body.items() if k in cls.options}
+    return ConnectionConfig(name=name, type=kind, base_url=str(base_url).rstrip("/") if base_url else None,
+                            streams=tuple(streams) if streams is not None else None, options=options, secrets=secrets)
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path.name}: {exc.strerror}", file=path.name) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\s*\(at line.*\)", "", str(exc))
+        line = int(match.group(1)) if match else None
+        where = f"{path.name}:{line}:{match.group(2)}" if match else path.name
+        raise ConfigError(f"{where}: invalid TOML: {message}", hint="fix the syntax at that position") from None
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    """Environment overrides as a nested dict; values are parsed as TOML values when they parse, else kept as strings."""
+    out: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or raw == "":
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        if len(path) < 2:
+            continue
+        value: Any = raw
+        if path[-1] not in SECRET_KEYS:
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"environment variable {name} conflicts with another HUB__ variable")
+        node[path[-1]] = value
+    return out
+
+
+def _refuse_secrets(doc: dict[str, Any], text: str, path: tuple[str, ...] = ()) -> None:
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            _refuse_secrets(value, text, (*path, key))
+        elif key in SECRET_KEYS:
+            raise ConfigError(f"{key} is a secret and must not be in {CONFIG_FILE}", file=CONFIG_FILE,
+                              line=line_of(text, list(path), key),
+                              hint=f"move it to {SECRETS_FILE} or set {env_var(*path, key)}")
+
+
+def _check_sections(doc: dict[str, Any], text: str) -> None:
+    for key in doc:
+        if key not in SECTIONS:
+            raise UnknownNameError("section", key, SECTIONS, file=CONFIG_FILE, line=line_of(text, [key]))
+
+
+def _check_keys(body: dict[str, Any], allowed: tuple[str, ...], path: list[str], text: str) -> None:
+    for key in body:
+        if key not in allowed:
+            raise UnknownNameError("key", key, allowed, file=CONFIG_FILE, line=line_of(text, path, key),
+                                   where=f" in [{'.'.join(path)}]")
+
+
+def _check_env_names(doc: dict[str, Any], secret_doc: dict[str, Any], environ: dict[str, str]) -> None:
+    """A secret for a connection hub.toml does not define is almost always a typo in its name: say so."""
+    defined = set(doc.get("connections", {}))
+    for name in secret_doc.get("connections", {}):
+        if name not in defined:
+            raise UnknownNameError("connection", name, defined, file=SECRETS_FILE,
+                                   where=f" in {SECRETS_FILE} (hub.toml defines no such connection)")
+    for var in environ:
+        parts = var.split("__")
+        if var.startswith(ENV_PREFIX + "CONNECTIONS__") and len(parts) >= 4 and environ[var]:
+            name = parts[2].lower()
+            if name not in defined:
+                raise UnknownNameError("connection", name, defined,
+                                       where=f" in environment variable {var} (hub.toml defines no such connection)")
+
+
+def line_of(text: str, table: list[str], key: str | None = None) -> int | None:
+    """Best-effort line number of ``[a.b]`` (and ``key = ...`` inside it) in TOML ``text``."""
+    if not text:
+        return None
+    header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(p) for p in table) + r"\s*\]") if table else None
+    in_table = header is None
+    found = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(r"^\s*\[", line):
+            in_table = bool(header and header.match(line))
+            if in_table and key is None:
+                return number
+            if in_table:
+                found = found or number
+            continue
+        if in_table and key is not None and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
+            return number
+    return found

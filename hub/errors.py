@@ -1,0 +1,115 @@
+"""The one exception family of hub.
+
+Every error a user can cause or meet derives from :class:`HubError`. Its ``str()`` is one line that says what went wrong,
+where, and how to fix it; the CLI prints exactly that line (secrets redacted) and exits non-zero. Subclasses carry
+structured fields so callers and tests need not parse messages. Whether an API error is worth retrying is decided once, in
+``sources.http``, and recorded on the error as ``retriable``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class HubError(Exception):
+    """Root of every error hub raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(HubError):
+    """hub.toml, secrets.toml or the environment says something hub cannot use."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None, hint: str | None = None) -> None:
+        where = file if file else ""
+        if file and line:
+            where = f"{file}:{line}"
+        super().__init__(f"{where}: {message}" if where else message, hint=hint)
+        self.file, self.line, self.key = file, line, key
+
+
+class ProjectNotFoundError(ConfigError):
+    """No hub.toml where the user pointed, nor in any parent directory."""
+
+
+class UnknownNameError(ConfigError):
+    """A name (connector type, stream, model, sync...) that is not registered; suggests the closest one."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str], *, file: str | None = None,
+                 line: int | None = None, where: str = "") -> None:
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known) or 'none'}"
+        super().__init__(f"unknown {kind} '{name}'{where}", file=file, line=line, hint=hint)
+        self.kind, self.name, self.suggestion = kind, name, close[0] if close else None
+
+
+class SecretMissingError(ConfigError):
+    """A required secret is neither in the environment nor in secrets.toml."""
+
+
+class SourceError(HubError):
+    """Talking to a vendor API failed. ``retriable`` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, connection: str, status: int | None = None, url: str | None = None,
+                 retriable: bool = False, hint: str | None = None) -> None:
+        super().__init__(f"connection '{connection}': {message}", hint=hint)
+        self.connection, self.status, self.url, self.retriable = connection, status, url, retriable
+
+
+class AuthError(SourceError):
+    """The API refused our credentials (401/403 on auth)."""
+
+
+class RateLimitError(SourceError):
+    """Rate-limited past our retry budget."""
+
+
+class UnreachableError(SourceError):
+    """The API could not be reached (DNS, refused connection, timeout) past our retry budget."""
+
+
+class BadResponseError(SourceError):
+    """The API answered something that is not what its reference promises (not JSON, wrong shape)."""
+
+
+class WarehouseError(HubError):
+    """The DuckDB warehouse could not be opened, read or written."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds DuckDB's single-writer lock on the warehouse file."""
+
+
+class QueryError(WarehouseError):
+    """A user's SQL failed; the message is DuckDB's, which already points at the problem."""
+
+
+class ModelError(HubError):
+    """A SQL model cannot be parsed, resolved, built or audited."""
+
+    def __init__(self, message: str, *, model: str | None = None, file: str | None = None,
+                 line: int | None = None, col: int | None = None, hint: str | None = None) -> None:
+        where = ""
+        if file:
+            where = file + (f":{line}" if line else "") + (f":{col}" if line and col else "")
+        elif model:
+            where = f"model {model}"
+        super().__init__(f"{where}: {message}" if where else message, hint=hint)
+        self.model, self.file, self.line, self.col = model, file, line, col
+
+
+class PushError(HubError):
+    """A reverse-ETL sync could not be planned or sent."""

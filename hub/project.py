@@ -1,0 +1,72 @@
+"""The project context: one object the CLI builds and calls a single method on per command.
+
+``Project`` finds the project directory, loads and validates its configuration, and opens the warehouse. It is just as
+usable from Python as the CLI is from a shell::
+
+    from hub.project import Project
+    report = Project.find("path/to/project").ingest(["hubspot.contacts"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hub import config as configuration
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.config import ConnectionConfig
+    from hub.ingest import IngestReport, Progress
+    from hub.status import Status
+    from warehouse import Result, Warehouse
+
+
+class Project:
+    """A hub project: its directory, validated configuration and warehouse."""
+
+    def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None,
+                 http_factory: Callable[[ConnectionConfig], httpx.Client] | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.config = configuration.load(self.root, dict(environ) if environ is not None else None)
+        self._http_factory = http_factory
+
+    @classmethod
+    def find(cls, directory: str | Path | None = None, **kw: Any) -> Project:
+        """The project in ``directory`` (``-C``), else the nearest one upward from the current directory."""
+        explicit = Path(directory) if directory is not None else None
+        return cls(configuration.find_root(explicit=explicit), **kw)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.config.warehouse_path
+
+    def warehouse(self, *, read_only: bool = False) -> Warehouse:
+        """A new handle on the warehouse; the caller closes it (or uses it as a context manager)."""
+        from warehouse import Warehouse
+
+        return Warehouse(self.warehouse_path, read_only=read_only)
+
+    def client_options(self, connection: ConnectionConfig) -> dict[str, Any]:
+        """Extra arguments for a connection's API client (an injected httpx client in tests)."""
+        return {"http": self._http_factory(connection)} if self._http_factory else {}
+
+    def ingest(self, selectors: Sequence[str] = (), *, full_refresh: bool = False,
+               progress: Progress | None = None) -> IngestReport:
+        """Pull the selected streams (all configured ones by default) into ``raw_<connection>``."""
+        from hub.ingest import ingest
+
+        return ingest(self, selectors, full_refresh=full_refresh, progress=progress)
+
+    def query(self, sql: str) -> Result:
+        """Run SQL against the warehouse, read-only."""
+        with self.warehouse(read_only=True) as wh:
+            return wh.query(sql)
+
+    def status(self) -> Status:
+        """The latest ingest outcome per connection and stream."""
+        from hub.status import status
+
+        return status(self)

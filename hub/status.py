@@ -1,0 +1,66 @@
+"""`hub status`: what the warehouse holds and how the latest runs went, per connection and stream."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from warehouse.bookkeeping import Bookkeeping
+from warehouse.sql import qualified
+
+if TYPE_CHECKING:
+    from hub.project import Project
+
+
+@dataclass
+class StreamStatus:
+    """The latest ingest of one stream."""
+
+    connection: str
+    stream: str
+    table: str
+    outcome: str                  # success | failed | never
+    rows_last_run: int | None = None
+    rows_in_table: int | None = None
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    mode: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Status:
+    """Everything `hub status` shows."""
+
+    warehouse: str
+    streams: list[StreamStatus] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status(project: Project) -> Status:
+    from hub.registry import connector_class
+
+    result = Status(warehouse=str(project.warehouse_path))
+    with project.warehouse(read_only=True) as wh:
+        books = Bookkeeping(wh)
+        last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
+        for conn in project.config.connections.values():
+            cls = connector_class(conn.type)
+            names = conn.streams if conn.streams is not None else cls.default_streams
+            known = [s for s in cls.streams if s in names or f"{conn.name}.{s}" in last]
+            for name in known:
+                stream = cls.streams[name]
+                row = last.get(f"{conn.name}.{name}")
+                item = StreamStatus(conn.name, name, f"raw_{conn.name}.{stream.table}",
+                                    outcome=row["status"] if row else "never")
+                if row:
+                    item.rows_last_run, item.last_run_at = row["rows_in"], row["finished_at"]
+                    item.last_success_at, item.error, item.mode = row["last_success"], row["error"], row["detail"]
+                if wh.table_exists(f"raw_{conn.name}", stream.table):
+                    item.rows_in_table = wh.query(
+                        f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
+                result.streams.append(item)
+    return result

@@ -1,0 +1,1 @@
+"""Reverse ETL: the sync engine and one pusher per target system."""

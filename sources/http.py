@@ -1,0 +1,231 @@
+"""The one HTTP client layer every connector (and pusher) talks through.
+
+:class:`ApiClient` wraps an injected ``httpx.Client`` and adds, once for all vendors: bearer auth, timeouts, pacing by a
+per-connection :class:`~sources.ratelimit.RateLimiter`, retries with exponential backoff and full jitter on connection
+errors, 429 and 5xx (honouring Retry-After and the vendor's rate-limit headers), JSON decoding with a clear error when the
+body is not JSON, and the mapping from HTTP status to hub's error classes (:meth:`ApiClient.raise_for`). What differs
+between vendors (where the error message sits in the body, which headers carry the limit) is data on a
+:class:`VendorProfile`, declared by each connector module.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from hub.errors import (AuthError, BadResponseError, RateLimitError, SourceError, UnreachableError)
+from hub.secrets import Secret, redact
+from sources.ratelimit import RateLimiter
+
+RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a transient failure."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: a uniform delay in [0, min(max_delay, base * 2**attempt)]."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * (2 ** attempt)))
+
+
+class VendorProfile:
+    """What differs between vendors' HTTP conventions; connectors subclass and override attributes or methods."""
+
+    name = "API"
+    auth_hint = "check the connection's token"
+    #: extra limits for paths containing a fragment: {"/search": (requests, seconds)}
+    path_limits: dict[str, tuple[int, float]] = {}
+
+    def error_message(self, response: httpx.Response, body: Any) -> str:
+        """The vendor's own explanation of a failed response, for the user."""
+        if isinstance(body, dict):
+            for key in ("message", "error_description", "error"):
+                if isinstance(body.get(key), str):
+                    return body[key]
+        return response.reason_phrase
+
+    def is_auth_failure(self, response: httpx.Response, body: Any) -> bool:
+        return response.status_code == 401
+
+    def observe(self, response: httpx.Response, limiter: RateLimiter) -> None:
+        """Feed the limiter from the vendor's rate-limit headers (no-op by default)."""
+
+    def retry_delay(self, response: httpx.Response) -> float | None:
+        """How long the vendor asks us to wait before retrying, when it says so."""
+        return retry_after(response)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date), if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class BearerAuth(httpx.Auth):
+    """``Authorization: Bearer <token>``; the token stays a :class:`Secret` everywhere else."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+
+_limiters: dict[str, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(key: str, max_requests: int | None = None, interval: float = 10.0) -> RateLimiter:
+    """The process-wide limiter of one connection (ingest and push share it)."""
+    with _limiters_lock:
+        if key not in _limiters:
+            _limiters[key] = RateLimiter(max_requests, interval)
+        return _limiters[key]
+
+
+class ApiClient:
+    """A vendor API as one connection sees it: base URL, auth, pacing, retries and error mapping."""
+
+    def __init__(self, connection: str, base_url: str, *, auth: httpx.Auth | None = None,
+                 http: httpx.Client | None = None, vendor: VendorProfile | None = None,
+                 retry: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None,
+                 sleep: Callable[[float], None] = time.sleep, verify: Any = True) -> None:
+        self.connection = connection
+        self.base_url = base_url.rstrip("/")
+        self.vendor = vendor or VendorProfile()
+        self.retry = retry
+        self.limiter = limiter or limiter_for(f"{connection}@{self.base_url}")
+        self._path_limiters = [(fragment, limiter_for(f"{connection}@{self.base_url}{fragment}", *limit))
+                               for fragment, limit in self.vendor.path_limits.items()]
+        self._sleep = sleep
+        self._auth = auth
+        self._own_http = http is None
+        self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT, verify=verify,
+                                         headers={"User-Agent": "hub/0.1", "Accept": "application/json"})
+        self.calls = 0
+
+    def close(self) -> None:
+        if self._own_http:
+            self.http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+        return self.json(self.request("GET", path, params=params, **kw))
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.json(self.request("POST", path, content=orjson.dumps(body),
+                                      headers={"Content-Type": "application/json", **kw.pop("headers", {})}, **kw))
+
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """Send with pacing and retries; returns a 2xx/3xx response or raises a :class:`SourceError`."""
+        url = self.url(path)
+        for attempt in range(self.retry.max_attempts):
+            last = attempt == self.retry.max_attempts - 1
+            self.limiter.acquire()
+            for fragment, limiter in self._path_limiters:
+                if fragment in url:
+                    limiter.acquire()
+            self.calls += 1
+            try:
+                response = self.http.request(method, url, auth=self._auth, **kw)
+            except httpx.TransportError as exc:
+                if last:
+                    raise UnreachableError(
+                        f"cannot reach {self.vendor.name} at {_origin(url)} ({_describe(exc)})",
+                        connection=self.connection, url=url, retriable=True,
+                        hint=f"check that base_url is right and the service is up; gave up after {attempt + 1} tries"
+                    ) from None
+                self._sleep(self.retry.backoff(attempt))
+                continue
+            self.vendor.observe(response, self.limiter)
+            if response.status_code in RETRIABLE_STATUS and not last:
+                delay = self.vendor.retry_delay(response)
+                if delay is not None:
+                    self.limiter.pause(delay)
+                else:
+                    self._sleep(self.retry.backoff(attempt))
+                continue
+            if response.status_code >= 400:
+                self.raise_for(response, attempts=attempt + 1)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def json(self, response: httpx.Response) -> Any:
+        """The response body parsed as JSON, or a :class:`BadResponseError` that shows what came instead."""
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            sample = redact(response.text[:60].replace("\n", " "))
+            raise BadResponseError(
+                f"{self.vendor.name} answered {response.request.method} {_path(response.request.url)} "
+                f"with {kind} that is not JSON: {sample!r}", connection=self.connection,
+                status=response.status_code, url=str(response.request.url), retriable=True,
+                hint="check base_url points at the API, not a web page or proxy") from None
+
+    def raise_for(self, response: httpx.Response, *, attempts: int = 1) -> None:
+        """Map a failed response to the right error class: the one place that decides retriable vs fatal."""
+        status = response.status_code
+        try:
+            body = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            body = None
+        detail = redact(self.vendor.error_message(response, body))
+        where = f"{response.request.method} {_path(response.request.url)}"
+        common = dict(connection=self.connection, status=status, url=str(response.request.url))
+        if self.vendor.is_auth_failure(response, body):
+            raise AuthError(f"{self.vendor.name} rejected the credentials ({status}: {detail})",
+                            hint=self.vendor.auth_hint, **common)
+        if status == 429:
+            raise RateLimitError(f"still rate-limited by {self.vendor.name} after {attempts} tries on {where}",
+                                 retriable=True, hint="lower the request rate or try again later", **common)
+        if status >= 500:
+            raise SourceError(f"{self.vendor.name} failed with {status} on {where} after {attempts} tries: {detail}",
+                              retriable=True, hint="the vendor's service is having trouble; try again later", **common)
+        raise SourceError(f"{self.vendor.name} refused {where} ({status}): {detail}", **common)
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or host not found"
+    return type(exc).__name__
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode()}"
+
+
+def _path(url: httpx.URL) -> str:
+    return url.path

@@ -1,0 +1,84 @@
+"""Shared fixtures: isolated projects, a clean environment, and the sandbox over real loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HUB__ variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("HUB__"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """Write a project directory from hub.toml (and optionally secrets.toml) text; returns its path."""
+
+    def make(hub_toml: str, secrets_toml: str | None = None, name: str = "proj") -> Path:
+        root = tmp_path / name
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "hub.toml").write_text(textwrap.dedent(hub_toml))
+        if secrets_toml is not None:
+            (root / "secrets.toml").write_text(textwrap.dedent(secrets_toml))
+        return root
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[object]:
+    """One seeded sandbox for read-only tests (unlimited rate so tests stay fast)."""
+    from hub.sandbox import Sandbox
+
+    with Sandbox(seed=11, people=300, hubspot_rate_limit=None) as sb:
+        yield sb
+
+
+@pytest.fixture
+def fresh_sandbox() -> Iterator[object]:
+    """A sandbox of the test's own, for tests that change vendor data."""
+    from hub.sandbox import Sandbox
+
+    with Sandbox(seed=5, people=120, hubspot_rate_limit=None) as sb:
+        yield sb
+
+
+def sandbox_project(make_project: Callable[..., Path], sb: object, *, name: str = "proj", extra: str = "") -> Path:
+    """A project whose connections point at the sandbox, tokens in secrets.toml."""
+    return make_project(f"""
+        [connections.hubspot]
+        type = "hubspot"
+        base_url = "{sb.hubspot.url}"
+
+        [connections.salesforce]
+        type = "salesforce"
+        base_url = "{sb.salesforce.url}"
+        {extra}
+        """, f"""
+        [connections.hubspot]
+        token = "{sb.hubspot.token}"
+
+        [connections.salesforce]
+        token = "{sb.salesforce.token}"
+        """, name=name)
+
+
+def run_hub(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess (python -m hub), as a user runs it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HUB__")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "hub", *args], cwd=cwd, env=full_env, input=input,
+                          capture_output=True, text=True, timeout=300)

@@ -1,0 +1,101 @@
+"""hub's own records, in schema ``_hub`` of the warehouse: runs, their steps, and incremental cursors.
+
+- ``_hub.runs``: one row per command that changed something (start, end, status, error).
+- ``_hub.run_steps``: what each run did per target (``ingest`` of ``hubspot.contacts``...): rows, time, outcome.
+- ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from hub.secrets import redact
+from warehouse.duck import Result, Warehouse
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS _hub;
+CREATE TABLE IF NOT EXISTS _hub.runs (
+    run_id VARCHAR PRIMARY KEY, command VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, error VARCHAR);
+CREATE TABLE IF NOT EXISTS _hub.run_steps (
+    run_id VARCHAR NOT NULL, step VARCHAR NOT NULL, target VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, rows_in BIGINT, rows_out BIGINT, detail VARCHAR, error VARCHAR);
+CREATE TABLE IF NOT EXISTS _hub.cursors (
+    connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, cursor_value VARCHAR, updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (connection, stream));
+"""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Step:
+    """One step of a run, filled in as it goes and written when it ends."""
+
+    run_id: str
+    step: str
+    target: str
+    started_at: datetime
+    status: str = "running"
+    rows_in: int | None = None
+    rows_out: int | None = None
+    detail: str | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+
+class Bookkeeping:
+    """Reads and writes the ``_hub`` schema through a :class:`Warehouse`."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.wh = warehouse
+
+    def ensure(self) -> None:
+        self.wh.execute(DDL)
+
+    def has_schema(self) -> bool:
+        return self.wh.table_exists("_hub", "runs")
+
+    def start_run(self, command: str) -> str:
+        run_id = now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.wh.execute("INSERT INTO _hub.runs VALUES (?, ?, ?, NULL, 'running', NULL)", [run_id, command, now()])
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        self.wh.execute("UPDATE _hub.runs SET finished_at = ?, status = ?, error = ? WHERE run_id = ?",
+                        [now(), status, redact(error) if error else None, run_id])
+
+    def write_step(self, step: Step) -> None:
+        step.finished_at = step.finished_at or now()
+        self.wh.execute("INSERT INTO _hub.run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [step.run_id, step.step, step.target, step.started_at, step.finished_at, step.status,
+                         step.rows_in, step.rows_out, step.detail, redact(step.error) if step.error else None])
+
+    def cursor(self, connection: str, stream: str) -> str | None:
+        return self.wh.query("SELECT cursor_value FROM _hub.cursors WHERE connection = ? AND stream = ?",
+                             [connection, stream]).scalar()
+
+    def set_cursor(self, connection: str, stream: str, value: str | None) -> None:
+        self.wh.execute("INSERT OR REPLACE INTO _hub.cursors VALUES (?, ?, ?, ?)", [connection, stream, value, now()])
+
+    def clear_cursor(self, connection: str, stream: str) -> None:
+        self.wh.execute("DELETE FROM _hub.cursors WHERE connection = ? AND stream = ?", [connection, stream])
+
+    def last_steps(self, step: str) -> Result:
+        """The latest outcome per target of one kind of step, with the latest success beside it."""
+        return self.wh.query("""
+            WITH ranked AS (
+                SELECT *, row_number() OVER (PARTITION BY target ORDER BY started_at DESC) AS n
+                FROM _hub.run_steps WHERE step = ?),
+            ok AS (SELECT target, max(finished_at) AS last_success FROM _hub.run_steps
+                   WHERE step = ? AND status = 'success' GROUP BY target)
+            SELECT r.target, r.status, r.rows_in, r.started_at, r.finished_at, ok.last_success, r.error, r.detail
+            FROM ranked r LEFT JOIN ok USING (target) WHERE n = 1 ORDER BY r.target""", [step, step])
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self.wh.query("SELECT * FROM _hub.runs ORDER BY started_at DESC LIMIT ?", [limit]).records()

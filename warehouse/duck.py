@@ -1,0 +1,126 @@
+"""The DuckDB warehouse file: opening it (write or read-only), running SQL, and explaining lock conflicts.
+
+DuckDB allows one writing process per file. A :class:`Warehouse` opens its connection lazily and holds it until closed;
+the same connection is handed to dlt for loading, so one hub process never opens the file twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from hub.errors import QueryError, WarehouseError, WarehouseLockedError
+from hub.secrets import redact
+
+
+@dataclass(frozen=True)
+class Result:
+    """Columns and rows of a query."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+class Warehouse:
+    """One project's DuckDB file."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """The open connection (opened on first use). The only ``duckdb.connect`` in hub."""
+        if self._con is None:
+            if self.read_only and not self.exists:
+                # Nothing ingested yet: an empty in-memory database answers queries like `SELECT 1` all the same.
+                self._con = duckdb.connect(":memory:")
+                return self._con
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                raise _open_error(self.path, exc) from None
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot open warehouse {self.path}: {exc}",
+                                     hint="check [warehouse] path in hub.toml") from None
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement of hub's own (bookkeeping, models); a failure is a :class:`WarehouseError`."""
+        try:
+            self.connect().execute(sql, params)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"warehouse statement failed: {exc}") from None
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        """Run a query and fetch everything; a failure is a :class:`QueryError` carrying DuckDB's message."""
+        try:
+            cursor = self.connect().execute(sql, params)
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            rows = cursor.fetchall() if cursor.description else []
+        except duckdb.Error as exc:
+            raise QueryError(redact(_one_line(str(exc))), hint="check the SQL; `hub query \"SHOW ALL TABLES\"` "
+                                                              "lists what exists") from None
+        return Result(columns, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commits when the block ends normally, rolls back on any exception."""
+        con = self.connect()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        return bool(self.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
+                               "table_name = ?", [schema, table]).scalar())
+
+    def schemas(self) -> list[str]:
+        return [r[0] for r in self.query("SELECT DISTINCT schema_name FROM information_schema.schemata "
+                                         "ORDER BY 1").rows]
+
+
+def _open_error(path: Path, exc: duckdb.IOException) -> WarehouseError:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        holder = f" (process {pid.group(1)})" if pid else ""
+        return WarehouseLockedError(f"warehouse {path.name} is being written by another hub command{holder}",
+                                    hint="wait for it to finish and run this again")
+    return WarehouseError(f"cannot open warehouse {path}: {_one_line(text)}", hint="check [warehouse] path in hub.toml")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,90 @@
+"""dlt wiring: land Arrow batches in ``raw_<connection>`` of the warehouse, through the warehouse's own connection.
+
+dlt is configured to keep every working file under the project's ``.hub/`` (never the user's home), to send no telemetry,
+and to stay quiet. Arrow tables pass through dlt's extract/normalize untouched and load with DuckDB's COPY; a full pull
+replaces the table (so deletions at the source disappear too), an incremental pull merges on the primary key, keeping the
+most recently modified copy of a record that arrives twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+
+from hub.errors import HubError, WarehouseError
+from hub.secrets import RedactingFilter, redact
+from warehouse.duck import Warehouse
+
+
+@dataclass
+class TableLoad:
+    """One raw table to (re)write from a stream of Arrow batches."""
+
+    table: str
+    primary_key: str
+    disposition: Literal["replace", "merge"]
+    batches: Iterator[pa.Table]
+    cursor_field: str | None = None
+
+
+def configure(project_dir: Path, debug: bool = False) -> None:
+    """Point dlt at the project (before it is imported), silence it, and keep secrets out of its logs."""
+    hub_dir = project_dir / ".hub"
+    os.environ["DLT_DATA_DIR"] = str(hub_dir / "dlt")
+    os.environ["DLT_PROJECT_DIR"] = str(hub_dir / "dlt")
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    os.environ["RUNTIME__LOG_LEVEL"] = "INFO" if debug else "ERROR"
+    os.environ.setdefault("RESTORE_FROM_DESTINATION", "false")
+    logger = logging.getLogger("dlt")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[TableLoad]) -> None:
+    """Run one dlt load of ``loads`` into schema ``raw_<connection>``; raises the hub error that stopped it, if any."""
+    configure(project_dir)
+    import dlt
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    resources = []
+    for item in loads:
+        hints = {item.cursor_field: {"dedup_sort": "desc"}} if item.cursor_field and item.disposition == "merge" else None
+        resources.append(dlt.resource(item.batches, name=item.table, primary_key=item.primary_key,
+                                      write_disposition=item.disposition, columns=hints))
+    pipeline = dlt.pipeline(
+        pipeline_name=f"hub_{connection}", pipelines_dir=str(project_dir / ".hub" / "pipelines"),
+        destination=dlt.destinations.duckdb(credentials=warehouse.connect()),
+        dataset_name=f"raw_{connection}", progress=None)
+    # Packages left by an interrupted run are dropped: the cursors were not advanced, so their data is fetched again.
+    pipeline.drop_pending_packages()
+    try:
+        pipeline.run(resources)
+    except PipelineStepFailed as exc:
+        cause = _hub_cause(exc)
+        if cause is not None:
+            raise cause from None
+        raise WarehouseError(f"loading raw_{connection} failed in dlt's {exc.step} step: "
+                             f"{redact(_root_message(exc))}") from None
+
+
+def _hub_cause(exc: BaseException) -> HubError | None:
+    """The hub error (an API failure inside a stream, say) that dlt wrapped on its way out."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, HubError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _root_message(exc: BaseException) -> str:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return " ".join(str(exc).split())[:500]

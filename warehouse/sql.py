@@ -1,0 +1,13 @@
+"""Identifier quoting: the one way names from config reach SQL (never string-built from user input)."""
+
+from __future__ import annotations
+
+
+def quote(name: str) -> str:
+    """A DuckDB-quoted identifier: ``my "col"`` -> ``"my ""col"""``."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(*parts: str) -> str:
+    """A dotted, quoted name: ``qualified("raw_hubspot", "contacts")`` -> ``"raw_hubspot"."contacts"``."""
+    return ".".join(quote(p) for p in parts)
