@@ -169,9 +169,12 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at line.*\)", "", str(exc))
-        line = int(match.group(1)) if match else None
-        where = f"{path.name}:{line}:{match.group(2)}" if match else path.name
+        message = re.sub(r"\s*\(at (line|end of document).*\)", "", str(exc))
+        if match:
+            where = f"{path.name}:{match.group(1)}:{match.group(2)}"
+        else:  # "at end of document": something opened earlier was never closed
+            where = f"{path.name}:{len(text.splitlines()) or 1}"
+            message += " (at end of file)"
         raise ConfigError(f"{where}: invalid TOML: {message}", hint="fix the syntax at that position") from None
 
 

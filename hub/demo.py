@@ -44,6 +44,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print, *, people: in
     from hub.output import table
     from hub.project import Project
     from hub.sandbox import Sandbox
+    from warehouse.sql import qualified
     from hub.scaffold import init
 
     started = time.perf_counter()
@@ -65,19 +66,20 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print, *, people: in
         echo("")
         echo("ingest:")
         for r in report.results:
-            echo(f"  {r.connection}.{r.stream:<10} {r.mode:<11} {r.rows:>6,} rows  -> raw_{r.connection}.{r.table}")
+            echo(f"  {r.connection + '.' + r.stream:<20} {r.mode:<11} {r.rows:>6,} rows  -> raw_{r.connection}.{r.table}")
         for error in report.errors:
             echo(f"  error: {error}")
         if not report.ok:
             raise SystemExit(1)
 
-    totals = project.query("""
-        SELECT table_schema || '.' || table_name AS "table", estimated_size AS rows
-        FROM duckdb_tables() WHERE schema_name LIKE 'raw\\_%' ESCAPE '\\' AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\'
-        ORDER BY 1""")
+    tables = project.query("""
+        SELECT table_schema, table_name FROM information_schema.tables
+        WHERE table_schema LIKE 'raw\\_%' ESCAPE '\\' AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' ORDER BY 1, 2""").rows
+    counts = [[f"{schema}.{name}", f"{project.query(f'SELECT count(*) FROM {qualified(schema, name)}').scalar():,}"]
+              for schema, name in tables]
     echo("")
     echo("in the warehouse now:")
-    for line in table(totals.columns, [[t, f"{n:,}"] for t, n in totals.rows]).splitlines():
+    for line in table(["table", "rows"], counts).splitlines():
         echo(f"  {line}")
     sample = project.query("""
         SELECT h.email AS hubspot_email, s.email AS salesforce_email, h.firstname AS hubspot_first,

@@ -98,19 +98,19 @@ def ingest(project: Project, selectors: Sequence[str] = (), *, full_refresh: boo
     if not work:
         raise HubError("nothing to ingest: hub.toml defines no connections",
                        hint="add a [connections.NAME] table (see `hub init`)")
-    wh = project.warehouse()
-    books = Bookkeeping(wh)
-    books.ensure()
-    report = IngestReport(run_id=books.start_run("ingest"))
-    for connector, streams in work:
-        try:
-            _ingest_connection(project, books, connector, streams, full_refresh, progress, report)
-        except HubError as exc:
-            report.errors.append(exc)
-        finally:
-            connector.client.close()
-    books.finish_run(report.run_id, "success" if report.ok else "failed",
-                     "; ".join(str(e) for e in report.errors) or None)
+    with project.warehouse() as wh:
+        books = Bookkeeping(wh)
+        books.ensure()
+        report = IngestReport(run_id=books.start_run("ingest"))
+        for connector, streams in work:
+            try:
+                _ingest_connection(project, books, connector, streams, full_refresh, progress, report)
+            except HubError as exc:
+                report.errors.append(exc)
+            finally:
+                connector.client.close()
+        books.finish_run(report.run_id, "success" if report.ok else "failed",
+                         "; ".join(str(e) for e in report.errors) or None)
     return report
 
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypeVar
 import pyarrow as pa
 
 import httpx
+import orjson
 
 from hub.config import ConnectionConfig, env_var
 from hub.errors import ConfigError
@@ -67,7 +68,16 @@ class Connector:
 
     @classmethod
     def connect(cls, config: ConnectionConfig, *, http: httpx.Client | None = None, **client_options: Any) -> Connector:
-        """Build the connector with its API client: the one place a connection's auth and base URL are wired."""
+        """Build the connector with its API client."""
+        return cls(config, cls.api_client(config, http=http, **client_options))
+
+    @classmethod
+    def api_client(cls, config: ConnectionConfig, *, http: httpx.Client | None = None,
+                   **client_options: Any) -> ApiClient:
+        """The connection's API client: the one place its auth, vendor profile and base URL are wired.
+
+        Connectors and reverse-ETL pushers both build their clients here, so they share one rate limiter.
+        """
         base_url = config.base_url or cls.default_base_url
         if not base_url:
             raise ConfigError(f"[connections.{config.name}] needs base_url (the {cls.vendor.name} instance URL)",
@@ -75,9 +85,8 @@ class Connector:
         vendor = cls.vendor()
         vendor.auth_hint = (f"check the token of connection '{config.name}' "
                             f"({env_var('connections', config.name, 'token')} or secrets.toml)")
-        client = ApiClient(config.name, base_url, auth=BearerAuth(config.secret("token")), http=http,
-                           vendor=vendor, **client_options)
-        return cls(config, client)
+        return ApiClient(config.name, base_url, auth=BearerAuth(config.secret("token")), http=http,
+                         vendor=vendor, **client_options)
 
     @classmethod
     def declare(cls, *streams: Stream) -> dict[str, Stream]:
@@ -92,16 +101,53 @@ class Connector:
         return [self.streams[n] for n in names]
 
 
-def batched(pages: Iterable[list[T]], size: int = BATCH_ROWS) -> Iterator[list[T]]:
-    """Regroup pages of records into lists of about ``size`` records."""
-    buffer: list[T] = []
-    for page in pages:
-        buffer.extend(page)
-        if len(buffer) >= size:
-            yield buffer
-            buffer = []
+def batched(tables: Iterable[pa.Table], size: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """Regroup per-page Arrow tables into tables of about ``size`` rows (pages become chunks; no copying)."""
+    buffer: list[pa.Table] = []
+    rows = 0
+    for table in tables:
+        if table.num_rows:
+            buffer.append(table)
+            rows += table.num_rows
+        if rows >= size:
+            yield pa.concat_tables(buffer)
+            buffer, rows = [], 0
     if buffer:
-        yield buffer
+        yield pa.concat_tables(buffer)
+
+
+def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) -> pa.StructArray:
+    """Records (parsed JSON objects) as one Arrow struct array, converted in C++ by pyarrow.
+
+    Converting each page as it arrives keeps few Python objects alive, which matters: holding thousands of parsed
+    records makes the garbage collector rescan them over and over (measured: 4x slower). A value of the wrong type
+    (a number where the vendor promises a string) falls back to text rather than failing the whole page.
+    """
+    try:
+        return pa.array(records, type=record_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([_stringify(r, record_type) for r in records], type=record_type)
+
+
+def _stringify(record: dict[str, Any], record_type: pa.StructType) -> dict[str, Any]:
+    out = {}
+    for f in record_type:
+        value = record.get(f.name)
+        if pa.types.is_struct(f.type) and isinstance(value, dict):
+            out[f.name] = _stringify(value, f.type)
+        elif pa.types.is_string(f.type) and value is not None and not isinstance(value, str):
+            out[f.name] = value if isinstance(value, str) else orjson.dumps(value).decode() \
+                if isinstance(value, (dict, list)) else str(value)
+        elif pa.types.is_boolean(f.type) and not (value is None or isinstance(value, bool)):
+            out[f.name] = str(value).lower() in ("true", "1")
+        elif (pa.types.is_integer(f.type) or pa.types.is_floating(f.type)) and isinstance(value, str):
+            try:
+                out[f.name] = float(value) if pa.types.is_floating(f.type) else int(float(value))
+            except ValueError:
+                out[f.name] = None
+        else:
+            out[f.name] = value
+    return out
 
 
 def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
@@ -140,12 +186,6 @@ def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-
-
-def string_table(rows: list[dict[str, Any]], columns: list[str], primary_key: str = "id") -> pa.Table:
-    """Records as an Arrow table of nullable strings (the primary key non-null), in ``columns`` order."""
-    fields = [pa.field(c, pa.string(), nullable=c != primary_key) for c in columns]
-    return pa.Table.from_pylist(rows, schema=pa.schema(fields))
 
 
 def parse_time(value: Any) -> datetime | None:

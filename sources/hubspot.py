@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch
+from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_arrow
 from sources.http import VendorProfile
 from sources.ratelimit import RateLimiter
 
@@ -78,14 +79,17 @@ class HubSpot(Connector):
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         props = self.properties(stream)
-        pages = self._list(stream, props) if since is None else self._search(stream, props, since)
+        record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
+                                 pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
+                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in props]))])
         schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
                             *(pa.field(p, pa.string()) for p in props)])
-        for records in batched(prefetch(pages)):
-            table = _to_arrow(records, schema)
+        pages = self._list(stream, props) if since is None else self._search(stream, props, since)
+        tables = (_page_table(records, record_type, schema) for records in pages)
+        for table in batched(prefetch(tables)):
             state.rows += table.num_rows
-            state.see(max_time(table.column(stream.cursor_field).to_pylist()))
+            state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
 
     def _list(self, stream: Stream, props: list[str]) -> Iterator[list[dict[str, Any]]]:
@@ -143,24 +147,11 @@ class HubSpot(Connector):
         return self.client.post(f"/crm/v3/objects/{stream.name}/search", body)
 
 
-def _to_arrow(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    rows = []
-    for r in records:
-        row = dict(r.get("properties") or {})
-        row["id"] = r.get("id")
-        row["archived"] = r.get("archived")
-        row["created_at"] = r.get("createdAt")
-        row["updated_at"] = r.get("updatedAt")
-        rows.append(row)
-    try:
-        return pa.Table.from_pylist(rows, schema=schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # HubSpot sends every property as a string; should one arrive as a number or object, keep it as text.
-        for row in rows:
-            for key, value in row.items():
-                if key != "archived" and value is not None and not isinstance(value, str):
-                    row[key] = str(value)
-        return pa.Table.from_pylist(rows, schema=schema)
+def _page_table(records: list[dict[str, Any]], record_type: pa.StructType, schema: pa.Schema) -> pa.Table:
+    """One page of HubSpot objects as a flat table: the envelope, then one column per property."""
+    envelope = records_to_arrow(records, record_type).flatten()
+    columns = [*envelope[:4], *envelope[4].flatten()]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _filter(prop: str, operator: str, value: str) -> dict[str, str]:

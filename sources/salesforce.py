@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch
+from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_arrow
 from sources.http import VendorProfile
 
 DEFAULT_API_VERSION = "59.0"
@@ -66,12 +67,12 @@ class Salesforce(Connector):
         if since is not None:
             soql += f" WHERE {stream.cursor_field} >= {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         soql += f" ORDER BY {stream.cursor_field} ASC"
-        for records in batched(prefetch(self._query(soql))):
-            for record in records:
-                record.pop("attributes", None)
-            table = _to_arrow(records, schema)
+        record_type = pa.struct(list(schema))
+        tables = (pa.Table.from_arrays(records_to_arrow(records, record_type).flatten(), schema=schema)
+                  for records in self._query(soql))
+        for table in batched(prefetch(tables)):
             state.rows += table.num_rows
-            state.see(max_time(table.column(stream.cursor_field).to_pylist()))
+            state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
 
     def _query(self, soql: str) -> Iterator[list[dict[str, Any]]]:
@@ -83,13 +84,3 @@ class Salesforce(Connector):
             if body.get("done", True) or not next_url:
                 return
             body = self.client.get(next_url, headers=headers)
-
-
-def _to_arrow(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    try:
-        return pa.Table.from_pylist(records, schema=schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # A value that does not fit describe's type (a vendor-side change): land the column as text, keep the data.
-        loose = pa.schema([pa.field(f.name, pa.string(), nullable=f.nullable) for f in schema])
-        rows = [{k: (v if v is None or isinstance(v, str) else str(v)) for k, v in r.items()} for r in records]
-        return pa.Table.from_pylist(rows, schema=loose)

@@ -62,7 +62,8 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
         destination=dlt.destinations.duckdb(credentials=warehouse.connect()),
         dataset_name=f"raw_{connection}", progress=None)
     # Packages left by an interrupted run are dropped: the cursors were not advanced, so their data is fetched again.
-    pipeline.drop_pending_packages()
+    if pipeline.has_pending_data:
+        pipeline.abort_packages()
     try:
         pipeline.run(resources)
     except PipelineStepFailed as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def quote(name: str) -> str:
-    """A DuckDB-quoted identifier: ``my "col"`` -> ``"my ""col"""``."""
+    """A DuckDB-quoted identifier: embedded double quotes are doubled, so any name is safe in SQL."""
     return '"' + name.replace('"', '""') + '"'
 
 
