@@ -1,0 +1,326 @@
+"""In-memory Salesforce org state for Contact and Account, with Salesforce's field validation."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from hub.sandbox.clock import AnyClock, parse_iso, sf_datetime
+from hub.sandbox.salesforce_schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, SOBJECTS, USER_ID_PREFIX, Field,
+                                           SObjectType, make_id, to_18)
+from hub.sandbox.seed import CompanyRow, PersonRow, SeedData
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+INDUSTRY = {"Software": "Technology", "Logistics": "Transportation", "Financial Services": "Finance"}
+RecordError = dict[str, Any]  # {"statusCode", "message", "fields"} as sObject Collections report it
+
+
+def record_error(code: str, message: str, fields: list[str] | None = None) -> RecordError:
+    """One per-record error in the sObject Collections shape."""
+    return {"statusCode": code, "message": message, "fields": fields or []}
+
+
+class SObjectTable:
+    """Records of one sObject type (deleted ones included, flagged IsDeleted) plus external-id indexes."""
+
+    def __init__(self, sobject: SObjectType, first_number: int) -> None:
+        self.sobject = sobject
+        self.records: dict[str, dict[str, Any]] = {}
+        self.order: list[str] = []
+        self.next_number = first_number
+        self.external: dict[str, dict[str, list[str]]] = {f.name: {} for f in sobject.fields if f.external_id}
+        self.deleted_log: list[tuple[str, int]] = []
+
+    def reindex(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """Move a record's external-id index entries from its old version to its new one."""
+        for name, index in self.external.items():
+            before = _key(old.get(name)) if old and not old["IsDeleted"] else None
+            after = _key(new.get(name)) if new and not new["IsDeleted"] else None
+            if before == after:
+                continue
+            if before and (ids := index.get(before)):
+                ids.remove(old["Id"])  # type: ignore[index]
+                if not ids:
+                    del index[before]
+            if after:
+                index.setdefault(after, []).append(new["Id"])  # type: ignore[index]
+
+    def by_external(self, field_name: str, value: str) -> list[str]:
+        """Live record Ids whose external id field equals ``value`` (case-insensitive, like Salesforce's default)."""
+        return list(self.external.get(field_name, {}).get(_key(value) or "", []))
+
+    def live(self, record_id: str) -> dict[str, Any] | None:
+        """A non-deleted record by 15- or 18-char Id."""
+        rid = to_18(record_id)
+        record = self.records.get(rid) if rid else None
+        return record if record is not None and not record["IsDeleted"] else None
+
+
+def _key(value: Any) -> str | None:
+    return str(value).strip().lower() if value not in (None, "") else None
+
+
+class SalesforceStore:
+    """The org's Contact and Account records; every public method is thread-safe.
+
+    ``create``/``update``/``delete`` are direct mutation helpers for tests: no validation, but the
+    Salesforce bookkeeping (Ids, Name, LastModifiedDate, SystemModstamp, recycle bin) still happens.
+    """
+
+    def __init__(self, clock: AnyClock, seed: SeedData | None = None) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.user_id = make_id(USER_ID_PREFIX, 4_200_001)
+        self.tables = {"Contact": SObjectTable(CONTACT, 9_000_001), "Account": SObjectTable(ACCOUNT, 7_000_001)}
+        if seed is not None:
+            self._load(seed)
+
+    def table(self, sobject: str) -> SObjectTable | None:
+        """The table for an sObject name (case-insensitive), or None."""
+        known = SOBJECTS.get(sobject.lower())
+        return self.tables[known.name] if known else None
+
+    def _table(self, sobject: str) -> SObjectTable:
+        table = self.table(sobject)
+        if table is None:
+            raise KeyError(f"unknown sObject {sobject!r}; the sandbox has Contact and Account")
+        return table
+
+    # --- RecordSource for the SOQL evaluator (call with self.lock held) -------------------------
+
+    def records(self, sobject: str) -> Iterable[dict[str, Any]]:
+        """All records of a type in creation order, deleted ones included."""
+        table = self._table(sobject)
+        records = table.records
+        return [records[i] for i in table.order]
+
+    def lookup(self, sobject: str, record_id: str) -> dict[str, Any] | None:
+        """A live record by Id, for parent-relationship fields."""
+        table = self.table(sobject)
+        return table.live(record_id) if table else None
+
+    # --- direct mutation helpers (tests) -------------------------------------------------------
+
+    def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        """Insert a record without validation; returns its Id."""
+        with self.lock:
+            return self.insert(self._table(sobject), dict(fields))["Id"]
+
+    def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
+        """Change fields without validation, bumping LastModifiedDate and SystemModstamp."""
+        with self.lock:
+            table = self._table(sobject)
+            if table.live(record_id) is None:
+                raise KeyError(f"no live {sobject} with Id {record_id}")
+            self.apply(table, record_id, dict(fields))
+
+    def delete(self, sobject: str, record_id: str) -> bool:
+        """Move a record to the recycle bin; False if it was not live."""
+        with self.lock:
+            return self.remove(self._table(sobject), record_id)
+
+    def get(self, sobject: str, record_id: str) -> dict[str, Any] | None:
+        """A copy of a record (deleted ones too), or None."""
+        with self.lock:
+            rid = to_18(record_id)
+            record = self._table(sobject).records.get(rid) if rid else None
+            return dict(record) if record else None
+
+    def count(self, sobject: str, include_deleted: bool = False) -> int:
+        """Number of records of a type."""
+        with self.lock:
+            return sum(1 for r in self._table(sobject).records.values() if include_deleted or not r["IsDeleted"])
+
+    # --- primitives shared with the HTTP layer (call with self.lock held) ---------------------
+
+    def now(self) -> str:
+        """The clock's now in Salesforce's second-precision datetime format."""
+        return sf_datetime(self.clock.millis() // 1000 * 1000)
+
+    def insert(self, table: SObjectTable, values: dict[str, Any], *, created: str | None = None,
+               modified: str | None = None) -> dict[str, Any]:
+        """Create a record with system fields filled in."""
+        now = self.now()
+        record: dict[str, Any] = {f.name: (False if f.type == "boolean" else None) for f in table.sobject.fields}
+        record.update({k: v for k, v in values.items() if k in record})
+        rid = make_id(table.sobject.key_prefix, table.next_number)
+        table.next_number += 1
+        record.update(Id=rid, IsDeleted=False, OwnerId=record["OwnerId"] or self.user_id, CreatedById=self.user_id,
+                      LastModifiedById=self.user_id, CreatedDate=created or now,
+                      LastModifiedDate=modified or created or now, SystemModstamp=modified or created or now)
+        _derive(table.sobject, record)
+        table.records[rid] = record
+        table.order.append(rid)
+        table.reindex(None, record)
+        return record
+
+    def apply(self, table: SObjectTable, record_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Write fields to a live record (copy-on-write, so open query cursors keep their snapshot)."""
+        rid = to_18(record_id) or record_id
+        old = table.records[rid]
+        record = dict(old)
+        record.update({k: v for k, v in values.items() if k in record})
+        now = self.now()
+        record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=self.user_id)
+        _derive(table.sobject, record)
+        table.records[rid] = record
+        table.reindex(old, record)
+        return record
+
+    def remove(self, table: SObjectTable, record_id: str) -> bool:
+        """Soft-delete: the record stays for queryAll and /deleted, flagged IsDeleted."""
+        old = table.live(record_id)
+        if old is None:
+            return False
+        record = dict(old)
+        now = self.now()
+        record.update(IsDeleted=True, LastModifiedDate=now, SystemModstamp=now)
+        table.records[record["Id"]] = record
+        table.reindex(old, record)
+        table.deleted_log.append((record["Id"], self.clock.millis() // 1000 * 1000))
+        return True
+
+    def check(self, table: SObjectTable, fields: dict[str, Any], *, creating: bool,
+              own_id: str | None = None) -> tuple[dict[str, Any], list[RecordError]]:
+        """Validate and normalize incoming field values like Salesforce does; returns (values, errors)."""
+        sobject = table.sobject
+        values: dict[str, Any] = {}
+        errors: list[RecordError] = []
+        read_only: list[str] = []
+        for name, value in fields.items():
+            if name == "attributes":
+                continue
+            fld = sobject.by_lower.get(name.lower())
+            if fld is None:
+                errors.append(record_error("INVALID_FIELD", f"No such column '{name}' on sobject of type "
+                                                            f"{sobject.name}"))
+                continue
+            if not (fld.createable if creating else fld.updateable):
+                read_only.append(fld.name)
+                continue
+            try:
+                values[fld.name] = self._coerce(fld, value)
+            except _Invalid as bad:
+                errors.append(bad.error)
+        if read_only:
+            errors.append(record_error(
+                "INVALID_FIELD_FOR_INSERT_UPDATE", f"Unable to create/update fields: {', '.join(read_only)}. Please "
+                "check the security settings of this field and verify that it is read/write for your profile or "
+                "permission set.", read_only))
+        required = [f.name for f in sobject.fields if f.required and (creating or f.name in values)
+                    and values.get(f.name) in (None, "")]
+        if required:
+            errors.append(record_error("REQUIRED_FIELD_MISSING", f"Required fields are missing: "
+                                                                 f"[{', '.join(required)}]", required))
+        for name, index in table.external.items():
+            fld = sobject.by_lower[name.lower()]
+            if fld.unique and (key := _key(values.get(name))) and index.get(key, [own_id]) != [own_id]:
+                errors.append(record_error("DUPLICATE_VALUE", f"duplicate value found: {name} duplicates value "
+                                                              f"on record with id: {index[key][0]}", []))
+        return values, errors
+
+    def _coerce(self, fld: Field, value: Any) -> Any:
+        if value is None or (value == "" and fld.type != "boolean"):
+            return None
+        kind = fld.type
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            raise _Invalid(fld, value)
+        if kind in NUMERIC:
+            if isinstance(value, bool):
+                raise _Invalid(fld, value)
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise _Invalid(fld, value) from None
+            if kind == "int":
+                if not number.is_integer():
+                    raise _Invalid(fld, value)
+                return int(number)
+            return number
+        if kind == "date":
+            if isinstance(value, str) and DATE_RE.match(value):
+                return value
+            raise _Invalid(fld, value)
+        if kind == "datetime":
+            try:
+                return sf_datetime(int(parse_iso(str(value)).timestamp() * 1000))
+            except ValueError:
+                raise _Invalid(fld, value) from None
+        text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        if kind == "reference":
+            return self._reference(fld, text)
+        if kind == "email":
+            text = text.strip()
+            if not EMAIL_RE.match(text):
+                raise _Invalid(fld, value, record_error("INVALID_EMAIL_ADDRESS",
+                                                        f"{fld.label}: invalid email address: {value}", [fld.name]))
+        if fld.length and len(text) > fld.length:
+            raise _Invalid(fld, value, record_error(
+                "STRING_TOO_LONG", f"{fld.label}: data value too large: {text[:40]} (max length={fld.length})",
+                [fld.name]))
+        return text
+
+    def _reference(self, fld: Field, text: str) -> str:
+        rid = to_18(text)
+        if rid is None:
+            raise _Invalid(fld, text, record_error("MALFORMED_ID", f"{fld.label}: id value of incorrect type: {text}",
+                                                   [fld.name]))
+        if fld.reference_to == "User":
+            if rid.startswith(USER_ID_PREFIX):
+                return rid
+        elif PREFIXES.get(rid[:3]) is SOBJECTS.get((fld.reference_to or "").lower()):
+            if self.lookup(fld.reference_to or "", rid) is not None:
+                return rid
+            raise _Invalid(fld, text, record_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                                                   [fld.name]))
+        raise _Invalid(fld, text, record_error("FIELD_INTEGRITY_EXCEPTION",
+                                               f"{fld.label}: id value of incorrect type: {text}", [fld.name]))
+
+    # --- seeding --------------------------------------------------------------------------------
+
+    def _load(self, seed: SeedData) -> None:
+        accounts, contacts = self.tables["Account"], self.tables["Contact"]
+        account_ids: dict[int, str] = {}
+        for row in seed.salesforce_accounts:
+            record = self.insert(accounts, _account_fields(row), created=sf_datetime(row.created_ms // 1000 * 1000),
+                                 modified=sf_datetime(row.updated_ms // 1000 * 1000))
+            account_ids[row.key] = record["Id"]
+        for row in seed.salesforce_contacts:
+            fields = _contact_fields(row, account_ids.get(row.company) if row.company is not None else None)
+            record = self.insert(contacts, fields, created=sf_datetime(row.created_ms // 1000 * 1000),
+                                 modified=sf_datetime(row.updated_ms // 1000 * 1000))
+            if row.deleted:
+                record["IsDeleted"] = True
+                contacts.reindex({**record, "IsDeleted": False}, record)
+                contacts.deleted_log.append((record["Id"], row.updated_ms // 1000 * 1000))
+
+
+class _Invalid(Exception):
+    def __init__(self, fld: Field, value: Any, error: RecordError | None = None) -> None:
+        super().__init__(fld.name)
+        self.error = error or record_error("INVALID_TYPE_ON_FIELD_IN_RECORD",
+                                           f"{fld.label}: value not of required type: {value}", [fld.name])
+
+
+def _derive(sobject: SObjectType, record: dict[str, Any]) -> None:
+    if sobject is CONTACT:
+        record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p) or None
+
+
+def _contact_fields(row: PersonRow, account_id: str | None) -> dict[str, Any]:
+    # Salesforce requires LastName, so blank names from the source system arrive as placeholders
+    last = row.last_name if row.last_name and row.last_name.strip() else "[not provided]"
+    return {"FirstName": row.first_name, "LastName": last, "Email": row.email, "Phone": row.phone,
+            "MobilePhone": row.mobile, "Title": row.title, "MailingCity": row.city, "MailingCountry": row.country,
+            "LeadSource": row.source, "AccountId": account_id}
+
+
+def _account_fields(row: CompanyRow) -> dict[str, Any]:
+    return {"Name": row.name, "Website": row.website, "Phone": row.phone,
+            "Industry": INDUSTRY.get(row.industry or "", row.industry), "BillingCity": row.city,
+            "BillingCountry": row.country, "NumberOfEmployees": row.employees, "AnnualRevenue": row.revenue}

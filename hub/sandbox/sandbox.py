@@ -1,0 +1,95 @@
+"""The Sandbox: both vendor emulators, seeded from one seed, started and stopped together."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from hub.sandbox.clock import AnyClock, make_clock
+from hub.sandbox.hubspot import HubSpotEmulator
+from hub.sandbox.hubspot_store import HubSpotStore
+from hub.sandbox.salesforce import SalesforceEmulator
+from hub.sandbox.salesforce_store import SalesforceStore
+from hub.sandbox.seed import SeedData, generate
+from hub.sandbox.tls import LocalTLS
+
+
+class Sandbox:
+    """Local, stateful HubSpot CRM v3 and Salesforce REST emulators on loopback.
+
+    Example::
+
+        with Sandbox(seed=7, people=400) as sb:
+            httpx.get(f"{sb.hubspot.url}/crm/v3/objects/contacts",
+                      headers={"Authorization": f"Bearer {sb.hubspot.token}"})
+
+    ``now`` fixes the clock's start (a datetime) or injects a clock (a ``() -> datetime`` callable,
+    or a :class:`hub.sandbox.clock.Clock` whose ``advance()`` moves time without sleeping).
+    Rate limits are ``(requests, window_seconds)``; None disables them, and a disabled HubSpot limit
+    also drops its X-HubSpot-RateLimit-Max/-Remaining headers so clients do not throttle themselves.
+    With ``tls=True`` both emulators serve https; trust ``ca_path`` (for requests, also set
+    ``session.trust_env = False``: REQUESTS_CA_BUNDLE in the environment overrides ``session.verify``).
+    """
+
+    def __init__(self, seed: int = 7, people: int = 400, *, tls: bool = False, host: str = "127.0.0.1",
+                 hubspot_port: int = 0, salesforce_port: int = 0,
+                 hubspot_rate_limit: tuple[int, float] | None = (190, 10.0),
+                 hubspot_search_rate_limit: tuple[int, float] | None = (5, 1.0),
+                 hubspot_daily_limit: int = 500_000, salesforce_api_limit: int = 100_000,
+                 hubspot_contacts: int | None = None, salesforce_contacts: int | None = None,
+                 now: datetime | Callable[[], datetime] | AnyClock | None = None) -> None:
+        self.seed = seed
+        self.clock: AnyClock = make_clock(now)
+        self.data: SeedData = generate(seed, people, now_ms=self.clock.millis(), hubspot_contacts=hubspot_contacts,
+                                       salesforce_contacts=salesforce_contacts)
+        self._tls = LocalTLS(host) if tls else None
+        context = self._tls.context if self._tls else None
+        self.ca_path: Path | None = self._tls.ca_path if self._tls else None
+        self.hubspot = HubSpotEmulator(HubSpotStore(self.clock, self.data), self.clock, seed=seed, host=host,
+                                       port=hubspot_port, tls=context, rate_limit=hubspot_rate_limit,
+                                       search_rate_limit=hubspot_search_rate_limit, daily_limit=hubspot_daily_limit)
+        self.salesforce = SalesforceEmulator(SalesforceStore(self.clock, self.data), self.clock, seed=seed, host=host,
+                                             port=salesforce_port, tls=context, api_limit=salesforce_api_limit)
+        self._stopped = threading.Event()
+
+    def start(self) -> Sandbox:
+        """Bind both ports and serve from background threads; returns self."""
+        self._stopped.clear()
+        if self._tls is not None:
+            self._tls.write_ca()
+        self.hubspot.start()
+        try:
+            self.salesforce.start()
+        except OSError:
+            self.hubspot.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers, close their connections and delete the CA file."""
+        self.hubspot.stop()
+        self.salesforce.stop()
+        if self._tls is not None:
+            self._tls.remove_ca()
+        self._stopped.set()
+
+    def serve_forever(self) -> None:
+        """Serve until KeyboardInterrupt (or stop() from another thread), then stop cleanly."""
+        self.start()
+        try:
+            while not self._stopped.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
