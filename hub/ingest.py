@@ -12,6 +12,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,17 @@ def ingest(project: Project, selectors: Sequence[str] = (), *, full_refresh: boo
     if not work:
         raise HubError("nothing to ingest: hub.toml defines no connections",
                        hint="add a [connections.NAME] table (see `hub init`)")
+    # Parsing pages allocates millions of short-lived objects; each collection they trigger would rescan every
+    # long-lived object the imports created (dlt, duckdb, pyarrow). Freezing those first makes collections cheap.
+    gc.freeze()
+    try:
+        return _ingest(project, work, full_refresh, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_refresh: bool,
+            progress: Progress | None) -> IngestReport:
     with project.warehouse() as wh:
         books = Bookkeeping(wh)
         books.ensure()

@@ -69,8 +69,8 @@ class Salesforce(Connector):
         soql += f" ORDER BY {stream.cursor_field} ASC"
         record_type = pa.struct(list(schema))
         tables = (pa.Table.from_arrays(records_to_arrow(records, record_type).flatten(), schema=schema)
-                  for records in self._query(soql))
-        for table in batched(prefetch(tables)):
+                  for records in prefetch(self._query(soql)))
+        for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table

@@ -117,8 +117,8 @@ def _open_error(path: Path, exc: duckdb.IOException) -> WarehouseError:
     if "lock" in text.lower():
         pid = re.search(r"PID (\d+)", text)
         holder = f" (process {pid.group(1)})" if pid else ""
-        return WarehouseLockedError(f"warehouse {path.name} is being written by another hub command{holder}",
-                                    hint="wait for it to finish and run this again")
+        return WarehouseLockedError(f"warehouse {path.name} is locked by another process{holder}, most likely a "
+                                    f"running hub command", hint="wait for it to finish and run this again")
     return WarehouseError(f"cannot open warehouse {path}: {_one_line(text)}", hint="check [warehouse] path in hub.toml")
 
 
