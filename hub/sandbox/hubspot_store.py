@@ -282,6 +282,39 @@ class HubSpotStore:
             out["archivedAt"] = iso_millis_z(obj.archived_ms)
         return out
 
+    # --- persistence (hub.sandbox.state) ----------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Every record of every object type plus id counters, as JSON-ready data for :meth:`from_state`."""
+        with self.lock:
+            return {name: {"next_id": table.next_id, "properties": list(table.all_names),
+                           "objects": [[o.id, o.created_ms, o.updated_ms, o.archived_ms if o.archived else None,
+                                        [o.props[n] for n in table.all_names]]
+                                       for o in map(table.objects.__getitem__, table.order)]}
+                    for name, table in self.tables.items()}
+
+    @classmethod
+    def from_state(cls, clock: AnyClock, state: dict[str, Any]) -> HubSpotStore:
+        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema."""
+        store = cls(clock)
+        if sorted(state) != sorted(store.tables):
+            raise ValueError(f"HubSpot object types {sorted(state)} differ from this version's {sorted(store.tables)}")
+        for name, table in store.tables.items():
+            saved = state[name]
+            if saved["properties"] != list(table.all_names):
+                raise ValueError(f"HubSpot {name} properties differ from this version's schema")
+            for oid, created, updated, archived_ms, values in saved["objects"]:
+                if not isinstance(oid, int) or (table.order and oid <= table.order[-1]):
+                    raise ValueError(f"HubSpot {name} ids must be increasing integers, got {oid!r}")
+                obj = HubObject(oid, dict(zip(table.all_names, values, strict=True)), created, updated)
+                if archived_ms is not None:
+                    obj.archived, obj.archived_ms = True, archived_ms
+                table.add(obj)
+            if not isinstance(saved["next_id"], int) or saved["next_id"] < table.next_id:
+                raise ValueError(f"HubSpot {name} next_id {saved['next_id']!r} would reuse an existing id")
+            table.next_id = saved["next_id"]
+        return store
+
     # --- seeding --------------------------------------------------------------------------------
 
     def _load(self, seed: SeedData) -> None:

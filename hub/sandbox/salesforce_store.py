@@ -281,6 +281,46 @@ class SalesforceStore:
         raise _Invalid(fld, text, record_error("FIELD_INTEGRITY_EXCEPTION",
                                                f"{fld.label}: id value of incorrect type: {text}", [fld.name]))
 
+    # --- persistence (hub.sandbox.state) ----------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Every record (recycle bin included), deletion times and Id counters, as JSON-ready data."""
+        with self.lock:
+            out: dict[str, Any] = {}
+            for name, table in self.tables.items():
+                names = [f.name for f in table.sobject.fields]
+                out[name] = {"next_number": table.next_number, "fields": names,
+                             "records": [[table.records[rid][n] for n in names] for rid in table.order],
+                             "deleted": [[rid, ms] for rid, ms in table.deleted_log]}
+            return out
+
+    @classmethod
+    def from_state(cls, clock: AnyClock, state: dict[str, Any]) -> SalesforceStore:
+        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema."""
+        store = cls(clock)
+        if sorted(state) != sorted(store.tables):
+            raise ValueError(f"Salesforce sObjects {sorted(state)} differ from this version's {sorted(store.tables)}")
+        for name, table in store.tables.items():
+            saved = state[name]
+            names = [f.name for f in table.sobject.fields]
+            if saved["fields"] != names:
+                raise ValueError(f"Salesforce {name} fields differ from this version's schema")
+            for values in saved["records"]:
+                record = dict(zip(names, values, strict=True))
+                rid = record["Id"]
+                if not isinstance(rid, str) or PREFIXES.get(rid[:3]) is not table.sobject or to_18(rid) != rid \
+                        or rid in table.records:
+                    raise ValueError(f"Salesforce {name} record has a bad or duplicate Id {rid!r}")
+                table.records[rid] = record
+                table.order.append(rid)
+                table.reindex(None, record)
+            table.deleted_log = [(str(rid), int(ms)) for rid, ms in saved["deleted"]]
+            number = saved["next_number"]
+            if not isinstance(number, int) or make_id(table.sobject.key_prefix, number) in table.records:
+                raise ValueError(f"Salesforce {name} next_number {number!r} would reuse an existing Id")
+            table.next_number = number
+        return store
+
     # --- seeding --------------------------------------------------------------------------------
 
     def _load(self, seed: SeedData) -> None:

@@ -14,6 +14,7 @@ from hub.sandbox.hubspot_store import HubSpotStore
 from hub.sandbox.salesforce import SalesforceEmulator
 from hub.sandbox.salesforce_store import SalesforceStore
 from hub.sandbox.seed import SeedData, generate
+from hub.sandbox.state import load_state, save_state
 from hub.sandbox.tls import LocalTLS
 
 
@@ -32,6 +33,8 @@ class Sandbox:
     also drops its X-HubSpot-RateLimit-Max/-Remaining headers so clients do not throttle themselves.
     With ``tls=True`` both emulators serve https; trust ``ca_path`` (for requests, also set
     ``session.trust_env = False``: REQUESTS_CA_BUNDLE in the environment overrides ``session.verify``).
+    With ``state_file``, vendor data survives restarts: an existing file replaces the seed's records (tokens still
+    come from the seed), and ``stop()`` saves the current records to it; an unreadable file raises ValueError.
     """
 
     def __init__(self, seed: int = 7, people: int = 400, *, tls: bool = False, host: str = "127.0.0.1",
@@ -40,18 +43,25 @@ class Sandbox:
                  hubspot_search_rate_limit: tuple[int, float] | None = (5, 1.0),
                  hubspot_daily_limit: int = 500_000, salesforce_api_limit: int = 100_000,
                  hubspot_contacts: int | None = None, salesforce_contacts: int | None = None,
-                 now: datetime | Callable[[], datetime] | AnyClock | None = None) -> None:
+                 now: datetime | Callable[[], datetime] | AnyClock | None = None,
+                 state_file: Path | None = None) -> None:
         self.seed = seed
         self.clock: AnyClock = make_clock(now)
         self.data: SeedData = generate(seed, people, now_ms=self.clock.millis(), hubspot_contacts=hubspot_contacts,
                                        salesforce_contacts=salesforce_contacts)
+        self.state_file = Path(state_file) if state_file is not None else None
+        if self.state_file is not None and self.state_file.exists():
+            hubspot_store, salesforce_store = load_state(self.state_file, self.clock)
+        else:
+            hubspot_store = HubSpotStore(self.clock, self.data)
+            salesforce_store = SalesforceStore(self.clock, self.data)
         self._tls = LocalTLS(host) if tls else None
         context = self._tls.context if self._tls else None
         self.ca_path: Path | None = self._tls.ca_path if self._tls else None
-        self.hubspot = HubSpotEmulator(HubSpotStore(self.clock, self.data), self.clock, seed=seed, host=host,
+        self.hubspot = HubSpotEmulator(hubspot_store, self.clock, seed=seed, host=host,
                                        port=hubspot_port, tls=context, rate_limit=hubspot_rate_limit,
                                        search_rate_limit=hubspot_search_rate_limit, daily_limit=hubspot_daily_limit)
-        self.salesforce = SalesforceEmulator(SalesforceStore(self.clock, self.data), self.clock, seed=seed, host=host,
+        self.salesforce = SalesforceEmulator(salesforce_store, self.clock, seed=seed, host=host,
                                              port=salesforce_port, tls=context, api_limit=salesforce_api_limit)
         self._stopped = threading.Event()
 
@@ -69,9 +79,11 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop both servers, close their connections and delete the CA file."""
+        """Stop both servers, close their connections, save to ``state_file`` (if any) and delete the CA file."""
         self.hubspot.stop()
         self.salesforce.stop()
+        if self.state_file is not None:
+            save_state(self.state_file, self.hubspot.store, self.salesforce.store)
         if self._tls is not None:
             self._tls.remove_ca()
         self._stopped.set()
