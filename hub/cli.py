@@ -128,7 +128,7 @@ def ingest(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None
     with stream_progress() as progress:
         report = obj.project.ingest(selectors, full_refresh=full_refresh, progress=progress)
     for r in report.results:
-        line = f"{r.connection}.{r.stream:<12} {r.mode:<11} {r.rows:>9,} rows  {r.seconds:6.2f} s  {r.status}"
+        line = f"{r.connection + '.' + r.stream:<24} {r.mode:<11} {r.rows:>9,} rows  {r.seconds:6.2f} s  {r.status}"
         click.echo(line)
     connections = len({r.connection for r in report.results})
     click.echo(f"ingested {report.rows:,} rows from {connections} connection(s) in "
@@ -137,6 +137,134 @@ def ingest(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
         raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("selectors", nargs=-1)
+@click.pass_obj
+def build(obj: Context, selectors: tuple[str, ...]) -> None:
+    """Build SQL models into tables and views, in dependency order; prints rows and time per model.
+
+    SELECTORS: a model name, name+ (with downstream), +name (with upstream), connection:NAME.
+
+    \b
+    Example:
+      hub build                       # everything
+      hub build canonical.person+     # the person model and what depends on it
+      hub build connection:hubspot
+    """
+    from hub.modeling import render_result, render_summary
+
+    report = obj.project.build(selectors, progress=lambda r: click.echo(render_result(r)))
+    click.echo(render_summary(report))
+    if not report.ok:
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the models as JSON.")
+@click.pass_obj
+def models(obj: Context, as_json: bool) -> None:
+    """List models with their dependencies, materialization, last build time and row count.
+
+    \b
+    Example:
+      hub models
+    """
+    from dataclasses import asdict
+
+    from hub.modeling import render_models
+    from hub.output import to_json
+
+    infos = obj.project.models()
+    click.echo(to_json([asdict(i) for i in infos]) if as_json else render_models(infos))
+
+
+@cli.command(name="compile")
+@click.argument("model")
+@click.option("--dialect", type=click.Choice(["postgres", "snowflake", "bigquery", "duckdb"]), default="postgres",
+              show_default=True, help="The SQL dialect to compile for.")
+@click.pass_obj
+def compile_(obj: Context, model: str, dialect: str) -> None:
+    """Print a model's SQL compiled for another warehouse.
+
+    \b
+    Example:
+      hub compile canonical.person --dialect snowflake
+    """
+    click.echo(obj.project.compile(model, dialect))
+
+
+@cli.command()
+@click.argument("syncs", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Plan and show what would change; write nothing anywhere.")
+@click.option("--show-rejected", "show_rejected", metavar="SYNC", help="List the rows SYNC's target refused.")
+@click.pass_obj
+def push(obj: Context, syncs: tuple[str, ...], dry_run: bool, show_rejected: str | None) -> None:
+    """Send what changed in models to the target systems (reverse ETL), per [syncs.*] in hub.toml.
+
+    \b
+    Example:
+      hub push --dry-run              # what would change, without writing
+      hub push person_to_hubspot
+      hub push --show-rejected person_to_hubspot
+    """
+    from hub.output import render
+
+    if show_rejected:
+        rows = obj.project.rejected(show_rejected)
+        columns = ["key", "target_id", "operation", "code", "reason", "attempts", "last_rejected_at"]
+        click.echo(render(columns, [[r.get(c) for c in columns] for r in rows]))
+        click.echo(f"{len(rows)} rejected row(s) for {show_rejected}")
+        return
+    from reverse_etl import render_push_report
+
+    report = obj.project.push(syncs, dry_run=dry_run)
+    click.echo(render_push_report(report))
+    if not report.ok:
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(1)
+
+
+@cli.command(name="run")
+@click.pass_obj
+def run_(obj: Context) -> None:
+    """Ingest, build and push in one go; a failed step stops the steps after it (non-zero exit).
+
+    \b
+    Example:
+      hub run
+    """
+    from hub.progress import stream_progress
+    from hub.run import run
+
+    with stream_progress() as progress:
+        report = run(obj.project, on_step=lambda name, step: click.echo(_render_step(name, step)),
+                     ingest_progress=progress)
+    if not report.ok:
+        if report.error:
+            click.echo(f"error: {report.error}", err=True)
+        else:
+            for error in report.reports[report.failed].errors:
+                click.echo(f"error: {error}", err=True)
+        click.echo(f"{report.failed} failed; skipped: {', '.join(report.skipped) or 'nothing'}", err=True)
+        raise SystemExit(1)
+
+
+def _render_step(name: str, step: Any) -> str:
+    if name == "ingest":
+        return "\n".join([f"ingest: {step.rows:,} rows"] + [
+            f"  {r.connection + '.' + r.stream:<24} {r.mode:<11} {r.rows:>9,} rows  {r.status}" for r in step.results])
+    if name == "build":
+        from hub.modeling import render_result, render_summary
+
+        return "\n".join(["build:"] + [f"  {render_result(r)}" for r in step.results] + [render_summary(step)])
+    from reverse_etl import render_push_report
+
+    return "push:\n" + render_push_report(step)
 
 
 @cli.command()
@@ -164,7 +292,7 @@ def query(obj: Context, sql: str, fmt: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:
-    """Show the latest ingest per connection and stream: outcome, rows, when.
+    """Show the latest ingest per connection and stream, and each sync's outcome, rejected rows and conflicts.
 
     \b
     Example:
@@ -182,6 +310,22 @@ def status(obj: Context, as_json: bool) -> None:
     click.echo(f"warehouse: {report.warehouse}")
     click.echo(table(["stream", "outcome", "mode", "rows (last run)", "rows (table)", "last run", "last success",
                       "error"], rows))
+    if report.syncs:
+        click.echo("")
+        click.echo(table(["sync", "to", "outcome", "last run", "synced", "rejected", "conflicts", "error"], [
+            [s["sync"], s["to"], s["outcome"] or "never", ago(s.get("last_run_at")), _num(s.get("synced")),
+             _num(s.get("rejected")), _num(s.get("conflicts")), s.get("error") or ""] for s in report.syncs]))
+    if report.models:
+        click.echo("")
+        click.echo(table(["model", "outcome", "rows", "last run", "last success", "error"], [
+            [m["model"], m["outcome"], _num(m["rows"]), ago(m["last_run_at"]), ago(m["last_success_at"]),
+             m["error"] or ""] for m in report.models]))
+    for c in report.connections:
+        if c["stale"]:
+            click.echo(f"stale: connection {c['connection']} last succeeded {ago(c['last_success_at'])}, more than "
+                       f"twice the interval of schedule '{c['schedule']}'")
+    for f in report.failures:
+        click.echo(f"failed: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): {f['error'] or ''}")
 
 
 def _num(value: int | None) -> str:
@@ -195,21 +339,33 @@ def _num(value: int | None) -> str:
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake data.")
 @click.option("--people", type=int, default=400, show_default=True, help="How many fake people to create.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (its path is printed).")
-def sandbox(host: str, hubspot_port: int, salesforce_port: int, seed: int, people: int, tls: bool) -> None:
+@click.option("--chaos", metavar="SPEC", default=None,
+              help="Inject faults, seeded by --seed: shares of 5xx, 429, drop, timeout, slow, garbage, truncate "
+                   "(and hang=/delay= seconds), e.g. \"5xx=0.1,429=0.05,drop=0.02\".")
+def sandbox(host: str, hubspot_port: int, salesforce_port: int, seed: int, people: int, tls: bool,
+            chaos: str | None) -> None:
     """Serve local emulators of the HubSpot and Salesforce APIs, seeded with fake data, until Ctrl-C.
 
     \b
     Example:
       hub sandbox --hubspot-port 8001 --salesforce-port 8002
+      hub sandbox --chaos "5xx=0.1,429=0.05,drop=0.02,timeout=0.01,slow=0.05,garbage=0.01"
     """
     from hub.sandbox import Sandbox
+    from hub.sandbox.chaos import Chaos, ChaosSpecError
 
+    try:
+        faults = Chaos.parse(chaos, seed=seed) if chaos else None
+    except ChaosSpecError as exc:
+        raise click.ClickException(f"--chaos: {exc}") from None
     sb = Sandbox(seed=seed, people=people, tls=tls, host=host, hubspot_port=hubspot_port,
-                 salesforce_port=salesforce_port).start()
+                 salesforce_port=salesforce_port, chaos=faults).start()
     click.echo(f"HubSpot emulator:    {sb.hubspot.url}")
     click.echo(f"Salesforce emulator: {sb.salesforce.url}")
     if sb.ca_path:
         click.echo(f"CA certificate:      {sb.ca_path}")
+    if faults:
+        click.echo(f"Injecting faults:    {faults.describe()}")
     click.echo("Sandbox-only credentials (not secrets; they work against this sandbox only):")
     click.echo(f"  export HUB__CONNECTIONS__HUBSPOT__TOKEN={sb.hubspot.token}")
     click.echo(f"  export HUB__CONNECTIONS__SALESFORCE__TOKEN={sb.salesforce.token}")
@@ -230,6 +386,22 @@ def demo(obj: Context, directory: str) -> None:
     from hub.demo import run_demo
 
     run_demo(Path(directory), echo=click.echo)
+
+
+def _register_module_commands() -> None:
+    """Add the commands of every module in hub/commands/ (each lists its own in ``COMMANDS``)."""
+    import importlib
+    import pkgutil
+
+    import hub.commands as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"hub.commands.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+_register_module_commands()
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     from hub.config import ConnectionConfig
     from hub.ingest import IngestReport, Progress
+    from hub.modeling import BuildReport, ModelInfo
+    from reverse_etl import PushReport
     from hub.status import Status
     from warehouse import Result, Warehouse
 
@@ -59,6 +61,37 @@ class Project:
         from hub.ingest import ingest
 
         return ingest(self, selectors, full_refresh=full_refresh, progress=progress)
+
+    def build(self, selectors: Sequence[str] = (), *, progress: Callable[[Any], None] | None = None) -> BuildReport:
+        """Build the selected SQL models (all by default) in dependency order."""
+        from hub.modeling import build
+
+        return build(self, selectors, progress=progress)
+
+    def models(self) -> list[ModelInfo]:
+        """Every model with its dependencies, materialization, last build and row count."""
+        from hub.modeling import list_models
+
+        return list_models(self)
+
+    def compile(self, model: str, dialect: str) -> str:
+        """A model's SQL compiled for another warehouse's dialect."""
+        from hub.modeling import compile_model
+
+        return compile_model(self, model, dialect)
+
+    def push(self, syncs: Sequence[str] = (), *, dry_run: bool = False,
+             progress: Callable[[str, int, int], None] | None = None) -> PushReport:
+        """Run the selected reverse-ETL syncs (all by default); ``dry_run`` plans without writing anywhere."""
+        from reverse_etl import push
+
+        return push(self, syncs, dry_run=dry_run, progress=progress)
+
+    def rejected(self, sync: str) -> list[dict[str, Any]]:
+        """The rows a sync's target refused, with the target's reasons."""
+        from reverse_etl import rejected_rows
+
+        return rejected_rows(self, sync)
 
     def query(self, sql: str) -> Result:
         """Run SQL against the warehouse, read-only."""

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from hub.errors import UnknownNameError
 
 if TYPE_CHECKING:
+    from reverse_etl.base import Pusher
     from sources.base import Connector
 
 #: connector type -> "module:Class"
 CONNECTORS: dict[str, str] = {
     "hubspot": "sources.hubspot:HubSpot",
     "salesforce": "sources.salesforce:Salesforce",
+    "stripe": "sources.stripe:Stripe",
 }
 
 
@@ -31,5 +33,22 @@ def connector_class(kind: str) -> type[Connector]:
         target = CONNECTORS[kind]
     except KeyError:
         raise UnknownNameError("connector type", kind, CONNECTORS) from None
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+#: connector type -> "module:Class" of the reverse-ETL pusher that writes to it
+PUSHERS: dict[str, str] = {
+    "hubspot": "reverse_etl.hubspot:HubSpotPusher",
+    "salesforce": "reverse_etl.salesforce:SalesforcePusher",
+}
+
+
+def pusher_class(kind: str) -> type[Pusher]:
+    """The pusher class for connections of type ``kind``; an unknown type fails with the closest one that has one."""
+    try:
+        target = PUSHERS[kind]
+    except KeyError:
+        raise UnknownNameError("push target type", kind, PUSHERS) from None
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)

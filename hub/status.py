@@ -35,6 +35,7 @@ class Status:
 
     warehouse: str
     streams: list[StreamStatus] = field(default_factory=list)
+    syncs: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,4 +64,8 @@ def status(project: Project) -> Status:
                     item.rows_in_table = wh.query(
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
                 result.streams.append(item)
+    if project.config.sections.get("syncs"):
+        from reverse_etl import sync_status
+
+        result.syncs = sync_status(project)
     return result

@@ -22,6 +22,10 @@ from hub.secrets import RedactingFilter, redact
 from warehouse.duck import Warehouse
 
 
+#: dlt merges through a staging dataset; keep it beside hub's own schema, out of the way of users' schemas.
+STAGING_LAYOUT = "_hub_staging_%s"
+
+
 @dataclass
 class TableLoad:
     """One raw table to (re)write from a stream of Arrow batches."""
@@ -59,7 +63,8 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
                                       write_disposition=item.disposition, columns=hints))
     pipeline = dlt.pipeline(
         pipeline_name=f"hub_{connection}", pipelines_dir=str(project_dir / ".hub" / "pipelines"),
-        destination=dlt.destinations.duckdb(credentials=warehouse.connect()),
+        destination=dlt.destinations.duckdb(credentials=warehouse.connect(),
+                                            staging_dataset_name_layout=STAGING_LAYOUT),
         dataset_name=f"raw_{connection}", progress=None)
     # Packages left by an interrupted run are dropped: the cursors were not advanced, so their data is fetched again.
     if pipeline.has_pending_data:

@@ -13,10 +13,12 @@ def test_demo_runs_twice(tmp_path):
     first = run_hub("demo", str(tmp_path / "d"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "(created)" in first.stdout and "hubspot.contacts" in first.stdout and "full" in first.stdout
-    assert "raw_salesforce.contact" in first.stdout and "not quite the same" in first.stdout
+    assert "raw_salesforce.contact" in first.stdout and "persons" in first.stdout
+    assert "person_to_hubspot" in first.stdout and "created" in first.stdout
     second = run_hub("demo", str(tmp_path / "d"), cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "incremental" in second.stdout and "(existing" in second.stdout
+    assert second.stdout.count("nothing changed") == 2, second.stdout
     status = run_hub("-C", str(tmp_path / "d"), "status")
     assert status.returncode == 0 and "success" in status.stdout
 

@@ -1,0 +1,70 @@
+"""`hub compile`: a model's SQL for another warehouse, through sqlglot's AST.
+
+Models are DuckDB SQL; sqlglot rewrites them for the target dialect. What it cannot translate faithfully (a DuckDB
+function with no equivalent, say) is not hidden: each such warning heads the output as a ``-- not portable:`` comment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlglot
+from sqlglot.errors import ErrorLevel
+
+from hub.errors import UnknownNameError
+from hub.modeling.catalog import Catalog
+from hub.modeling.entities import ENTITIES, union_model
+from hub.modeling.model import DIALECT, Model
+
+DIALECTS = ("postgres", "snowflake", "bigquery", "duckdb")
+_HELPER = re.compile(r"\b_hub\.(\w+)\s*\(", re.I)     # a call of one of hub's macros, not a table
+
+
+def compile_sql(catalog: Catalog, name: str, dialect: str) -> str:
+    """The SQL of model ``name`` in ``dialect``, pretty-printed, with portability warnings as leading comments."""
+    if dialect not in DIALECTS:
+        raise UnknownNameError("dialect", dialect, DIALECTS)
+    model = catalog.get(name)
+    sql = source_sql(catalog, model)
+    with _warnings() as warnings:
+        out = sqlglot.transpile(sql, read=DIALECT, write=dialect, pretty=True,
+                                unsupported_level=ErrorLevel.WARN)[0]
+    notes = [f"-- not portable: {' '.join(w.split())}" for w in dict.fromkeys(warnings)]
+    notes += [f"-- needs hub's SQL helper _hub.{name}() in the target warehouse (see hub/modeling/materialize.py)"
+              for name in dict.fromkeys(_HELPER.findall(sql))]
+    return "\n".join([*notes, out]) + "\n"
+
+
+def source_sql(catalog: Catalog, model: Model) -> str:
+    """The DuckDB SQL behind a model (generated for a union over all its possible members)."""
+    if model.kind == "identity":
+        raise model.error("is resolved by hub's identity engine (Python over DuckDB), not by SQL",
+                          hint="compile the models that read it, e.g. canonical.person")
+    if model.kind == "union":
+        entity = ENTITIES[model.table.removesuffix("_records")]
+        members = [catalog.models[r.name] for r in model.refs]
+        return union_model(entity, members).sql or ""
+    return model.body
+
+
+@contextmanager
+def _warnings() -> Iterator[list[str]]:
+    """Collect what sqlglot logs about unsupported constructs while transpiling."""
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    logger = logging.getLogger("sqlglot")
+    handler, propagate = Collect(level=logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

@@ -1,0 +1,121 @@
+"""The entities identity resolution unifies (person, company): their record contract and the generated union.
+
+A staging model declares ``-- entity: person`` to feed ``staging.person_records``, the union of every such model with
+``connection`` and ``stream`` columns added. The union is generated because the connections are the user's: two HubSpot
+portals give two staging models, each in the union. A member names its columns like the contract below; columns it
+lacks are NULL, columns beyond the contract are carried along for project models to use. A project's own entity model
+(say a CSV of event attendees) joins too, its table name standing in for connection and stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.modeling.model import Header, Model, Position, Ref
+from warehouse.sql import qualified
+
+
+@dataclass(frozen=True)
+class Entity:
+    """What identity resolution needs to know about one kind of record."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]        # the contract: (column, DuckDB type), in output order
+    required: tuple[str, ...]
+    survivable: tuple[str, ...]                 # fields [models.<entity>] priority may rank sources for
+
+    @property
+    def union(self) -> str:
+        return f"staging.{self.name}_records"
+
+    @property
+    def identity(self) -> str:
+        return f"_hub.{self.name}_identity"
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Everything the identity step writes in ``_hub``."""
+        return tuple(f"_hub.{self.name}_{t}" for t in ("identity", "changes", "merges", "ids", "priority"))
+
+    def type_of(self, column: str) -> str | None:
+        return dict(self.columns).get(column)
+
+
+PERSON = Entity(
+    name="person",
+    columns=(("source_id", "VARCHAR"), ("email", "VARCHAR"), ("first_name", "VARCHAR"), ("last_name", "VARCHAR"),
+             ("phone", "VARCHAR"), ("mobile_phone", "VARCHAR"), ("company_name", "VARCHAR"),
+             ("company_stream", "VARCHAR"), ("company_source_id", "VARCHAR"), ("job_title", "VARCHAR"),
+             ("city", "VARCHAR"), ("country", "VARCHAR"), ("lifecycle_stage", "VARCHAR"), ("lead_source", "VARCHAR"),
+             ("created_at", "TIMESTAMPTZ"), ("updated_at", "TIMESTAMPTZ")),
+    required=("source_id", "updated_at"),
+    survivable=("email", "first_name", "last_name", "phone", "mobile_phone", "company_name", "job_title", "city",
+                "country", "lifecycle_stage", "lead_source"),
+)
+COMPANY = Entity(
+    name="company",
+    columns=(("source_id", "VARCHAR"), ("name", "VARCHAR"), ("domain", "VARCHAR"), ("phone", "VARCHAR"),
+             ("industry", "VARCHAR"), ("city", "VARCHAR"), ("country", "VARCHAR"), ("employee_count", "BIGINT"),
+             ("annual_revenue", "DOUBLE"), ("created_at", "TIMESTAMPTZ"), ("updated_at", "TIMESTAMPTZ")),
+    required=("source_id", "updated_at"),
+    survivable=("name", "domain", "phone", "industry", "city", "country", "employee_count", "annual_revenue"),
+)
+ENTITIES = {e.name: e for e in (PERSON, COMPANY)}
+
+
+def union_model(entity: Entity, members: list[Model]) -> Model:
+    """The generated ``staging.<entity>_records`` over ``members`` (their SQL decides the union's columns)."""
+    for member in members:
+        missing = [c for c in entity.required if member.columns and c not in member.columns]
+        if missing:
+            raise member.error(f"an `entity: {entity.name}` model needs the column(s) {', '.join(missing)}",
+                               hint=f"see the {entity.name} record columns in hub/modeling/entities.py")
+        if not member.columns:
+            raise member.error(f"an `entity: {entity.name}` model must name its columns (no SELECT *)",
+                               hint="list the columns so the union can line them up")
+    return Model(name=entity.union, kind="union", header=Header(materialized="view",
+                                                               description=f"Every {entity.name} record, "
+                                                                           "from every connection."),
+                 file=f"generated:{entity.union}",
+                 refs=tuple(Ref(m.schema, m.table, Position()) for m in members),
+                 columns=tuple(union_columns(entity, members)), sql=union_sql(entity, members))
+
+
+def union_columns(entity: Entity, members: list[Model]) -> list[str]:
+    """``connection``, ``stream``, every contract column (NULL where no member has it), then members' extras."""
+    known = [c for c, _ in entity.columns]
+    extra = [c for m in members for c in m.columns if entity.type_of(c) is None]
+    return ["connection", "stream", *known, *dict.fromkeys(extra)]
+
+
+def union_sql(entity: Entity, members: list[Model]) -> str:
+    """``SELECT ... UNION ALL SELECT ...`` lining up every member's columns under the union's names.
+
+    With no members (nothing ingested yet) it is an empty relation of the right shape, so that everything built from
+    it still builds, empty.
+    """
+    columns = union_columns(entity, members)[2:]
+    if not members:
+        typed = [f"CAST(NULL AS VARCHAR) AS {c}" for c in ("connection", "stream")]
+        typed += [f"CAST(NULL AS {entity.type_of(c)}) AS {c}" for c in columns]
+        return "SELECT\n  " + ",\n  ".join(typed) + "\nWHERE false"
+    parts = []
+    for member in members:
+        have = set(member.columns)
+        # A project's own source (a CSV it loads, say) has no connection: its table name stands in for one.
+        exprs = [f"{literal(member.connection or member.table)} AS connection",
+                 f"{literal(member.stream or member.table)} AS stream"]
+        for column in columns:
+            kind = entity.type_of(column)
+            if column in have:
+                exprs.append(f"CAST({column} AS {kind}) AS {column}" if kind else column)
+            else:
+                # An untyped NULL takes whatever type the other members give the column.
+                exprs.append(f"CAST(NULL AS {kind}) AS {column}" if kind else f"NULL AS {column}")
+        parts.append("SELECT\n  " + ",\n  ".join(exprs) + f"\nFROM {qualified(member.schema, member.table)}")
+    return "\nUNION ALL\n".join(parts)
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,350 @@
+"""Identity resolution: records from every connection to stable person (and company) ids, incrementally.
+
+State lives in ``_hub``, per entity (``person`` shown):
+
+- ``person_identity``: one row per source record: its normalized columns, match keys and ``person_id``. This is the
+  persisted identity map; canonical models read it.
+- ``person_ids``: every id ever minted (ids only grow, so a smaller id is an older person) and what became of it.
+- ``person_merges``: the log of merges (and splits, and persons whose records all went away).
+- ``person_changes``: the ids each resolution touched, by version, for models built incrementally from the map.
+- ``person_priority``: per connection, the rank of each field's source under ``[models.person] priority``.
+
+A build compares each record's key and ``updated_at`` with the map (sources bump ``updated_at`` on every edit): only
+new and changed records are read and normalized, and only the persons they touch (their old persons and persons sharing
+a key with them) are re-resolved, as one small graph. Each component of that graph keeps the id most of its records had
+(when it joins several persons: the oldest id, the others logged as merged into it); a component with no previous id
+gets a new one. So rebuilding, or adding records, never changes an existing person's id. When the settings, the record
+columns or the SQL of the sources change, every record is re-read, and ids are still carried over from the map.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hub.modeling.components import components
+from hub.modeling.materialize import reset_if_reshaped, save_state
+from hub.modeling.records import Resolver
+from hub.modeling.report import IdentitySummary
+from hub.modeling.settings import EntitySettings
+from warehouse.arrow import create_temp_table, fetch_arrow, registered
+from warehouse.bookkeeping import now
+from warehouse.duck import Warehouse
+from warehouse.sql import qualified
+
+KEY = ("connection", "stream", "source_id")
+META = (*KEY, "created_at", "updated_at")
+EXAMPLES = 3
+_TEMP = ("hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves", "hub_rows")
+
+
+def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
+            inputs: dict[str, str] | None = None, unique: bool = False) -> IdentitySummary:
+    """Bring ``_hub.<entity>_identity`` up to date with the records in ``source``, in one transaction.
+
+    ``inputs`` fingerprints the SQL behind ``source``, per model: when one that was read before changes, every record
+    is re-read (a new one just brings new records). ``unique`` says the source is known to list each record once (its
+    members audit it), which saves checking.
+    """
+    t = _Tables(resolver)
+    with wh.transaction():
+        _ensure(wh, t)
+        columns = [r[0] for r in wh.query(f"DESCRIBE SELECT * FROM {source}").rows]
+        digest = f"{settings.digest}|{','.join(columns)}"
+        state = wh.query("SELECT digest, inputs, version FROM _hub.identity_state WHERE entity = ?",
+                         [resolver.entity.name]).rows
+        exists = wh.table_exists("_hub", t.identity_name)
+        inputs = inputs or {}
+        before = json.loads(state[0][1] or "{}") if state else {}
+        rewritten = any(before.get(name, fp) != fp for name, fp in inputs.items())
+        full = not exists or not state or state[0][0] != digest or rewritten
+        version = (state[0][2] if state else 0) + 1
+        summary = IdentitySummary(resolver.entity.name, full=full)
+        batch = _read(wh, source, t, full, exists, unique)
+        touched = batch is not None
+        if batch is not None:
+            batch = resolver.normalize(batch, settings)
+            summary.changed_records = batch.num_rows
+            members = _members(wh, resolver, t, batch) if not full else None
+            nodes = _nodes(resolver, batch, members, full)
+            labels = components(nodes, resolver.primary, resolver.fallback)
+            ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
+            _write(wh, resolver, t, batch, members, ids, full, exists, version)
+            _priority(wh, settings, t, columns)
+        if resolver.link:
+            touched = _linked_changes(wh, resolver, t, version) or touched
+        if touched:
+            wh.execute("DELETE FROM _hub.identity_state WHERE entity = ?", [resolver.entity.name])
+            wh.execute("INSERT INTO _hub.identity_state VALUES (?, ?, ?, ?, ?)",
+                       [resolver.entity.name, digest, json.dumps({**before, **inputs}, sort_keys=True), version, now()])
+        for temp in _TEMP:
+            wh.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+        _summarize(wh, resolver, t, summary)
+    return summary
+
+
+class _Tables:
+    """The names of one entity's tables."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        name = resolver.entity.name
+        self.id_column = resolver.id_column
+        self.identity_name = f"{name}_identity"
+        self.identity = qualified("_hub", f"{name}_identity")
+        self.ids = qualified("_hub", f"{name}_ids")
+        self.merges = qualified("_hub", f"{name}_merges")
+        self.changes = qualified("_hub", f"{name}_changes")
+        self.priority = qualified("_hub", f"{name}_priority")
+
+
+def _ensure(wh: Warehouse, t: _Tables) -> None:
+    i = t.id_column
+    reset_if_reshaped(wh, "_hub", "identity_state", ("entity", "digest", "inputs", "version", "resolved_at"))
+    # No primary keys: DuckDB checks them eagerly, which trips over a delete and re-insert in one transaction.
+    wh.execute(f"""
+        CREATE SCHEMA IF NOT EXISTS _hub;
+        CREATE TABLE IF NOT EXISTS {t.ids} ({i} BIGINT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            merged_into BIGINT, ended_at TIMESTAMPTZ);
+        CREATE TABLE IF NOT EXISTS {t.merges} (run_id VARCHAR, logged_at TIMESTAMPTZ, kind VARCHAR NOT NULL,
+            {i} BIGINT NOT NULL, other_{i} BIGINT NOT NULL, records BIGINT);
+        CREATE TABLE IF NOT EXISTS {t.changes} ({i} BIGINT NOT NULL, change_version BIGINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS _hub.identity_state (entity VARCHAR NOT NULL, digest VARCHAR, inputs VARCHAR,
+            version BIGINT NOT NULL, resolved_at TIMESTAMPTZ);""")
+
+
+def _read(wh: Warehouse, source: str, t: _Tables, full: bool, exists: bool, unique: bool) -> pa.Table | None:
+    """The records to (re)resolve, with ``record_hash`` and ``old_id``; None when nothing changed.
+
+    Also leaves ``hub_delta``: the key of every record that is new, changed or gone, with its previous id.
+    """
+    row_hash = "hash(u.connection, u.stream, u.source_id)"
+    if full:
+        wh.execute("CREATE OR REPLACE TEMP TABLE hub_delta (connection VARCHAR, stream VARCHAR, source_id VARCHAR, "
+                   "old_id BIGINT, updated_at TIMESTAMPTZ, gone BOOLEAN)")
+        old = f"LEFT JOIN (SELECT connection, stream, source_id, {t.id_column} AS old_id FROM {t.identity}) o " \
+              f"USING (connection, stream, source_id)" if exists else ""
+        batch = fetch_arrow(wh, f"SELECT u.*, {row_hash} AS record_hash, "
+                                f"{'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'} FROM {source} u {old}")
+        return batch if unique else _dedupe(wh, batch)
+    wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_delta AS
+        SELECT connection, stream, source_id, i.{t.id_column} AS old_id, u.updated_at, u.source_id IS NULL AS gone
+        FROM (SELECT connection, stream, source_id, updated_at FROM {source}) u
+        FULL JOIN (SELECT connection, stream, source_id, updated_at, {t.id_column} FROM {t.identity}) i
+            USING (connection, stream, source_id)
+        WHERE i.source_id IS NULL OR u.source_id IS NULL OR i.updated_at IS DISTINCT FROM u.updated_at""")
+    changed, since = wh.query("SELECT count(*) FILTER (WHERE NOT gone), min(updated_at) FILTER (WHERE NOT gone) "
+                              "FROM hub_delta").rows[0]
+    if not changed:
+        return None if not wh.query("SELECT count(*) FROM hub_delta").scalar() else _empty(wh, source)
+    # The time filter is what keeps this cheap: DuckDB pushes it into the sources' scans, so only recently updated
+    # rows are staged and joined. A NULL updated_at cannot be filtered on, hence the second arm.
+    window = "u.updated_at >= ?" if since is not None else "true"
+    batch = fetch_arrow(wh, f"""
+        SELECT u.*, {row_hash} AS record_hash, d.old_id FROM {source} u
+        JOIN hub_delta d ON d.connection = u.connection AND d.stream = u.stream AND d.source_id = u.source_id
+                        AND NOT d.gone
+        WHERE {window} OR u.updated_at IS NULL""", [since] if since is not None else None)
+    return batch if unique else _dedupe(wh, batch)
+
+
+def _empty(wh: Warehouse, source: str) -> pa.Table:
+    return fetch_arrow(wh, f"SELECT u.*, hash(u.connection) AS record_hash, CAST(NULL AS BIGINT) AS old_id "
+                           f"FROM {source} u WHERE false")
+
+
+def _dedupe(wh: Warehouse, batch: pa.Table) -> pa.Table:
+    """A source listing one record twice keeps its latest copy (checked cheaply; fixed in SQL when it happens).
+
+    Staging views are not audited for unique ids: that would re-read every raw row on every build, while this check
+    only looks at the records being resolved."""
+    hashes = np.sort(np.asarray(batch.column("record_hash")))   # sorting numbers beats Arrow's hash-distinct 2x
+    if batch.num_rows == 0 or not (hashes[1:] == hashes[:-1]).any():
+        return batch
+    create_temp_table(wh, "hub_dupes", batch)
+    latest = fetch_arrow(wh, """SELECT * FROM hub_dupes QUALIFY row_number() OVER (
+        PARTITION BY connection, stream, source_id ORDER BY updated_at DESC NULLS LAST) = 1""")
+    wh.execute("DROP TABLE temp.hub_dupes")
+    return latest
+
+
+def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table) -> pa.Table:
+    """Unchanged records of every person the batch touches: its records' old persons, and persons sharing a key."""
+    values = [pc.drop_null(batch.column(k)).combine_chunks().cast(pa.string()) for k in resolver.keys]
+    create_temp_table(wh, "hub_keys", pa.table({"k": pc.unique(pa.concat_arrays(values))}))
+    idc = t.id_column
+    # One semi join per key column: DuckDB runs each as a hash join, where an OR of them would be a slow filter.
+    sharing = " UNION ".join(f"SELECT {idc} FROM {t.identity} i SEMI JOIN hub_keys h ON i.{k} = h.k"
+                             for k in resolver.keys)
+    return fetch_arrow(wh, f"""
+        WITH affected AS (SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION {sharing})
+        SELECT connection, stream, source_id, {idc} AS old_id, record_hash, created_at, updated_at,
+               {', '.join(resolver.keys)}
+        FROM {t.identity} i SEMI JOIN affected a ON i.{idc} = a.id
+        ANTI JOIN hub_delta d USING (connection, stream, source_id)""")
+
+
+def _nodes(resolver: Resolver, batch: pa.Table, members: pa.Table | None, full: bool) -> pa.Table:
+    """The graph's records (batch first, then unchanged members): previous id, age, tie-break hash, keys, and
+    whether the record is unchanged (on a full resolution every record counts as unchanged)."""
+    names = ["old_id", "record_hash", "created_at", "updated_at", *resolver.keys]
+    parts = [batch.select(names)]
+    if members is not None and members.num_rows:
+        parts.append(members.select(names).cast(parts[0].schema))
+    nodes = pa.concat_tables(parts).combine_chunks()
+    since = pc.coalesce(nodes.column("created_at"), nodes.column("updated_at"))
+    steady = np.ones(nodes.num_rows, bool)
+    if not full:
+        steady[: batch.num_rows] = False
+    return nodes.append_column("since", since).append_column("steady", pa.array(steady))
+
+
+def _assign(wh: Warehouse, resolver: Resolver, t: _Tables, nodes: pa.Table, labels: np.ndarray, run_id: str,
+            full: bool, exists: bool) -> tuple[np.ndarray, int, int]:
+    """The id of each node: old ids stay where most of their records are, new ones are minted; merges are logged."""
+    create_temp_table(wh, "hub_nodes", pa.table({
+        "comp": pa.array(labels, pa.int64()), "old_id": nodes.column("old_id"),
+        "record_hash": nodes.column("record_hash"), "since": nodes.column("since"), "steady": nodes.column("steady")}))
+    # Each old id goes to the component holding most of its unchanged records, then most of its records (ties: the
+    # one with the smallest record hash), so a record that moves away does not take its old person's id along.
+    # A component holding several old ids keeps the smallest, i.e. the oldest person.
+    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_winner AS
+        WITH comps AS (SELECT comp, min(record_hash) AS first FROM hub_nodes GROUP BY comp),
+             votes AS (SELECT comp, old_id, count(*) FILTER (WHERE steady) AS kept, count(*) AS n FROM hub_nodes
+                       WHERE old_id IS NOT NULL GROUP BY ALL)
+        SELECT v.old_id, arg_min(v.comp, (-v.kept, -v.n, c.first)) AS comp, max(v.n) AS n
+        FROM votes v JOIN comps c USING (comp) GROUP BY v.old_id""")
+    idc = resolver.id_column
+    next_id = wh.query(f"SELECT coalesce(max({idc}), 0) + 1 FROM {t.ids}").scalar()
+    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_final AS
+        WITH kept AS (SELECT comp, min(old_id) AS id FROM hub_winner GROUP BY comp),
+             fresh AS (SELECT comp, min(since) AS since, min(record_hash) AS first
+                       FROM hub_nodes ANTI JOIN kept USING (comp) GROUP BY comp)
+        SELECT comp, id, false AS minted FROM kept
+        UNION ALL
+        SELECT comp, ? + row_number() OVER (ORDER BY since NULLS LAST, first) - 1, true FROM fresh""", [next_id])
+    stamp = now()
+    wh.execute(f"INSERT INTO {t.ids} SELECT id, ?, NULL, NULL FROM hub_final WHERE minted", [stamp])
+    new_ids = wh.query("SELECT count(*) FROM hub_final WHERE minted").scalar()
+    # merge: an old id that won a component which kept another (older) id. split: records of an old id that went
+    # to a new id; moved: records of an old id that joined another existing person. removed: an old id none of whose
+    # records remain.
+    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_events AS
+        SELECT 'merge' AS kind, f.id, w.old_id AS other_id, w.n AS records
+        FROM hub_winner w JOIN hub_final f USING (comp) WHERE w.old_id <> f.id
+        UNION ALL
+        SELECT CASE WHEN f.minted THEN 'split' ELSE 'moved' END, n.old_id, f.id, count(*)
+        FROM hub_nodes n JOIN hub_final f USING (comp)
+        JOIN hub_winner w ON w.old_id = n.old_id WHERE n.comp <> w.comp GROUP BY ALL""")
+    if exists:
+        # The map still holds the previous ids here (it is rewritten afterwards).
+        considered = f"SELECT DISTINCT {idc} FROM {t.identity}" if full else \
+            "SELECT DISTINCT old_id FROM hub_delta WHERE old_id IS NOT NULL"
+        wh.execute(f"""INSERT INTO hub_events SELECT 'removed', id, id, 0 FROM ({considered}) AS o(id)
+                       WHERE id NOT IN (SELECT old_id FROM hub_nodes WHERE old_id IS NOT NULL)""")
+    wh.execute(f"INSERT INTO {t.merges} SELECT ?, ?, kind, id, other_id, records FROM hub_events", [run_id, stamp])
+    wh.execute(f"""UPDATE {t.ids} AS x SET merged_into = e.id, ended_at = ? FROM hub_events e
+                   WHERE e.kind = 'merge' AND x.{idc} = e.other_id""", [stamp])
+    wh.execute(f"""UPDATE {t.ids} AS x SET ended_at = ? FROM hub_events e
+                   WHERE e.kind = 'removed' AND x.{idc} = e.id""", [stamp])
+    merges = wh.query("SELECT count(*) FROM hub_events WHERE kind = 'merge'").scalar()
+    final = fetch_arrow(wh, "SELECT comp, id FROM hub_final")
+    by_comp = np.zeros(len(labels) and int(labels.max()) + 1, np.int64)
+    by_comp[np.asarray(final.column("comp"))] = np.asarray(final.column("id"))
+    return by_comp[labels], new_ids, merges
+
+
+def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, members: pa.Table | None,
+           ids: np.ndarray, full: bool, exists: bool, version: int) -> None:
+    """Apply the batch and the new ids to the map, and log which ids changed."""
+    idc = resolver.id_column
+    n = batch.num_rows
+    # One chunk per column: DuckDB reads mixed chunkings in pieces that leave a small row group mid-table, which a
+    # later delete makes it merge (a one-off rewrite of the whole map, a second long).
+    rows = batch.drop_columns(["old_id"]).append_column(idc, pa.array(ids[:n], pa.int64())).combine_chunks()
+    order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
+    if full or not exists:
+        if exists:   # every previous id is touched: consumers of the change log rebuild them all
+            wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+        with registered(wh, "hub_rows", rows):
+            wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
+        wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+        return
+    create_temp_table(wh, "hub_rows", rows)
+    moved = pa.table({"connection": members.column("connection"), "stream": members.column("stream"),
+                      "source_id": members.column("source_id"), "old_id": members.column("old_id"),
+                      "id": pa.array(ids[n:], pa.int64())})
+    create_temp_table(wh, "hub_moves", moved)
+    wh.execute(f"""INSERT INTO {t.changes} SELECT id, ? FROM (
+        SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION SELECT {idc} FROM hub_rows
+        UNION SELECT old_id FROM hub_moves UNION SELECT id FROM hub_moves)""", [version])
+    wh.execute(f"""DELETE FROM {t.identity} AS i USING hub_delta d
+                   WHERE i.connection = d.connection AND i.stream = d.stream AND i.source_id = d.source_id""")
+    wh.execute(f"""UPDATE {t.identity} AS i SET {idc} = m.id FROM hub_moves m
+                   WHERE m.id <> m.old_id AND i.connection = m.connection AND i.stream = m.stream
+                     AND i.source_id = m.source_id""")
+    wh.execute(f"INSERT INTO {t.identity} BY NAME SELECT {order} FROM hub_rows")
+
+
+def _linked_changes(wh: Warehouse, resolver: Resolver, t: _Tables, version: int) -> bool:
+    """Log as changed the records whose linked records (a contact's account) changed since we last looked."""
+    assert resolver.link is not None
+    entity, stream, source_id = resolver.link
+    name = f"_hub.{entity}_changes"
+    log, linked, other = qualified("_hub", f"{entity}_changes"), qualified("_hub", f"{entity}_identity"), f"{entity}_id"
+    if not (wh.table_exists("_hub", f"{entity}_changes") and wh.table_exists("_hub", f"{entity}_identity")):
+        return False
+    seen = wh.query("SELECT change_version FROM _hub.model_state WHERE model = ? AND changes = ?",
+                    [resolver.entity.identity, name]).scalar()
+    latest = wh.query(f"SELECT max(change_version) FROM {log}").scalar()
+    if latest is None or (seen is not None and latest <= seen):
+        return False
+    if seen is not None:   # the first look only sets the mark: this build resolves what it must anyway
+        wh.execute(f"""
+            INSERT INTO {t.changes}
+            SELECT DISTINCT i.{t.id_column}, ? FROM {t.identity} i JOIN {linked} c
+                ON c.connection = i.connection AND c.stream = i.{stream} AND c.source_id = i.{source_id}
+            WHERE c.{other} IN (SELECT {other} FROM {log} WHERE change_version > ?)""", [version, seen])
+    save_state(wh, resolver.entity.identity, "", "identity", name, latest)
+    return seen is not None
+
+
+def _priority(wh: Warehouse, settings: EntitySettings, t: _Tables, columns: list[str]) -> None:
+    """One row per connection, one ``<field>_rank`` column per field: 0 is the preferred source."""
+    connections = [r[0] for r in wh.query(f"SELECT DISTINCT connection FROM {t.identity} ORDER BY 1").rows]
+    data = {"connection": pa.array(connections, pa.string())}
+    for name in (c for c in columns if c not in META):
+        data[f"{name}_rank"] = pa.array([settings.rank(name, c) for c in connections], pa.int32())
+    create_temp_table(wh, "hub_priority", pa.table(data))
+    wh.execute(f"CREATE OR REPLACE TABLE {t.priority} AS SELECT * FROM hub_priority")
+    wh.execute("DROP TABLE temp.hub_priority")
+
+
+def _summarize(wh: Warehouse, resolver: Resolver, t: _Tables, summary: IdentitySummary) -> None:
+    idc = resolver.id_column
+    summary.records = wh.query(f"SELECT count(*) FROM {t.identity}").scalar()
+    summary.entities = wh.query(f"SELECT count(*) FROM {t.ids} WHERE ended_at IS NULL").scalar()
+    shown = [c for c in ("email", "first_name", "last_name", "name", "domain", "phone")
+             if c in {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}]
+    # Examples: the oldest persons found in several systems. Looking among the first ids, then widening, avoids
+    # grouping the whole map (a filter on the id is a cheap scan).
+    limit, top = 1_000, wh.query(f"SELECT max({idc}) FROM {t.ids}").scalar() or 0
+    while True:
+        found = [r[0] for r in wh.query(f"""
+            SELECT {idc} FROM {t.identity} WHERE {idc} <= ? GROUP BY {idc}
+            HAVING count(DISTINCT connection) > 1 ORDER BY {idc} LIMIT {EXAMPLES}""", [limit]).rows]
+        if len(found) == EXAMPLES or limit >= top:
+            break
+        limit *= 10
+    if not found:
+        return
+    marks = ", ".join("?" for _ in found)
+    rows = wh.query(f"""SELECT {idc}, connection, stream, source_id, {', '.join(shown)} FROM {t.identity}
+                        WHERE {idc} IN ({marks}) ORDER BY {idc}, connection, source_id""", found).records()
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.pop(idc), []).append(row)
+    summary.merged_examples = [{idc: key, "records": records} for key, records in grouped.items()]

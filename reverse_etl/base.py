@@ -1,0 +1,109 @@
+"""What every pusher is: how to build one batch request for a target and how to read its per-record results.
+
+A pusher knows one vendor's write API and nothing else: diffing, batching, threads, retries, acknowledgements and
+rejected rows live once in :mod:`reverse_etl.engine`. Operations a pusher may offer (``OPS``):
+
+- ``update``: by the target's own record id.
+- ``upsert``: by the match field, created when absent (needs a unique/external-id match field).
+- ``update_by_key``: by the match field, never created.
+- ``create``: new records.
+- ``remove``: delete/archive by record id (mirror syncs).
+- ``lookup``: find record ids by match-field values, writing nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sources.http import ApiClient
+
+OK, REJECTED, MISSING, EXISTS = "ok", "rejected", "missing", "exists"
+
+
+class NoSuchObject(LookupError):
+    """Raised by :meth:`Pusher.fields` when the target has no such object; the engine turns it into an
+    :class:`~hub.errors.UnknownNameError` pointing at hub.toml. ``known`` are the objects the target does have."""
+
+    def __init__(self, known: list[str] | tuple[str, ...]) -> None:
+        super().__init__(", ".join(known))
+        self.known = list(known)
+
+
+@dataclass(frozen=True)
+class TargetField:
+    """One field of the target object, as its describe/properties endpoint tells."""
+
+    name: str
+    createable: bool = True
+    updateable: bool = True
+    unique: bool = False        # usable to find records by (HubSpot unique property, Salesforce external id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"createable": self.createable, "updateable": self.updateable, "unique": self.unique}
+
+
+@dataclass(slots=True)
+class Record:
+    """One row on its way to the target: target field -> value, and what we know of its target record."""
+
+    key: str
+    values: dict[str, Any]
+    target_id: str | None = None
+    match: Any = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the target said about one record: ``ok``, ``rejected`` (with its reason), ``missing`` (no such record)
+    or ``exists`` (a create found the record already there, ``target_id`` names it)."""
+
+    status: str
+    target_id: str | None = None
+    created: bool = False
+    reason: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request of a batch."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, Any] | None = None
+
+
+class Pusher:
+    """Base of the per-target pushers: subclass, declare ``OPS`` and ``batch_size``, implement the three methods."""
+
+    type: ClassVar[str] = ""
+    OPS: ClassVar[frozenset[str]] = frozenset()
+    batch_size: ClassVar[int] = 100
+    #: ``lookup`` works only by a unique match field (HubSpot's batch read by idProperty)
+    lookup_needs_unique: ClassVar[bool] = False
+    #: target object names the vendor always has, for did-you-mean when the object is unknown
+    known_objects: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, client: ApiClient, obj: str, match_field: str, options: dict[str, Any] | None = None) -> None:
+        self.client = client
+        self.object = obj
+        self.match_field = match_field
+        self.options = options or {}
+
+    def fields(self) -> dict[str, TargetField]:
+        """The target object's fields (raises :class:`NoSuchObject` for an object the target does not have)."""
+        raise NotImplementedError
+
+    def request(self, op: str, records: list[Record]) -> Call:
+        """The request that applies ``op`` to ``records`` (at most ``batch_size`` of them)."""
+        raise NotImplementedError
+
+    def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
+        """One outcome per record, in ``records`` order, from the target's response."""
+        raise NotImplementedError
+
+    def batch_limit(self, op: str) -> int:
+        """Records per request for ``op`` (a lookup may need fewer to keep its URL short)."""
+        return self.batch_size

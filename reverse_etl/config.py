@@ -1,0 +1,220 @@
+"""``[syncs.NAME]`` tables of hub.toml: what each sync pushes where, validated with hub.toml line numbers.
+
+::
+
+    [syncs.person_to_hubspot]
+    model = "canonical.person"
+    to = "hubspot"                   # a connection
+    object = "contacts"
+    mode = "upsert"                  # upsert | update (never create) | insert (never update) | mirror (also remove)
+    match = { email = "email" }      # model column = target field used to find the target record
+    fields = { first_name = "firstname", last_name = "lastname", phone = "phone" }
+    # optional:
+    key = "person_id"                # the model's unique key (default: <table>_id, else id)
+    where = "email_is_valid"         # only rows where this SQL condition on the model's columns holds
+    conflicts = "latest"             # two-way: the latest edit wins, or a priority list of connections
+                                     # (default: as [models.<table>] priority ranks a field, else the latest)
+
+Only what can be checked from the file is checked here; the model's columns are checked against the warehouse
+(:mod:`reverse_etl.diff`) and the target fields against the target's own field list (:mod:`reverse_etl.engine`), all
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hub.config import CONFIG_FILE
+from hub.errors import ConfigError, UnknownNameError
+
+if TYPE_CHECKING:
+    from hub.project import Project
+
+MODES = ("upsert", "update", "insert", "mirror")
+KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts")
+REQUIRED = ("model", "to", "object", "match")
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """One validated ``[syncs.NAME]`` table."""
+
+    name: str
+    model: str                      # "schema.table"
+    to: str                         # connection name
+    connection_type: str
+    object: str
+    mode: str
+    match_column: str
+    match_field: str
+    fields: tuple[tuple[str, str], ...]      # (model column, target field), the match pair excluded
+    key: str | None = None
+    where: str | None = None
+    conflicts: str | tuple[str, ...] = LATEST
+    field_priority: dict[str, tuple[str, ...]] = field(default_factory=dict)   # from [models.<table>] priority
+    line: int | None = None
+
+    @property
+    def schema(self) -> str:
+        return self.model.partition(".")[0]
+
+    @property
+    def table(self) -> str:
+        return self.model.partition(".")[2]
+
+    @property
+    def mapping(self) -> tuple[tuple[str, str], ...]:
+        """Every (model column, target field) pushed, the match pair first."""
+        return ((self.match_column, self.match_field), *self.fields)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c, _ in self.mapping]
+
+    @property
+    def signature(self) -> str:
+        """Changes when the mapping changes, so a re-mapped sync re-sends every row."""
+        text = "|".join(f"{c}={f}" for c, f in self.mapping) + f"|{self.to}.{self.object}"
+        return hashlib.md5(text.encode()).hexdigest()[:12]
+
+    @property
+    def policy(self) -> str:
+        return self.conflicts if isinstance(self.conflicts, str) else "priority:" + ",".join(self.conflicts)
+
+    def priority(self, column: str) -> tuple[str, ...]:
+        """Connections (or connector types) whose edit of ``column`` wins a conflict, best first; empty: latest."""
+        if self.conflicts != LATEST:
+            return tuple(self.conflicts)
+        return self.field_priority.get(column, ())
+
+
+def load(project: Project) -> dict[str, SyncConfig]:
+    """Every ``[syncs.*]`` table, validated; errors point at hub.toml lines and suggest the closest name."""
+    raw = project.config.sections.get("syncs", {})
+    if not isinstance(raw, dict):
+        raise ConfigError("[syncs] must be a table of [syncs.NAME] tables", file=CONFIG_FILE,
+                          line=project.config.line_of("syncs"))
+    syncs = {name: _sync(project, name, body) for name, body in raw.items()}
+    for sync in syncs.values():
+        for peer in peers(syncs, sync):
+            if peer.conflicts != sync.conflicts:
+                raise ConfigError(f"[syncs.{sync.name}] and [syncs.{peer.name}] push the same model both ways but "
+                                  f"resolve conflicts differently ({sync.policy} vs {peer.policy})", file=CONFIG_FILE,
+                                  line=project.config.line_of("syncs", peer.name, "conflicts") or peer.line,
+                                  hint="give both the same conflicts = ...")
+    return syncs
+
+
+def select(syncs: dict[str, SyncConfig], names: Sequence[str]) -> list[SyncConfig]:
+    """The named syncs (all, in hub.toml order, when none are named); an unknown name suggests the closest."""
+    if not names:
+        return list(syncs.values())
+    out = []
+    for name in dict.fromkeys(names):
+        if name not in syncs:
+            raise UnknownNameError("sync", name, syncs, file=CONFIG_FILE)
+        out.append(syncs[name])
+    return out
+
+
+def peers(syncs: dict[str, SyncConfig], sync: SyncConfig) -> list[SyncConfig]:
+    """Other syncs from the same model to other connections: together they make a two-way (or n-way) sync."""
+    return [s for s in syncs.values() if s.model == sync.model and s.to != sync.to and s.name != sync.name]
+
+
+def _sync(project: Project, name: str, body: Any) -> SyncConfig:
+    config = project.config
+
+    def err(message: str, key: str | None = None, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"[syncs.{name}] {message}", file=CONFIG_FILE, line=line(key), key=key, hint=hint)
+
+    def line(key: str | None = None) -> int | None:
+        return config.line_of("syncs", name, key) if key else config.line_of("syncs", name)
+
+    if not isinstance(body, dict):
+        raise err("must be a table")
+    for key in body:
+        if key not in KEYS:
+            raise UnknownNameError("key", key, KEYS, file=CONFIG_FILE, line=line(key), where=f" in [syncs.{name}]")
+    for key in REQUIRED:
+        if key not in body:
+            raise err(f"needs {key}", hint=_EXAMPLES[key])
+    for key in ("model", "to", "object", "mode", "key", "where"):
+        if key in body and (not isinstance(body[key], str) or not body[key].strip()):
+            raise err(f"{key} must be a non-empty string", key)
+
+    model = body["model"].strip()
+    if model.count(".") != 1 or not all(model.split(".")):
+        raise err(f"model '{model}' must be schema.table", "model", hint="e.g. model = \"canonical.person\"")
+    mode = body.get("mode", "upsert")
+    if mode not in MODES:
+        raise UnknownNameError("mode", mode, MODES, file=CONFIG_FILE, line=line("mode"), where=f" in [syncs.{name}]")
+    to = body["to"]
+    if to not in config.connections:
+        raise UnknownNameError("connection", to, config.connections, file=CONFIG_FILE, line=line("to"),
+                               where=f" in [syncs.{name}] to")
+    from hub.registry import pusher_class
+
+    kind = config.connections[to].type
+    try:
+        pusher_class(kind)
+    except UnknownNameError:
+        raise err(f"cannot push to connection '{to}': hub has no pusher for {kind} connections", "to") from None
+
+    match = _pairs(body["match"], err, "match")
+    if len(match) != 1:
+        raise err("match must name exactly one column = target field", "match",
+                  hint="e.g. match = { email = \"email\" }")
+    fields = _pairs(body.get("fields", {}), err, "fields")
+    (match_column, match_field), = match.items()
+    targets = [match_field, *fields.values()]
+    dupes = sorted({f for f in targets if targets.count(f) > 1})
+    if dupes:
+        raise err(f"target field '{dupes[0]}' is mapped twice", "fields")
+    conflicts = _conflicts(body.get("conflicts", LATEST), config, err, line("conflicts"))
+    return SyncConfig(name=name, model=model, to=to, connection_type=kind, object=body["object"].strip(),
+                      mode=mode, match_column=match_column, match_field=match_field,
+                      fields=tuple((c, f) for c, f in fields.items() if c != match_column),
+                      key=body.get("key"), where=body.get("where"), conflicts=conflicts,
+                      field_priority=_model_priority(config, model), line=line())
+
+
+def _pairs(value: Any, err: Any, key: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+        raise err(f"{key} must be a table of model column = \"target field\"", key,
+                  hint=_EXAMPLES.get(key))
+    return dict(value)
+
+
+def _model_priority(config: Any, model: str) -> dict[str, tuple[str, ...]]:
+    # the model resolves each field the same way (see hub.modeling.settings); a conflict then agrees with it
+    body = config.sections.get("models", {}).get(model.partition(".")[2], {})
+    priority = body.get("priority", {}) if isinstance(body, dict) else {}
+    return {column: tuple(order) for column, order in priority.items() if isinstance(order, list)} \
+        if isinstance(priority, dict) else {}
+
+
+def _conflicts(value: Any, config: Any, err: Any, line: int | None) -> str | tuple[str, ...]:
+    if value == LATEST:
+        return LATEST
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        for name in value:
+            if name not in config.connections:
+                raise UnknownNameError("connection", name, config.connections, file=CONFIG_FILE, line=line,
+                                       where=" in conflicts")
+        return tuple(value)
+    raise err("conflicts must be \"latest\" or a list of connections, highest priority first", "conflicts",
+              hint="e.g. conflicts = [\"salesforce\", \"hubspot\"]")
+
+
+_EXAMPLES = {
+    "model": "e.g. model = \"canonical.person\"",
+    "to": "e.g. to = \"hubspot\" (a [connections.NAME])",
+    "object": "e.g. object = \"contacts\" (HubSpot) or \"Contact\" (Salesforce)",
+    "match": "e.g. match = { email = \"email\" }",
+    "fields": "e.g. fields = { first_name = \"firstname\" }",
+}

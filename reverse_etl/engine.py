@@ -1,0 +1,309 @@
+"""The sync engine: check a sync against its target, then send its plan in batches and acknowledge what landed.
+
+Batches go out from a small thread pool (each worker with its own :class:`~sources.http.ApiClient` over one shared
+``httpx.Client`` and the connection's process-wide rate limiter), so waiting on the API overlaps building the next
+request and writing acknowledgements. The main thread alone touches the warehouse.
+
+A batch the target refuses as a whole (a 4xx, e.g. HubSpot's 400 for one bad input in a create) is split in halves
+until the bad records stand alone and are rejected on their own. Transient failures were already retried by the HTTP
+layer; one that persists stops the sync, leaving its unsent rows unacknowledged, so the next run sends them again.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from hub.config import CONFIG_FILE
+from hub.errors import AuthError, ConfigError, HubError, SourceError, UnknownNameError
+from reverse_etl import state
+from reverse_etl.base import EXISTS, MISSING, OK, NoSuchObject, Outcome, Pusher, Record, TargetField
+from reverse_etl.config import SyncConfig
+from reverse_etl.plan import Item, Plan
+from reverse_etl.report import SyncResult
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.project import Project
+    from warehouse.duck import Warehouse
+
+WORKERS = 8              # real APIs answer a batch in 0.2-1 s: enough in flight to reach the rate limit
+FLUSH_EVERY = 0.5        # seconds between acknowledgement writes
+SPLIT_STATUS = frozenset({400, 409, 413, 422})
+SPLIT_BUDGET = 64
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Target:
+    """A sync's live connection to its target: pushers (one per worker) and how rows go by match key."""
+
+    sync: SyncConfig
+    pushers: list[Pusher]
+    fields: dict[str, TargetField]
+    by_key: str
+    http: httpx.Client
+    own_http: bool
+
+    @property
+    def api_calls(self) -> int:
+        return sum(p.client.calls for p in self.pushers)
+
+    def close(self) -> None:
+        if self.own_http:
+            self.http.close()
+
+
+def connect(project: Project, wh: Warehouse, sync: SyncConfig, workers: int = WORKERS) -> Target:
+    """Build the sync's pushers and check the mapping against the target's fields (cached in ``_hub``, so a rerun
+    needs no call; fetched again whenever a mapped field is missing from the cache)."""
+    import httpx
+
+    from hub.registry import connector_class, pusher_class
+    from sources.http import DEFAULT_TIMEOUT
+
+    conn = project.config.connections[sync.to]
+    options = project.client_options(conn)
+    http = options.pop("http", None)
+    own = http is None
+    if own:
+        http = httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "hub/0.1", "Accept": "application/json"},
+                            limits=httpx.Limits(max_connections=workers + 2, max_keepalive_connections=workers + 2))
+    cls, connector = pusher_class(conn.type), connector_class(conn.type)
+    pushers = [cls(connector.api_client(conn, http=http, **options), sync.object, sync.match_field, conn.options)
+               for _ in range(workers)]
+    target = Target(sync, pushers, {}, "", http, own)
+    try:
+        target.fields = _fields(project, wh, sync, pushers[0])
+        target.by_key = _by_key(sync, pushers[0], target.fields[sync.match_field])
+    except BaseException:
+        target.close()
+        raise
+    return target
+
+
+def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -> dict[str, TargetField]:
+    line = project.config.line_of
+    cached = state.cached_fields(wh, sync.to, sync.object)
+    if cached is None or any(f not in cached for _, f in sync.mapping):
+        try:
+            fetched = pusher.fields()
+        except NoSuchObject as missing:
+            raise UnknownNameError(f"{sync.connection_type} object", sync.object, missing.known, file=CONFIG_FILE,
+                                   line=line("syncs", sync.name, "object"), where=f" in [syncs.{sync.name}]") from None
+        cached = {name: f.as_dict() for name, f in fetched.items()}
+        state.cache_fields(wh, sync.to, sync.object, cached)
+    fields = {name: TargetField(name, **meta) for name, meta in cached.items()}
+    for column, name in sync.mapping:
+        key = "match" if column == sync.match_column else "fields"
+        where = f" of {sync.to}.{sync.object} in [syncs.{sync.name}] {key}"
+        if name not in fields:
+            raise UnknownNameError(f"{sync.connection_type} field", name, fields, file=CONFIG_FILE,
+                                   line=line("syncs", sync.name, key), where=where)
+        meta = fields[name]
+        if (sync.mode != "insert" and not meta.updateable) or (sync.mode != "update" and not meta.createable):
+            raise ConfigError(f"[syncs.{sync.name}] {sync.to}.{sync.object} field '{name}' is read-only",
+                              file=CONFIG_FILE, line=line("syncs", sync.name, key),
+                              hint="map it to a field the target lets you write")
+    return fields
+
+
+def _by_key(sync: SyncConfig, pusher: Pusher, match: TargetField) -> str:
+    """How a row without a known target record is sent, given the mode and what the target can do: natively by
+    match key when it is unique, else by looking the records up first (insert always looks up, so it never
+    touches a record that exists)."""
+    if sync.mode in ("upsert", "mirror") and match.unique and "upsert" in pusher.OPS:
+        return "upsert"
+    if sync.mode == "update" and match.unique and "update_by_key" in pusher.OPS:
+        return "update_by_key"
+    if "lookup" in pusher.OPS and (match.unique or not pusher.lookup_needs_unique):
+        return "lookup"
+    raise ConfigError(f"[syncs.{sync.name}] {sync.connection_type} cannot find {sync.object} records by "
+                      f"'{sync.match_field}': it is not a property with unique values", file=CONFIG_FILE,
+                      hint="match on a unique property (email, or a custom property with unique values)")
+
+
+class Execution:
+    """Sends one sync's plan and turns the target's answers into acknowledgements, rejections and counts."""
+
+    def __init__(self, target: Target, plan: Plan, acks: state.Acks, result: SyncResult,
+                 progress: Progress | None = None) -> None:
+        self.target, self.plan, self.acks, self.result = target, plan, acks, result
+        self.sync = plan.sync
+        self.progress = progress
+        self.queues: dict[tuple[str, bool], list[Item]] = {}
+        self.pool: queue.Queue[Pusher] = queue.Queue()
+        for pusher in target.pushers:
+            self.pool.put(pusher)
+        self.error: HubError | None = None
+        self.sent = 0
+        self.total = len(plan.items) + (len(plan.removals) if self.sync.mode == "mirror" else 0)
+        # split calls allowed for isolating refused records: a few bad rows get found, a refused mapping
+        # does not cost two calls per row
+        self.splits = SPLIT_BUDGET + self.total // 10
+
+    def run(self) -> None:
+        """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
+        plan = self.plan
+        for item in plan.in_sync:
+            self.acks.synced(item.record.key, item.record.target_id, item.row_hash, item.pushed)
+        for item in plan.skipped:
+            self.acks.synced(item.record.key, None, item.row_hash, None)
+            self.result.skipped += 1
+        for item, dup_of in plan.duplicates:
+            self._reject(item, f"{self.sync.match_column} '{item.record.match}' is also the match value of row "
+                               f"{dup_of}: sending both would make them one record", "DUPLICATE_MATCH")
+        for item in plan.items:
+            self._enqueue(item)
+        if self.sync.mode == "mirror":
+            self._removals()
+        if plan.conflicts:
+            state.record_conflicts(self.acks.wh, plan.conflicts)
+            self.result.conflicts = len(plan.conflicts)
+        self._send()
+        self.acks.flush()
+
+    def _removals(self) -> None:
+        for key, tid in self.plan.removals:
+            if tid is None:
+                self.acks.gone(key)
+            else:
+                self._enqueue(Item(Record(key, {}, tid), "remove", "", {}))
+
+    def _enqueue(self, item: Item) -> None:
+        # rows refused last time go in batches of their own: one still bad must not split a batch of good ones
+        self.queues.setdefault((item.op, item.retry), []).append(item)
+
+    def _send(self) -> None:
+        inflight: dict[Future[list[Outcome]], tuple[str, list[Item]]] = {}
+        last_flush = time.monotonic()
+        room = len(self.target.pushers) * 2   # enough queued to keep every worker busy, few to cancel on failure
+        with ThreadPoolExecutor(max_workers=len(self.target.pushers), thread_name_prefix="hub-push") as pool:
+            while True:
+                if self.error is None:
+                    for op, items in self._ready(room - len(inflight), partial=not inflight):
+                        inflight[pool.submit(self._call, op, items)] = (op, items)
+                else:
+                    for future in inflight:
+                        future.cancel()  # not started yet: the rows stay unacknowledged for the next run
+                if not inflight:
+                    break
+                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    op, items = inflight.pop(future)
+                    self._answer(pool, inflight, op, items, future)
+                if time.monotonic() - last_flush > FLUSH_EVERY:
+                    self.acks.flush()
+                    last_flush = time.monotonic()
+
+    def _ready(self, room: int, partial: bool) -> list[tuple[str, list[Item]]]:
+        """Up to ``room`` full batches to send now; partial ones too once nothing else is in flight."""
+        out: list[tuple[str, list[Item]]] = []
+        for (op, _), items in self.queues.items():
+            size = self.target.pushers[0].batch_limit(op)
+            while items and (len(items) >= size or partial) and len(out) < room:
+                out.append((op, items[:size]))
+                del items[:size]
+        return out
+
+    def _call(self, op: str, items: list[Item]) -> list[Outcome]:
+        pusher = self.pool.get()
+        try:
+            records = [i.record for i in items]
+            call = pusher.request(op, records)
+            kwargs: dict[str, Any] = {"params": call.params} if call.params else {}
+            if call.json is not None:
+                kwargs.update(content=orjson.dumps(call.json), headers={"Content-Type": "application/json"})
+            response = pusher.client.request(call.method, call.path, **kwargs)
+            body = pusher.client.json(response) if response.content else None
+            return pusher.results(op, records, response.status_code, body)
+        finally:
+            self.pool.put(pusher)
+
+    def _answer(self, pool: ThreadPoolExecutor, inflight: dict[Future[list[Outcome]], tuple[str, list[Item]]],
+                op: str, items: list[Item], future: Future[list[Outcome]]) -> None:
+        if future.cancelled():
+            return
+        try:
+            outcomes = future.result()
+        except SourceError as exc:
+            if isinstance(exc, AuthError) or exc.retriable or exc.status not in SPLIT_STATUS:
+                self.error = self.error or exc
+                return
+            if len(items) > 1 and self.splits > 0:  # refused as a whole: halve until the culprits stand alone
+                self.splits -= 2
+                half = len(items) // 2
+                for part in (items[:half], items[half:]):
+                    inflight[pool.submit(self._call, op, part)] = (op, part)
+                return
+            # one record, or so many refusals that the cause is not in the records (a mapping the target refuses)
+            outcomes = [Outcome("rejected", reason=exc.message, code=str(exc.status))] * len(items)
+        except HubError as exc:
+            self.error = self.error or exc
+            return
+        for item, outcome in zip(items, outcomes):
+            self._outcome(op, item, outcome)
+        self.sent += len(items)
+        if self.progress:
+            self.progress(self.sync.name, min(self.sent, self.total), self.total)
+
+    def _outcome(self, op: str, item: Item, outcome: Outcome) -> None:
+        record, mode = item.record, self.sync.mode
+        if op == "lookup":
+            if outcome.status == OK and mode == "insert":
+                self.acks.synced(record.key, outcome.target_id, item.row_hash, None)
+                self.result.unchanged += 1
+            elif outcome.status == OK:
+                record.target_id, item.op = outcome.target_id, "update"
+                self._enqueue(item)
+            elif mode == "update":
+                self.acks.synced(record.key, None, item.row_hash, None)
+                self.result.skipped += 1
+            else:
+                item.op = "create"
+                self._enqueue(item)
+        elif outcome.status == OK and op == "remove":
+            self.acks.gone(record.key)
+            self.result.removals += 1
+        elif outcome.status == OK:
+            self.acks.synced(record.key, outcome.target_id or record.target_id, item.row_hash, item.pushed)
+            if outcome.created or op == "create":
+                self.result.creates += 1
+            else:
+                self.result.updates += 1
+        elif outcome.status == EXISTS:
+            self.acks.synced(record.key, outcome.target_id, item.row_hash, None)
+            self.result.unchanged += 1
+        elif outcome.status == MISSING and op == "update" and not item.rerouted:
+            self._reroute(item)
+        elif outcome.status == MISSING:
+            self.acks.synced(record.key, None, item.row_hash, None)
+            self.result.skipped += 1
+        else:
+            self._reject(item, outcome.reason or "refused", outcome.code)
+
+    def _reroute(self, item: Item) -> None:
+        """The record we meant to update is gone from the target: find or create it by match key instead."""
+        record = item.record
+        item.rerouted, record.target_id = True, None
+        record.values = item.full
+        if record.match in (None, ""):
+            if self.sync.mode == "update":
+                self.acks.synced(record.key, None, item.row_hash, None)
+                self.result.skipped += 1
+                return
+            item.op = "create"
+        else:
+            item.op = self.target.by_key
+        self._enqueue(item)
+
+    def _reject(self, item: Item, reason: str, code: str | None) -> None:
+        self.acks.rejected(item.record.key, item.record.target_id, item.op, reason, code, item.record.values)
+        self.result.rejected += 1

@@ -1,0 +1,125 @@
+"""HubSpot CRM v3 batch writes: ``POST /crm/v3/objects/{object}/batch/{update|upsert|create|archive}``.
+
+At most 100 inputs per request. A batch where some inputs fail answers 207 with ``errors[]``; each error names its
+inputs through ``context.ids`` (the id or match value sent) or ``context.objectWriteTraceId`` (set here to the input's
+position), so every record gets its own outcome. Results come back in no promised order, so they are matched to
+inputs by id or by the match property, never by position.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.errors import SourceError
+from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, Call, NoSuchObject, Outcome, Pusher, Record, TargetField
+
+ACTIONS = {"update": "update", "update_by_key": "update", "upsert": "upsert", "create": "create",
+           "remove": "archive", "lookup": "read"}
+
+
+class HubSpotPusher(Pusher):
+    """Contacts, companies (any CRM object) through HubSpot's batch endpoints."""
+
+    type = "hubspot"
+    OPS = frozenset({"update", "upsert", "update_by_key", "create", "remove", "lookup"})
+    batch_size = 100
+    lookup_needs_unique = True
+    known_objects = ("contacts", "companies", "deals", "tickets")
+
+    def fields(self) -> dict[str, TargetField]:
+        try:
+            body = self.client.get(f"/crm/v3/properties/{self.object}")
+        except SourceError as exc:
+            if exc.status in (400, 404):  # "Unable to infer object type from: ..."
+                raise NoSuchObject(self.known_objects) from None
+            raise
+        out = {}
+        for prop in body.get("results", []):
+            meta = prop.get("modificationMetadata") or {}
+            writable = not meta.get("readOnlyValue", False) and not prop.get("calculated", False)
+            unique = bool(prop.get("hasUniqueValue")) or (self.object == "contacts" and prop.get("name") == "email")
+            out[prop["name"]] = TargetField(prop["name"], writable, writable, unique)
+        return out
+
+    def request(self, op: str, records: list[Record]) -> Call:
+        path = f"/crm/v3/objects/{self.object}/batch/{ACTIONS[op]}"
+        if op == "remove":
+            return Call("POST", path, {"inputs": [{"id": r.target_id} for r in records]})
+        if op == "lookup":
+            return Call("POST", path, {"idProperty": self.match_field, "properties": [self.match_field],
+                                       "inputs": [{"id": str(r.match)} for r in records]})
+        inputs = []
+        for i, r in enumerate(records):
+            item: dict[str, Any] = {"properties": _properties(r.values, clear=op != "create"),
+                                    "objectWriteTraceId": str(i)}
+            if op == "update":
+                item["id"] = r.target_id
+            elif op in ("upsert", "update_by_key"):
+                item["id"], item["idProperty"] = str(r.match), self.match_field
+            inputs.append(item)
+        return Call("POST", path, {"inputs": inputs})
+
+    def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
+        if op == "remove" or status == 204:
+            return [Outcome(OK, r.target_id) for r in records]
+        body = body if isinstance(body, dict) else {}
+        outcomes: list[Outcome | None] = [None] * len(records)
+        position = self._positions(op, records)
+        for result in body.get("results") or []:
+            i = position.get(self._result_key(op, result))
+            if i is not None and outcomes[i] is None:
+                outcomes[i] = Outcome(OK, str(result.get("id")), created=bool(result.get("new", op == "create")))
+        if op == "lookup":  # what was not found is reported as an error: it is simply not there
+            return [o or Outcome(MISSING) for o in outcomes]
+        for error in body.get("errors") or []:
+            for i in self._error_targets(error, position, len(records)):
+                if outcomes[i] is None:
+                    outcomes[i] = _error_outcome(op, error)
+        return [o or Outcome(REJECTED, reason="HubSpot returned no result for this record", code="NO_RESULT")
+                for o in outcomes]
+
+    def _positions(self, op: str, records: list[Record]) -> dict[str, int]:
+        if op == "update":
+            return {_norm(r.target_id): i for i, r in enumerate(records)}
+        if op in ("upsert", "update_by_key", "lookup"):
+            return {_norm(r.match): i for i, r in enumerate(records)}
+        # a create's result carries the properties written; the match property tells which input it was
+        return {_norm(r.values.get(self.match_field)): i for i, r in enumerate(records)
+                if r.values.get(self.match_field) not in (None, "")}
+
+    def _result_key(self, op: str, result: dict[str, Any]) -> str:
+        if op == "update":
+            return _norm(result.get("id"))
+        return _norm((result.get("properties") or {}).get(self.match_field))
+
+    @staticmethod
+    def _error_targets(error: dict[str, Any], position: dict[str, int], n: int) -> list[int]:
+        context = error.get("context") or {}
+        traces = [int(t) for t in context.get("objectWriteTraceId") or [] if str(t).isdigit() and int(t) < n]
+        if traces:
+            return traces
+        return [position[_norm(v)] for v in context.get("ids") or [] if _norm(v) in position]
+
+
+def _error_outcome(op: str, error: dict[str, Any]) -> Outcome:
+    category = str(error.get("category") or "ERROR")
+    message = str(error.get("message") or category)
+    context = error.get("context") or {}
+    if category == "OBJECT_NOT_FOUND" and op in ("update", "update_by_key"):
+        return Outcome(MISSING, reason=message, code=category)
+    if category == "CONFLICT" and op == "create" and context.get("existingId"):
+        return Outcome(EXISTS, str(context["existingId"][0]), reason=message, code=category)
+    inner = error.get("errors") or []
+    code = str(inner[0].get("code")) if inner and isinstance(inner[0], dict) and inner[0].get("code") else category
+    return Outcome(REJECTED, reason=f"{category}: {message}", code=code)
+
+
+def _properties(values: dict[str, Any], *, clear: bool) -> dict[str, Any]:
+    # HubSpot clears a property set to "" (null is ignored); a new record has nothing to clear
+    if clear:
+        return {k: "" if v is None else v for k, v in values.items()}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _norm(value: Any) -> str:
+    return str(value).strip().lower() if value is not None else ""

@@ -1,0 +1,41 @@
+SELECT
+  'hubspot' AS connection,
+  'contacts' AS stream,
+  CAST(source_id AS TEXT) AS source_id,
+  CAST(email AS TEXT) AS email,
+  CAST(first_name AS TEXT) AS first_name,
+  CAST(last_name AS TEXT) AS last_name,
+  CAST(phone AS TEXT) AS phone,
+  CAST(mobile_phone AS TEXT) AS mobile_phone,
+  CAST(company_name AS TEXT) AS company_name,
+  CAST(company_stream AS TEXT) AS company_stream,
+  CAST(company_source_id AS TEXT) AS company_source_id,
+  CAST(job_title AS TEXT) AS job_title,
+  CAST(city AS TEXT) AS city,
+  CAST(country AS TEXT) AS country,
+  CAST(lifecycle_stage AS TEXT) AS lifecycle_stage,
+  CAST(NULL AS TEXT) AS lead_source,
+  CAST(created_at AS TIMESTAMPTZ) AS created_at,
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+FROM "staging"."hubspot_contacts"
+UNION ALL
+SELECT
+  'salesforce' AS connection,
+  'Contact' AS stream,
+  CAST(source_id AS TEXT) AS source_id,
+  CAST(email AS TEXT) AS email,
+  CAST(first_name AS TEXT) AS first_name,
+  CAST(last_name AS TEXT) AS last_name,
+  CAST(phone AS TEXT) AS phone,
+  CAST(mobile_phone AS TEXT) AS mobile_phone,
+  CAST(NULL AS TEXT) AS company_name,
+  CAST(company_stream AS TEXT) AS company_stream,
+  CAST(company_source_id AS TEXT) AS company_source_id,
+  CAST(job_title AS TEXT) AS job_title,
+  CAST(city AS TEXT) AS city,
+  CAST(country AS TEXT) AS country,
+  CAST(NULL AS TEXT) AS lifecycle_stage,
+  CAST(lead_source AS TEXT) AS lead_source,
+  CAST(created_at AS TIMESTAMPTZ) AS created_at,
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+FROM "staging"."salesforce_contact"

@@ -1,0 +1,91 @@
+"""Two-way syncs, HubSpot <-> Salesforce through canonical.person, over the sandbox: what the hub pushed and ingested
+back is never pushed again (no echo), and a field edited in both systems between runs is settled by the policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reverse_etl import sync_status
+from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE
+from tests.reverse_etl.helpers import cycle, hs_contact, hs_writes, reset, sf_contacts, sf_writes
+
+D = "@hubtest.example"
+
+
+def converged(sb: Any, sandbox_syncs: Any, conflicts: str = "") -> Any:
+    """Ann in HubSpot only, Bob in Salesforce only, Carl in both (Salesforce's phone newer); one run aligns them."""
+    sb.hubspot.store.create("contacts", {"email": f"ann{D}", "firstname": "Ann", "lastname": "Lee"})
+    sb.hubspot.store.create("contacts", {"email": f"carl{D}", "firstname": "Carl", "lastname": "Moss",
+                                         "phone": "+14155550101"})
+    sb.clock.advance(5)
+    sb.salesforce.store.create("Contact", {"Email": f"bob{D}", "FirstName": "Bob", "LastName": "Ray"})
+    sb.salesforce.store.create("Contact", {"Email": f"Carl{D}", "FirstName": "Carl", "LastName": "Moss",
+                                           "Phone": "+14155550202"})
+    syncs = TO_HUBSPOT.format(mode="upsert") + TO_SALESFORCE.format(mode="upsert")
+    project = sandbox_syncs(sb, syncs.replace('mode = "upsert"', f'mode = "upsert"\n{conflicts}'))
+    reset(sb)
+    report = cycle(project)
+    assert report.ok, report.errors
+    assert [(r.creates, r.updates) for r in report.results] == [(1, 1), (1, 0)]   # Carl's phone, only to HubSpot
+    assert hs_writes(sb) == 2 and sf_writes(sb) == 1
+    assert hs_contact(sb, f"carl{D}")["properties"]["phone"] == "+14155550202"
+    assert sf_contacts(sb, f"ann{D}")[0]["FirstName"] == "Ann" and hs_contact(sb, f"bob{D}")
+    return project
+
+
+def test_what_the_hub_pushed_and_ingested_back_is_never_pushed_again(quiet_sandbox, sandbox_syncs):
+    sb = quiet_sandbox
+    project = converged(sb, sandbox_syncs)
+    reset(sb)
+    report = cycle(project)
+    assert [(r.changed, r.rejected, r.api_calls) for r in report.results] == [(0, 0, 0), (0, 0, 0)]
+    assert hs_writes(sb) == 0 and sf_writes(sb) == 0
+
+    # an edit in Salesforce reaches HubSpot, and is not written back to Salesforce
+    carl = sf_contacts(sb, f"carl{D}")[0]["Id"]
+    sb.salesforce.store.update("Contact", carl, {"FirstName": "Carlos"})
+    reset(sb)
+    report = cycle(project)
+    assert [r.updates for r in report.results] == [1, 0]
+    assert hs_writes(sb) == 1 and sf_writes(sb) == 0
+    assert hs_contact(sb, f"carl{D}")["properties"]["firstname"] == "Carlos"
+    reset(sb)
+    assert [r.changed for r in cycle(project).results] == [0, 0]
+    assert hs_writes(sb) == 0 and sf_writes(sb) == 0
+
+
+def test_the_latest_edit_wins_a_conflict_and_it_is_recorded(quiet_sandbox, sandbox_syncs):
+    sb = quiet_sandbox
+    project = converged(sb, sandbox_syncs)
+    sb.hubspot.store.update("contacts", hs_contact(sb, f"carl{D}")["id"], {"firstname": "Charlie"})
+    sb.clock.advance(5)
+    sb.salesforce.store.update("Contact", sf_contacts(sb, f"carl{D}")[0]["Id"], {"FirstName": "Carlos"})
+    reset(sb)
+    report = cycle(project)
+    assert [(r.updates, r.conflicts) for r in report.results] == [(1, 1), (0, 1)]
+    assert hs_writes(sb) == 1 and sf_writes(sb) == 0
+    assert hs_contact(sb, f"carl{D}")["properties"]["firstname"] == "Carlos"
+    [conflict] = project.query("SELECT model_column, winner, resolved_value, policy FROM _hub.sync_conflicts").rows
+    assert conflict == ("first_name", "salesforce", "Carlos", "latest")
+    assert {s["sync"]: s["conflicts"] for s in sync_status(project)} == {"person_to_hubspot": 1,
+                                                                        "person_to_salesforce": 1}
+    reset(sb)
+    assert [r.changed for r in cycle(project).results] == [0, 0]
+
+
+def test_a_source_priority_decides_a_conflict_whatever_the_model_says(quiet_sandbox, sandbox_syncs):
+    sb = quiet_sandbox
+    project = converged(sb, sandbox_syncs, conflicts='conflicts = ["hubspot", "salesforce"]')
+    sb.hubspot.store.update("contacts", hs_contact(sb, f"carl{D}")["id"], {"firstname": "Charlie"})
+    sb.clock.advance(5)
+    sb.salesforce.store.update("Contact", sf_contacts(sb, f"carl{D}")[0]["Id"], {"FirstName": "Carlos"})
+    reset(sb)
+    report = cycle(project)                      # the stand-in model took the latest edit, Salesforce's
+    assert [(r.updates, r.conflicts) for r in report.results] == [(0, 1), (1, 1)]
+    assert hs_writes(sb) == 0 and sf_writes(sb) == 1
+    assert sf_contacts(sb, f"carl{D}")[0]["FirstName"] == "Charlie"
+    assert project.query("SELECT winner, policy FROM _hub.sync_conflicts").rows == [
+        ("hubspot", "priority:hubspot,salesforce")]
+    reset(sb)
+    assert [r.changed for r in cycle(project).results] == [0, 0]
+    assert hs_contact(sb, f"carl{D}")["properties"]["firstname"] == "Charlie"
