@@ -133,6 +133,7 @@ def ingest(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None
     connections = len({r.connection for r in report.results})
     click.echo(f"ingested {report.rows:,} rows from {connections} connection(s) in "
                f"{time.perf_counter() - started:.2f} s (run {report.run_id})")
+    _alert(obj, report.run_id)
     if not report.ok:
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
@@ -157,6 +158,7 @@ def build(obj: Context, selectors: tuple[str, ...]) -> None:
 
     report = obj.project.build(selectors, progress=lambda r: click.echo(render_result(r)))
     click.echo(render_summary(report))
+    _alert(obj, report.run_id)
     if not report.ok:
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
@@ -223,6 +225,7 @@ def push(obj: Context, syncs: tuple[str, ...], dry_run: bool, show_rejected: str
 
     report = obj.project.push(syncs, dry_run=dry_run)
     click.echo(render_push_report(report))
+    _alert(obj, report.run_id)
     if not report.ok:
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
@@ -252,6 +255,17 @@ def run_(obj: Context) -> None:
                 click.echo(f"error: {error}", err=True)
         click.echo(f"{report.failed} failed; skipped: {', '.join(report.skipped) or 'nothing'}", err=True)
         raise SystemExit(1)
+
+
+def _alert(obj: Context, run_id: str | None) -> None:
+    """Send the [alerts] a finished run calls for (failure, rejected rows, staleness); say so if one could not go."""
+    from hub.alerts import after_run
+
+    for alert in after_run(obj.project, run_id):
+        for delivery in alert.deliveries:
+            if not delivery.ok:
+                click.echo(f"warning: could not send the {alert.kind} alert by {delivery.channel}: {delivery.error}",
+                           err=True)
 
 
 def _render_step(name: str, step: Any) -> str:

@@ -69,7 +69,10 @@ class Config:
         return self.root / CONFIG_FILE
 
     def line_of(self, *path: str) -> int | None:
-        """The line of hub.toml that defines ``path`` (a table and optionally a key), for error messages."""
+        """The line of hub.toml that defines ``path``, for error messages: ``("syncs", name)`` is the table
+        ``[syncs.name]``; a third part is a key inside it: ``("syncs", name, "fields")``."""
+        if len(path) >= 3:
+            return line_of(self.text, list(path[:-1]), path[-1])
         return line_of(self.text, list(path))
 
     def connection(self, name: str) -> ConnectionConfig:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from warehouse.bookkeeping import Bookkeeping
@@ -36,17 +36,29 @@ class Status:
     warehouse: str
     streams: list[StreamStatus] = field(default_factory=list)
     syncs: list[dict[str, Any]] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)       # latest build outcome per model
+    connections: list[dict[str, Any]] = field(default_factory=list)  # freshness of scheduled connections
+    failures: list[dict[str, Any]] = field(default_factory=list)     # per command, its latest run if it failed
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def status(project: Project) -> Status:
+def status(project: Project, now: datetime | None = None) -> Status:
+    """What `hub status` shows; ``now`` decides staleness (the current time by default)."""
+    from hub import history
     from hub.registry import connector_class
 
+    now = now or datetime.now(UTC)
     result = Status(warehouse=str(project.warehouse_path))
     with project.warehouse(read_only=True) as wh:
         books = Bookkeeping(wh)
+        if books.has_schema():
+            result.models = [{"model": r["target"], "outcome": r["status"], "rows": r["rows_in"],
+                              "last_run_at": r["finished_at"], "last_success_at": r["last_success"],
+                              "error": r["error"]} for r in books.last_steps("build").records()]
+            result.failures = history.latest_failures(wh)
+        result.connections = history.freshness(project, wh, now)
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():
             cls = connector_class(conn.type)
