@@ -110,7 +110,7 @@ def test_simple_salesforce_query_and_query_all(salesforce, tls_sandbox):
         salesforce.query("SELECT Nope FROM Contact")
 
 
-def test_simple_salesforce_records_describe_and_deleted(salesforce):
+def test_simple_salesforce_records_describe_and_deleted(salesforce, tls_sandbox):
     created = salesforce.Contact.create({"LastName": "Sdk", "Email": "sdk@example.com"})
     assert created["success"] is True
     assert salesforce.Contact.update(created["id"], {"Title": "Tester"}) == 204
@@ -125,6 +125,8 @@ def test_simple_salesforce_records_describe_and_deleted(salesforce):
     assert salesforce.Contact.delete(created["id"]) == 204
     with pytest.raises(SalesforceResourceNotFound):
         salesforce.Contact.get(created["id"])
+    # Like Salesforce, /deleted covers whole minutes only: let the minute of the deletion pass first.
+    tls_sandbox.clock.advance(61)
     deleted = salesforce.Contact.deleted(NOW - timedelta(days=29), NOW + timedelta(days=1))
     assert created["id"] in {d["id"] for d in deleted["deletedRecords"]}
     assert salesforce.api_usage["api-usage"].used > 0
