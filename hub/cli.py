@@ -134,10 +134,7 @@ def ingest(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None
     click.echo(f"ingested {report.rows:,} rows from {connections} connection(s) in "
                f"{time.perf_counter() - started:.2f} s (run {report.run_id})")
     _alert(obj, report.run_id)
-    if not report.ok:
-        for error in report.errors:
-            click.echo(f"error: {error}", err=True)
-        raise SystemExit(1)
+    _exit_on_errors(report)
 
 
 @cli.command()
@@ -159,10 +156,7 @@ def build(obj: Context, selectors: tuple[str, ...]) -> None:
     report = obj.project.build(selectors, progress=lambda r: click.echo(render_result(r)))
     click.echo(render_summary(report))
     _alert(obj, report.run_id)
-    if not report.ok:
-        for error in report.errors:
-            click.echo(f"error: {error}", err=True)
-        raise SystemExit(1)
+    _exit_on_errors(report)
 
 
 @cli.command()
@@ -226,10 +220,7 @@ def push(obj: Context, syncs: tuple[str, ...], dry_run: bool, show_rejected: str
     report = obj.project.push(syncs, dry_run=dry_run)
     click.echo(render_push_report(report))
     _alert(obj, report.run_id)
-    if not report.ok:
-        for error in report.errors:
-            click.echo(f"error: {error}", err=True)
-        raise SystemExit(1)
+    _exit_on_errors(report)
 
 
 @cli.command(name="run")
@@ -254,6 +245,14 @@ def run_(obj: Context) -> None:
             for error in report.reports[report.failed].errors:
                 click.echo(f"error: {error}", err=True)
         click.echo(f"{report.failed} failed; skipped: {', '.join(report.skipped) or 'nothing'}", err=True)
+        raise SystemExit(1)
+
+
+def _exit_on_errors(report: Any) -> None:
+    """A report with errors (some connections, models or syncs failed) prints them and exits 1."""
+    if not report.ok:
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
         raise SystemExit(1)
 
 

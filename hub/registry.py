@@ -29,12 +29,7 @@ def connector_types() -> list[str]:
 
 def connector_class(kind: str) -> type[Connector]:
     """The connector class for ``kind``; an unknown type fails with the closest known one."""
-    try:
-        target = CONNECTORS[kind]
-    except KeyError:
-        raise UnknownNameError("connector type", kind, CONNECTORS) from None
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return _load(CONNECTORS, kind, "connector type")
 
 
 #: connector type -> "module:Class" of the reverse-ETL pusher that writes to it
@@ -46,9 +41,13 @@ PUSHERS: dict[str, str] = {
 
 def pusher_class(kind: str) -> type[Pusher]:
     """The pusher class for connections of type ``kind``; an unknown type fails with the closest one that has one."""
+    return _load(PUSHERS, kind, "push target type")
+
+
+def _load(table: dict[str, str], kind: str, what: str) -> type:
     try:
-        target = PUSHERS[kind]
+        target = table[kind]
     except KeyError:
-        raise UnknownNameError("push target type", kind, PUSHERS) from None
+        raise UnknownNameError(what, kind, table) from None
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
