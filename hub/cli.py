@@ -21,10 +21,17 @@ from hub.errors import HubError
 class Context:
     """What every command shares: where the project is, whether to show tracebacks, and the loaded project."""
 
-    def __init__(self, project_dir: str | None, debug: bool) -> None:
+    def __init__(self, project_dir: str | None, debug: bool, wait: float | None = None) -> None:
         self.project_dir = project_dir
         self.debug = debug
+        self.wait = wait
         self._project = None
+        # The wait is process-wide (warehouse.lock); import it only when needed, since that loads duckdb, but reset
+        # it when already loaded so one in-process invocation's --wait does not outlive it.
+        if wait is not None or "warehouse.lock" in sys.modules:
+            from warehouse.lock import set_wait
+
+            set_wait(wait)
 
     @property
     def project(self):  # -> hub.project.Project
@@ -77,9 +84,12 @@ def _debug(ctx: click.Context) -> bool:
 @click.option("-C", "--project-dir", type=click.Path(file_okay=False), default=None,
               help="The project directory (default: the nearest hub.toml upward from here).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and dlt's logs.")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="How long to wait for another hub process to release the warehouse (writers default to 60; "
+                   "query and status fail at once unless given; 0 = never wait).")
 @click.version_option(__version__, prog_name="hub")
 @click.pass_context
-def cli(ctx: click.Context, project_dir: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, project_dir: str | None, debug: bool, wait: float | None) -> None:
     """hub: ingest SaaS APIs into DuckDB, unify them with SQL models, push changes back.
 
     \b
@@ -88,7 +98,7 @@ def cli(ctx: click.Context, project_dir: str | None, debug: bool) -> None:
       hub ingest              # pull every configured connection
       hub query "SELECT count(*) FROM raw_hubspot.contacts"
     """
-    ctx.obj = Context(project_dir, debug)
+    ctx.obj = Context(project_dir, debug, wait)
 
 
 @cli.command()

@@ -42,6 +42,8 @@ class ConnectionConfig:
     streams: tuple[str, ...] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, Secret] = field(default_factory=dict)
+    #: the project's directory; OAuth connections keep rotated tokens in its .hub/tokens.json
+    root: Path | None = None
 
     def secret(self, key: str) -> Secret:
         """The secret ``key`` of this connection, or an error saying exactly where to put it."""
@@ -120,13 +122,14 @@ def load(root: Path, environ: dict[str, str] | None = None) -> Config:
     if not wh_path.is_absolute():
         wh_path = root / wh_path
 
-    connections = {name: _connection(name, body, text) for name, body in merged.get("connections", {}).items()}
+    connections = {name: _connection(name, body, text, root) for name, body in merged.get("connections", {}).items()}
     sections = {k: merged[k] for k in SECTIONS if k in merged and k not in ("warehouse", "connections")}
     return Config(root=root, warehouse_path=wh_path, connections=connections, sections=sections, text=text)
 
 
-def _connection(name: str, body: Any, text: str) -> ConnectionConfig:
+def _connection(name: str, body: Any, text: str, root: Path | None = None) -> ConnectionConfig:
     from hub.registry import connector_class, connector_types
+    from sources.base import CLIENT_OPTIONS
 
     line = line_of(text, ["connections", name])
     if not isinstance(body, dict):
@@ -142,7 +145,7 @@ def _connection(name: str, body: Any, text: str) -> ConnectionConfig:
         raise UnknownNameError("connector type", str(kind), connector_types(), file=CONFIG_FILE,
                                line=line_of(text, ["connections", name], "type"))
     cls = connector_class(kind)
-    allowed = (*CONNECTION_KEYS, *cls.options, *cls.secret_keys)
+    allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys)
     _check_keys(body, allowed, ["connections", name], text)
     streams = body.get("streams")
     if streams is not None:
@@ -159,8 +162,25 @@ def _connection(name: str, body: Any, text: str) -> ConnectionConfig:
                           file=CONFIG_FILE, line=line_of(text, ["connections", name], "base_url"))
     secrets = {k: Secret(str(v)) for k, v in body.items() if k in SECRET_KEYS and v}
     options = {k: v for k, v in body.items() if k in cls.options}
+    options.update({k: _client_option(name, k, v, text) for k, v in body.items() if k in CLIENT_OPTIONS})
     return ConnectionConfig(name=name, type=kind, base_url=str(base_url).rstrip("/") if base_url else None,
-                            streams=tuple(streams) if streams is not None else None, options=options, secrets=secrets)
+                            streams=tuple(streams) if streams is not None else None, options=options, secrets=secrets,
+                            root=root)
+
+
+def _client_option(connection: str, key: str, value: Any, text: str) -> int | float:
+    """A retry/timeout option checked against its declaration in ``sources.base.CLIENT_OPTIONS``."""
+    from sources.base import CLIENT_OPTIONS
+
+    option = CLIENT_OPTIONS[key]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    whole = option.kind is not int or isinstance(value, int)
+    if not (number and whole and value >= option.minimum):
+        kind = "a whole number" if option.kind is int else "a number"
+        raise ConfigError(f"[connections.{connection}] {key} must be {kind} >= {option.minimum:g}, got {value!r}",
+                          file=CONFIG_FILE, line=line_of(text, ["connections", connection], key), key=key,
+                          hint=option.help)
+    return option.kind(value)
 
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:

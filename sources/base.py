@@ -21,12 +21,43 @@ import pyarrow as pa
 import httpx
 import orjson
 
-from hub.config import ConnectionConfig, env_var
+from hub.config import ConnectionConfig
 from hub.errors import ConfigError
-from sources.http import ApiClient, BearerAuth, VendorProfile
+from sources.auth import OAuthProfile, connection_auth
+from sources.http import ApiClient, RetryPolicy, VendorProfile
 
 BATCH_ROWS = 10_000
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClientOption:
+    """A ``[connections.<name>]`` key every connector accepts: it tunes the connection's API client."""
+
+    kind: type            # int or float; hub.config checks and converts the value
+    minimum: float
+    help: str
+
+
+#: Declared once for all connectors; hub.config validates them, :meth:`Connector.api_client` applies them.
+CLIENT_OPTIONS = {
+    "max_retries": ClientOption(int, 0, f"retries of a transient failure (default {RetryPolicy.max_attempts - 1})"),
+    "retry_base_delay": ClientOption(float, 0.0, f"seconds of the first backoff, doubled per retry "
+                                                 f"(default {RetryPolicy.base_delay})"),
+    "timeout": ClientOption(float, 0.001, "seconds to wait for each response (default 30)"),
+}
+
+
+def client_settings(config: ConnectionConfig) -> dict[str, Any]:
+    """ApiClient arguments from the connection's client options (none set: the client's defaults)."""
+    options = config.options
+    settings: dict[str, Any] = {}
+    if "max_retries" in options or "retry_base_delay" in options:
+        settings["retry"] = RetryPolicy(max_attempts=options.get("max_retries", RetryPolicy.max_attempts - 1) + 1,
+                                        base_delay=options.get("retry_base_delay", RetryPolicy.base_delay))
+    if "timeout" in options:
+        settings["timeout"] = options["timeout"]
+    return settings
 
 
 @dataclass(frozen=True)
@@ -61,6 +92,8 @@ class Connector:
     default_streams: ClassVar[tuple[str, ...]]
     options: ClassVar[tuple[str, ...]] = ()
     secret_keys: ClassVar[tuple[str, ...]] = ("token",)
+    #: how the vendor's OAuth refresh works; None: the connector takes a static token only
+    oauth: ClassVar[OAuthProfile | None] = None
 
     def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:
         self.config = config
@@ -83,10 +116,10 @@ class Connector:
             raise ConfigError(f"[connections.{config.name}] needs base_url (the {cls.vendor.name} instance URL)",
                               file="hub.toml", hint="e.g. base_url = \"https://yourcompany.my.salesforce.com\"")
         vendor = cls.vendor()
-        vendor.auth_hint = (f"check the token of connection '{config.name}' "
-                            f"({env_var('connections', config.name, 'token')} or secrets.toml)")
-        return ApiClient(config.name, base_url, auth=BearerAuth(config.secret("token")), http=http,
-                         vendor=vendor, **client_options)
+        auth, vendor.auth_hint = connection_auth(config, base_url, cls.oauth,
+                                                 clock=client_options.pop("auth_clock", None))
+        return ApiClient(config.name, base_url, auth=auth, http=http,
+                         vendor=vendor, **{**client_settings(config), **client_options})
 
     @classmethod
     def declare(cls, *streams: Stream) -> dict[str, Stream]:

@@ -2,10 +2,10 @@
 
 :class:`ApiClient` wraps an injected ``httpx.Client`` and adds, once for all vendors: bearer auth, timeouts, pacing by a
 per-connection :class:`~sources.ratelimit.RateLimiter`, retries with exponential backoff and full jitter on connection
-errors, 429 and 5xx (honouring Retry-After and the vendor's rate-limit headers), JSON decoding with a clear error when the
-body is not JSON, and the mapping from HTTP status to hub's error classes (:meth:`ApiClient.raise_for`). What differs
-between vendors (where the error message sits in the body, which headers carry the limit) is data on a
-:class:`VendorProfile`, declared by each connector module.
+errors, 429, 5xx and bodies that are not JSON (honouring Retry-After and the vendor's rate-limit headers), JSON decoding
+with a clear error when retries run out, and the mapping from HTTP status to hub's error classes
+(:meth:`ApiClient.raise_for`). What differs between vendors (where the error message sits in the body, which headers
+carry the limit) is data on a :class:`VendorProfile`, declared by each connector module.
 """
 
 from __future__ import annotations
@@ -110,11 +110,13 @@ class ApiClient:
     def __init__(self, connection: str, base_url: str, *, auth: httpx.Auth | None = None,
                  http: httpx.Client | None = None, vendor: VendorProfile | None = None,
                  retry: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None,
-                 sleep: Callable[[float], None] = time.sleep, verify: Any = True) -> None:
+                 sleep: Callable[[float], None] = time.sleep, verify: Any = True,
+                 timeout: float | None = None) -> None:
         self.connection = connection
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor or VendorProfile()
         self.retry = retry
+        self.timeout = timeout  # per request, over the injected client's own timeout (None keeps that)
         self.limiter = limiter or limiter_for(f"{connection}@{self.base_url}")
         self._path_limiters = [(fragment, limiter_for(f"{connection}@{self.base_url}{fragment}", *limit))
                                for fragment, limit in self.vendor.path_limits.items()]
@@ -145,25 +147,30 @@ class ApiClient:
         return self.json(self.request("POST", path, content=orjson.dumps(body),
                                       headers={"Content-Type": "application/json", **kw.pop("headers", {})}, **kw))
 
-    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """Send with pacing and retries; returns a 2xx/3xx response or raises a :class:`SourceError`."""
+    def request(self, method: str, path: str, *, expect_json: bool = True, **kw: Any) -> httpx.Response:
+        """Send with pacing and retries; returns a 2xx/3xx response or raises a :class:`SourceError`.
+
+        Transient faults are retried with backoff, up to ``retry.max_attempts`` tries in all: transport errors (refused,
+        dropped, timed out), 429 and 5xx, and, when ``expect_json``, a 2xx/3xx whose body is not JSON (an HTML page
+        from a flaky proxy, a cut-off body). The parsed body is kept on the response for :meth:`json`.
+        """
         url = self.url(path)
-        for attempt in range(self.retry.max_attempts):
-            last = attempt == self.retry.max_attempts - 1
-            self.limiter.acquire()
-            for fragment, limiter in self._path_limiters:
-                if fragment in url:
-                    limiter.acquire()
+        where = f"{method} {_path(httpx.URL(url))}"
+        if self.timeout is not None:
+            kw.setdefault("timeout", self.timeout)
+        attempts = self.retry.max_attempts
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            self._pace(url)
             self.calls += 1
             try:
                 response = self.http.request(method, url, auth=self._auth, **kw)
             except httpx.TransportError as exc:
                 if last:
                     raise UnreachableError(
-                        f"cannot reach {self.vendor.name} at {_origin(url)} ({_describe(exc)})",
-                        connection=self.connection, url=url, retriable=True,
-                        hint=f"check that base_url is right and the service is up; gave up after {attempt + 1} tries"
-                    ) from None
+                        f"cannot reach {self.vendor.name} at {_origin(url)} on {where} ({_describe(exc)}; "
+                        f"no response after {attempt + 1} tries)", connection=self.connection, url=url,
+                        retriable=True, hint="check that base_url is right and the service is up") from None
                 self._sleep(self.retry.backoff(attempt))
                 continue
             self.vendor.observe(response, self.limiter)
@@ -176,21 +183,35 @@ class ApiClient:
                 continue
             if response.status_code >= 400:
                 self.raise_for(response, attempts=attempt + 1)
+            if expect_json and response.content and not _decode(response):
+                if last:
+                    raise self._not_json(response, attempt + 1)
+                self._sleep(self.retry.backoff(attempt))
+                continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
+    def _pace(self, url: str) -> None:
+        self.limiter.acquire()
+        for fragment, limiter in self._path_limiters:
+            if fragment in url:
+                limiter.acquire()
+
     def json(self, response: httpx.Response) -> Any:
         """The response body parsed as JSON, or a :class:`BadResponseError` that shows what came instead."""
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            kind = response.headers.get("content-type", "no content type").split(";")[0]
-            sample = redact(response.text[:60].replace("\n", " "))
-            raise BadResponseError(
-                f"{self.vendor.name} answered {response.request.method} {_path(response.request.url)} "
-                f"with {kind} that is not JSON: {sample!r}", connection=self.connection,
-                status=response.status_code, url=str(response.request.url), retriable=True,
-                hint="check base_url points at the API, not a web page or proxy") from None
+        if _JSON in response.extensions or _decode(response):
+            return response.extensions[_JSON]
+        raise self._not_json(response, 1)
+
+    def _not_json(self, response: httpx.Response, attempts: int) -> BadResponseError:
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        sample = redact(response.text[:60].replace("\n", " "))
+        tries = f" after {attempts} tries" if attempts > 1 else ""
+        return BadResponseError(
+            f"{self.vendor.name} answered {response.request.method} {_path(response.request.url)} "
+            f"({response.status_code}) with {kind} that is not JSON{tries}: {sample!r}", connection=self.connection,
+            status=response.status_code, url=str(response.request.url), retriable=True,
+            hint="check base_url points at the API, not a web page or proxy")
 
     def raise_for(self, response: httpx.Response, *, attempts: int = 1) -> None:
         """Map a failed response to the right error class: the one place that decides retriable vs fatal."""
@@ -206,12 +227,24 @@ class ApiClient:
             raise AuthError(f"{self.vendor.name} rejected the credentials ({status}: {detail})",
                             hint=self.vendor.auth_hint, **common)
         if status == 429:
-            raise RateLimitError(f"still rate-limited by {self.vendor.name} after {attempts} tries on {where}",
+            raise RateLimitError(f"still rate-limited by {self.vendor.name} (429) on {where} after {attempts} tries",
                                  retriable=True, hint="lower the request rate or try again later", **common)
         if status >= 500:
             raise SourceError(f"{self.vendor.name} failed with {status} on {where} after {attempts} tries: {detail}",
                               retriable=True, hint="the vendor's service is having trouble; try again later", **common)
         raise SourceError(f"{self.vendor.name} refused {where} ({status}): {detail}", **common)
+
+
+_JSON = "hub.json"  # where request() keeps the parsed body, in the response's extensions
+
+
+def _decode(response: httpx.Response) -> bool:
+    """Parse the body once and keep it on the response; False when it is not JSON."""
+    try:
+        response.extensions[_JSON] = orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _describe(exc: httpx.TransportError) -> str:

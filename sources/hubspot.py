@@ -16,6 +16,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.auth import OAUTH_KEYS, OAuthProfile
 from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_arrow
 from sources.http import VendorProfile
 from sources.ratelimit import RateLimiter
@@ -68,6 +69,9 @@ class HubSpot(Connector):
         Stream("companies", "companies", cursor_field="hs_lastmodifieddate"),
     )
     default_streams = ("contacts", "companies")
+    secret_keys = ("token", *OAUTH_KEYS)
+    # Access tokens last 30 minutes (the token response says so in expires_in); an expired one gets this 401.
+    oauth = OAuthProfile(token_path="/oauth/v1/token", expired_marker="EXPIRED_AUTHENTICATION")
 
     def properties(self, stream: Stream) -> list[str]:
         """Every property name of the object, as the properties endpoint lists them."""

@@ -15,6 +15,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.auth import OAUTH_KEYS, OAuthProfile
 from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_arrow
 from sources.http import VendorProfile
 
@@ -47,7 +48,12 @@ class Salesforce(Connector):
         Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp"),
     )
     default_streams = ("Contact", "Account")
-    options = ("api_version",)
+    options = ("api_version", "auth_url")
+    secret_keys = ("token", *OAUTH_KEYS)
+    # Sessions carry no expiry: one is good until the API answers 401 INVALID_SESSION_ID. The token endpoint is on
+    # the login host (auth_url: login.salesforce.com, test.salesforce.com for sandboxes, or a My Domain URL).
+    oauth = OAuthProfile(token_path="/services/oauth2/token", expired_marker="INVALID_SESSION_ID",
+                         url_option="auth_url", default_url="https://login.salesforce.com")
 
     @property
     def api(self) -> str:

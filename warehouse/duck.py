@@ -7,6 +7,7 @@ the same connection is handed to dlt for loading, so one hub process never opens
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import duckdb
 
 from hub.errors import QueryError, WarehouseError, WarehouseLockedError
 from hub.secrets import redact
+from warehouse.lock import WarehouseLock, lock_path
 
 
 @dataclass(frozen=True)
@@ -40,32 +42,58 @@ class Warehouse:
         self.path = Path(path)
         self.read_only = read_only
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock: WarehouseLock | None = None
 
     @property
     def exists(self) -> bool:
         return self.path.exists()
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """The open connection (opened on first use). The only ``duckdb.connect`` in hub."""
+        """The open connection (opened on first use). The only ``duckdb.connect`` in hub.
+
+        Opening takes the warehouse's lock file first (exclusive to write, shared to read; see :mod:`warehouse.lock`),
+        so a second hub process queues behind a writer, or says who holds it, instead of meeting DuckDB's lock error.
+        """
         if self._con is None:
-            if self.read_only and not self.exists:
+            if self.read_only and not self.exists and not lock_path(self.path).exists():
                 # Nothing ingested yet: an empty in-memory database answers queries like `SELECT 1` all the same.
                 self._con = duckdb.connect(":memory:")
                 return self._con
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = WarehouseLock(self.path, write=not self.read_only)
+            lock.acquire()
             try:
-                self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+                self._con = self._open(lock.wait)
+            except BaseException:
+                lock.release()
+                raise
+            self._lock = lock
+        return self._con
+
+    def _open(self, wait: float) -> duckdb.DuckDBPyConnection:
+        if self.read_only and not self.exists:
+            return duckdb.connect(":memory:")  # a writer came and went without creating the file
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
-                raise _open_error(self.path, exc) from None
+                # Holding hub's lock, DuckDB's own can still be held for a moment by a previous holder that is
+                # exiting, or by a process that is not hub (the duckdb shell): wait for it within the same budget.
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise _open_error(self.path, exc) from None
+                time.sleep(0.05)
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot open warehouse {self.path}: {exc}",
                                      hint="check [warehouse] path in hub.toml") from None
-        return self._con
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Warehouse:
         return self

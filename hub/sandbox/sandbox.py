@@ -1,25 +1,29 @@
-"""The Sandbox: both vendor emulators, seeded from one seed, started and stopped together."""
+"""The Sandbox: the vendor emulators, seeded from one seed, started and stopped together."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from hub.sandbox.chaos import Chaos
 from hub.sandbox.clock import AnyClock, make_clock
 from hub.sandbox.hubspot import HubSpotEmulator
 from hub.sandbox.hubspot_store import HubSpotStore
 from hub.sandbox.salesforce import SalesforceEmulator
 from hub.sandbox.salesforce_store import SalesforceStore
 from hub.sandbox.seed import SeedData, generate
-from hub.sandbox.state import load_state, save_state
+from hub.sandbox.state import load_state, load_stripe_state, save_state
+from hub.sandbox.stripe import StripeEmulator
+from hub.sandbox.stripe_seed import seed_stripe
+from hub.sandbox.stripe_store import StripeStore
 from hub.sandbox.tls import LocalTLS
 
 
 class Sandbox:
-    """Local, stateful HubSpot CRM v3 and Salesforce REST emulators on loopback.
+    """Local, stateful HubSpot CRM v3, Salesforce REST and Stripe emulators on loopback.
 
     Example::
 
@@ -35,6 +39,10 @@ class Sandbox:
     ``session.trust_env = False``: REQUESTS_CA_BUNDLE in the environment overrides ``session.verify``).
     With ``state_file``, vendor data survives restarts: an existing file replaces the seed's records (tokens still
     come from the seed), and ``stop()`` saves the current records to it; an unreadable file raises ValueError.
+    ``chaos`` injects seeded faults into every emulator (see :mod:`hub.sandbox.chaos`); ``sb.hubspot.chaos = ...``
+    changes one emulator's at runtime, ``None`` turns them off.
+    Stripe (``sb.stripe``: api_base ``sb.stripe.url``, secret key ``sb.stripe.token``) delivers signed events to every
+    ``(url, secret)`` in ``stripe_webhooks`` and to endpoints added later with ``sb.stripe.webhooks.add(url, secret)``.
     """
 
     def __init__(self, seed: int = 7, people: int = 400, *, tls: bool = False, host: str = "127.0.0.1",
@@ -44,17 +52,24 @@ class Sandbox:
                  hubspot_daily_limit: int = 500_000, salesforce_api_limit: int = 100_000,
                  hubspot_contacts: int | None = None, salesforce_contacts: int | None = None,
                  now: datetime | Callable[[], datetime] | AnyClock | None = None,
-                 state_file: Path | None = None) -> None:
+                 state_file: Path | None = None, chaos: Chaos | None = None, stripe_port: int = 0,
+                 stripe_rate_limit: tuple[int, float] | None = (100, 1.0),
+                 stripe_webhooks: Sequence[tuple[str, str]] = ()) -> None:
         self.seed = seed
         self.clock: AnyClock = make_clock(now)
         self.data: SeedData = generate(seed, people, now_ms=self.clock.millis(), hubspot_contacts=hubspot_contacts,
                                        salesforce_contacts=salesforce_contacts)
         self.state_file = Path(state_file) if state_file is not None else None
+        stripe_store: StripeStore | None = None
         if self.state_file is not None and self.state_file.exists():
             hubspot_store, salesforce_store = load_state(self.state_file, self.clock)
+            stripe_store = load_stripe_state(self.state_file, self.clock, seed)
         else:
             hubspot_store = HubSpotStore(self.clock, self.data)
             salesforce_store = SalesforceStore(self.clock, self.data)
+        if stripe_store is None:  # also for state files written before Stripe existed
+            stripe_store = StripeStore(self.clock, seed)
+            seed_stripe(stripe_store, self.data)
         self._tls = LocalTLS(host) if tls else None
         context = self._tls.context if self._tls else None
         self.ca_path: Path | None = self._tls.ca_path if self._tls else None
@@ -63,27 +78,39 @@ class Sandbox:
                                        search_rate_limit=hubspot_search_rate_limit, daily_limit=hubspot_daily_limit)
         self.salesforce = SalesforceEmulator(salesforce_store, self.clock, seed=seed, host=host,
                                              port=salesforce_port, tls=context, api_limit=salesforce_api_limit)
+        self.stripe = StripeEmulator(stripe_store, self.clock, seed=seed, host=host, port=stripe_port, tls=context,
+                                     rate_limit=stripe_rate_limit)
+        for url, secret in stripe_webhooks:
+            self.stripe.webhooks.add(url, secret)
+        # each emulator draws its own faults and keeps its own counts (sb.hubspot.chaos.injected)
+        self.hubspot.chaos = chaos.fresh() if chaos else None
+        self.salesforce.chaos = chaos.fresh() if chaos else None
+        self.stripe.chaos = chaos.fresh() if chaos else None
         self._stopped = threading.Event()
 
     def start(self) -> Sandbox:
-        """Bind both ports and serve from background threads; returns self."""
+        """Bind every emulator's port and serve from background threads; returns self."""
         self._stopped.clear()
         if self._tls is not None:
             self._tls.write_ca()
-        self.hubspot.start()
+        started = []
         try:
-            self.salesforce.start()
+            for emulator in (self.hubspot, self.salesforce, self.stripe):
+                emulator.start()
+                started.append(emulator)
         except OSError:
-            self.hubspot.stop()
+            for emulator in started:
+                emulator.stop()
             raise
         return self
 
     def stop(self) -> None:
-        """Stop both servers, close their connections, save to ``state_file`` (if any) and delete the CA file."""
+        """Stop every server, close their connections, save to ``state_file`` (if any) and delete the CA file."""
         self.hubspot.stop()
         self.salesforce.stop()
+        self.stripe.stop()
         if self.state_file is not None:
-            save_state(self.state_file, self.hubspot.store, self.salesforce.store)
+            save_state(self.state_file, self.hubspot.store, self.salesforce.store, self.stripe.store)
         if self._tls is not None:
             self._tls.remove_ca()
         self._stopped.set()

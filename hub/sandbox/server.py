@@ -15,12 +15,15 @@ from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import orjson
 
 from hub.sandbox.routing import RequestLog, Route, Router
+
+if TYPE_CHECKING:
+    from hub.sandbox.chaos import Chaos
 
 log = logging.getLogger("hub.sandbox")
 
@@ -106,8 +109,8 @@ class HTTPEmulator:
     """Base of a vendor emulator: owns the router, the listening server and its thread.
 
     Subclasses register routes and implement :meth:`dispatch` (auth, limits, vendor headers).
-    ``before_request`` is the single hook where faults (5xx, 429, drops, delays) get injected:
-    it sees every request first and may return a Response to send instead, or raise DropConnection.
+    ``before_request`` is a hook that sees every request first and may return a Response to send instead, or raise
+    DropConnection; ``chaos`` (a :class:`hub.sandbox.chaos.Chaos`) injects seeded faults right after it.
     """
 
     server_name = "emulator"
@@ -119,6 +122,7 @@ class HTTPEmulator:
         self.router = Router()
         self.requests = RequestLog()
         self.before_request: Callable[[Request], Response | None] | None = None
+        self.chaos: Chaos | None = None  # seeded fault injection (hub.sandbox.chaos); set or clear at any time
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -167,6 +171,15 @@ class HTTPEmulator:
             injected = hook(request)
             if injected is not None:
                 return injected
+        chaos = self.chaos
+        if chaos is not None:
+            injected = chaos.before(self, request)
+            if injected is not None:
+                return injected
+        response = self._answer(request, route, other_method)
+        return chaos.after(self, request, response) if chaos is not None else response
+
+    def _answer(self, request: Request, route: Route | None, other_method: bool) -> Response:
         try:
             if route is None:
                 return self.no_route(request, other_method)

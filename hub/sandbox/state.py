@@ -1,6 +1,7 @@
 """A sandbox's vendor data on disk, so a stopped sandbox can start again where it left off.
 
-The file is JSON (orjson) holding both stores' ``to_state()`` under a format name and version. Ids, timestamps,
+The file is JSON (orjson) holding the stores' ``to_state()`` under a format name and version (Stripe's is optional, so
+files written before the Stripe emulator existed still load, with Stripe starting from the seed). Ids, timestamps,
 archived/deleted flags, deletion times and id counters are saved; indexes are rebuilt on load. Tokens are not:
 they come from the seed, so they stay the same across restarts anyway.
 """
@@ -11,21 +12,27 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from hub.sandbox.clock import AnyClock
 from hub.sandbox.hubspot_store import HubSpotStore
 from hub.sandbox.salesforce_store import SalesforceStore
+from hub.sandbox.stripe_store import StripeStore
 
 FORMAT = "hub-sandbox-state"
 VERSION = 1  # bump when the layout changes; older files are then refused with ValueError
+_HINT = "delete it to start again from the seed"
 
 
-def save_state(path: Path, hubspot: HubSpotStore, salesforce: SalesforceStore) -> None:
-    """Write both stores to ``path`` atomically: a temp file in the same directory, fsync, then os.replace."""
-    data = orjson.dumps({"format": FORMAT, "version": VERSION, "hubspot": hubspot.to_state(),
-                         "salesforce": salesforce.to_state()})
+def save_state(path: Path, hubspot: HubSpotStore, salesforce: SalesforceStore,
+               stripe: StripeStore | None = None) -> None:
+    """Write the stores to ``path`` atomically: a temp file in the same directory, fsync, then os.replace."""
+    state = {"format": FORMAT, "version": VERSION, "hubspot": hubspot.to_state(), "salesforce": salesforce.to_state()}
+    if stripe is not None:
+        state["stripe"] = stripe.to_state()
+    data = orjson.dumps(state)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -49,7 +56,30 @@ def save_state(path: Path, hubspot: HubSpotStore, salesforce: SalesforceStore) -
 
 def load_state(path: Path, clock: AnyClock) -> tuple[HubSpotStore, SalesforceStore]:
     """The stores saved in ``path``; ValueError naming the file if it is corrupt or from an incompatible version."""
-    hint = "delete it to start again from the seed"
+    data = _read(path)
+    try:
+        return (HubSpotStore.from_state(clock, data["hubspot"]),
+                SalesforceStore.from_state(clock, data["salesforce"]))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"sandbox state file {path} is corrupt or from an incompatible version "
+                         f"({type(exc).__name__}: {exc}); {_HINT}") from exc
+
+
+def load_stripe_state(path: Path, clock: AnyClock, seed: int) -> StripeStore | None:
+    """The Stripe store saved in ``path``, or None when the file predates the Stripe emulator."""
+    data = _read(path)
+    if "stripe" not in data:
+        return None
+    try:
+        return StripeStore.from_state(clock, data["stripe"], seed)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"sandbox state file {path} has a corrupt Stripe section "
+                         f"({type(exc).__name__}: {exc}); {_HINT}") from exc
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The parsed file, checked for format and version."""
+    hint = _HINT
     try:
         data = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
@@ -59,9 +89,4 @@ def load_state(path: Path, clock: AnyClock) -> tuple[HubSpotStore, SalesforceSto
     if data.get("version") != VERSION:
         raise ValueError(f"sandbox state file {path} has format version {data.get('version')!r}, but this hub reads "
                          f"version {VERSION}; {hint}")
-    try:
-        return (HubSpotStore.from_state(clock, data["hubspot"]),
-                SalesforceStore.from_state(clock, data["salesforce"]))
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"sandbox state file {path} is corrupt or from an incompatible version "
-                         f"({type(exc).__name__}: {exc}); {hint}") from exc
+    return data

@@ -112,7 +112,8 @@ def test_bad_token_fails_that_connection_names_it_and_keeps_the_cursor(make_proj
 
 
 def test_unreachable_api_is_one_clear_error(make_project, sandbox):
-    root = make_project('[connections.hubspot]\ntype = "hubspot"\nbase_url = "http://127.0.0.1:9"\n',
+    root = make_project('[connections.hubspot]\ntype = "hubspot"\nbase_url = "http://127.0.0.1:9"\n'
+                        'retry_base_delay = 0.01\n',
                         '[connections.hubspot]\ntoken = "pat-x-123456"\n')
     report = Project(root).ingest()
     [err] = report.errors
@@ -120,8 +121,8 @@ def test_unreachable_api_is_one_clear_error(make_project, sandbox):
 
 
 def test_html_instead_of_json_is_a_clear_error(make_project, html_server):
-    root = make_project(f'[connections.hubspot]\ntype = "hubspot"\nbase_url = "{html_server}"\n',
-                        '[connections.hubspot]\ntoken = "pat-x-123456"\n')
+    root = make_project(f'[connections.hubspot]\ntype = "hubspot"\nbase_url = "{html_server}"\n'
+                        'retry_base_delay = 0.01\n', '[connections.hubspot]\ntoken = "pat-x-123456"\n')
     [err] = Project(root).ingest().errors
     assert isinstance(err, BadResponseError) and "text/html" in str(err) and "not JSON" in str(err)
 

@@ -1,0 +1,259 @@
+"""OAuth2 refresh-token auth for connectors, and the token store that keeps rotated tokens across runs.
+
+A connection with the secrets ``client_id``, ``client_secret`` and ``refresh_token`` gets an :class:`OAuth2Auth`. It
+exchanges the refresh token for an access token when it has none, shortly before a known expiry (HubSpot sends
+``expires_in``; Salesforce does not, so its token counts as valid until a 401), and exactly once after a 401 that the
+vendor marks as an expired session, then retries the request. What differs between vendors is data on an
+:class:`OAuthProfile`.
+
+Tokens the vendor hands back are written to ``<project>/.hub/tokens.json`` (mode 0600, atomically) *before* the new
+access token is used, so a crash between the refresh and the save cannot leave the only valid refresh token in memory.
+On start, the store's refresh token wins over secrets.toml's, unless secrets.toml's changed since the store was written
+(the user re-authorized): each entry remembers a hash of the configured token it descends from. Tokens never go to the
+warehouse, logs or error messages (every value is a :class:`~hub.secrets.Secret`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from hub.config import SECRETS_FILE, ConnectionConfig, env_var
+from hub.errors import AuthError, ConfigError
+from hub.secrets import Secret
+from sources.http import BearerAuth
+
+STORE_DIR = ".hub"
+STORE_FILE = "tokens.json"
+#: Refresh this long before a known expiry, so a request never leaves with a token that dies in flight.
+EXPIRY_MARGIN_S = 120.0
+OAUTH_KEYS = ("client_id", "client_secret", "refresh_token")
+
+
+@dataclass(frozen=True)
+class OAuthProfile:
+    """Where a vendor's token endpoint is and how its API says "this access token expired"."""
+
+    token_path: str                 # appended to the auth root URL
+    expired_marker: str             # text in a 401 body that means "refresh and retry"
+    url_option: str | None = None   # connection option holding the auth root URL (else base_url)
+    default_url: str | None = None  # the auth root URL when that option is not set
+
+    def token_url(self, options: dict[str, Any], base_url: str) -> str:
+        root = (self.url_option and options.get(self.url_option)) or self.default_url or base_url
+        return f"{str(root).rstrip('/')}{self.token_path}"
+
+
+@dataclass
+class Tokens:
+    """One connection's current tokens; ``expires_at`` is epoch seconds, None when the vendor does not say."""
+
+    refresh_token: Secret
+    access_token: Secret | None = None
+    expires_at: float | None = None
+
+
+def fingerprint(value: str) -> str:
+    """A hash that identifies a configured refresh token without storing it twice."""
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+class TokenStore:
+    """``.hub/tokens.json``: ``{connection: {origin, refresh_token, access_token, expires_at, saved_at}}``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def for_project(cls, root: Path) -> TokenStore:
+        return cls(Path(root) / STORE_DIR / STORE_FILE)
+
+    def load(self, connection: str, configured_refresh: Secret) -> Tokens:
+        """The tokens to start from: the store's when they descend from the configured refresh token."""
+        entry = self._read().get(connection)
+        if not isinstance(entry, dict) or entry.get("origin") != fingerprint(configured_refresh.reveal()) \
+                or not entry.get("refresh_token"):
+            return Tokens(configured_refresh)
+        access = entry.get("access_token")
+        return Tokens(Secret(entry["refresh_token"]), Secret(access) if access else None, entry.get("expires_at"))
+
+    def save(self, connection: str, configured_refresh: Secret, tokens: Tokens) -> None:
+        """Write one connection's tokens: temp file, fsync, rename; 0600 from the start."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with self._locked():
+            data = self._read()
+            data[connection] = {
+                "origin": fingerprint(configured_refresh.reveal()),
+                "refresh_token": tokens.refresh_token.reveal(),
+                "access_token": tokens.access_token.reveal() if tokens.access_token else None,
+                "expires_at": tokens.expires_at,
+                "saved_at": time.time(),
+            }
+            fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)  # mkstemp creates it 0600
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)  # make the rename itself durable
+            finally:
+                os.close(dir_fd)
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = orjson.loads(self.path.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, orjson.JSONDecodeError):
+            raise ConfigError(f"cannot read the token store {self.path}",
+                              hint="delete it and the refresh tokens in secrets.toml are used again") from None
+        return data if isinstance(data, dict) else {}
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Two processes refreshing different connections must not drop each other's entry.
+        fd = os.open(self.path.parent / ".tokens.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+
+class OAuth2Auth(httpx.Auth):
+    """Bearer auth with an access token obtained, and renewed, through the refresh-token grant."""
+
+    requires_response_body = True  # the 401 body says whether the token expired or is just wrong
+
+    def __init__(self, connection: str, profile: OAuthProfile, token_url: str, *, client_id: Secret,
+                 client_secret: Secret, refresh_token: Secret, store: TokenStore | None,
+                 access_token: Secret | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.connection = connection
+        self.profile = profile
+        self.token_url = token_url
+        self._client_id, self._client_secret = client_id, client_secret
+        self._configured = refresh_token
+        self._store = store
+        self._clock = clock
+        self._tokens = store.load(connection, refresh_token) if store else Tokens(refresh_token)
+        if self._tokens.access_token is None and access_token:
+            self._tokens.access_token = access_token  # a configured `token` is the first access token to try
+        # Held across the token request: two threads must not spend one (rotating) refresh token twice.
+        self._refresh_lock = threading.RLock()
+        self.refreshes = 0
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self._usable()
+        if token is None:
+            token = yield from self._refresh(request, stale=None)
+            if token is None:
+                return  # the token endpoint failed transiently; its response goes back for ApiClient to retry
+        request.headers["Authorization"] = f"Bearer {token.reveal()}"
+        response = yield request
+        if not self._expired(response):
+            return
+        token = yield from self._refresh(request, stale=token)
+        if token is None:
+            return
+        request.headers["Authorization"] = f"Bearer {token.reveal()}"
+        yield request
+
+    def _usable(self) -> Secret | None:
+        tokens = self._tokens
+        if tokens.access_token is None:
+            return None
+        if tokens.expires_at is not None and self._clock() >= tokens.expires_at - EXPIRY_MARGIN_S:
+            return None
+        return tokens.access_token
+
+    def _expired(self, response: httpx.Response) -> bool:
+        return response.status_code == 401 and self.profile.expired_marker.encode() in response.content
+
+    def _refresh(self, original: httpx.Request,
+                 stale: Secret | None) -> Generator[httpx.Request, httpx.Response, Secret | None]:
+        with self._refresh_lock:
+            current = self._usable()
+            if current is not None and current != stale:
+                return current  # another thread refreshed while this one waited
+            form = {"grant_type": "refresh_token", "client_id": self._client_id.reveal(),
+                    "client_secret": self._client_secret.reveal(),
+                    "refresh_token": self._tokens.refresh_token.reveal()}
+            response = yield httpx.Request("POST", self.token_url, data=form,
+                                           headers={"Accept": "application/json"},
+                                           extensions={"timeout": original.extensions.get("timeout", {})})
+            if response.status_code == 429 or response.status_code >= 500:
+                return None
+            body = _json(response)
+            if response.status_code >= 400 or not isinstance(body, dict) or not body.get("access_token"):
+                raise self._refused(response, body)
+            expires_in = body.get("expires_in")
+            tokens = Tokens(Secret(str(body.get("refresh_token") or self._tokens.refresh_token.reveal())),
+                            Secret(str(body["access_token"])),
+                            self._clock() + float(expires_in) if expires_in else None)
+            if self._store is not None:
+                self._store.save(self.connection, self._configured, tokens)  # before the new token is ever used
+            self._tokens = tokens
+            self.refreshes += 1
+            return tokens.access_token
+
+    def _refused(self, response: httpx.Response, body: Any) -> AuthError:
+        code = ""
+        if isinstance(body, dict):
+            code = str(body.get("error") or body.get("status") or "")
+        keys = ", ".join(env_var("connections", self.connection, k) for k in OAUTH_KEYS)
+        fix = (f"re-authorize connection '{self.connection}' and update client_id, client_secret and refresh_token "
+               f"under [connections.{self.connection}] in {SECRETS_FILE} (or {keys})")
+        if code in ("invalid_grant", "BAD_REFRESH_TOKEN"):
+            what = "the refresh token was refused (revoked or expired)"
+        elif code in ("invalid_client", "invalid_client_id", "BAD_CLIENT_ID", "BAD_CLIENT_SECRET"):
+            what = "the client id or client secret was refused"
+        else:
+            what = f"the token endpoint answered {response.status_code}"
+        return AuthError(f"{what} ({code or response.reason_phrase})", connection=self.connection,
+                         status=response.status_code, url=self.token_url, hint=fix)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def connection_auth(config: ConnectionConfig, base_url: str, profile: OAuthProfile | None, *,
+                    clock: Callable[[], float] | None = None) -> tuple[httpx.Auth, str]:
+    """The auth of one connection and the hint its 401s should carry.
+
+    OAuth when the connector has a profile and the connection has a refresh_token (a ``token`` beside it is tried as
+    the first access token); a static bearer token otherwise.
+    """
+    if profile is not None and config.secrets.get("refresh_token"):
+        store = TokenStore.for_project(config.root) if config.root is not None else None
+        auth = OAuth2Auth(config.name, profile, profile.token_url(config.options, base_url),
+                          client_id=config.secret("client_id"), client_secret=config.secret("client_secret"),
+                          refresh_token=config.secret("refresh_token"), store=store,
+                          access_token=config.secrets.get("token"), clock=clock or time.time)
+        hint = (f"re-authorize connection '{config.name}' if this persists, and update client_id, client_secret and "
+                f"refresh_token in {SECRETS_FILE}")
+        return auth, hint
+    hint = (f"check the token of connection '{config.name}' "
+            f"({env_var('connections', config.name, 'token')} or {SECRETS_FILE})")
+    return BearerAuth(config.secret("token")), hint

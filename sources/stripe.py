@@ -1,0 +1,178 @@
+"""Stripe: customers, invoices, charges, payment intents and events, incremental on ``created``.
+
+Stripe lists run newest first, paged with ``starting_after`` (the last id of the previous page) while ``has_more``; an
+object created mid-read lands in front of the anchor and cannot shift the pages still to come. ``created`` is the only
+time filter Stripe lists take, and it is when an object was *created*, never when it last changed. So for the object
+streams an incremental read has two halves:
+
+* objects created at or after ``since`` (``created[gte]``), as the list returns them now;
+* objects *changed* since then, taken from ``/v1/events?type=<object>.*&created[gte]=since``: every change to a Stripe
+  object leaves an event whose ``data.object`` is the object after the change (newest event wins, one row per id, and
+  a ``*.deleted`` event marks the row ``deleted``).
+
+Events are kept for 30 days only, so a cursor older than that cannot be caught up by events: the read falls back to a
+full listing. The cursor of an object stream is the newest event's time when the read began (the point up to which
+changes have been seen), not the newest ``created``: otherwise a month without new customers would push every run past
+the event window. The ``events`` stream is append-only (an event never changes), so ``created[gte]`` is exact for it;
+its raw table keeps each event's ``data`` as JSON text.
+
+Raw tables hold the objects' top-level scalars as typed columns and nested objects (address, metadata, lines, ...) as
+JSON text, declared per stream below so that every page lands with the same columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_arrow
+from sources.http import VendorProfile
+
+API_VERSION = "2024-06-20"  # pinned so the objects' shape does not change with the account's default version
+PAGE_LIMIT = 100
+EVENT_RETENTION = timedelta(days=30)
+RETENTION_MARGIN = timedelta(days=1)  # do not count on events in the last day before they expire
+S, I, B, J = pa.string(), pa.int64(), pa.bool_(), "json"
+
+# stream -> (object name in events, columns); J columns are nested values kept as JSON text
+COLUMNS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
+    "customers": ("customer", (
+        ("id", S), ("created", I), ("email", S), ("name", S), ("phone", S), ("description", S), ("currency", S),
+        ("balance", I), ("delinquent", B), ("default_source", S), ("invoice_prefix", S), ("tax_exempt", S),
+        ("livemode", B), ("deleted", B), ("address", J), ("shipping", J), ("invoice_settings", J),
+        ("preferred_locales", J), ("discount", J), ("metadata", J))),
+    "invoices": ("invoice", (
+        ("id", S), ("created", I), ("customer", S), ("customer_email", S), ("customer_name", S), ("number", S),
+        ("status", S), ("currency", S), ("amount_due", I), ("amount_paid", I), ("amount_remaining", I),
+        ("subtotal", I), ("total", I), ("attempt_count", I), ("attempted", B), ("paid", B),
+        ("paid_out_of_band", B), ("auto_advance", B), ("billing_reason", S), ("collection_method", S),
+        ("description", S), ("due_date", I), ("period_start", I), ("period_end", I), ("charge", S),
+        ("payment_intent", S), ("hosted_invoice_url", S), ("livemode", B), ("deleted", B),
+        ("status_transitions", J), ("lines", J), ("metadata", J))),
+    "charges": ("charge", (
+        ("id", S), ("created", I), ("customer", S), ("amount", I), ("amount_captured", I), ("amount_refunded", I),
+        ("currency", S), ("status", S), ("paid", B), ("captured", B), ("refunded", B), ("disputed", B),
+        ("description", S), ("failure_code", S), ("failure_message", S), ("invoice", S), ("payment_intent", S),
+        ("payment_method", S), ("receipt_email", S), ("balance_transaction", S), ("livemode", B),
+        ("billing_details", J), ("outcome", J), ("payment_method_details", J), ("metadata", J))),
+    "payment_intents": ("payment_intent", (
+        ("id", S), ("created", I), ("customer", S), ("amount", I), ("amount_received", I),
+        ("amount_capturable", I), ("currency", S), ("status", S), ("description", S), ("invoice", S),
+        ("latest_charge", S), ("payment_method", S), ("capture_method", S), ("confirmation_method", S),
+        ("canceled_at", I), ("receipt_email", S), ("livemode", B), ("payment_method_types", J),
+        ("last_payment_error", J), ("metadata", J))),
+    "events": ("event", (
+        ("id", S), ("created", I), ("type", S), ("api_version", S), ("livemode", B), ("pending_webhooks", I),
+        ("object_id", S), ("object_type", S), ("request_id", S), ("idempotency_key", S), ("data", J))),
+}
+
+
+class StripeVendor(VendorProfile):
+    """Stripe's ``{error: {type, code, message, param}}`` bodies."""
+
+    name = "Stripe"
+
+    def error_message(self, response: httpx.Response, body: Any) -> str:
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            code = error.get("code") or error.get("type")
+            return f"{code}: {error['message']}" if code else str(error["message"])
+        return super().error_message(response, body)
+
+
+class Stripe(Connector):
+    """Stripe's core billing objects and the account's event log, with the secret key (``sk_...``) as token."""
+
+    type = "stripe"
+    vendor = StripeVendor
+    default_base_url = "https://api.stripe.com"
+    streams = Connector.declare(*(Stream(name, name, cursor_field="created") for name in COLUMNS))
+    default_streams = tuple(COLUMNS)
+
+    def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
+        """Yield the stream's records (see the module docstring for what incremental means per stream)."""
+        object_name, columns = COLUMNS[stream.name]
+        if stream.name == "events":
+            pages = self._list("/v1/events", _created_gte(since))
+        else:
+            if since is not None and since < datetime.now(timezone.utc) - EVENT_RETENTION + RETENTION_MARGIN:
+                since = None  # the changes before the event window are gone: only a full listing is complete
+            newest = self._page("/v1/events", {"limit": 1})["data"]
+            if newest:
+                state.see(_time(newest[0]["created"]))
+            pages = self._changed(stream.name, object_name, since)
+        schema = pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id") for name, kind in columns])
+        json_columns = [name for name, kind in columns if kind == J]
+        record_type = pa.struct(list(schema))
+        tables = (_table(records, stream.name, json_columns, record_type, schema) for records in prefetch(pages))
+        for table in batched(tables):
+            state.rows += table.num_rows
+            if stream.name == "events":
+                state.see(_time(pc.max(table.column("created")).as_py()))
+            yield table
+
+    def _changed(self, path_name: str, object_name: str, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """New objects by ``created``, then the objects that only changed, from their newest events."""
+        if since is None:
+            yield from self._list(f"/v1/{path_name}", {})
+            return
+        changed: dict[str, dict[str, Any]] = {}
+        for events in self._list("/v1/events", {"type": f"{object_name}.*", **_created_gte(since)}):
+            for event in events:  # newest first: the first event seen for an object has its latest state
+                obj = (event.get("data") or {}).get("object") or {}
+                if obj.get("object") == object_name and obj.get("id") not in changed:
+                    changed[obj["id"]] = {**obj, "deleted": event["type"].endswith(".deleted")}
+        for page in self._list(f"/v1/{path_name}", _created_gte(since)):
+            for obj in page:
+                changed.pop(obj["id"], None)  # the list has the current version already
+            yield page
+        leftovers = list(changed.values())
+        for start in range(0, len(leftovers), PAGE_LIMIT):
+            yield leftovers[start:start + PAGE_LIMIT]
+
+    def _list(self, path: str, filters: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        params = {"limit": PAGE_LIMIT, **filters}
+        while True:
+            body = self._page(path, params)
+            data = body.get("data", [])
+            if data:
+                yield data
+            if not body.get("has_more") or not data:
+                return
+            params["starting_after"] = data[-1]["id"]
+
+    def _page(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
+
+
+def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], record_type: pa.StructType,
+           schema: pa.Schema) -> pa.Table:
+    """One page as a flat table: nested values to JSON text; events also get their object's id and type."""
+    rows = []
+    for record in records:
+        row = dict(record)
+        if stream == "events":
+            obj = (record.get("data") or {}).get("object") or {}
+            request = record.get("request") or {}
+            row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
+                       idempotency_key=request.get("idempotency_key"))
+        row.setdefault("deleted", False)
+        for name in json_columns:
+            value = row.get(name)
+            row[name] = None if value is None else orjson.dumps(value).decode()
+        rows.append(row)
+    return pa.Table.from_arrays(records_to_arrow(rows, record_type).flatten(), schema=schema)
+
+
+def _created_gte(since: datetime | None) -> dict[str, int]:
+    return {} if since is None else {"created[gte]": int(since.timestamp())}
+
+
+def _time(unix: int | None) -> datetime | None:
+    return None if unix is None else datetime.fromtimestamp(unix, tz=timezone.utc)
