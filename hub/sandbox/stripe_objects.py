@@ -46,7 +46,7 @@ def missing(kind: str, oid: str, param: str = "id") -> StripeFailure:
 
 def new_id(rng: random.Random, prefix: str) -> str:
     """An id like Stripe's: a type prefix and 24 base62 characters."""
-    return f"{prefix}_" + "".join(rng.choice(_ALPHABET) for _ in range(24))
+    return f"{prefix}_" + "".join(rng.choices(_ALPHABET, k=24))  # one call, not 24: seeding makes ~10^5 ids
 
 
 def decode_form(body: str) -> dict[str, Any]:
