@@ -21,8 +21,10 @@ demo: $(STAMP)     ## the whole loop, offline, against the built-in sandbox
 test: $(STAMP)     ## the test suite (loopback only)
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-bench: $(STAMP)    ## benchmarks that print figures
+bench: $(STAMP)    ## benchmarks that print figures (a few minutes; push is paced by the emulated rate limit)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/identity.py
+	$(BIN)/python benchmarks/push.py
 
 lock:              ## re-pin requirements.lock from the current .venv (after changing pyproject.toml)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(hub|pyinstrument|py-spy)==' > requirements.lock
