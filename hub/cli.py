@@ -140,6 +140,8 @@ def ingest(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None
     for r in report.results:
         line = f"{r.connection + '.' + r.stream:<24} {r.mode:<11} {r.rows:>9,} rows  {r.seconds:6.2f} s  {r.status}"
         click.echo(line)
+    for notice in report.notices():
+        click.echo(notice)
     connections = len({r.connection for r in report.results})
     click.echo(f"ingested {report.rows:,} rows from {connections} connection(s) in "
                f"{time.perf_counter() - started:.2f} s (run {report.run_id})")
@@ -280,7 +282,8 @@ def _alert(obj: Context, run_id: str | None) -> None:
 def _render_step(name: str, step: Any) -> str:
     if name == "ingest":
         return "\n".join([f"ingest: {step.rows:,} rows"] + [
-            f"  {r.connection + '.' + r.stream:<24} {r.mode:<11} {r.rows:>9,} rows  {r.status}" for r in step.results])
+            f"  {r.connection + '.' + r.stream:<24} {r.mode:<11} {r.rows:>9,} rows  {r.status}" for r in step.results]
+            + [f"  {notice}" for notice in step.notices()])
     if name == "build":
         from hub.modeling import render_result, render_summary
 
@@ -349,6 +352,10 @@ def status(obj: Context, as_json: bool) -> None:
                        f"twice the interval of schedule '{c['schedule']}'")
     for f in report.failures:
         click.echo(f"failed: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): {f['error'] or ''}")
+    for c in report.schema_changes:
+        change = f"+ new column {c['column']} ({c['new_type']})" if c["change"] == "added" \
+            else f"~ column {c['column']} changed type {c['old_type']} -> {c['new_type']}"
+        click.echo(f"schema change: {c['table']} {change} (run {c['run_id']})")
 
 
 def _num(value: int | None) -> str:

@@ -145,7 +145,8 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
         raise UnknownNameError("connector type", str(kind), connector_types(), file=CONFIG_FILE,
                                line=line_of(text, ["connections", name], "type"))
     cls = connector_class(kind)
-    allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys)
+    # any connection may receive webhooks (`hub serve`), signed with its webhook_secret
+    allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys, "webhook_secret")
     _check_keys(body, allowed, ["connections", name], text)
     streams = body.get("streams")
     if streams is not None:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError, UnknownNameError
+from hub.failpoints import failpoint
 from hub.registry import connector_class
 from warehouse.bookkeeping import Bookkeeping, Step, now
 from warehouse.sql import qualified
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
     from hub.project import Project
     from sources.base import Connector, Stream
+    from warehouse.schema_changes import SchemaChange
 
 CURSOR_LAG = timedelta(seconds=60)
 Progress = Callable[[str, str, int], None]
@@ -47,6 +49,17 @@ class StreamResult:
     seconds: float = 0.0
     status: str = "pending"    # "success" | "failed"
     error: str | None = None
+    quarantined: int = 0       # records set aside in _hub.quarantine (no primary key)
+    primary_key: str = "id"
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+
+    def notices(self) -> list[str]:
+        """What `hub ingest` says about this stream beyond its row count: schema changes, quarantined records."""
+        lines = [f"schema: {c.describe('raw_' + self.connection)}" for c in self.schema_changes]
+        if self.quarantined:
+            lines.append(f"quarantined {self.quarantined} record(s) of {self.connection}.{self.stream}: "
+                         f"missing {self.primary_key} (see _hub.quarantine)")
+        return lines
 
 
 @dataclass
@@ -64,6 +77,10 @@ class IngestReport:
     @property
     def rows(self) -> int:
         return sum(r.rows for r in self.results)
+
+    def notices(self) -> list[str]:
+        """Every stream's schema changes and quarantined records, one line each."""
+        return [line for r in self.results for line in r.notices()]
 
 
 def plan(project: Project, selectors: Sequence[str]) -> list[tuple[Connector, list[Stream]]]:
@@ -121,6 +138,7 @@ def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_r
                 report.errors.append(exc)
             finally:
                 connector.client.close()
+            failpoint("ingest.between_connections")
         books.finish_run(report.run_id, "success" if report.ok else "failed",
                          "; ".join(str(e) for e in report.errors) or None)
     return report
@@ -129,11 +147,12 @@ def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_r
 def _ingest_connection(project: Project, books: Bookkeeping, connector: Connector, streams: list[Stream],
                        full_refresh: bool, progress: Progress | None, report: IngestReport) -> None:
     from sources.base import ReadState
-    from warehouse import loader
+    from warehouse import loader, schema_changes
 
     name = connector.config.name
     started = now()
-    results = {s.name: StreamResult(name, s.name, s.table, "full") for s in streams}
+    results = {s.name: StreamResult(name, s.name, s.table, "full", primary_key=s.primary_key) for s in streams}
+    outcome = None
     try:
         loads, states = [], []
         for stream in streams:
@@ -149,7 +168,8 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             loads.append(loader.TableLoad(stream.table, stream.primary_key, "merge" if since else "replace",
                                           batches, cursor_field=stream.cursor_field))
         if loads:
-            loader.load(books.wh, project.root, name, loads)
+            outcome = loader.load(books.wh, project.root, name, loads)
+            failpoint("ingest.loaded")  # committed, cursors not yet saved: the rerun must not lose or double rows
     except HubError as exc:
         for result in results.values():
             result.status, result.error = "failed", str(exc)
@@ -157,6 +177,10 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
         raise
     for stream, state, result in states:
         result.status = "success"
+        if outcome is not None:
+            result.schema_changes, quarantined = outcome.for_table(stream.table)
+            result.quarantined = len(quarantined)
+            schema_changes.record(books.wh, report.run_id, name, stream.name, outcome, stream.table)
         books.set_cursor(name, stream.name, _next_cursor(state.max_cursor, started).isoformat())
         _write_step(books, report, result, started)
 
@@ -180,6 +204,7 @@ def _counted(batches: Iterator[pa.Table], result: StreamResult, progress: Progre
         if progress:
             progress(result.connection, result.stream, result.rows)
         yield table
+        failpoint("ingest.extracted")  # dlt took this batch and asks for more: its load package is half written
     result.seconds = time.perf_counter() - clock
 
 
@@ -197,4 +222,5 @@ def _write_step(books: Bookkeeping, report: IngestReport, result: StreamResult, 
     report.results.append(result)
     books.write_step(Step(run_id=report.run_id, step="ingest", target=f"{result.connection}.{result.stream}",
                           started_at=started, status=result.status, rows_in=result.rows, rows_out=result.rows,
-                          detail=result.mode, error=result.error))
+                          detail=f"{result.mode}; {result.quarantined} quarantined" if result.quarantined
+                          else result.mode, error=result.error))

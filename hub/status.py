@@ -27,6 +27,7 @@ class StreamStatus:
     last_success_at: datetime | None = None
     mode: str | None = None
     error: str | None = None
+    quarantined: int = 0          # records of the latest run set aside in _hub.quarantine
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Status:
     models: list[dict[str, Any]] = field(default_factory=list)       # latest build outcome per model
     connections: list[dict[str, Any]] = field(default_factory=list)  # freshness of scheduled connections
     failures: list[dict[str, Any]] = field(default_factory=list)     # per command, its latest run if it failed
+    schema_changes: list[dict[str, Any]] = field(default_factory=list)  # found by each connection's latest ingest
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +50,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
     """What `hub status` shows; ``now`` decides staleness (the current time by default)."""
     from hub import history
     from hub.registry import connector_class
+    from warehouse.schema_changes import since_last_run
 
     now = now or datetime.now(UTC)
     result = Status(warehouse=str(project.warehouse_path))
@@ -58,6 +61,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
                               "last_run_at": r["finished_at"], "last_success_at": r["last_success"],
                               "error": r["error"]} for r in books.last_steps("build").records()]
             result.failures = history.latest_failures(wh)
+            result.schema_changes = since_last_run(wh)
         result.connections = history.freshness(project, wh, now)
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():
@@ -71,7 +75,10 @@ def status(project: Project, now: datetime | None = None) -> Status:
                                     outcome=row["status"] if row else "never")
                 if row:
                     item.rows_last_run, item.last_run_at = row["rows_in"], row["finished_at"]
-                    item.last_success_at, item.error, item.mode = row["last_success"], row["error"], row["detail"]
+                    item.last_success_at, item.error = row["last_success"], row["error"]
+                    mode, _, quarantined = (row["detail"] or "").partition("; ")
+                    item.mode = mode or None
+                    item.quarantined = int(quarantined.split()[0]) if quarantined else 0
                 if wh.table_exists(f"raw_{conn.name}", stream.table):
                     item.rows_in_table = wh.query(
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()

@@ -35,8 +35,12 @@ __all__ = ["PushReport", "SyncResult", "Example", "push", "rejected_rows", "sync
 
 
 def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
-         progress: Progress | None = None) -> PushReport:
-    """Push the named syncs (all by default). With ``dry_run``, plan and report but write nothing to any target."""
+         progress: Progress | None = None, keys: Sequence[str] | None = None) -> PushReport:
+    """Push the named syncs (all by default). With ``dry_run``, plan and report but write nothing to any target.
+
+    ``keys`` limits the push to the model rows with those key values (a trigger pushing the records one event
+    touched); rows outside it are neither sent nor removed, whatever their state.
+    """
     from reverse_etl import config, diff, plan as planning, state
     from reverse_etl.engine import connect
     from warehouse.bookkeeping import Bookkeeping
@@ -56,10 +60,13 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             # every plan is made before anything is sent, so the syncs of a two-way pair judge the same state
             plans: dict[str, Plan] = {}
             for sync in selected:
-                model = models[sync.name]
+                model = models[sync.name] if keys is None else _only(models[sync.name], keys)
                 main = diff.side(project, wh, sync, model)
                 peers = [diff.side(project, wh, p, model) for p in config.peers(every, sync)]
                 cands = diff.candidates(wh, model, main, peers)
+                if keys is not None:
+                    wanted = set(keys)
+                    cands.removals = [(k, t) for k, t in cands.removals if k in wanted]
                 fresh = main.snapshot.fresh_since if main.snapshot else None
                 decided = state.resolutions(wh, sync.name, sync.model, sync.to, fresh) if peers else {}
                 plans[sync.name] = planning.build(cands, sync, targets[sync.name].by_key, decided)
@@ -80,6 +87,19 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             for target in targets.values():
                 target.close()
     return report
+
+
+def _only(model: Model, keys: Sequence[str]) -> Model:
+    """``model`` narrowed to the rows whose key is one of ``keys`` (compared as text, as sync state stores keys)."""
+    from dataclasses import replace
+
+    from warehouse.sql import quote
+
+    if not keys:
+        return replace(model, where="false")
+    listed = ", ".join("'" + str(k).replace("'", "''") + "'" for k in dict.fromkeys(keys))
+    scope = f"CAST({quote(model.key)} AS VARCHAR) IN ({listed})"
+    return replace(model, where=f"({model.where}) AND {scope}" if model.where else scope)
 
 
 def _run(wh: Warehouse, books: Bookkeeping, report: PushReport, plan: Plan, model: Model, target: Target,

@@ -22,6 +22,7 @@ import orjson
 
 from hub.config import CONFIG_FILE
 from hub.errors import AuthError, ConfigError, HubError, SourceError, UnknownNameError
+from hub.failpoints import failpoint
 from reverse_etl import state
 from reverse_etl.base import EXISTS, MISSING, OK, NoSuchObject, Outcome, Pusher, Record, TargetField
 from reverse_etl.config import SyncConfig
@@ -169,6 +170,7 @@ class Execution:
             self.result.conflicts = len(plan.conflicts)
         self._send()
         self.acks.flush()
+        failpoint("push.sync_done")  # this sync is acknowledged; the next one has not started
 
     def _removals(self) -> None:
         for key, tid in self.plan.removals:
@@ -248,6 +250,7 @@ class Execution:
         except HubError as exc:
             self.error = self.error or exc
             return
+        failpoint(f"push.sent.{op}")  # the target holds the batch; _hub does not know yet
         for item, outcome in zip(items, outcomes):
             self._outcome(op, item, outcome)
         self.sent += len(items)

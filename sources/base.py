@@ -143,44 +143,115 @@ def batched(tables: Iterable[pa.Table], size: int = BATCH_ROWS) -> Iterator[pa.T
             buffer.append(table)
             rows += table.num_rows
         if rows >= size:
-            yield pa.concat_tables(buffer)
+            yield _concat(buffer)
             buffer, rows = [], 0
     if buffer:
-        yield pa.concat_tables(buffer)
+        yield _concat(buffer)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """One table of ``tables``; a column that one page had to widen to text is text in all of them."""
+    first = tables[0].schema
+    if all(t.schema == first for t in tables):
+        return pa.concat_tables(tables)
+    text = {f.name for t in tables for f, g in zip(t.schema, first) if f.type != g.type}
+    schema = pa.schema([f.with_type(pa.string()) if f.name in text else f for f in first])
+    return pa.concat_tables([t.cast(schema) for t in tables])
+
+
+def fit_schema(schema: pa.Schema, columns: list[pa.Array]) -> pa.Schema:
+    """``schema`` with each field typed as its column is (:func:`records_to_arrow` may have widened it to text)."""
+    return pa.schema([f if f.type == c.type else f.with_type(c.type) for f, c in zip(schema, columns)])
+
+
+def records_to_table(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Flat records as a table of ``schema`` (a field :func:`records_to_arrow` had to widen is text)."""
+    columns = records_to_arrow(records, pa.struct(list(schema))).flatten()
+    return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
 
 
 def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) -> pa.StructArray:
     """Records (parsed JSON objects) as one Arrow struct array, converted in C++ by pyarrow.
 
     Converting each page as it arrives keeps few Python objects alive, which matters: holding thousands of parsed
-    records makes the garbage collector rescan them over and over (measured: 4x slower). A value of the wrong type
-    (a number where the vendor promises a string) falls back to text rather than failing the whole page.
+    records makes the garbage collector rescan them over and over (measured: 4x slower). A value of the wrong type is
+    never dropped: numbers and booleans sent as text are parsed when that is exact, objects in a text field become
+    JSON text, and a field holding any value that does not fit its declared type is widened to text for this page
+    (the loader then keeps the column's type and lands such values in a text variant column, see
+    :mod:`warehouse.schema_changes`).
     """
     try:
         return pa.array(records, type=record_type)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([_stringify(r, record_type) for r in records], type=record_type)
+        pass
+    misfits: set[tuple[str, ...]] = set()
+    rows = [_stringify(r, record_type, misfits, ()) for r in records]
+    if misfits:
+        record_type = _widen(record_type, misfits, ())
+        rows = [_stringify(r, record_type, set(), ()) for r in records]
+    return pa.array(rows, type=record_type)
 
 
-def _stringify(record: dict[str, Any], record_type: pa.StructType) -> dict[str, Any]:
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _stringify(record: dict[str, Any], record_type: pa.StructType, misfits: set[tuple[str, ...]],
+               path: tuple[str, ...]) -> dict[str, Any]:
+    """``record`` with every value converted to its field's type; fields it cannot convert go into ``misfits``."""
     out = {}
     for f in record_type:
         value = record.get(f.name)
-        if pa.types.is_struct(f.type) and isinstance(value, dict):
-            out[f.name] = _stringify(value, f.type)
-        elif pa.types.is_string(f.type) and value is not None and not isinstance(value, str):
+        out[f.name] = value
+        if value is None:
+            continue
+        if pa.types.is_struct(f.type):
+            if isinstance(value, dict):
+                out[f.name] = _stringify(value, f.type, misfits, (*path, f.name))
+            else:
+                misfits.add((*path, f.name))
+        elif pa.types.is_string(f.type):
             out[f.name] = value if isinstance(value, str) else orjson.dumps(value).decode() \
-                if isinstance(value, (dict, list)) else str(value)
-        elif pa.types.is_boolean(f.type) and not (value is None or isinstance(value, bool)):
-            out[f.name] = str(value).lower() in ("true", "1")
-        elif (pa.types.is_integer(f.type) or pa.types.is_floating(f.type)) and isinstance(value, str):
-            try:
-                out[f.name] = float(value) if pa.types.is_floating(f.type) else int(float(value))
-            except ValueError:
-                out[f.name] = None
-        else:
-            out[f.name] = value
+                if isinstance(value, (dict, list, bool)) else str(value)
+        elif pa.types.is_boolean(f.type):
+            if not isinstance(value, bool):
+                out[f.name] = _BOOLS.get(str(value).lower())
+                if out[f.name] is None:
+                    misfits.add((*path, f.name))
+        elif pa.types.is_integer(f.type) or pa.types.is_floating(f.type):
+            out[f.name] = _number(value, pa.types.is_integer(f.type))
+            if out[f.name] is None:
+                misfits.add((*path, f.name))
     return out
+
+
+def _number(value: Any, integer: bool) -> int | float | None:
+    """``value`` as the number it exactly denotes, or None when it is not one (so it is kept as text instead)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
+    if integer:
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                return None
+        return int(number) if float(number).is_integer() else None
+    return float(number)
+
+
+def _widen(record_type: pa.StructType, misfits: set[tuple[str, ...]], path: tuple[str, ...]) -> pa.StructType:
+    fields = []
+    for f in record_type:
+        here = (*path, f.name)
+        if here in misfits:
+            f = f.with_type(pa.string())
+        elif pa.types.is_struct(f.type):
+            f = f.with_type(_widen(f.type, misfits, here))
+        fields.append(f)
+    return pa.struct(fields)
 
 
 def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.auth import OAUTH_KEYS, OAuthProfile
-from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_arrow
+from sources.base import Connector, ReadState, Stream, batched, fit_schema, max_time, prefetch, records_to_arrow
 from sources.http import VendorProfile
 from sources.ratelimit import RateLimiter
 
@@ -156,7 +156,7 @@ def _page_table(records: list[dict[str, Any]], record_type: pa.StructType, schem
     """One page of HubSpot objects as a flat table: the envelope, then one column per property."""
     envelope = records_to_arrow(records, record_type).flatten()
     columns = [*envelope[:4], *envelope[4].flatten()]
-    return pa.Table.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
 
 
 def _filter(prop: str, operator: str, value: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.auth import OAUTH_KEYS, OAuthProfile
-from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_arrow
+from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_table
 from sources.http import VendorProfile
 
 DEFAULT_API_VERSION = "59.0"
@@ -73,9 +73,7 @@ class Salesforce(Connector):
         if since is not None:
             soql += f" WHERE {stream.cursor_field} >= {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         soql += f" ORDER BY {stream.cursor_field} ASC"
-        record_type = pa.struct(list(schema))
-        tables = (pa.Table.from_arrays(records_to_arrow(records, record_type).flatten(), schema=schema)
-                  for records in prefetch(self._query(soql)))
+        tables = (records_to_table(records, schema) for records in prefetch(self._query(soql)))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))

@@ -31,7 +31,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_arrow
+from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
 
 API_VERSION = "2024-06-20"  # pinned so the objects' shape does not change with the account's default version
@@ -109,8 +109,7 @@ class Stripe(Connector):
             pages = self._changed(stream.name, object_name, since)
         schema = pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id") for name, kind in columns])
         json_columns = [name for name, kind in columns if kind == J]
-        record_type = pa.struct(list(schema))
-        tables = (_table(records, stream.name, json_columns, record_type, schema) for records in prefetch(pages))
+        tables = (_table(records, stream.name, json_columns, schema) for records in prefetch(pages))
         for table in batched(tables):
             state.rows += table.num_rows
             if stream.name == "events":
@@ -151,8 +150,7 @@ class Stripe(Connector):
         return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
 
 
-def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], record_type: pa.StructType,
-           schema: pa.Schema) -> pa.Table:
+def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], schema: pa.Schema) -> pa.Table:
     """One page as a flat table: nested values to JSON text; events also get their object's id and type."""
     rows = []
     for record in records:
@@ -167,7 +165,7 @@ def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], 
             value = row.get(name)
             row[name] = None if value is None else orjson.dumps(value).decode()
         rows.append(row)
-    return pa.Table.from_arrays(records_to_arrow(rows, record_type).flatten(), schema=schema)
+    return records_to_table(rows, schema)
 
 
 def _created_gte(since: datetime | None) -> dict[str, int]:

@@ -3,6 +3,7 @@
 - ``_hub.runs``: one row per command that changed something (start, end, status, error).
 - ``_hub.run_steps``: what each run did per target (``ingest`` of ``hubspot.contacts``...): rows, time, outcome.
 - ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed.
+- ``_hub.schema_changes`` and ``_hub.quarantine``: see :mod:`warehouse.schema_changes`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ CREATE TABLE IF NOT EXISTS _hub.run_steps (
 CREATE TABLE IF NOT EXISTS _hub.cursors (
     connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, cursor_value VARCHAR, updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (connection, stream));
+CREATE TABLE IF NOT EXISTS _hub.schema_changes (
+    run_id VARCHAR NOT NULL, connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL, change VARCHAR NOT NULL, old_type VARCHAR, new_type VARCHAR,
+    detected_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS _hub.quarantine (
+    run_id VARCHAR NOT NULL, connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+    record VARCHAR NOT NULL, quarantined_at TIMESTAMPTZ NOT NULL);
 """
 
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 from hub.errors import HubError, WarehouseError
 from hub.secrets import RedactingFilter, redact
 from warehouse.duck import Warehouse
+from warehouse.schema_changes import LoadGuard, LoadOutcome
 
 
 #: dlt merges through a staging dataset; keep it beside hub's own schema, out of the way of users' schemas.
@@ -50,16 +51,22 @@ def configure(project_dir: Path, debug: bool = False) -> None:
         logger.addFilter(RedactingFilter())
 
 
-def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[TableLoad]) -> None:
-    """Run one dlt load of ``loads`` into schema ``raw_<connection>``; raises the hub error that stopped it, if any."""
+def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[TableLoad]) -> LoadOutcome:
+    """Run one dlt load of ``loads`` into schema ``raw_<connection>``; raises the hub error that stopped it, if any.
+
+    Returns the schema changes the load made and the records it quarantined (see :mod:`warehouse.schema_changes`).
+    """
     configure(project_dir)
     import dlt
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
     from dlt.pipeline.exceptions import PipelineStepFailed
 
+    guard = LoadGuard(warehouse, f"raw_{connection}", NamingConvention().normalize_path)
     resources = []
     for item in loads:
         hints = {item.cursor_field: {"dedup_sort": "desc"}} if item.cursor_field and item.disposition == "merge" else None
-        resources.append(dlt.resource(item.batches, name=item.table, primary_key=item.primary_key,
+        batches = guard.conform(item.table, item.primary_key, item.batches)
+        resources.append(dlt.resource(batches, name=item.table, primary_key=item.primary_key,
                                       write_disposition=item.disposition, columns=hints))
     pipeline = dlt.pipeline(
         pipeline_name=f"hub_{connection}", pipelines_dir=str(project_dir / ".hub" / "pipelines"),
@@ -77,6 +84,7 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
             raise cause from None
         raise WarehouseError(f"loading raw_{connection} failed in dlt's {exc.step} step: "
                              f"{redact(_root_message(exc))}") from None
+    return guard.finish()
 
 
 def _hub_cause(exc: BaseException) -> HubError | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hub.errors import HubError
+from hub.failpoints import failpoint
 from hub.modeling.catalog import Catalog, load_catalog
 from hub.modeling.entities import ENTITIES, union_model
 from hub.modeling.graph import Graph
@@ -164,6 +165,7 @@ class _Runner:
                               for c in self.catalog.checks.get(m, [])) for m in members)
             summary = resolve(self.wh, resolver, self.settings[entity], source=resolver.entity.union,
                               run_id=self.report.run_id, inputs=inputs, unique=audited)
+            failpoint("build.identity")  # the map is committed; the canonical models are not rebuilt yet
             self.report.identity[entity] = summary
             result.rows, result.written, result.mode = summary.records, summary.changed_records, "identity"
             return

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from hub.errors import ModelError, WarehouseError
+from hub.failpoints import failpoint
 from hub.modeling import audits
 from hub.modeling.model import Model, Position
 from warehouse.bookkeeping import now
@@ -101,6 +102,7 @@ def materialize(wh: Warehouse, model: Model, checks: list[audits.Check], sql: st
         # An incremental build audits only the rows it wrote: the others passed when they were written.
         audits.run(wh, model, checks, scope)
         wh.execute("DROP TABLE IF EXISTS temp.hub_delta")
+        failpoint("build.materialize")  # the new relation exists in the open transaction, not yet committed
         _save_state(wh, model)
     return outcome
 

@@ -76,6 +76,7 @@ CONTACT_PROPS = [
     Prop("hs_email_domain", "Email Domain", _S, "text", "contactinformation", read_only=True),
     Prop("notes_last_updated", "Last Activity Date", _DT, "date", "sales_properties", read_only=True),
     Prop("num_associated_deals", "Number of Associated Deals", _N, "number", "deal_information", read_only=True),
+    Prop("total_revenue", "Total Revenue", _N, "number", "deal_information"),
     Prop("hs_email_optout", "Unsubscribed from all email", "bool", "booleancheckbox", "emailinformation"),
     Prop("createdate", "Create Date", _DT, "date", "contactinformation", read_only=True),
     Prop("lastmodifieddate", "Last Modified Date", _DT, "date", "contactinformation", read_only=True),

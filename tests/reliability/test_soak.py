@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from hub.demo import DEMO_TOML
 from hub.project import Project
 from hub.sandbox import Sandbox
 from hub.sandbox.chaos import Chaos
+from tests.reliability.compare import demo_project, target_records, warehouse_tables
 
 pytestmark = pytest.mark.soak
 
@@ -28,21 +27,6 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 # interleave; with this seed the (short) run meets every kind: 5xx 7, 429 2, drop 2, timeout 1.
 FAULTS = Chaos(server_error=0.10, rate_limit=0.05, drop=0.02, timeout=0.01, hang=2.0, seed=142)
 CLIENT_OPTIONS = "max_retries = 10\nretry_base_delay = 0.005\ntimeout = 1.0\n"
-SCHEMAS = ("raw_hubspot", "raw_salesforce", "canonical")
-SF_API = "/services/data/v59.0"
-
-
-def demo_project(root: Path, sb: Sandbox) -> Project:
-    """The demo project (its syncs included) pointed at ``sb``, with fast retries for every connection."""
-    root.mkdir()
-    toml = (DEMO_TOML
-            .replace('base_url = "http://127.0.0.1:8001"', f'base_url = "{sb.hubspot.url}"\n{CLIENT_OPTIONS}')
-            .replace('base_url = "http://127.0.0.1:8002"', f'base_url = "{sb.salesforce.url}"\n{CLIENT_OPTIONS}'))
-    assert toml.count(CLIENT_OPTIONS) == 2
-    (root / "hub.toml").write_text(toml)
-    (root / "secrets.toml").write_text(f'[connections.hubspot]\ntoken = "{sb.hubspot.token}"\n\n'
-                                       f'[connections.salesforce]\ntoken = "{sb.salesforce.token}"\n')
-    return Project(root)
 
 
 def run_loop(project: Project) -> list[tuple[Any, ...]]:
@@ -59,45 +43,10 @@ def run_loop(project: Project) -> list[tuple[Any, ...]]:
             for r in pushed.results]
 
 
-def warehouse_tables(project: Project) -> dict[str, list[tuple[Any, ...]]]:
-    """Every raw_* and canonical table, rows sorted, without dlt's per-load bookkeeping columns."""
-    out = {}
-    listing = project.query("SELECT table_schema, table_name FROM information_schema.tables "
-                            f"WHERE table_schema IN {SCHEMAS} AND table_name NOT LIKE '_dlt%' ORDER BY 1, 2").rows
-    for schema, table in listing:
-        columns = [c for c in project.query(f'SELECT * FROM "{schema}"."{table}" LIMIT 0').columns
-                   if not c.startswith("_dlt")]
-        select = ", ".join(f'"{c}"' for c in columns)
-        rows = project.query(f'SELECT {select} FROM "{schema}"."{table}"').rows
-        out[f"{schema}.{table}"] = sorted(rows, key=repr)
-    return out
-
-
-def target_records(sb: Sandbox) -> dict[str, list[tuple[Any, ...]]]:
-    """Both CRMs' contacts by content (ids differ: pushes create records), read through their APIs."""
-    hubspot, params = [], {"limit": 100, "properties": "email,firstname,lastname,phone"}
-    with httpx.Client(headers={"Authorization": f"Bearer {sb.hubspot.token}"}) as http:
-        while True:
-            body = http.get(f"{sb.hubspot.url}/crm/v3/objects/contacts", params=params).json()
-            hubspot += [tuple(r["properties"].get(k) for k in ("email", "firstname", "lastname", "phone"))
-                        for r in body["results"]]
-            if "paging" not in body:
-                break
-            params["after"] = body["paging"]["next"]["after"]
-    with httpx.Client(headers={"Authorization": f"Bearer {sb.salesforce.token}"}) as http:
-        url = f"{sb.salesforce.url}{SF_API}/query"
-        body = http.get(url, params={"q": "SELECT Email, FirstName, LastName, Phone FROM Contact"}).json()
-        salesforce = [(r["Email"], r["FirstName"], r["LastName"], r["Phone"]) for r in body["records"]]
-        while not body["done"]:
-            body = http.get(f"{sb.salesforce.url}{body['nextRecordsUrl']}").json()
-            salesforce += [(r["Email"], r["FirstName"], r["LastName"], r["Phone"]) for r in body["records"]]
-    return {"hubspot": sorted(hubspot, key=repr), "salesforce": sorted(salesforce, key=repr)}
-
-
 def outcome(tmp_path: Path, name: str, chaos: Chaos | None) -> Iterator[Any]:
     """Run the loop in a project of its own against a sandbox of SEED; yields counts, tables, targets, injected."""
     with Sandbox(seed=SEED, people=PEOPLE, hubspot_rate_limit=None, now=NOW, chaos=chaos) as sb:
-        project = demo_project(tmp_path / name, sb)
+        project = demo_project(tmp_path / name, sb, CLIENT_OPTIONS)
         counts = run_loop(project)
         injected = {emulator.server_name: {**emulator.chaos.injected, "requests": emulator.requests.total}
                     for emulator in (sb.hubspot, sb.salesforce) if emulator.chaos is not None}

@@ -1,0 +1,43 @@
+"""Failpoints: named places where a test can make hub die as if ``kill -9`` hit it there.
+
+``HUB_FAILPOINTS`` lists names, comma-separated; ``name@N`` fires on the Nth time the process reaches ``name`` (the
+first by default). A firing failpoint SIGKILLs its own process: no ``finally``, no ``atexit``, no flush, exactly what a
+crash leaves behind. Crash-safety tests place the kill deterministically this way instead of guessing at timing.
+
+Unset (the normal case), :func:`failpoint` costs one dict lookup: the variable is read once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+ENV = "HUB_FAILPOINTS"
+
+_lock = threading.Lock()
+_armed: dict[str, int] | None = None   # name -> the hit that fires; None until the environment is read
+_hits: dict[str, int] = {}
+
+
+def _parse(spec: str) -> dict[str, int]:
+    armed = {}
+    for part in spec.split(","):
+        name, _, nth = part.strip().partition("@")
+        if name:
+            armed[name] = int(nth) if nth.strip() else 1
+    return armed
+
+
+def failpoint(name: str) -> None:
+    """Die here with SIGKILL if ``HUB_FAILPOINTS`` arms ``name`` and this is its chosen hit; otherwise do nothing."""
+    global _armed
+    if _armed is None:
+        _armed = _parse(os.environ.get(ENV, ""))
+    if name not in _armed:
+        return
+    with _lock:  # the push engine's callers may be several threads
+        _hits[name] = _hits.get(name, 0) + 1
+        fire = _hits[name] == _armed[name]
+    if fire:
+        os.kill(os.getpid(), signal.SIGKILL)
