@@ -25,6 +25,7 @@ bench: $(STAMP)    ## benchmarks that print figures (a few minutes; push is pace
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/identity.py
 	$(BIN)/python benchmarks/push.py
+	$(BIN)/python benchmarks/webhooks.py
 
 lock:              ## re-pin requirements.lock from the current .venv (after changing pyproject.toml)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(hub|pyinstrument|py-spy)==' > requirements.lock

@@ -1,0 +1,162 @@
+"""The one thread of ``hub serve`` that writes the warehouse: flushes, triggers and scheduled jobs, one at a time.
+
+DuckDB allows one writing process per file, and within hub's process one writer at a time keeps things simple: every
+warehouse write of the server goes through :class:`Owner`'s thread. After new events (the inbox pokes it) it waits a
+moment so they gather into one batch, flushes them (:mod:`hub.serve.flusher`), then fires the triggers of the events
+it just flushed, then runs queued jobs (the scheduler hands its jobs here with :meth:`Owner.call`). Between those
+steps the warehouse is closed, so CLI commands in other processes get their turn. A failed flush (the warehouse held
+by a long `hub ingest`, say) is retried on the next wake-up; the events wait safely in the inbox meanwhile.
+Triggers run at least once: the ``triggered`` mark moves after each event's triggers ran, so a crash repeats the
+current event's triggers, never skips them.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+
+from hub.errors import HubError
+from hub.serve import flusher
+from hub.serve.inbox import Inbox
+
+if TYPE_CHECKING:
+    from hub.project import Project
+    from hub.serve.triggers import Runner, Trigger
+
+log = logging.getLogger("hub.serve")
+T = TypeVar("T")
+TRIGGERED = "triggered"
+LINGER_S = 0.5          # let a burst of events gather into one flush (one warehouse open per batch)
+RETRY_S = 2.0           # a failed flush is tried again this often
+
+
+class Owner:
+    """Owns the warehouse for the server: start(), poke() after new events, call() for other work, stop()."""
+
+    def __init__(self, project: Project, inbox: Inbox, *, triggers: dict[str, Trigger] | None = None,
+                 runner: Runner | None = None, on_event: Callable[[str], None] | None = None) -> None:
+        self.project, self.inbox = project, inbox
+        self.triggers = triggers or {}
+        self.runner = runner
+        self.on_event = on_event or (lambda message: None)
+        self.stopping = threading.Event()
+        self.flushed = 0
+        self._wake = threading.Event()
+        self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="hub-serve-owner", daemon=True)
+        self._failing = False
+
+    def start(self) -> None:
+        """Start the thread; events already in the inbox (from before a restart) are flushed first."""
+        self._wake.set()
+        self._thread.start()
+
+    def poke(self) -> None:
+        """New events are in the inbox."""
+        self._wake.set()
+
+    def call(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in the owner's thread (between flushes) and return its result or raise its error."""
+        if not self._thread.is_alive():
+            raise HubError("the server is stopping; the job was not run")
+        future: Future[T] = Future()
+        self._jobs.put((work, future))
+        self._wake.set()
+        return future.result()
+
+    def stop(self) -> None:
+        """Flush what arrived, then end the thread (queued jobs still run; trigger retries are cut short)."""
+        self.stopping.set()
+        self._wake.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            if not self.stopping.is_set():
+                self._wake.wait(RETRY_S if self._failing or self._pending_triggers() else None)
+                self._wake.clear()
+                if not self.stopping.is_set() and self._jobs.empty():
+                    self.stopping.wait(LINGER_S)
+            final = self.stopping.is_set()
+            self._flush(drain=final)
+            if not final:
+                self._fire_triggers()
+            self._run_jobs()
+            if final:
+                return
+
+    def _flush(self, drain: bool = False) -> None:
+        """One batch (more only while batches come full, or until empty when ``drain``)."""
+        try:
+            while True:
+                moved = flusher.flush(self.project, self.inbox)
+                self.flushed += moved
+                if moved == 0 or (moved < flusher.BATCH and not drain):
+                    break
+            if self._failing:
+                self.on_event("flushing into the warehouse again")
+            self._failing = False
+        except HubError as exc:
+            if not self._failing:
+                self.on_event(f"cannot flush into the warehouse yet ({exc}); events are kept in the inbox")
+            self._failing = True
+
+    def _pending_triggers(self) -> bool:
+        return bool(self.triggers) and self.inbox.mark(TRIGGERED) < self.inbox.mark(flusher.MARK)
+
+    def _fire_triggers(self) -> None:
+        """Run the triggers of flushed events, oldest first; an event's work is done before the next one's."""
+        if not self.triggers or self.runner is None:
+            self.inbox.set_mark(TRIGGERED, self.inbox.mark(flusher.MARK))
+            return
+        done, upto = self.inbox.mark(TRIGGERED), self.inbox.mark(flusher.MARK)
+        halted = self.runner.stop
+        while done < upto and not (self.stopping.is_set() or halted.is_set()):
+            for event in self.inbox.read_after(done, min(500, upto - done)):
+                if event.seq > upto or self.stopping.is_set() or halted.is_set():
+                    return
+                self._fire(event)
+                done = event.seq
+                self.inbox.set_mark(TRIGGERED, done)
+                # events keep landing and scheduled jobs keep running behind a long queue of triggers
+                self._flush()
+                self._run_jobs()
+
+    def _fire(self, event: Any) -> None:
+        try:
+            payload = orjson.loads(event.body)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(payload, dict):
+            return
+        assert self.runner is not None
+        for trigger in self.triggers.values():
+            if not trigger.wants(event.connection, event.type, payload):
+                continue
+            try:
+                execution = self.runner.run(trigger, event, payload)
+            except HubError as exc:   # e.g. the warehouse stayed locked: record nothing, say so
+                self.on_event(f"trigger {trigger.name} for {event.event_id} failed: {exc}")
+                continue
+            status = "ok" if execution.ok else "failed"
+            actions = ", ".join(f"{o.action} {o.status}" for o in execution.outcomes)
+            self.on_event(f"trigger {trigger.name} for {event.event_id}: {status} ({actions}; run {execution.run_id})")
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                work, future = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # handed back to the caller, who decides
+                future.set_exception(exc)

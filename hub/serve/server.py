@@ -1,0 +1,83 @@
+"""The HTTP side of ``hub serve``: ``POST /webhooks/<connection>`` and ``GET /healthz``.
+
+It reuses the sandbox's HTTP core (:mod:`hub.sandbox.server`: a threaded stdlib server whose handler parses HTTP/1.1
+itself, keeps connections alive and sets TCP_NODELAY), which already does more requests per second than hub needs;
+only :meth:`WebhookServer.handle` is new. Answers: 200 ``{"stored": n, "duplicates": m}`` once the events are on disk,
+401 for a bad or stale signature, 400 for an unreadable body, 404 for an unknown connection or one without a
+``webhook_secret``, 503 when the inbox cannot store (the sender retries later). Nothing is stored unless verified.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from hub.errors import HubError
+from hub.sandbox.server import HTTPEmulator, Request, Response, json_response
+from hub.serve.flusher import MARK as FLUSHED
+from hub.serve.inbox import Inbox, InboxError
+from hub.serve.intake import BadEventError, Receiver
+from hub.webhooks.verify import SignatureError
+
+log = logging.getLogger("hub.serve")
+PREFIX = "/webhooks/"
+
+
+class WebhookServer(HTTPEmulator):
+    """Receives webhooks for the connections in ``receivers`` and stores them in ``inbox``."""
+
+    server_name = "serve"
+
+    def __init__(self, inbox: Inbox, receivers: Mapping[str, Receiver], *, host: str = "127.0.0.1",
+                 port: int = 8080, unconfigured: Mapping[str, str] | None = None) -> None:
+        super().__init__(host, port)
+        self.inbox = inbox
+        self.receivers = dict(receivers)
+        self.unconfigured = dict(unconfigured or {})   # connection -> why it cannot receive webhooks
+
+    def handle(self, request: Request) -> Response:
+        """Route one request (no router: two fixed paths keep the hot path short)."""
+        path = request.path
+        if path.startswith(PREFIX) and request.method == "POST":
+            return self._webhook(request, path[len(PREFIX):].strip("/"))
+        if path == "/healthz" and request.method == "GET":
+            return json_response(200, {"status": "ok", "received": self.inbox.last_seq(),
+                                       "flushed": self.inbox.mark(FLUSHED)})
+        return json_response(404 if not path.startswith(PREFIX) else 405, {"error": "not found"})
+
+    def _webhook(self, request: Request, connection: str) -> Response:
+        receiver = self.receivers.get(connection)
+        if receiver is None:
+            why = self.unconfigured.get(connection, "no such connection in hub.toml")
+            return self._refuse(404, f"connection '{connection}' does not receive webhooks: {why}")
+        # HubSpot signs the URL it called: behind a TLS proxy that is the proxy's, as X-Forwarded-* tell
+        host = request.header("x-forwarded-host") or request.header("host") or f"{self.host}:{self.port}"
+        url = f"{request.header('x-forwarded-proto') or 'http'}://{host}{request.path}" + (f"?{request.query_string}" if request.query_string else "")
+        try:
+            events = receiver.accept(request.body, request.headers, url=url)
+        except SignatureError as exc:
+            return self._refuse(401, str(exc), reason=exc.reason)
+        except BadEventError as exc:
+            return self._refuse(400, str(exc))
+        try:
+            stored = self.inbox.put(events)
+        except InboxError as exc:
+            log.error("hub serve: %s", exc)
+            return json_response(503, {"error": str(exc)}, headers={"Retry-After": "5"})
+        new = sum(stored)
+        return json_response(200, {"stored": new, "duplicates": len(stored) - new})
+
+    def _refuse(self, status: int, message: str, reason: str | None = None) -> Response:
+        body = {"error": message} if reason is None else {"error": message, "reason": reason}
+        return json_response(status, body)
+
+
+def receivers_of(connections: Mapping[str, object]) -> tuple[dict[str, Receiver], dict[str, str]]:
+    """Per configured connection, its receiver, or why it has none (no webhook_secret)."""
+    ready, missing = {}, {}
+    for name, connection in connections.items():
+        try:
+            ready[name] = Receiver.of(connection)  # type: ignore[arg-type]
+        except HubError as exc:
+            missing[name] = str(exc)
+    return ready, missing
