@@ -13,6 +13,7 @@ changes nothing.
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,6 @@ from warehouse.bookkeeping import Bookkeeping, Step, now
 from warehouse.sql import qualified
 
 if TYPE_CHECKING:
-    import httpx
     import pyarrow as pa
 
     from hub.project import Project
@@ -210,12 +210,9 @@ def _counted(batches: Iterator[pa.Table], result: StreamResult, progress: Progre
 
 def _peek(batches: Iterator[Any]) -> Iterator[Any] | None:
     """``batches`` with its first item already fetched, or None when it is empty (so dlt is not run for nothing)."""
-    for first in batches:
-        def chained() -> Iterator[Any]:
-            yield first
-            yield from batches
-        return chained()
-    return None
+    empty = object()
+    first = next(batches, empty)
+    return None if first is empty else itertools.chain([first], batches)
 
 
 def _write_step(books: Bookkeeping, report: IngestReport, result: StreamResult, started: datetime) -> None:

@@ -147,7 +147,7 @@ class Plan:
         sobject = self.sobject.name
         row: dict[str, Any] = {"attributes": {"type": sobject,
                                               "url": f"/services/data/{version}/sobjects/{sobject}/{record['Id']}"}}
-        for names, _, get in self.columns:
+        for names, _, _get in self.columns:
             if len(names) == 1:
                 row[names[0]] = record.get(names[0])
                 continue

@@ -253,8 +253,8 @@ class StripeStore:
         with self.lock:
             inv = self.get("invoice", iid)
             if inv["status"] != "draft":
-                raise StripeFailure(400, f"This invoice is already finalized, you can't re-finalize a non-draft "
-                                         f"invoice.", code="invoice_not_editable")
+                raise StripeFailure(400, "This invoice is already finalized, you can't re-finalize a non-draft "
+                                         "invoice.", code="invoice_not_editable")
             cust = self.collections["customer"].items[inv["customer"]]
             inv["number"] = f"{cust['invoice_prefix']}-{cust['next_invoice_sequence']:04d}"
             cust["next_invoice_sequence"] += 1
