@@ -48,6 +48,9 @@ def test_ingest_build_push_then_nothing_left_to_push(fresh_sandbox, sandbox_sync
         WHERE s.connection = 'salesforce' AND p.email_is_valid AND p.last_name IS NOT NULL
           AND p.person_id IN (SELECT person_id FROM canonical.person_source WHERE connection = 'hubspot')
         ORDER BY 1 LIMIT 1""").rows[0]
+    # Salesforce stamps whole seconds and HubSpot milliseconds: an edit in the same second as our push to HubSpot could
+    # sort before it, and "most recent wins" would rightly keep HubSpot's value. A person's edit comes later than that.
+    sb.clock.advance(2)
     sb.salesforce.store.update("Contact", sf_id, {"FirstName": "Renamed"})
     reset(sb)
     third = cycle(project, build)

@@ -43,6 +43,7 @@ def test_what_the_hub_pushed_and_ingested_back_is_never_pushed_again(quiet_sandb
 
     # an edit in Salesforce reaches HubSpot, and is not written back to Salesforce
     carl = sf_contacts(sb, f"carl{D}")[0]["Id"]
+    sb.clock.advance(2)  # later than our last push to HubSpot even at Salesforce's whole-second precision
     sb.salesforce.store.update("Contact", carl, {"FirstName": "Carlos"})
     reset(sb)
     report = cycle(project)
