@@ -9,9 +9,10 @@ that into the next run's starting point only after the data is committed.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar, TypeVar
@@ -143,13 +144,13 @@ def batched(tables: Iterable[pa.Table], size: int = BATCH_ROWS) -> Iterator[pa.T
             buffer.append(table)
             rows += table.num_rows
         if rows >= size:
-            yield _concat(buffer)
+            yield concat_tables(buffer)
             buffer, rows = [], 0
     if buffer:
-        yield _concat(buffer)
+        yield concat_tables(buffer)
 
 
-def _concat(tables: list[pa.Table]) -> pa.Table:
+def concat_tables(tables: list[pa.Table]) -> pa.Table:
     """One table of ``tables``; a column that one page had to widen to text is text in all of them."""
     first = tables[0].schema
     if all(t.schema == first for t in tables):
@@ -190,6 +191,38 @@ def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) 
         record_type = _widen(record_type, misfits, ())
         rows = [_stringify(r, record_type, set(), ()) for r in records]
     return pa.array(rows, type=record_type)
+
+
+def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.StructType) -> pa.StructArray | None:
+    """The records of each page's array ``member`` (pages: JSON objects, one per line), parsed by pyarrow in C++.
+
+    That reader runs without the GIL, so pages parse while the fetch thread talks HTTP; a group of pages is parsed in
+    one call, as each call has to win the GIL back from the fetch thread. It is strict: None when a value does not fit
+    ``record_type`` (a number where text is declared, say) or a page is not a JSON object; the caller then takes
+    the Python path, which keeps such values (:func:`records_to_arrow`).
+    """
+    import pyarrow.json as pa_json
+
+    data = b"\n".join(pages)
+    try:
+        table = pa_json.read_json(pa.BufferReader(data),
+                                  read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 64),
+                                  parse_options=pa_json.ParseOptions(
+                                      explicit_schema=pa.schema([pa.field(member, pa.list_(record_type))]),
+                                      unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if table.num_rows != len(pages):
+        return None
+    chunks = [chunk.flatten() for chunk in table.column(member).chunks]
+    return chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
@@ -254,7 +287,7 @@ def _widen(record_type: pa.StructType, misfits: set[tuple[str, ...]], path: tupl
     return pa.struct(fields)
 
 
-def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
+def prefetch(iterator: Iterator[T], depth: int = 64) -> Iterator[T]:
     """Run ``iterator`` (HTTP paging) in a thread, ``depth`` items ahead, so waiting on the API overlaps our own work.
 
     Exceptions raised by the producer are re-raised in the consumer; closing the consumer stops the producer.

@@ -147,13 +147,28 @@ class ApiClient:
         return self.json(self.request("POST", path, content=orjson.dumps(body),
                                       headers={"Content-Type": "application/json", **kw.pop("headers", {})}, **kw))
 
-    def request(self, method: str, path: str, *, expect_json: bool = True, **kw: Any) -> httpx.Response:
+    def get_lazy(self, path: str, params: Mapping[str, Any] | None = None, *, member: str, **kw: Any) -> LazyPage:
+        """GET a JSON object without parsing all of it: its bytes, plus its top-level ``member``, found from the end.
+
+        For pages whose records are parsed elsewhere (in C++, off the GIL, while the next page is fetched): the pager
+        only needs the paging member, which vendors send last. A body that does not end with that member is parsed
+        whole (the page keeps the result); a body that is not JSON is retried like any other.
+        """
+        response = self.request("GET", path, params=params, decode=lambda r: _decode_lazy(r, member), **kw)
+        page = response.extensions.get(_JSON) or LazyPage(response.content, None, {})
+        page.connection = self.connection
+        return page
+
+    def request(self, method: str, path: str, *, expect_json: bool = True,
+                decode: Callable[[httpx.Response], bool] | None = None, **kw: Any) -> httpx.Response:
         """Send with pacing and retries; returns a 2xx/3xx response or raises a :class:`SourceError`.
 
         Transient faults are retried with backoff, up to ``retry.max_attempts`` tries in all: transport errors (refused,
         dropped, timed out), 429 and 5xx, and, when ``expect_json``, a 2xx/3xx whose body is not JSON (an HTML page
-        from a flaky proxy, a cut-off body). The parsed body is kept on the response for :meth:`json`.
+        from a flaky proxy, a cut-off body). The parsed body is kept on the response for :meth:`json` (``decode``
+        replaces that parsing: it keeps what it wants on the response and says whether the body is usable).
         """
+        decode = decode or _decode
         url = self.url(path)
         where = f"{method} {_path(httpx.URL(url))}"
         if self.timeout is not None:
@@ -183,7 +198,7 @@ class ApiClient:
                 continue
             if response.status_code >= 400:
                 self.raise_for(response, attempts=attempt + 1)
-            if expect_json and response.content and not _decode(response):
+            if expect_json and response.content and not decode(response):
                 if last:
                     raise self._not_json(response, attempt + 1)
                 self._sleep(self.retry.backoff(attempt))
@@ -244,6 +259,65 @@ def _decode(response: httpx.Response) -> bool:
         response.extensions[_JSON] = orjson.loads(response.content) if response.content else None
     except orjson.JSONDecodeError:
         return False
+    return True
+
+
+@dataclass
+class LazyPage:
+    """A JSON object as received, for a consumer to parse: its bytes and the one member the pager needed."""
+
+    content: bytes
+    member: Any            # the value of the member asked for (None when the body has none)
+    parsed: Any = None     # the whole body, when finding the member already took a full parse
+    connection: str = ""
+
+    def json(self) -> Any:
+        """The whole body parsed (once), or a :class:`BadResponseError` when it is not JSON after all."""
+        if self.parsed is None:
+            try:
+                self.parsed = orjson.loads(self.content)
+            except orjson.JSONDecodeError:
+                sample = redact(self.content[:60].decode(errors="replace"))
+                raise BadResponseError(f"a page of {self.connection} is not JSON: {sample!r}",
+                                       connection=self.connection, retriable=True,
+                                       hint="try again; if it persists, the vendor's API is sending broken pages") \
+                    from None
+        return self.parsed
+
+
+_ABSENT = object()
+
+
+def tail_member(content: bytes, key: str) -> Any:
+    """The value of ``key`` when it is the last member of the JSON object ``content``, else ``_ABSENT``.
+
+    Only the end is parsed: the last ``"key":`` is found, and what follows it must parse as a one-member object. A
+    ``"key":`` nested deeper (a record's own field) leaves closing brackets unmatched and does not parse; a top-level
+    ``key`` followed by other members parses with more than one member. Both give ``_ABSENT``: parse the whole body.
+    """
+    if content[:1] != b"{":
+        return _ABSENT
+    at = content.rfind(b'"' + key.encode() + b'":')
+    if at < 0:
+        return _ABSENT
+    try:
+        tail = orjson.loads(b"{" + content[at:])
+    except orjson.JSONDecodeError:
+        return _ABSENT
+    return tail[key] if len(tail) == 1 else _ABSENT
+
+
+def _decode_lazy(response: httpx.Response, member: str) -> bool:
+    """Keep a :class:`LazyPage` on the response; False when the body is not JSON."""
+    content = response.content
+    value = tail_member(content, member)
+    if value is not _ABSENT:
+        response.extensions[_JSON] = LazyPage(content, value)
+        return True
+    if not _decode(response):
+        return False
+    body = response.extensions[_JSON]
+    response.extensions[_JSON] = LazyPage(content, body.get(member) if isinstance(body, dict) else None, body)
     return True
 
 

@@ -4,6 +4,10 @@ Full pulls page the list endpoint with ``after``; incremental pulls use the sear
 modification property (``lastmodifieddate`` for contacts, ``hs_lastmodifieddate`` for companies), sorted ascending. A
 search returns at most 10,000 results, so the window is moved forward to the last value seen before it fills up; where
 more than a window's worth of records share one timestamp, they are paged by ``hs_object_id`` instead.
+
+Full pulls are where the volume is, so their pages are not parsed by the thread that fetches them: it reads only the
+trailing ``paging`` member (:meth:`~sources.http.ApiClient.get_lazy`) and goes on to the next page, while this thread
+has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.base.json_records_to_arrow`).
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.auth import OAUTH_KEYS, OAuthProfile
-from sources.base import Connector, ReadState, Stream, batched, fit_schema, max_time, prefetch, records_to_arrow
-from sources.http import VendorProfile
+from sources.base import (Connector, ReadState, Stream, batched, chunks, concat_tables, fit_schema,
+                          json_records_to_arrow, max_time, prefetch, records_to_arrow)
+from sources.http import LazyPage, VendorProfile
 from sources.ratelimit import RateLimiter
 
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200
 SEARCH_WINDOW = 10_000
+PARSE_PAGES = 10     # pages parsed per call into pyarrow: few enough to start and finish promptly
 ENVELOPE = ("id", "archived", "created_at", "updated_at")
 
 
@@ -90,24 +96,24 @@ class HubSpot(Connector):
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
                             *(pa.field(p, pa.string()) for p in props)])
         pages = self._list(stream, props) if since is None else self._search(stream, props, since)
-        # The fetch thread only talks HTTP and parses; converting here overlaps with its waits on the server.
-        tables = (_page_table(records, record_type, schema) for records in prefetch(pages))
+        # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL.
+        tables = (_pages_table(group, record_type, schema) for group in chunks(prefetch(pages), PARSE_PAGES))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
 
-    def _list(self, stream: Stream, props: list[str]) -> Iterator[list[dict[str, Any]]]:
+    def _list(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
         params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false"}
         while True:
-            body = self.client.get(f"/crm/v3/objects/{stream.name}", params=params)
-            yield body.get("results", [])
-            after = (body.get("paging") or {}).get("next", {}).get("after")
+            page = self.client.get_lazy(f"/crm/v3/objects/{stream.name}", params=params, member="paging")
+            yield page
+            after = (page.member or {}).get("next", {}).get("after")
             if not after:
                 return
             params["after"] = after
 
-    def _search(self, stream: Stream, props: list[str], since: datetime) -> Iterator[list[dict[str, Any]]]:
+    def _search(self, stream: Stream, props: list[str], since: datetime) -> Iterator[LazyPage]:
         prop = stream.cursor_field
         lower = since
         while True:
@@ -117,7 +123,7 @@ class HubSpot(Connector):
                 body = self._search_page(stream, props, [_filter(prop, "GTE", _ms(lower))], prop, after)
                 results = body.get("results", [])
                 if results:
-                    yield results
+                    yield _parsed(results)
                     last_value = results[-1]["properties"].get(prop) or last_value
                 after = (body.get("paging") or {}).get("next", {}).get("after")
                 if not after:
@@ -131,13 +137,13 @@ class HubSpot(Connector):
                 boundary = lower + timedelta(milliseconds=1)
             lower = boundary
 
-    def _same_instant(self, stream: Stream, props: list[str], instant: datetime) -> Iterator[list[dict[str, Any]]]:
+    def _same_instant(self, stream: Stream, props: list[str], instant: datetime) -> Iterator[LazyPage]:
         last_id = "0"
         while True:
             filters = [_filter(stream.cursor_field, "EQ", _ms(instant)), _filter("hs_object_id", "GT", last_id)]
             results = self._search_page(stream, props, filters, "hs_object_id", None).get("results", [])
             if results:
-                yield results
+                yield _parsed(results)
                 last_id = results[-1]["id"]
             if len(results) < SEARCH_LIMIT:
                 return
@@ -152,9 +158,36 @@ class HubSpot(Connector):
         return self.client.post(f"/crm/v3/objects/{stream.name}/search", body)
 
 
-def _page_table(records: list[dict[str, Any]], record_type: pa.StructType, schema: pa.Schema) -> pa.Table:
-    """One page of HubSpot objects as a flat table: the envelope, then one column per property."""
-    envelope = records_to_arrow(records, record_type).flatten()
+def _pages_table(pages: list[LazyPage], record_type: pa.StructType, schema: pa.Schema) -> pa.Table:
+    """Pages of HubSpot objects as one flat table: the envelope, then one column per property.
+
+    Pages still in bytes are parsed together (in C++); pages parsed already (search pages, the last page of a list)
+    and any page whose values do not fit the declared types go through the Python path (:func:`records_to_arrow`).
+    """
+    lazy = [page for page in pages if page.parsed is None]
+    records = json_records_to_arrow([page.content for page in lazy], "results", record_type) if lazy else None
+    if records is not None:
+        tables = [_flat_table(records, schema)]
+        pages = [page for page in pages if page.parsed is not None]
+    else:
+        tables = []
+    tables += [_flat_table(_page_records(page, record_type), schema) for page in pages]
+    return tables[0] if len(tables) == 1 else concat_tables(tables)
+
+
+def _page_records(page: LazyPage, record_type: pa.StructType) -> pa.StructArray:
+    """One page's records; values that do not fit ``record_type`` take the Python path, which keeps them."""
+    records = json_records_to_arrow([page.content], "results", record_type) if page.parsed is None else None
+    return records if records is not None else records_to_arrow(page.json().get("results") or [], record_type)
+
+
+def _parsed(results: list[dict[str, Any]]) -> LazyPage:
+    """A search page: parsed in the fetch thread already, since its pager needs the last record's timestamp."""
+    return LazyPage(b"", None, {"results": results})
+
+
+def _flat_table(records: pa.StructArray, schema: pa.Schema) -> pa.Table:
+    envelope = records.flatten()
     columns = [*envelope[:4], *envelope[4].flatten()]
     return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
 

@@ -6,8 +6,6 @@ import json
 import os
 import stat
 
-import click
-import pytest
 from click.testing import CliRunner
 
 from hub.cli import cli
