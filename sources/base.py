@@ -287,7 +287,7 @@ def _widen(record_type: pa.StructType, misfits: set[tuple[str, ...]], path: tupl
     return pa.struct(fields)
 
 
-def prefetch(iterator: Iterator[T], depth: int = 64) -> Iterator[T]:
+def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
     """Run ``iterator`` (HTTP paging) in a thread, ``depth`` items ahead, so waiting on the API overlaps our own work.
 
     Exceptions raised by the producer are re-raised in the consumer; closing the consumer stops the producer.

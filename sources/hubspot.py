@@ -30,6 +30,7 @@ LIST_LIMIT = 100
 SEARCH_LIMIT = 200
 SEARCH_WINDOW = 10_000
 PARSE_PAGES = 10     # pages parsed per call into pyarrow: few enough to start and finish promptly
+PREFETCH_PAGES = 64  # pages the fetch thread may run ahead: it goes on fetching while dlt writes a batch
 ENVELOPE = ("id", "archived", "created_at", "updated_at")
 
 
@@ -49,7 +50,8 @@ class HubSpotVendor(VendorProfile):
 
     def observe(self, response: httpx.Response, limiter: RateLimiter) -> None:
         headers = response.headers
-        maximum, interval = headers.get("x-hubspot-ratelimit-max"), headers.get("x-hubspot-ratelimit-interval-milliseconds")
+        maximum = headers.get("x-hubspot-ratelimit-max")
+        interval = headers.get("x-hubspot-ratelimit-interval-milliseconds")
         if maximum and interval:
             try:
                 limiter.learn(int(maximum), int(interval) / 1000)
@@ -96,8 +98,10 @@ class HubSpot(Connector):
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
                             *(pa.field(p, pa.string()) for p in props)])
         pages = self._list(stream, props) if since is None else self._search(stream, props, since)
-        # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL.
-        tables = (_pages_table(group, record_type, schema) for group in chunks(prefetch(pages), PARSE_PAGES))
+        # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL. Pages
+        # in bytes are cheap to hold, so the fetcher may run far ahead while dlt writes a batch.
+        tables = (_pages_table(group, record_type, schema)
+                  for group in chunks(prefetch(pages, depth=PREFETCH_PAGES), PARSE_PAGES))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
