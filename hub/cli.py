@@ -351,7 +351,7 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(f"stale: connection {c['connection']} last succeeded {ago(c['last_success_at'])}, more than "
                        f"twice the interval of schedule '{c['schedule']}'")
     for f in report.failures:
-        click.echo(f"failed: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): {f['error'] or ''}")
+        click.echo(f"{f['status']}: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): {f['error'] or ''}")
     for c in report.schema_changes:
         change = f"+ new column {c['column']} ({c['new_type']})" if c["change"] == "added" \
             else f"~ column {c['column']} changed type {c['old_type']} -> {c['new_type']}"

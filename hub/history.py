@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from warehouse.bookkeeping import Bookkeeping
+from warehouse.bookkeeping import INTERRUPTED, Bookkeeping, interrupted
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -22,6 +22,8 @@ def runs(project: Project, limit: int = 20) -> list[dict[str, Any]]:
         found = wh.query("SELECT * FROM _hub.runs ORDER BY started_at DESC LIMIT ?", [limit]).records()
         for run in found:
             run["steps"] = steps(wh, run["run_id"])
+            if interrupted(run):  # shown as it is; recorded so by the next run that writes
+                run["status"], run["error"] = "interrupted", INTERRUPTED.format(pid=run["pid"])
     for run in found:
         _totals(run)
     return found
@@ -47,12 +49,12 @@ def steps(wh: Warehouse, run_id: str) -> list[dict[str, Any]]:
 
 
 def latest_failures(wh: Warehouse) -> list[dict[str, Any]]:
-    """Per command, its latest run when that run failed (a later success clears it)."""
+    """Per command, its latest run when that run failed or was interrupted (a later success clears it)."""
     return wh.query("""
         SELECT run_id, command, started_at, finished_at, status, error FROM (
             SELECT *, row_number() OVER (PARTITION BY command ORDER BY started_at DESC) AS n FROM _hub.runs
             WHERE status <> 'running')
-        WHERE n = 1 AND status = 'failed' ORDER BY started_at DESC""").records()
+        WHERE n = 1 AND status IN ('failed', 'interrupted') ORDER BY started_at DESC""").records()
 
 
 def freshness(project: Project, wh: Warehouse, now: datetime) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """hub's own records, in schema ``_hub`` of the warehouse: runs, their steps, and incremental cursors.
 
-- ``_hub.runs``: one row per command that changed something (start, end, status, error).
+- ``_hub.runs``: one row per command that changed something (start, end, status, error, and the process that ran it:
+  a run whose process is gone without finishing it, killed say, is ``interrupted``).
 - ``_hub.run_steps``: what each run did per target (``ingest`` of ``hubspot.contacts``...): rows, time, outcome.
 - ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed.
 - ``_hub.schema_changes`` and ``_hub.quarantine``: see :mod:`warehouse.schema_changes`.
@@ -8,6 +9,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +24,8 @@ CREATE SCHEMA IF NOT EXISTS _hub;
 CREATE TABLE IF NOT EXISTS _hub.runs (
     run_id VARCHAR PRIMARY KEY, command VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, error VARCHAR);
+ALTER TABLE _hub.runs ADD COLUMN IF NOT EXISTS pid INTEGER;
+ALTER TABLE _hub.runs ADD COLUMN IF NOT EXISTS host VARCHAR;
 CREATE TABLE IF NOT EXISTS _hub.run_steps (
     run_id VARCHAR NOT NULL, step VARCHAR NOT NULL, target VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, rows_in BIGINT, rows_out BIGINT, detail VARCHAR, error VARCHAR);
@@ -35,6 +40,26 @@ CREATE TABLE IF NOT EXISTS _hub.quarantine (
     run_id VARCHAR NOT NULL, connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, reason VARCHAR NOT NULL,
     record VARCHAR NOT NULL, quarantined_at TIMESTAMPTZ NOT NULL);
 """
+
+
+HOST = socket.gethostname()
+INTERRUPTED = "the process running it (pid {pid}) ended before it finished: killed, or the machine stopped"
+
+
+def interrupted(run: dict[str, Any]) -> bool:
+    """Whether a run recorded as ``running`` was abandoned: its process, on this host, is gone.
+
+    Runs of other hosts, and of old warehouses that did not record the process, are left as they are.
+    """
+    if run.get("status", "running") != "running" or run.get("host") != HOST or not run.get("pid"):
+        return False
+    try:
+        os.kill(run["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def now() -> datetime:
@@ -70,9 +95,20 @@ class Bookkeeping:
         return self.wh.table_exists("_hub", "runs")
 
     def start_run(self, command: str) -> str:
+        """Record a new run (closing first the runs of this host whose process died in them)."""
+        self.close_interrupted()
         run_id = now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        self.wh.execute("INSERT INTO _hub.runs VALUES (?, ?, ?, NULL, 'running', NULL)", [run_id, command, now()])
+        self.wh.execute("INSERT INTO _hub.runs (run_id, command, started_at, status, pid, host) "
+                        "VALUES (?, ?, ?, 'running', ?, ?)", [run_id, command, now(), os.getpid(), HOST])
         return run_id
+
+    def close_interrupted(self) -> None:
+        """Mark ``interrupted`` the runs still ``running`` whose process on this host no longer exists."""
+        rows = self.wh.query("SELECT run_id, pid, host FROM _hub.runs WHERE status = 'running'").records()
+        for row in rows:
+            if interrupted(row):
+                self.wh.execute("UPDATE _hub.runs SET status = 'interrupted', error = ? WHERE run_id = ?",
+                                [INTERRUPTED.format(pid=row["pid"]), row["run_id"]])
 
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         self.wh.execute("UPDATE _hub.runs SET finished_at = ?, status = ?, error = ? WHERE run_id = ?",

@@ -125,3 +125,32 @@ def test_hub_run_alerts_on_a_failed_step(make_project, sandbox, webhook):
     assert proc.returncode == 1 and "ingest failed; skipped: build, push" in proc.stderr
     [posted] = webhook.texts()
     assert posted.startswith("hub ingest failed in project runs") and BAD_TOKEN not in posted
+
+
+def test_a_run_whose_process_died_is_shown_and_recorded_as_interrupted(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from warehouse.bookkeeping import HOST, Bookkeeping
+    from warehouse.duck import Warehouse
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    (tmp_path / "hub.toml").write_text("")
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
+        books = Bookkeeping(wh)
+        books.ensure()
+        for run_id, pid, host in [("a-dead", dead_pid, HOST), ("b-other-host", dead_pid, "elsewhere"),
+                                  ("c-alive", os.getpid(), HOST), ("d-old", None, None)]:
+            wh.execute("INSERT INTO _hub.runs (run_id, command, started_at, status, pid, host) "
+                       "VALUES (?, 'ingest', now(), 'running', ?, ?)", [run_id, pid, host])
+
+    shown = {r["run_id"]: r["status"] for r in json.loads(run_hub("runs", "--json", cwd=tmp_path).stdout)}
+    assert shown == {"a-dead": "interrupted", "b-other-host": "running", "c-alive": "running", "d-old": "running"}
+
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
+        Bookkeeping(wh).start_run("build")
+        stored = dict(wh.query("SELECT run_id, status FROM _hub.runs WHERE command = 'ingest'").rows)
+    assert stored == {"a-dead": "interrupted", "b-other-host": "running", "c-alive": "running", "d-old": "running"}
+    assert "interrupted: latest `ingest` run a-dead" in run_hub("status", cwd=tmp_path).stdout

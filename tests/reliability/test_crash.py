@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from hub.project import Project
@@ -106,7 +107,12 @@ def hub(project: Project, *args: str, failpoint: str = "") -> int:
 
 def crash_then_rerun(project: Project, command: str, failpoint: str) -> None:
     assert hub(project, command, failpoint=failpoint) == -signal.SIGKILL, f"{failpoint} was never reached"
+    shown = orjson.loads(run_hub("-C", str(project.root), "runs", "--json").stdout)[0]
+    assert (shown["command"], shown["status"]) == (command, "interrupted"), shown   # its process is gone
     assert hub(project, command) == 0
+    runs = project.query("SELECT status, error FROM _hub.runs ORDER BY started_at DESC LIMIT 2").rows
+    assert [status for status, _ in runs] == ["success", "interrupted"]              # recorded by the rerun
+    assert f"(pid {shown['pid']}) ended before it finished" in runs[1][1]
 
 
 @pytest.mark.parametrize("failpoint", [
