@@ -151,8 +151,10 @@ def ingest(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None
 
 @cli.command()
 @click.argument("selectors", nargs=-1)
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild incremental models whole and re-resolve every record (person ids are kept).")
 @click.pass_obj
-def build(obj: Context, selectors: tuple[str, ...]) -> None:
+def build(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None:
     """Build SQL models into tables and views, in dependency order; prints rows and time per model.
 
     SELECTORS: a model name, name+ (with downstream), +name (with upstream), connection:NAME.
@@ -162,10 +164,11 @@ def build(obj: Context, selectors: tuple[str, ...]) -> None:
       hub build                       # everything
       hub build canonical.person+     # the person model and what depends on it
       hub build connection:hubspot
+      hub build --full-refresh        # after fixing data whose updated_at did not move
     """
     from hub.modeling import render_result, render_summary
 
-    report = obj.project.build(selectors, progress=lambda r: click.echo(render_result(r)))
+    report = obj.project.build(selectors, full_refresh=full_refresh, progress=lambda r: click.echo(render_result(r)))
     click.echo(render_summary(report))
     _alert(obj, report.run_id)
     _exit_on_errors(report)
@@ -351,7 +354,8 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(f"stale: connection {c['connection']} last succeeded {ago(c['last_success_at'])}, more than "
                        f"twice the interval of schedule '{c['schedule']}'")
     for f in report.failures:
-        click.echo(f"{f['status']}: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): {f['error'] or ''}")
+        click.echo(f"{f['status']}: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): "
+                   f"{f['error'] or ''}")
     for c in report.schema_changes:
         change = f"+ new column {c['column']} ({c['new_type']})" if c["change"] == "added" \
             else f"~ column {c['column']} changed type {c['old_type']} -> {c['new_type']}"

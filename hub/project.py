@@ -62,11 +62,12 @@ class Project:
 
         return ingest(self, selectors, full_refresh=full_refresh, progress=progress)
 
-    def build(self, selectors: Sequence[str] = (), *, progress: Callable[[Any], None] | None = None) -> BuildReport:
-        """Build the selected SQL models (all by default) in dependency order."""
+    def build(self, selectors: Sequence[str] = (), *, full_refresh: bool = False,
+              progress: Callable[[Any], None] | None = None) -> BuildReport:
+        """Build the selected SQL models (all by default) in dependency order; ``full_refresh`` rebuilds them whole."""
         from hub.modeling import build
 
-        return build(self, selectors, progress=progress)
+        return build(self, selectors, full_refresh=full_refresh, progress=progress)
 
     def models(self) -> list[ModelInfo]:
         """Every model with its dependencies, materialization, last build and row count."""

@@ -33,15 +33,16 @@ __all__ = ["BuildReport", "IdentitySummary", "ModelInfo", "ModelResult", "build"
            "render_identity", "render_models", "render_result", "render_summary"]
 
 
-def build(project: Project, selectors: Sequence[str] = (), *,
+def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool = False,
           progress: Callable[[ModelResult], None] | None = None) -> BuildReport:
     """Build the selected models (all by default) in dependency order; ``progress`` sees each result as it lands.
 
     Selectors: ``name``, ``name+`` (and downstream), ``+name`` (and upstream), ``connection:NAME``, ``staging.*``.
+    ``full_refresh`` rebuilds incremental models whole and re-resolves every record (ids are kept).
     """
     from hub.modeling.builder import build as run
 
-    return run(project, selectors, progress=progress)
+    return run(project, selectors, full_refresh=full_refresh, progress=progress)
 
 
 def list_models(project: Project) -> list[ModelInfo]:

@@ -33,9 +33,13 @@ if TYPE_CHECKING:
 RAW_PREFIX = "raw_"
 
 
-def build(project: Project, selectors: Sequence[str] = (), *,
+def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool = False,
           progress: Callable[[ModelResult], None] | None = None) -> BuildReport:
-    """Build the models ``selectors`` pick (all of them by default) and report each one."""
+    """Build the models ``selectors`` pick (all of them by default) and report each one.
+
+    ``full_refresh`` rebuilds incremental models whole and re-resolves every record of an identity (its ids are kept:
+    they live in the identity map, and a whole resolution still matches records to the ids they had).
+    """
     clock = time.perf_counter()
     catalog = load_catalog(project)
     settings = load_settings(project, rankable_fields(catalog))
@@ -52,7 +56,7 @@ def build(project: Project, selectors: Sequence[str] = (), *,
         check_references(catalog, plan, existing)
         report = BuildReport(run_id=books.start_run("build"))
         try:
-            runner = _Runner(wh, books, catalog, settings, report, existing)
+            runner = _Runner(wh, books, catalog, settings, report, existing, full_refresh)
             for model in plan:
                 result = runner.build(model)
                 report.results.append(result)
@@ -124,9 +128,9 @@ class _Runner:
     """Builds planned models one by one, remembering what failed or was skipped for the models after them."""
 
     def __init__(self, wh: Warehouse, books: Bookkeeping, catalog: Catalog, settings: dict[str, EntitySettings],
-                 report: BuildReport, existing: set[str]) -> None:
+                 report: BuildReport, existing: set[str], full_refresh: bool = False) -> None:
         self.wh, self.books, self.catalog, self.settings = wh, books, catalog, settings
-        self.report, self.existing = report, existing
+        self.report, self.existing, self.full_refresh = report, existing, full_refresh
         self.status: dict[str, str] = {}
 
     def build(self, model: Model) -> ModelResult:
@@ -164,7 +168,7 @@ class _Runner:
             audited = all(any(c.kind == "unique" and c.columns == ("source_id",)
                               for c in self.catalog.checks.get(m, [])) for m in members)
             summary = resolve(self.wh, resolver, self.settings[entity], source=resolver.entity.union,
-                              run_id=self.report.run_id, inputs=inputs, unique=audited)
+                              run_id=self.report.run_id, inputs=inputs, unique=audited, full=self.full_refresh)
             failpoint("build.identity")  # the map is committed; the canonical models are not rebuilt yet
             self.report.identity[entity] = summary
             result.rows, result.written, result.mode = summary.records, summary.changed_records, "identity"
@@ -174,7 +178,7 @@ class _Runner:
             members = [self.catalog.models[r.name] for r in model.refs if self._usable(r.name)]
             entity = ENTITIES[model.name.removeprefix("staging.").removesuffix("_records")]
             sql = union_model(entity, members).sql
-        outcome = materialize(self.wh, model, self.catalog.checks.get(model.name, []), sql)
+        outcome = materialize(self.wh, model, self.catalog.checks.get(model.name, []), sql, full=self.full_refresh)
         result.rows, result.written, result.mode = outcome.rows, outcome.written, outcome.mode
 
     def _skip_reason(self, model: Model) -> str | None:

@@ -43,12 +43,12 @@ _TEMP = ("hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_e
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
-            inputs: dict[str, str] | None = None, unique: bool = False) -> IdentitySummary:
+            inputs: dict[str, str] | None = None, unique: bool = False, full: bool = False) -> IdentitySummary:
     """Bring ``_hub.<entity>_identity`` up to date with the records in ``source``, in one transaction.
 
     ``inputs`` fingerprints the SQL behind ``source``, per model: when one that was read before changes, every record
     is re-read (a new one just brings new records). ``unique`` says the source is known to list each record once (its
-    members audit it), which saves checking.
+    members audit it), which saves checking. ``full`` re-reads every record whatever changed.
     """
     t = _Tables(resolver)
     with wh.transaction():
@@ -61,7 +61,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         inputs = inputs or {}
         before = json.loads(state[0][1] or "{}") if state else {}
         rewritten = any(before.get(name, fp) != fp for name, fp in inputs.items())
-        full = not exists or not state or state[0][0] != digest or rewritten
+        full = full or not exists or not state or state[0][0] != digest or rewritten
         version = (state[0][2] if state else 0) + 1
         summary = IdentitySummary(resolver.entity.name, full=full)
         batch = _read(wh, source, t, full, exists, unique)

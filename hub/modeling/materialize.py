@@ -73,8 +73,9 @@ def reset_if_reshaped(wh: Warehouse, schema: str, table: str, columns: tuple[str
         wh.execute(f"DROP TABLE {qualified(schema, table)}")
 
 
-def materialize(wh: Warehouse, model: Model, checks: list[audits.Check], sql: str | None = None) -> Outcome:
-    """Build ``model`` (its own SQL, or ``sql`` for a generated model) in one transaction."""
+def materialize(wh: Warehouse, model: Model, checks: list[audits.Check], sql: str | None = None, *,
+                full: bool = False) -> Outcome:
+    """Build ``model`` (its own SQL, or ``sql`` for a generated model) in one transaction; ``full``: never in place."""
     text = sql if sql is not None else model.body
     target = qualified(model.schema, model.table)
     with wh.transaction():
@@ -91,7 +92,7 @@ def materialize(wh: Warehouse, model: Model, checks: list[audits.Check], sql: st
                 wh.execute(f"DROP VIEW {target}")
                 existing = None
             outcome = None
-            if model.materialized == "incremental" and existing:
+            if model.materialized == "incremental" and existing and not full:
                 outcome = _incremental(wh, model, text, target)
                 scope = _delta_scope(model)
             if outcome is None:

@@ -25,3 +25,13 @@ def test_quick_start_targets_exist():
     for target in ("demo", "test"):
         assert f"make {target}" in text
         assert re.search(rf"^{target}:", makefile, flags=re.M)
+
+
+def test_every_option_in_the_readme_command_table_exists():
+    text = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| `hub ([a-z]+)([^`]*)`", text, flags=re.M)
+    assert rows
+    for name, usage in rows:
+        help_text = CliRunner().invoke(cli, [name, "--help"]).output
+        for option in re.findall(r"--[a-z][a-z-]*", usage):
+            assert option in help_text, f"README shows `hub {name} {option}`, which `hub {name} --help` lacks"

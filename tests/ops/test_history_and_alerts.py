@@ -70,7 +70,8 @@ def test_runs_status_and_a_failed_job_alert_after_real_runs(make_project, sandbo
 def test_stale_data_shows_in_status_and_alerts_once(make_project, sandbox, webhook, smtp):
     root = sandbox_project(make_project, sandbox, extra=SCHEDULE + alerts_toml(webhook, smtp),
                            name="stale")
-    (root / "secrets.toml").write_text((root / "secrets.toml").read_text() + f'\n[alerts]\npassword = "{SMTP_PASSWORD}"\n')
+    secrets = root / "secrets.toml"
+    secrets.write_text(secrets.read_text() + f'\n[alerts]\npassword = "{SMTP_PASSWORD}"\n')
     project = Project(root)
     ingest = project.ingest(["hubspot"])
     assert ingest.ok
