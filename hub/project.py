@@ -9,7 +9,8 @@ usable from Python as the CLI is from a shell::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,22 @@ class Project:
         from warehouse import Warehouse
 
         return Warehouse(self.warehouse_path, read_only=read_only)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the warehouse's write lock across several steps (`hub run`, a scheduled job).
+
+        Each step still opens and closes the warehouse itself; its opens share this lock, so no other writer gets in
+        between two steps (a build never reads another process's half-finished ingest).
+        """
+        from warehouse.lock import WarehouseLock
+
+        lock = WarehouseLock(self.warehouse_path, write=True)
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def client_options(self, connection: ConnectionConfig) -> dict[str, Any]:
         """Extra arguments for a connection's API client (an injected httpx client in tests)."""

@@ -1,7 +1,8 @@
 """`hub run`: ingest, build, push in one command. A failed step stops the steps that depend on it.
 
 Build reads what ingest landed and push reads what build produced, so each step runs only when every step before it
-succeeded: a push never sends values computed from a half-failed ingest.
+succeeded: a push never sends values computed from a half-failed ingest. The warehouse's write lock is held from the
+first step to the last, so no other writer comes in between.
 """
 
 from __future__ import annotations
@@ -44,20 +45,21 @@ def run(project: Project, *, on_step: Callable[[str, Any], None] | None = None,
         "build": lambda: project.build(),
         "push": lambda: project.push(),
     }
-    for name in STEPS:
-        if report.failed:
-            report.skipped.append(name)
-            continue
-        try:
-            step = actions[name]()
-        except HubError as exc:
-            report.failed, report.error = name, exc
-            report.alerts += alerts.alert_error(project, name, exc)
-            continue
-        report.reports[name] = step
-        report.alerts += alerts.after_run(project, getattr(step, "run_id", None))
-        if on_step:
-            on_step(name, step)
-        if not step.ok:
-            report.failed = name
+    with project.writing():  # no other writer between the steps
+        for name in STEPS:
+            if report.failed:
+                report.skipped.append(name)
+                continue
+            try:
+                step = actions[name]()
+            except HubError as exc:
+                report.failed, report.error = name, exc
+                report.alerts += alerts.alert_error(project, name, exc)
+                continue
+            report.reports[name] = step
+            report.alerts += alerts.after_run(project, getattr(step, "run_id", None))
+            if on_step:
+                on_step(name, step)
+            if not step.ok:
+                report.failed = name
     return report

@@ -189,25 +189,26 @@ def run_job(project: Project, schedule: Schedule) -> JobResult:
     """Run a schedule's steps in order, in-process; a failed step skips the rest. Recorded as run ``schedule:NAME``."""
     from warehouse.bookkeeping import Bookkeeping, Step, now
 
-    with project.warehouse() as wh:
-        books = Bookkeeping(wh)
-        books.ensure()
-        result = JobResult(schedule.name, books.start_run(f"schedule:{schedule.name}"))
-    started = {}
-    for step in schedule.steps:
-        started[str(step)] = now()
-        if any(s.status != "success" for s in result.steps):
-            result.steps.append(StepOutcome(str(step), "skipped"))
-            continue
-        result.steps.append(_run_step(project, step))
-    errors = [f"{s.step}: {s.error}" for s in result.steps if s.error]
-    with project.warehouse() as wh:
-        books = Bookkeeping(wh)
-        for s in result.steps:
-            # detail holds the step's own run id, so history can follow a job to the runs it made
-            books.write_step(Step(result.run_id, "job", s.step, started[s.step], s.status, s.rows_in, s.rows_out,
-                                  s.run_id, s.error))
-        books.finish_run(result.run_id, "success" if result.ok else "failed", "; ".join(errors) or None)
+    with project.writing():  # no other writer between the job's steps
+        with project.warehouse() as wh:
+            books = Bookkeeping(wh)
+            books.ensure()
+            result = JobResult(schedule.name, books.start_run(f"schedule:{schedule.name}"))
+        started = {}
+        for step in schedule.steps:
+            started[str(step)] = now()
+            if any(s.status != "success" for s in result.steps):
+                result.steps.append(StepOutcome(str(step), "skipped"))
+                continue
+            result.steps.append(_run_step(project, step))
+        errors = [f"{s.step}: {s.error}" for s in result.steps if s.error]
+        with project.warehouse() as wh:
+            books = Bookkeeping(wh)
+            for s in result.steps:
+                # detail holds the step's own run id, so history can follow a job to the runs it made
+                books.write_step(Step(result.run_id, "job", s.step, started[s.step], s.status, s.rows_in,
+                                      s.rows_out, s.run_id, s.error))
+            books.finish_run(result.run_id, "success" if result.ok else "failed", "; ".join(errors) or None)
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from hub.demo import DEMO_TOML
 from tests.conftest import run_hub
@@ -79,3 +80,23 @@ def test_a_failed_step_stops_the_rest(make_project, sandbox):
     assert proc.returncode == 1
     assert "ingest failed; skipped: build, push" in proc.stderr
     assert "connection 'hubspot'" in proc.stderr and "build:" not in proc.stdout
+
+
+def test_hub_run_holds_the_warehouse_between_its_steps(make_project, fresh_sandbox):
+    from hub.project import Project
+    from hub.run import run
+
+    root, env = project_with_syncs(make_project, fresh_sandbox)
+    project = Project(root, environ=env)
+    between = []
+
+    def after(step, report):
+        # another process, between two steps: it must find the warehouse still held by this run
+        between.append((step, run_hub("--wait", "0", "query", "SELECT 1", cwd=root, env=env)))
+
+    assert run(project, on_step=after).ok
+    assert [step for step, _ in between] == ["ingest", "build", "push"]
+    for step, other in between:
+        assert other.returncode != 0 and "is written by" in other.stderr and f"pid {os.getpid()}" in other.stderr, \
+            (step, other.stderr)
+    assert run_hub("--wait", "0", "query", "SELECT 1", cwd=root, env=env).returncode == 0   # let go at the end
