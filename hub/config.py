@@ -1,9 +1,9 @@
 """Load and validate a project's configuration: hub.toml + secrets.toml + environment.
 
 Lookup order, highest first: environment variables ``HUB__<SECTION>__<NAME>__<KEY>``, then ``secrets.toml`` (same shape
-as hub.toml), then ``hub.toml``, then defaults. Secrets (tokens, client secrets, refresh tokens...) may come only from the
-first two; one in hub.toml is an error, so it cannot be committed by accident. Every error names the file and line (or
-the environment variable) and says how to fix it.
+as hub.toml), then ``hub.toml``, then defaults. Secrets (tokens, client secrets, refresh tokens...) may come only from
+the first two; one in hub.toml is an error, so it cannot be committed by accident. Every error names the file and line
+(or the environment variable) and says how to fix it.
 """
 
 from __future__ import annotations
@@ -213,7 +213,8 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_env(environ: dict[str, str]) -> dict[str, Any]:
-    """Environment overrides as a nested dict; values are parsed as TOML values when they parse, else kept as strings."""
+    """Environment overrides as a nested dict; values are parsed as TOML values when they parse, else kept as
+    strings."""
     out: dict[str, Any] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or raw == "":

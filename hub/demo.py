@@ -56,9 +56,10 @@ fields = { first_name = "FirstName", last_name = "LastName", phone = "Phone" }
 where = "email_is_valid AND last_name IS NOT NULL"
 """
 
-SECRETS_NOTE = """\
-# Secrets for the demo project. `hub demo` passes the sandbox's tokens through the environment, so nothing is stored here.
-"""
+SECRETS_NOTE = (
+    "# Secrets for the demo project. `hub demo` passes the sandbox's tokens through the environment, "
+    "so nothing is stored here.\n"
+)
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print, *, people: int = 400, seed: int = 7) -> None:

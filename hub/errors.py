@@ -1,9 +1,9 @@
 """The one exception family of hub.
 
-Every error a user can cause or meet derives from :class:`HubError`. Its ``str()`` is one line that says what went wrong,
-where, and how to fix it; the CLI prints exactly that line (secrets redacted) and exits non-zero. Subclasses carry
-structured fields so callers and tests need not parse messages. Whether an API error is worth retrying is decided once, in
-``sources.http``, and recorded on the error as ``retriable``.
+Every error a user can cause or meet derives from :class:`HubError`. Its ``str()`` is one line that says what went
+wrong, where, and how to fix it; the CLI prints exactly that line (secrets redacted) and exits non-zero. Subclasses
+carry structured fields so callers and tests need not parse messages. Whether an API error is worth retrying is decided
+once, in ``sources.http``, and recorded on the error as ``retriable``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """`hub ingest`: pull selected streams from their APIs into ``raw_<connection>``, incrementally.
 
-For each connection, all selected streams go through one dlt load. A stream with no cursor yet (or ``--full-refresh``, or
-a missing table) is pulled whole and replaces its table; otherwise only records modified at or after the cursor are
+For each connection, all selected streams go through one dlt load. A stream with no cursor yet (or ``--full-refresh``,
+or a missing table) is pulled whole and replaces its table; otherwise only records modified at or after the cursor are
 pulled and merged on the primary key, so re-ingesting never duplicates. Cursors advance only after the load committed,
-to ``min(highest value seen, run start - CURSOR_LAG)``: a record modified while the run was paging is picked up next time
-even if the vendor's clock runs a little ahead of ours.
+to ``min(highest value seen, run start - CURSOR_LAG)``: a record modified while the run was paging is picked up next
+time even if the vendor's clock runs a little ahead of ours.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
 changes nothing.

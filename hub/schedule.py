@@ -2,9 +2,9 @@
 
 A schedule is a cron expression in a timezone plus steps (``"ingest"``, ``"build:canonical.person+"``,
 ``"push:person_to_hubspot"``). :class:`Scheduler` runs due jobs in-process through the :class:`~hub.project.Project`
-methods, never starts a job while the same job still runs, and after downtime runs a missed job once (not once per missed
-slot). Time comes from an injectable :class:`Clock` and the loop ends on a ``threading.Event``, so tests drive it without
-sleeping.
+methods, never starts a job while the same job still runs, and after downtime runs a missed job once (not once per
+missed slot). Time comes from an injectable :class:`Clock` and the loop ends on a ``threading.Event``, so tests drive it
+without sleeping.
 """
 
 from __future__ import annotations

@@ -75,8 +75,9 @@ def install_crontab(root: Path, schedules: Sequence[Schedule]) -> str:
     try:
         current = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise InstallError("no `crontab` program on this system", hint="use --systemd, or paste the lines printed "
-                                                                       "without --write where your scheduler wants them") from None
+        raise InstallError("no `crontab` program on this system",
+                           hint="use --systemd, or paste the lines printed "
+                                "without --write where your scheduler wants them") from None
     # `crontab -l` exits non-zero when the user has no crontab yet: that is an empty one
     text = merge_crontab(current.stdout if current.returncode == 0 else "", crontab(root, schedules), root)
     done = subprocess.run(["crontab", "-"], input=text, capture_output=True, text=True, check=False)

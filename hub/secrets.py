@@ -16,7 +16,8 @@ _known: set[str] = set()
 
 
 class Secret(str):
-    """A ``str`` whose repr and ``str()`` are masked; use :meth:`reveal` where the real value is needed (an auth header)."""
+    """A ``str`` whose repr and ``str()`` are masked; use :meth:`reveal` where the real value is needed (an auth
+    header)."""
 
     def __new__(cls, value: str) -> Secret:
         self = super().__new__(cls, value)

@@ -1,8 +1,9 @@
 """Salesforce REST: Contact and Account through SOQL, fields discovered by describe, incremental on SystemModstamp.
 
-Queries go to ``/queryAll`` so that records deleted since the last run arrive with ``IsDeleted = true`` instead of silently
-vanishing, and page through ``nextRecordsUrl`` exactly as given. Column types follow describe (booleans, integers and
-decimals typed; text, ids, dates and datetimes kept as the strings Salesforce sends, to be typed by staging models).
+Queries go to ``/queryAll`` so that records deleted since the last run arrive with ``IsDeleted = true`` instead of
+silently vanishing, and page through ``nextRecordsUrl`` exactly as given. Column types follow describe (booleans,
+integers and decimals typed; text, ids, dates and datetimes kept as the strings Salesforce sends, to be typed by staging
+models).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """dlt wiring: land Arrow batches in ``raw_<connection>`` of the warehouse, through the warehouse's own connection.
 
-dlt is configured to keep every working file under the project's ``.hub/`` (never the user's home), to send no telemetry,
-and to stay quiet. Arrow tables pass through dlt's extract/normalize untouched and load with DuckDB's COPY; a full pull
-replaces the table (so deletions at the source disappear too), an incremental pull merges on the primary key, keeping the
-most recently modified copy of a record that arrives twice.
+dlt is configured to keep every working file under the project's ``.hub/`` (never the user's home), to send no
+telemetry, and to stay quiet. Arrow tables pass through dlt's extract/normalize untouched and load with DuckDB's COPY; a
+full pull replaces the table (so deletions at the source disappear too), an incremental pull merges on the primary key,
+keeping the most recently modified copy of a record that arrives twice.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
     guard = LoadGuard(warehouse, f"raw_{connection}", NamingConvention().normalize_path)
     resources = []
     for item in loads:
-        hints = {item.cursor_field: {"dedup_sort": "desc"}} if item.cursor_field and item.disposition == "merge" else None
+        hints = ({item.cursor_field: {"dedup_sort": "desc"}}
+                 if item.cursor_field and item.disposition == "merge" else None)
         batches = guard.conform(item.table, item.primary_key, item.batches)
         resources.append(dlt.resource(batches, name=item.table, primary_key=item.primary_key,
                                       write_disposition=item.disposition, columns=hints))

@@ -52,7 +52,8 @@ class WebhookServer(HTTPEmulator):
             return self._refuse(404, f"connection '{connection}' does not receive webhooks: {why}")
         # HubSpot signs the URL it called: behind a TLS proxy that is the proxy's, as X-Forwarded-* tell
         host = request.header("x-forwarded-host") or request.header("host") or f"{self.host}:{self.port}"
-        url = f"{request.header('x-forwarded-proto') or 'http'}://{host}{request.path}" + (f"?{request.query_string}" if request.query_string else "")
+        query = f"?{request.query_string}" if request.query_string else ""
+        url = f"{request.header('x-forwarded-proto') or 'http'}://{host}{request.path}" + query
         try:
             events = receiver.accept(request.body, request.headers, url=url)
         except SignatureError as exc:

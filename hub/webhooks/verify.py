@@ -80,7 +80,8 @@ def verify_hubspot(body: bytes, headers: Mapping[str, str], secret: str, *, meth
     age_ms = _now(now) * 1000 - timestamp
     if age_ms > max_age_ms:
         raise SignatureError("HubSpot", "stale", f"sent {int(age_ms // 1000)} s ago, more than "
-                                                 f"{max_age_ms // 1000} s", hint="a replay, or this server's clock is wrong")
+                                                 f"{max_age_ms // 1000} s",
+                             hint="a replay, or this server's clock is wrong")
 
 
 def verify_shopify(body: bytes, headers: Mapping[str, str], secret: str) -> None:

@@ -21,7 +21,8 @@ def project_with_syncs(make_project, sb):
         type = "salesforce"
         base_url = "{sb.salesforce.url}"
         """ + "\n" + SYNCS)
-    env = {"HUB__CONNECTIONS__HUBSPOT__TOKEN": sb.hubspot.token, "HUB__CONNECTIONS__SALESFORCE__TOKEN": sb.salesforce.token}
+    env = {"HUB__CONNECTIONS__HUBSPOT__TOKEN": sb.hubspot.token,
+           "HUB__CONNECTIONS__SALESFORCE__TOKEN": sb.salesforce.token}
     return root, env
 
 

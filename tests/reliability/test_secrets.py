@@ -4,8 +4,8 @@ The loop runs the real CLI in subprocesses: `hub run` with two OAuth connections
 so access tokens are minted and stored) and a third connection whose token is wrong (its ingest fails), then ingest,
 build and push of the OAuth connections, `hub status`, `hub runs` and `hub push --show-rejected`. A record carrying a
 secret and no id is quarantined on the way. Then every output, every file of the project except secrets.toml and
-``.hub/tokens.json``, and every value of every table of the warehouse (all schemas, hub's and dlt's included) is searched
-for every secret value.
+``.hub/tokens.json``, and every value of every table of the warehouse (all schemas, hub's and dlt's included) is
+searched for every secret value.
 """
 
 from __future__ import annotations

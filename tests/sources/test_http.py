@@ -102,7 +102,8 @@ def test_non_json_body_is_a_clear_error():
     api = client(lambda r: httpx.Response(200, text=html, headers={"content-type": "text/html"}))
     with pytest.raises(BadResponseError) as info:
         api.get("/crm/v3/objects/contacts")
-    assert "text/html" in str(info.value) and "not JSON" in str(info.value) and "/crm/v3/objects/contacts" in str(info.value)
+    message = str(info.value)
+    assert "text/html" in message and "not JSON" in message and "/crm/v3/objects/contacts" in message
 
 
 def test_401_names_connection_and_never_the_token():

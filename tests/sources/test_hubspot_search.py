@@ -33,7 +33,8 @@ def fake_hubspot(records: list[dict]) -> httpx.MockTransport:
             ops = {"GTE": lambda a: a >= value, "GT": lambda a: a > value, "EQ": lambda a: a == value}
             rows = [r for r in rows if ops[f["operator"]](key(r))]
         sort = body["sorts"][0]["propertyName"]
-        rows = sorted(rows, key=(lambda r: int(r["id"])) if sort == "hs_object_id" else (lambda r: (r["ms"], int(r["id"]))))
+        rows = sorted(rows, key=(lambda r: int(r["id"])) if sort == "hs_object_id"
+                      else (lambda r: (r["ms"], int(r["id"]))))
         start = int(body.get("after", 0))
         if start + body["limit"] > WINDOW:
             return httpx.Response(400, json={"status": "error", "message": "past the search window"})

@@ -76,7 +76,8 @@ def test_hubspot_rejections():
 
 
 def shopify_headers(body: bytes, secret: str) -> dict[str, str]:
-    return {"X-Shopify-Hmac-Sha256": base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()}
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return {"X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode()}
 
 
 def test_shopify_valid_and_rejections():
