@@ -85,6 +85,17 @@ class BadResponseError(SourceError):
     """The API answered something that is not what its reference promises (not JSON, wrong shape)."""
 
 
+class UnknownOutcomeError(SourceError):
+    """A write that may have reached the vendor got no usable answer (timed out after sending, dropped, 5xx, cut
+    body). It is never re-sent by the HTTP layer: the caller reconciles it (see :mod:`reverse_etl.engine`).
+    ``method`` and ``path`` name the request; ``cause`` says what happened to its answer."""
+
+    def __init__(self, message: str, *, connection: str, method: str, path: str, cause: str,
+                 status: int | None = None, url: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, connection=connection, status=status, url=url, retriable=False, hint=hint)
+        self.method, self.path, self.cause = method, path, cause
+
+
 class WarehouseError(HubError):
     """The DuckDB warehouse could not be opened, read or written."""
 

@@ -9,6 +9,9 @@ rejected rows live once in :mod:`reverse_etl.engine`. Operations a pusher may of
 - ``create``: new records.
 - ``remove``: delete/archive by record id (mirror syncs).
 - ``lookup``: find record ids by match-field values, writing nothing.
+
+Every request but a create must be idempotent (:attr:`Call.idempotent`): when its answer is lost the engine sends
+it again; a create whose answer is lost is reconciled by a lookup instead.
 """
 
 from __future__ import annotations
@@ -38,9 +41,15 @@ class TargetField:
     createable: bool = True
     updateable: bool = True
     unique: bool = False        # usable to find records by (HubSpot unique property, Salesforce external id)
+    filterable: bool = True     # usable in a lookup's filter (Salesforce describe ``filterable``)
+    required: bool = False      # a create without a value is refused
+    max_length: int = 0         # longest text the target keeps (0: no limit known)
+    kind: str = ""              # a type the target checks values of: "email", "number", "boolean", "date"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"createable": self.createable, "updateable": self.updateable, "unique": self.unique}
+        return {"createable": self.createable, "updateable": self.updateable, "unique": self.unique,
+                "filterable": self.filterable, "required": self.required, "max_length": self.max_length,
+                "kind": self.kind}
 
 
 @dataclass(slots=True)
@@ -73,6 +82,8 @@ class Call:
     path: str
     json: Any = None
     params: dict[str, Any] | None = None
+    #: sending it twice is harmless (reads, updates by id, upserts, deletes); a create is not
+    idempotent: bool = True
 
 
 class Pusher:
@@ -103,6 +114,11 @@ class Pusher:
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         """One outcome per record, in ``records`` order, from the target's response."""
         raise NotImplementedError
+
+    def refusal(self, op: str, records: list[Record], status: int, message: str) -> list[Outcome] | None:
+        """Outcomes read from a refusal of the whole batch (e.g. HubSpot's 409 naming the existing record), or None
+        when the refusal says nothing about single records (the engine then isolates the culprits)."""
+        return None
 
     def batch_limit(self, op: str) -> int:
         """Records per request for ``op`` (a lookup may need fewer to keep its URL short)."""

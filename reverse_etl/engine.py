@@ -4,9 +4,22 @@ Batches go out from a small thread pool (each worker with its own :class:`~sourc
 ``httpx.Client`` and the connection's process-wide rate limiter), so waiting on the API overlaps building the next
 request and writing acknowledgements. The main thread alone touches the warehouse.
 
-A batch the target refuses as a whole (a 4xx, e.g. HubSpot's 400 for one bad input in a create) is split in halves
-until the bad records stand alone and are rejected on their own. Transient failures were already retried by the HTTP
-layer; one that persists stops the sync, leaving its unsent rows unacknowledged, so the next run sends them again.
+Rows the target would certainly refuse are rejected before sending (:mod:`reverse_etl.validate`), so they never sink
+a batch. A batch the target still refuses as a whole (a 4xx, e.g. HubSpot's 400 for one bad input in a create) is
+first read by the pusher (HubSpot's 409 names the record that exists), else split in halves until the bad records stand
+alone and are rejected on their own: O(bad rows x log batch) calls. When refusals outrun the split budget the cause is
+not in the records; the sync stops and the rows not yet sent stay unacknowledged, never rejected for a neighbour.
+
+Unknown outcomes: a write whose answer was lost (timed out after sending, dropped, 5xx, cut body) comes back as
+:class:`~hub.errors.UnknownOutcomeError`; the HTTP layer never re-sends it. Idempotent operations (everything but
+``create``) are sent again here, a few times at most. A create is reconciled in the same run: its match value is looked
+up; found, the record is acknowledged (and updated, except in insert mode); not found, it is created again, at most
+``RESEND_LIMIT`` times. A create without a match value cannot be looked up: it is rejected with code
+``UNKNOWN_OUTCOME`` and held (never re-sent by later runs) until the row has a match value to reconcile by.
+A failed lookup never becomes a create: a refused lookup request stops the sync, a refused lookup row is rejected.
+
+Transient failures were already retried by the HTTP layer; one that persists stops the sync, leaving its unsent rows
+unacknowledged, so the next run sends them again.
 """
 
 from __future__ import annotations
@@ -21,10 +34,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from hub.config import CONFIG_FILE
-from hub.errors import AuthError, ConfigError, HubError, SourceError, UnknownNameError
+from hub.errors import (AuthError, ConfigError, HubError, PushError, SourceError, UnknownNameError,
+                        UnknownOutcomeError)
 from hub.failpoints import failpoint
-from reverse_etl import state
-from reverse_etl.base import EXISTS, MISSING, OK, NoSuchObject, Outcome, Pusher, Record, TargetField
+from reverse_etl import state, validate
+from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, NoSuchObject, Outcome, Pusher, Record, TargetField
 from reverse_etl.config import SyncConfig
 from reverse_etl.plan import Item, Plan
 from reverse_etl.report import SyncResult
@@ -39,6 +53,9 @@ WORKERS = 8              # real APIs answer a batch in 0.2-1 s: enough in flight
 FLUSH_EVERY = 0.5        # seconds between acknowledgement writes
 SPLIT_STATUS = frozenset({400, 409, 413, 422})
 SPLIT_BUDGET = 64
+RESEND_LIMIT = 3         # sends of one row whose outcome stays unknown, before it is given up for this run
+UNKNOWN_OUTCOME = "UNKNOWN_OUTCOME"
+WRITES = frozenset({"update", "upsert", "update_by_key", "create"})
 Progress = Callable[[str, int, int], None]
 
 
@@ -52,6 +69,7 @@ class Target:
     by_key: str
     http: httpx.Client
     own_http: bool
+    can_lookup: bool = False   # records can be found by match value (to reconcile a create whose answer was lost)
 
     @property
     def api_calls(self) -> int:
@@ -83,7 +101,9 @@ def connect(project: Project, wh: Warehouse, sync: SyncConfig, workers: int = WO
     target = Target(sync, pushers, {}, "", http, own)
     try:
         target.fields = _fields(project, wh, sync, pushers[0])
-        target.by_key = _by_key(sync, pushers[0], target.fields[sync.match_field])
+        match = target.fields[sync.match_field]
+        target.by_key = _by_key(project, sync, pushers[0], match)
+        target.can_lookup = _can_lookup(pushers[0], match)
     except BaseException:
         target.close()
         raise
@@ -93,7 +113,8 @@ def connect(project: Project, wh: Warehouse, sync: SyncConfig, workers: int = WO
 def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -> dict[str, TargetField]:
     line = project.config.line_of
     cached = state.cached_fields(wh, sync.to, sync.object)
-    if cached is None or any(f not in cached for _, f in sync.mapping):
+    # fetched again when a mapped field is missing, or the cache predates what the checks below need
+    if cached is None or any(f not in cached or "filterable" not in cached[f] for _, f in sync.mapping):
         try:
             fetched = pusher.fields()
         except NoSuchObject as missing:
@@ -116,7 +137,11 @@ def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -
     return fields
 
 
-def _by_key(sync: SyncConfig, pusher: Pusher, match: TargetField) -> str:
+def _can_lookup(pusher: Pusher, match: TargetField) -> bool:
+    return "lookup" in pusher.OPS and match.filterable and (match.unique or not pusher.lookup_needs_unique)
+
+
+def _by_key(project: Project, sync: SyncConfig, pusher: Pusher, match: TargetField) -> str:
     """How a row without a known target record is sent, given the mode and what the target can do: natively by
     match key when it is unique, else by looking the records up first (insert always looks up, so it never
     touches a record that exists)."""
@@ -124,7 +149,13 @@ def _by_key(sync: SyncConfig, pusher: Pusher, match: TargetField) -> str:
         return "upsert"
     if sync.mode == "update" and match.unique and "update_by_key" in pusher.OPS:
         return "update_by_key"
-    if "lookup" in pusher.OPS and (match.unique or not pusher.lookup_needs_unique):
+    if "lookup" in pusher.OPS and not match.filterable:
+        # the target would refuse every lookup (Salesforce: INVALID_FIELD "can not be filtered"): say so now
+        raise ConfigError(f"[syncs.{sync.name}] {sync.connection_type} cannot find {sync.object} records by "
+                          f"'{sync.match_field}': the target does not allow filtering on that field",
+                          file=CONFIG_FILE, line=project.config.line_of("syncs", sync.name, "match"),
+                          hint="match on a filterable field (an email, or an external id field)")
+    if _can_lookup(pusher, match):
         return "lookup"
     raise ConfigError(f"[syncs.{sync.name}] {sync.connection_type} cannot find {sync.object} records by "
                       f"'{sync.match_field}': it is not a property with unique values", file=CONFIG_FILE,
@@ -146,9 +177,12 @@ class Execution:
         self.error: HubError | None = None
         self.sent = 0
         self.total = len(plan.items) + (len(plan.removals) if self.sync.mode == "mirror" else 0)
-        # split calls allowed for isolating refused records: a few bad rows get found, a refused mapping
-        # does not cost two calls per row
+        # split calls allowed for isolating refused records: about 2*log2(batch) per bad row, so a few bad rows get
+        # found while a refused mapping does not cost two calls per row
         self.splits = SPLIT_BUDGET + self.total // 10
+        self.unsure: dict[str, int] = {}     # row key -> sends whose outcome was unknown
+        self.reconciled: set[str] = set()    # rows whose lost create was found by lookup
+        self.conflicted: set[str] = set()    # rows whose create was refused as already existing
 
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
@@ -161,8 +195,14 @@ class Execution:
         for item, dup_of in plan.duplicates:
             self._reject(item, f"{self.sync.match_column} '{item.record.match}' is also the match value of row "
                                f"{dup_of}: sending both would make them one record", "DUPLICATE_MATCH")
+        held = self._held()
         for item in plan.items:
-            self._enqueue(item)
+            if item.record.key in held and item.op == "create":
+                self._reject(item, f"held: an earlier create of this row got no answer and it has no "
+                                   f"{self.sync.match_column} to look it up by; it may exist in {self.sync.to}",
+                             UNKNOWN_OUTCOME)
+            else:
+                self._enqueue(item)
         if self.sync.mode == "mirror":
             self._removals()
         if plan.conflicts:
@@ -179,7 +219,21 @@ class Execution:
             else:
                 self._enqueue(Item(Record(key, {}, tid), "remove", "", {}))
 
+    def _held(self) -> set[str]:
+        """Rows whose create got no answer and cannot be looked up: never re-sent blindly (one query, if any)."""
+        if not any(i.retry and i.op == "create" for i in self.plan.items):
+            return set()
+        rows = self.acks.wh.query("SELECT key FROM _hub.rejected_rows WHERE sync = ? AND code = ?",
+                                  [self.sync.name, UNKNOWN_OUTCOME]).rows
+        return {key for key, in rows}
+
     def _enqueue(self, item: Item) -> None:
+        if item.op in WRITES:
+            bad = validate.problem(item.record.values, self.target.fields,
+                                   creating=item.op in ("create", "upsert"))
+            if bad is not None:  # known bad: sent, it would sink its whole batch
+                self._reject(item, *bad)
+                return
         # rows refused last time go in batches of their own: one still bad must not split a batch of good ones
         self.queues.setdefault((item.op, item.retry), []).append(item)
 
@@ -221,6 +275,7 @@ class Execution:
             records = [i.record for i in items]
             call = pusher.request(op, records)
             kwargs: dict[str, Any] = {"params": call.params} if call.params else {}
+            kwargs["idempotent"] = call.idempotent
             if call.json is not None:
                 kwargs.update(content=orjson.dumps(call.json), headers={"Content-Type": "application/json"})
             response = pusher.client.request(call.method, call.path, **kwargs)
@@ -235,18 +290,42 @@ class Execution:
             return
         try:
             outcomes = future.result()
+        except UnknownOutcomeError as exc:
+            self._unknown(op, items, exc)
+            return
         except SourceError as exc:
-            if isinstance(exc, AuthError) or exc.retriable or exc.status not in SPLIT_STATUS:
+            if op == "lookup" or isinstance(exc, AuthError) or exc.retriable or exc.status not in SPLIT_STATUS:
+                # a refused lookup says nothing about the records: creating them would duplicate every one
                 self.error = self.error or exc
                 return
-            if len(items) > 1 and self.splits > 0:  # refused as a whole: halve until the culprits stand alone
+            read = self.target.pushers[0].refusal(op, [i.record for i in items], exc.status or 0, exc.message)
+            if read is not None:
+                outcomes = read
+            elif op == "create" and exc.status == 409 and self.target.can_lookup:
+                # some record exists already and the answer does not say which: look them all up, once
+                for item in items:
+                    if item.record.key in self.conflicted or item.record.match in (None, ""):
+                        self._reject(item, exc.message, "CONFLICT")
+                    else:
+                        self.conflicted.add(item.record.key)
+                        self._reconcile([item])
+                return
+            elif len(items) > 1 and self.splits > 0:  # refused as a whole: halve until the culprits stand alone
                 self.splits -= 2
                 half = len(items) // 2
                 for part in (items[:half], items[half:]):
                     inflight[pool.submit(self._call, op, part)] = (op, part)
                 return
-            # one record, or so many refusals that the cause is not in the records (a mapping the target refuses)
-            outcomes = [Outcome("rejected", reason=exc.message, code=str(exc.status))] * len(items)
+            elif len(items) > 1:
+                # so many refusals that the cause is not in the records (a mapping the target refuses): stop
+                # rather than reject rows that may be good
+                self.error = self.error or PushError(
+                    f"sync '{self.sync.name}': {self.sync.to} refused so many batches as a whole that the cause is "
+                    f"not one record ({exc.message}); the rows not sent stay pending",
+                    hint="check the sync's mapping against the target's fields")
+                return
+            else:
+                outcomes = [Outcome(REJECTED, reason=exc.message, code=str(exc.status))]
         except HubError as exc:
             self.error = self.error or exc
             return
@@ -257,12 +336,46 @@ class Execution:
         if self.progress:
             self.progress(self.sync.name, min(self.sent, self.total), self.total)
 
+    def _unknown(self, op: str, items: list[Item], exc: UnknownOutcomeError) -> None:
+        """The target may or may not hold these writes: send idempotent ones again, reconcile creates."""
+        creates = []
+        for item in items:
+            key = item.record.key
+            tries = self.unsure[key] = self.unsure.get(key, 0) + 1
+            if op != "create":
+                if tries < RESEND_LIMIT:
+                    self._enqueue(item)  # idempotent: sending it again cannot write twice
+                else:
+                    self.error = self.error or exc  # stays unacknowledged: the next run sends it again
+            elif item.record.match in (None, "") or not self.target.can_lookup:
+                self._reject(item, f"{exc.message}; it has no {self.sync.match_column} to look it up by, so it is "
+                                   f"held, not sent again: it may exist in {self.sync.to}", UNKNOWN_OUTCOME)
+            elif tries > RESEND_LIMIT:
+                self._reject(item, f"{exc.message}; still unknown after {RESEND_LIMIT} tries", UNKNOWN_OUTCOME)
+            else:
+                creates.append(item)
+        self._reconcile(creates, lost=True)
+
+    def _reconcile(self, items: list[Item], *, lost: bool = False) -> None:
+        """Find these rows' records by match value before creating any of them again (same run). ``lost``: our own
+        create may have made them (a record found then counts as created)."""
+        for item in items:
+            if lost:
+                self.reconciled.add(item.record.key)
+            item.op = "lookup"
+            self._enqueue(item)
+
     def _outcome(self, op: str, item: Item, outcome: Outcome) -> None:
         record, mode = item.record, self.sync.mode
         if op == "lookup":
-            if outcome.status == OK and mode == "insert":
+            if outcome.status == REJECTED:  # the target could not look it up: never a reason to create it
+                self._reject(item, outcome.reason or "lookup refused", outcome.code)
+            elif outcome.status == OK and mode == "insert":
                 self.acks.synced(record.key, outcome.target_id, item.row_hash, None)
-                self.result.unchanged += 1
+                if record.key in self.reconciled:
+                    self.result.creates += 1
+                else:
+                    self.result.unchanged += 1
             elif outcome.status == OK:
                 record.target_id, item.op = outcome.target_id, "update"
                 self._enqueue(item)
@@ -277,10 +390,14 @@ class Execution:
             self.result.removals += 1
         elif outcome.status == OK:
             self.acks.synced(record.key, outcome.target_id or record.target_id, item.row_hash, item.pushed)
-            if outcome.created or op == "create":
+            if outcome.created or op == "create" or record.key in self.reconciled:
                 self.result.creates += 1
             else:
                 self.result.updates += 1
+        elif outcome.status == EXISTS and mode != "insert" and outcome.target_id and not item.rerouted:
+            # the create found the record there already (HubSpot's 409 names it): it is ours to update
+            record.target_id, item.op, item.rerouted = outcome.target_id, "update", True
+            self._enqueue(item)
         elif outcome.status == EXISTS:
             self.acks.synced(record.key, outcome.target_id, item.row_hash, None)
             self.result.unchanged += 1

@@ -3,16 +3,24 @@
 At most 100 inputs per request. A batch where some inputs fail answers 207 with ``errors[]``; each error names its
 inputs through ``context.ids`` (the id or match value sent) or ``context.objectWriteTraceId`` (set here to the input's
 position), so every record gets its own outcome. Results come back in no promised order, so they are matched to
-inputs by id or by the match property, never by position.
+inputs by their ``objectWriteTraceId``, else by id or by the match property, never by position.
+
+HubSpot validates some batches as a whole: one invalid value fails every input with a 400 (the engine rejects
+known-bad rows before sending and isolates the rest), and a create whose email exists fails with 409 "Contact already
+exists. Existing ID: N", naming one record and no input (:meth:`HubSpotPusher.refusal`). Updating by
+``idProperty=email`` is refused for contacts ("Unable to perform update/upsert by non-unique 0-1 property"), so an
+update-mode sync finds ids by a batch read first (no ``update_by_key``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hub.errors import SourceError
 from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, Call, NoSuchObject, Outcome, Pusher, Record, TargetField
 
+EXISTING_ID = re.compile(r"already exists\. Existing ID: (\d+)")
 ACTIONS = {"update": "update", "update_by_key": "update", "upsert": "upsert", "create": "create",
            "remove": "archive", "lookup": "read"}
 
@@ -21,7 +29,7 @@ class HubSpotPusher(Pusher):
     """Contacts, companies (any CRM object) through HubSpot's batch endpoints."""
 
     type = "hubspot"
-    OPS = frozenset({"update", "upsert", "update_by_key", "create", "remove", "lookup"})
+    OPS = frozenset({"update", "upsert", "create", "remove", "lookup"})
     batch_size = 100
     lookup_needs_unique = True
     known_objects = ("contacts", "companies", "deals", "tickets")
@@ -37,8 +45,9 @@ class HubSpotPusher(Pusher):
         for prop in body.get("results", []):
             meta = prop.get("modificationMetadata") or {}
             writable = not meta.get("readOnlyValue", False) and not prop.get("calculated", False)
-            unique = bool(prop.get("hasUniqueValue")) or (self.object == "contacts" and prop.get("name") == "email")
-            out[prop["name"]] = TargetField(prop["name"], writable, writable, unique)
+            email = self.object == "contacts" and prop.get("name") == "email"
+            unique = bool(prop.get("hasUniqueValue")) or email
+            out[prop["name"]] = TargetField(prop["name"], writable, writable, unique, kind="email" if email else "")
         return out
 
     def request(self, op: str, records: list[Record]) -> Call:
@@ -57,7 +66,12 @@ class HubSpotPusher(Pusher):
             elif op in ("upsert", "update_by_key"):
                 item["id"], item["idProperty"] = str(r.match), self.match_field
             inputs.append(item)
-        return Call("POST", path, {"inputs": inputs})
+        return Call("POST", path, {"inputs": inputs}, idempotent=op != "create")
+
+    def refusal(self, op: str, records: list[Record], status: int, message: str) -> list[Outcome] | None:
+        # a one-record create refused with 409 names the record that has its email: that record is ours to update
+        found = EXISTING_ID.search(message) if status == 409 and op == "create" and len(records) == 1 else None
+        return [Outcome(EXISTS, found.group(1), reason=message, code="CONFLICT")] if found else None
 
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         if op == "remove" or status == 204:
@@ -66,7 +80,11 @@ class HubSpotPusher(Pusher):
         outcomes: list[Outcome | None] = [None] * len(records)
         position = self._positions(op, records)
         for result in body.get("results") or []:
-            i = position.get(self._result_key(op, result))
+            trace = str(result.get("objectWriteTraceId") or "")
+            if trace.isdigit() and int(trace) < len(records):
+                i: int | None = int(trace)
+            else:
+                i = position.get(self._result_key(op, result))
             if i is not None and outcomes[i] is None:
                 outcomes[i] = Outcome(OK, str(result.get("id")), created=bool(result.get("new", op == "create")))
         if op == "lookup":  # what was not found is reported as an error: it is simply not there

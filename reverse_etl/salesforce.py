@@ -14,6 +14,7 @@ from reverse_etl.base import MISSING, OK, REJECTED, Call, NoSuchObject, Outcome,
 
 DEFAULT_API_VERSION = "59.0"
 LOOKUP_BATCH = 100   # keeps the query URL far below the ~16 KB Salesforce accepts
+TEXT_TYPES = frozenset({"string", "textarea", "email", "phone", "url"})
 GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
 
 
@@ -37,9 +38,7 @@ class SalesforcePusher(Pusher):
                 names = [o["name"] for o in self.client.get(f"{self.api}/sobjects").get("sobjects", [])]
                 raise NoSuchObject(names or self.known_objects) from None
             raise
-        return {f["name"]: TargetField(f["name"], bool(f.get("createable")), bool(f.get("updateable")),
-                                       bool(f.get("externalId")))
-                for f in body.get("fields", [])}
+        return {f["name"]: _field(f) for f in body.get("fields", [])}
 
     def batch_limit(self, op: str) -> int:
         return LOOKUP_BATCH if op == "lookup" else self.batch_size
@@ -63,7 +62,7 @@ class SalesforcePusher(Pusher):
             path = f"{collection}/{self.object}/{self.match_field}"
             return Call("PATCH", path, {"allOrNone": False, "records": rows})
         rows = [{"attributes": attributes, **{k: v for k, v in r.values.items() if v is not None}} for r in records]
-        return Call("POST", collection, {"allOrNone": False, "records": rows})
+        return Call("POST", collection, {"allOrNone": False, "records": rows}, idempotent=False)
 
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         if op == "lookup":
@@ -85,6 +84,17 @@ class SalesforcePusher(Pusher):
             else:
                 outcomes.append(_error_outcome(op, result.get("errors") or []))
         return outcomes
+
+
+def _field(meta: dict[str, Any]) -> TargetField:
+    """A describe field entry: what can be written, found by, filtered on, and what values it takes."""
+    kind = str(meta.get("type") or "")
+    createable = bool(meta.get("createable"))
+    return TargetField(meta["name"], createable, bool(meta.get("updateable")), bool(meta.get("externalId")),
+                       filterable=bool(meta.get("filterable", True)),
+                       required=createable and not meta.get("nillable", True) and not meta.get("defaultedOnCreate"),
+                       max_length=int(meta.get("length") or 0) if kind in TEXT_TYPES else 0,
+                       kind="email" if kind == "email" else "")
 
 
 def _error_outcome(op: str, errors: list[dict[str, Any]]) -> Outcome:

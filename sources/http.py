@@ -4,7 +4,13 @@
 per-connection :class:`~sources.ratelimit.RateLimiter`, retries with exponential backoff and full jitter on connection
 errors, 429, 5xx and bodies that are not JSON (honouring Retry-After and the vendor's rate-limit headers), JSON decoding
 with a clear error when retries run out, and the mapping from HTTP status to hub's error classes
-(:meth:`ApiClient.raise_for`). What differs between vendors (where the error message sits in the body, which headers
+(:meth:`ApiClient.raise_for`).
+
+Only idempotent requests are retried whatever happened (GET, HEAD, PUT, DELETE, OPTIONS, and a POST or PATCH its caller
+marks ``idempotent=True``: a search, a batch read, an upsert). Any other write is re-sent only when it certainly did
+not reach the vendor (the connection was never made, or a 429 refused it before processing); when its fate is unknown
+(timed out after sending, dropped, 5xx, a success whose body is cut) it raises
+:class:`~hub.errors.UnknownOutcomeError` for the caller to reconcile, since sending it again could write twice. What differs between vendors (where the error message sits in the body, which headers
 carry the limit) is data on a :class:`VendorProfile`, declared by each connector module.
 """
 
@@ -21,11 +27,15 @@ from typing import Any
 import httpx
 import orjson
 
-from hub.errors import (AuthError, BadResponseError, RateLimitError, SourceError, UnreachableError)
+from hub.errors import (AuthError, BadResponseError, RateLimitError, SourceError, UnknownOutcomeError,
+                        UnreachableError)
 from hub.secrets import Secret, redact
 from sources.ratelimit import RateLimiter
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: transport errors raised before any byte of the request left: re-sending cannot write twice
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -144,6 +154,7 @@ class ApiClient:
         return self.json(self.request("GET", path, params=params, **kw))
 
     def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        """POST JSON and parse the answer; pass ``idempotent=True`` for a read (search) so that it is retried."""
         return self.json(self.request("POST", path, content=orjson.dumps(body),
                                       headers={"Content-Type": "application/json", **kw.pop("headers", {})}, **kw))
 
@@ -159,7 +170,7 @@ class ApiClient:
         page.connection = self.connection
         return page
 
-    def request(self, method: str, path: str, *, expect_json: bool = True,
+    def request(self, method: str, path: str, *, expect_json: bool = True, idempotent: bool | None = None,
                 decode: Callable[[httpx.Response], bool] | None = None, **kw: Any) -> httpx.Response:
         """Send with pacing and retries; returns a 2xx/3xx response or raises a :class:`SourceError`.
 
@@ -167,10 +178,14 @@ class ApiClient:
         dropped, timed out), 429 and 5xx, and, when ``expect_json``, a 2xx/3xx whose body is not JSON (an HTML page
         from a flaky proxy, a cut-off body). The parsed body is kept on the response for :meth:`json` (``decode``
         replaces that parsing: it keeps what it wants on the response and says whether the body is usable).
+
+        ``idempotent`` (default: by method) says whether sending the request twice is harmless. When it is not, only
+        faults that certainly left the vendor untouched are retried; the others raise :class:`UnknownOutcomeError`.
         """
         decode = decode or _decode
         url = self.url(path)
         where = f"{method} {_path(httpx.URL(url))}"
+        safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         if self.timeout is not None:
             kw.setdefault("timeout", self.timeout)
         attempts = self.retry.max_attempts
@@ -181,6 +196,8 @@ class ApiClient:
             try:
                 response = self.http.request(method, url, auth=self._auth, **kw)
             except httpx.TransportError as exc:
+                if not safe and not isinstance(exc, NOT_SENT):
+                    raise self._unknown(method, url, _describe(exc)) from None
                 if last:
                     raise UnreachableError(
                         f"cannot reach {self.vendor.name} at {_origin(url)} on {where} ({_describe(exc)}; "
@@ -189,22 +206,35 @@ class ApiClient:
                 self._sleep(self.retry.backoff(attempt))
                 continue
             self.vendor.observe(response, self.limiter)
-            if response.status_code in RETRIABLE_STATUS and not last:
+            status = response.status_code
+            if not safe and status >= 500:
+                raise self._unknown(method, url, f"answered {status}", status=status)
+            if status in RETRIABLE_STATUS and not last:
                 delay = self.vendor.retry_delay(response)
                 if delay is not None:
                     self.limiter.pause(delay)
                 else:
                     self._sleep(self.retry.backoff(attempt))
                 continue
-            if response.status_code >= 400:
+            if status >= 400:
                 self.raise_for(response, attempts=attempt + 1)
             if expect_json and response.content and not decode(response):
+                if not safe:
+                    raise self._unknown(method, url, f"answered {status} with a body that is not JSON",
+                                        status=status)
                 if last:
                     raise self._not_json(response, attempt + 1)
                 self._sleep(self.retry.backoff(attempt))
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _unknown(self, method: str, url: str, cause: str, status: int | None = None) -> UnknownOutcomeError:
+        path = _path(httpx.URL(url))
+        return UnknownOutcomeError(
+            f"{self.vendor.name} may or may not have applied {method} {path} ({cause}); it was not sent again",
+            connection=self.connection, method=method, path=path, cause=cause, status=status, url=url,
+            hint="hub reconciles it by looking the records up; check the target if this persists")
 
     def _pace(self, url: str) -> None:
         self.limiter.acquire()

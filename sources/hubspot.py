@@ -159,7 +159,7 @@ class HubSpot(Connector):
                                 "properties": props, "limit": SEARCH_LIMIT}
         if after:
             body["after"] = after
-        return self.client.post(f"/crm/v3/objects/{stream.name}/search", body)
+        return self.client.post(f"/crm/v3/objects/{stream.name}/search", body, idempotent=True)  # a read
 
 
 def _pages_table(pages: list[LazyPage], record_type: pa.StructType, schema: pa.Schema) -> pa.Table:

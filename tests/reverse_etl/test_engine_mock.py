@@ -39,9 +39,9 @@ class FakeHubSpot:
         if request.url.path.endswith("/batch/update"):
             return httpx.Response(200, json={"status": "COMPLETE", "results": [
                 {"id": i["id"], "properties": i["properties"]} for i in inputs]})
-        if any("@" not in i["id"] for i in inputs):
+        if any(i["properties"].get("firstname") == "BAD" for i in inputs):  # a rule only the target knows
             return httpx.Response(400, json={"status": "error", "category": "VALIDATION_ERROR",
-                                             "message": "Property values were not valid: email"})
+                                             "message": "Property values were not valid: firstname"})
         results = []
         for i in inputs:
             self.next_id += 1
@@ -60,7 +60,7 @@ def project_with(make_project: Callable[..., Path], fake: FakeHubSpot, syncs: st
 
 
 def people(n: int, bad: tuple[int, ...] = ()) -> list[dict[str, Any]]:
-    return [person(i, f"p{i}" if i in bad else f"p{i}@x.com") for i in range(n)]
+    return [person(i, f"p{i}@x.com", "BAD" if i in bad else "Ann") for i in range(n)]
 
 
 def test_batch_refused_as_a_whole_is_split_until_the_bad_record_stands_alone(make_project):
@@ -73,7 +73,7 @@ def test_batch_refused_as_a_whole_is_split_until_the_bad_record_stands_alone(mak
     # 1 refused batch of 100, then halves down to the one bad record: 1 + 2 + 2 + ... about 2 * log2(100) calls
     assert fake.calls["POST /crm/v3/objects/contacts/batch/upsert"] <= 1 + 2 * 7
     [row] = rejected_rows(project, "person_to_hubspot")
-    assert row["key"] == "37" and "VALIDATION_ERROR" in row["reason"] and row["payload"]["email"] == "p37"
+    assert row["key"] == "37" and "VALIDATION_ERROR" in row["reason"] and row["payload"]["firstname"] == "BAD"
 
     # next run: the still-bad row is retried in a batch of its own, not with the new row; the changed row
     # goes by its id
@@ -151,6 +151,10 @@ def test_a_target_refusing_every_batch_costs_a_bounded_number_of_calls(make_proj
     fake = FakeHubSpot()
     project = project_with(make_project, fake)
     write_people(project, people(300, bad=tuple(range(300))))   # every record bad: splitting finds nothing
-    result = push(project).results[0]
-    assert (result.creates, result.rejected) == (0, 300)
+    report = push(project)
+    result = report.results[0]
     assert fake.calls["POST /crm/v3/objects/contacts/batch/upsert"] < 100      # not 2 calls per row
+    # the sync stops, saying why; rows never refused on their own stay pending, not rejected for their neighbours
+    assert not report.ok and "refused so many batches as a whole" in str(report.errors[0])
+    assert result.creates == 0 and result.rejected < 60
+    assert all(r["reason"].endswith("firstname") for r in rejected_rows(project, "person_to_hubspot"))

@@ -116,13 +116,14 @@ def test_rejected_rows_are_kept_with_the_reason_retried_and_cleared_once_accepte
     [hs] = rejected_rows(project, "person_to_hubspot")
     [sf] = rejected_rows(project, "person_to_salesforce")
     assert hs["key"] == "2" and hs["code"] == "INVALID_EMAIL" and "not-an-email" in hs["reason"]
-    assert sf["code"] == "INVALID_EMAIL_ADDRESS" and sf["payload"]["Email"] == "not-an-email"
+    # caught before sending (reverse_etl.validate), so it never sank a batch
+    assert sf["code"] == "INVALID_EMAIL" and sf["payload"]["Email"] == "not-an-email"
     status = {s["sync"]: s for s in sync_status(project)}
     assert status["person_to_hubspot"]["rejected"] == 1 and status["person_to_hubspot"]["synced"] == 1
 
     reset(sb)
-    push(project)                                         # retried although nothing changed
-    assert hs_writes(sb) == 1 and rejected_rows(project, "person_to_hubspot")[0]["attempts"] == 2
+    push(project)                                         # retried although nothing changed, checked again locally
+    assert hs_writes(sb) == 0 and rejected_rows(project, "person_to_hubspot")[0]["attempts"] == 2
 
     people[1]["email"] = f"fixed{D}"
     write_people(project, people)
