@@ -1,4 +1,5 @@
-"""Fault injection for the emulators: seeded shares of 5xx, 429, drops, hangs, slow answers and garbage bodies.
+"""Fault injection for the emulators: seeded shares of 5xx, 429, drops, hangs, slow answers, garbage bodies, and
+answers lost after the vendor acted (late, cut).
 
 A :class:`Chaos` set on an emulator (``sb.hubspot.chaos = Chaos(server_error=0.1)``, ``None`` to turn it off) sees every
 request before the vendor does. One draw of a ``random.Random`` seeded from ``seed`` and the emulator's name picks at
@@ -11,6 +12,7 @@ kind, so tests can check that the faults really happened.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import random
 import threading
 import time
@@ -27,10 +29,14 @@ if TYPE_CHECKING:
 
 #: Spec names (``hub sandbox --chaos "5xx=0.1,..."``) of the per-request shares, in the order a draw walks them.
 SHARES = {"5xx": "server_error", "429": "rate_limit", "drop": "drop", "timeout": "timeout", "slow": "slow",
-          "garbage": "garbage", "truncate": "truncate"}
+          "garbage": "garbage", "late": "late", "cut": "cut", "truncate": "truncate"}
+#: Kinds drawn before the vendor acts but applied to its answer: the write is saved, the client never learns it.
+AFTER = frozenset({"late", "cut"})
 #: Spec names of the other settings, with their meaning for error messages.
 SETTINGS = {"expire": "how many requests get a 401 expired-token answer", "hang": "seconds a timeout holds the request",
-            "delay": "seconds a slow answer waits", "seed": "the seed of the fault draws"}
+            "delay": "seconds a slow answer waits", "seed": "the seed of the fault draws",
+            "only": "which requests may meet a fault, e.g. 'POST */composite/sobjects'",
+            "limit": "how many faults at most (0: no limit)"}
 
 _PROXY_PAGES = {
     200: b"<html><head><title>Maintenance</title></head><body><h1>We'll be back soon</h1></body></html>",
@@ -51,6 +57,9 @@ class Chaos:
     timeout below ``hang``); ``slow`` answers normally after ``delay`` seconds; ``garbage`` answers an HTML page
     (status 200 or 502) without reaching the vendor; ``truncate`` cuts a real answer's body in half (the vendor has
     acted on the request); ``expire`` refuses the next N authenticated requests with a 401 expired-token body.
+    ``late`` lets the vendor act (the write is saved) and answers only after ``hang`` seconds, when a client with a
+    shorter timeout has given up; ``cut`` lets the vendor act and cuts its answer's body in half. ``only`` (a glob
+    over ``"METHOD /path"``) limits the draws to matching requests; ``limit`` caps the faults drawn (0: no cap).
     """
 
     server_error: float = 0.0
@@ -59,11 +68,15 @@ class Chaos:
     timeout: float = 0.0
     slow: float = 0.0
     garbage: float = 0.0
+    late: float = 0.0
+    cut: float = 0.0
     truncate: float = 0.0
     expire: int = 0
     hang: float = 2.0
     delay: float = 0.1
     seed: int = 0
+    only: str = ""
+    limit: int = 0
     injected: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -75,12 +88,13 @@ class Chaos:
             total += share
         if total > 1.0 + 1e-9:
             raise ChaosSpecError(f"chaos shares add up to {total:g}; together they must not exceed 1")
-        if self.expire < 0 or self.hang < 0 or self.delay < 0:
-            raise ChaosSpecError("chaos expire, hang and delay must not be negative")
+        if self.expire < 0 or self.hang < 0 or self.delay < 0 or self.limit < 0:
+            raise ChaosSpecError("chaos expire, hang, delay and limit must not be negative")
         self.injected = {kind: 0 for kind in (*SHARES, "expire")}
         self._random: random.Random | None = None  # seeded on first use with the emulator's name too
         self._lock = threading.Lock()
         self._expire_left = self.expire
+        self._pending: dict[int, str] = {}  # id(request) -> a fault to apply to the vendor's answer
 
     @classmethod
     def parse(cls, spec: str, *, seed: int = 0) -> Chaos:
@@ -97,7 +111,10 @@ class Chaos:
                 close = difflib.get_close_matches(kind, known, n=1, cutoff=0.5)
                 hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
                 raise ChaosSpecError(f"unknown chaos kind '{kind}' ({hint})")
-            whole = kind in ("expire", "seed")
+            if kind == "only":
+                values["only"] = raw
+                continue
+            whole = kind in ("expire", "seed", "limit")
             try:
                 value = int(raw) if whole else float(raw)
             except ValueError:
@@ -114,7 +131,7 @@ class Chaos:
         """The non-default settings in spec form, e.g. ``5xx=0.1,drop=0.02``."""
         names = {name: kind for kind, name in SHARES.items()}
         defaults = {f.name: f.default for f in fields(self)}
-        return ",".join(f"{names.get(k, k)}={getattr(self, k):g}" for k in defaults
+        return ",".join(f"{names.get(k, k)}={_spec(getattr(self, k))}" for k in defaults
                         if k != "injected" and getattr(self, k) != defaults[k])
 
     # --- applied by HTTPEmulator.handle -------------------------------------------------------------
@@ -128,7 +145,7 @@ class Chaos:
                 self._expire_left -= 1
                 self.injected["expire"] += 1
                 return vendor.expired()
-            kind = self._draw(rng)
+            kind = self._draw(rng) if self._eligible(request) else None
             status = 0
             if kind is not None:
                 self.injected[kind] += 1
@@ -150,11 +167,27 @@ class Chaos:
             return None
         if kind == "garbage":
             return Response(status, _PROXY_PAGES[status], content_type="text/html")
-        return None  # truncate acts on the vendor's answer, in after()
+        if kind in AFTER:
+            with self._lock:
+                self._pending[id(request)] = kind
+        return None  # truncate, late and cut act on the vendor's answer, in after()
+
+    def _eligible(self, request: Request) -> bool:
+        if self.only and not fnmatch.fnmatchcase(f"{request.method} {request.path}", self.only):
+            return False
+        return not self.limit or sum(self.injected[k] for k in SHARES) < self.limit
 
     def after(self, emulator: HTTPEmulator, request: Request, response: Response) -> Response:
-        """Cut the body of a real answer in half when this request drew ``truncate``."""
-        if not self.truncate or len(response.body) < 2:
+        """Apply a fault drawn for the vendor's answer: ``late``, ``cut``, or a ``truncate`` drawn now."""
+        with self._lock:
+            pending = self._pending.pop(id(request), None)
+        if pending == "late":
+            time.sleep(self.hang)  # the write is saved; the client is meant to have given up by now
+            return response
+        if pending == "cut":
+            return Response(response.status, response.body[: len(response.body) // 2],
+                            content_type=response.content_type, headers=response.headers)
+        if not self.truncate or len(response.body) < 2 or not self._eligible(request):
             return response
         with self._lock:
             if self._seed_for(emulator).random() >= self.truncate:
@@ -179,6 +212,10 @@ class Chaos:
                 return kind
             roll -= share
         return None
+
+
+def _spec(value: Any) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 class _Generic:

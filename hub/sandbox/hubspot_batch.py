@@ -1,4 +1,12 @@
-"""HubSpot batch endpoints: each valid input is applied, each invalid one becomes an error (HTTP 207)."""
+"""HubSpot batch endpoints, validated as a whole like the real API.
+
+A create, update or upsert holding any invalid property value fails whole with 400 ``VALIDATION_ERROR`` and writes
+nothing; a create whose unique value (a contact's email) already belongs to a record fails whole with 409 ``CONFLICT``
+"Contact already exists. Existing ID: N", naming the first such record and no input. Updating contacts by
+``idProperty=email`` is refused ("Unable to perform update/upsert by non-unique 0-1 property"). What remains per input
+comes back as 207 ``errors[]``: ids that do not exist, a unique value taken by another record on update/upsert. Every
+result carries the ``objectWriteTraceId`` its input was sent with.
+"""
 
 from __future__ import annotations
 
@@ -38,49 +46,65 @@ def _written(table: Table, values: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 def _values(store: HubSpotStore, table: Table, item: Any) -> dict[str, str | None]:
+    """An input's validated values; an invalid one fails the whole batch (400, no per-input context)."""
     if not isinstance(item, dict):
         raise Failure(400, "VALIDATION_ERROR", "Invalid input JSON: each input must be an object")
-    return store.validate(table, item.get("properties", {}), _context(item))
+    try:
+        return store.validate(table, item.get("properties", {}), _context(item))
+    except Failure as failure:
+        raise Failure(failure.status, failure.category, failure.message, {}, failure.errors) from None
+
+
+def _traced(result: dict[str, Any], item: Any) -> dict[str, Any]:
+    if isinstance(item, dict) and item.get("objectWriteTraceId"):
+        result["objectWriteTraceId"] = str(item["objectWriteTraceId"])
+    return result
 
 
 def _create(store: HubSpotStore, table: Table, body: dict[str, Any], inputs: list[Any], archived: bool) -> Outcome:
-    results, errors = [], []
-    for item in inputs:
-        try:
-            values = _values(store, table, item)
-            clash = store.conflict(table, values, None)
-            if clash:
-                raise clash
-        except Failure as failure:
-            errors.append(failure)
-            continue
+    planned = [_values(store, table, item) for item in inputs]   # all validated before anything is written
+    taken: dict[tuple[str, str], int] = {}
+    for values in planned:
+        clash = store.conflict(table, values, None)
+        if clash:  # the whole batch fails, naming the existing record but not the input
+            raise Failure(409, "CONFLICT", clash.message)
+        for name in table.unique:
+            value = str(values.get(name) or "").strip().lower()
+            if value and (name, value) in taken:
+                raise Failure(400, "VALIDATION_ERROR", f"Duplicate IDs found in batch input: [{value}]. "
+                                                       "IDs must be unique")
+            if value:
+                taken[(name, value)] = 1
+    results = []
+    for item, values in zip(inputs, planned):
         obj = store.insert(table, values)
-        results.append(store.public(table, obj, _written(table, values)))
-    return results, errors, 201
+        results.append(_traced(store.public(table, obj, _written(table, values)), item))
+    return results, [], 201
 
 
 def _update(store: HubSpotStore, table: Table, body: dict[str, Any], inputs: list[Any], archived: bool) -> Outcome:
     results, errors, missing = [], [], []
     id_property = body.get("idProperty")
-    for item in inputs:
+    planned = [_values(store, table, item) for item in inputs]   # all validated before anything is written
+    for item, values in zip(inputs, planned):
         oid = str(item.get("id", "")) if isinstance(item, dict) else ""
         if not oid:
             errors.append(Failure(400, "VALIDATION_ERROR", "Invalid input JSON: each input needs an id"))
             continue
-        obj = table.find(oid, item.get("idProperty") or id_property)
+        by = item.get("idProperty") or id_property
+        if table.schema.name == "contacts" and by not in (None, "", "hs_object_id"):
+            # contacts (object type 0-1) are updated by record id only; upsert is the way to write by email
+            raise Failure(400, "VALIDATION_ERROR", "Unable to perform update/upsert by non-unique 0-1 property")
+        obj = table.find(oid, by)
         if obj is None:
             missing.append(oid)
             continue
-        try:
-            values = _values(store, table, item)
-            clash = store.conflict(table, values, obj.id)
-            if clash:
-                raise clash
-        except Failure as failure:
-            errors.append(failure)
+        clash = store.conflict(table, values, obj.id)
+        if clash:
+            errors.append(Failure(clash.status, clash.category, clash.message, _context(item)))
             continue
         store.apply(table, obj, values)
-        results.append(store.public(table, obj, _written(table, values)))
+        results.append(_traced(store.public(table, obj, _written(table, values)), item))
     if missing:
         errors.append(_not_found(table, missing))
     return results, errors, 200
@@ -119,6 +143,10 @@ def _upsert(store: HubSpotStore, table: Table, body: dict[str, Any], inputs: lis
                 raise Failure(400, "VALIDATION_ERROR", f"Duplicate IDs found in batch input: [{item['id']}]. "
                                                        "IDs must be unique")
             seen[key] = str(item["id"])
+    for item in inputs:  # all validated before anything is written, the emails sent as ids too
+        _values(store, table, item)
+        if isinstance(item, dict) and item.get("idProperty") == "email" and item.get("id") not in (None, ""):
+            _values(store, table, {"properties": {"email": str(item["id"])}})
     results, errors = [], []
     for item in inputs:
         try:
@@ -126,7 +154,7 @@ def _upsert(store: HubSpotStore, table: Table, body: dict[str, Any], inputs: lis
         except Failure as failure:
             errors.append(failure)
             continue
-        results.append(result)
+        results.append(_traced(result, item))
     return results, errors, 200
 
 

@@ -149,27 +149,30 @@ def test_batch_create_read_update_archive(sb):
         assert too_many.status_code == 400
 
 
-def test_batch_upsert_by_email_with_partial_failure_is_207(sb):
+def test_batch_upsert_by_email_validates_the_whole_batch_first(sb):
     store = sb.hubspot.store
     existing = store.create("contacts", {"email": "grace@example.com", "firstname": "Grace"})
+    good = [{"id": "GRACE@Example.com", "idProperty": "email", "properties": {"lastname": "Hopper"},
+             "objectWriteTraceId": "0"},
+            {"id": "alan@example.com", "idProperty": "email", "properties": {"firstname": "Alan"},
+             "objectWriteTraceId": "1"}]
     with hubspot_client(sb) as hs:
-        response = hs.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": [
-            {"id": "GRACE@Example.com", "idProperty": "email", "properties": {"lastname": "Hopper"}},
-            {"id": "alan@example.com", "idProperty": "email", "properties": {"firstname": "Alan"}},
-            {"id": "bad-email", "idProperty": "email", "properties": {"firstname": "X"}},
-            {"id": "kay@example.com", "idProperty": "email", "properties": {"favourite_colour": "blue"}},
-        ]})
-        assert response.status_code == 207, response.text
+        before = store.count("contacts")
+        for bad in ({"id": "bad-email", "idProperty": "email", "properties": {"firstname": "X"}},
+                    {"id": "kay@example.com", "idProperty": "email", "properties": {"favourite_colour": "blue"}}):
+            response = hs.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": [*good, bad]})
+            assert response.status_code == 400, response.text     # one bad input fails them all
+            assert response.json()["category"] == "VALIDATION_ERROR" and "context" not in response.json()
+            assert store.count("contacts") == before and store.get("contacts", existing["id"])["properties"][
+                "lastname"] is None
+        response = hs.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": good})
+        assert response.status_code == 200, response.text
         body = response.json()
-        assert body["status"] == "COMPLETE" and body["numErrors"] == 2
-        results = {r["id"]: r for r in body["results"]}
-        assert results[existing["id"]]["new"] is False and results[existing["id"]]["properties"]["lastname"] == "Hopper"
-        [alan] = [r for r in body["results"] if r["new"]]
-        assert store.get("contacts", alan["id"])["properties"]["email"] == "alan@example.com"
-        codes = {e["errors"][0]["code"] for e in body["errors"]}
-        assert codes == {"INVALID_EMAIL", "PROPERTY_DOESNT_EXIST"}
-        assert all(e["status"] == "error" and e["category"] == "VALIDATION_ERROR" and "context" in e
-                   for e in body["errors"])
+        results = {r["objectWriteTraceId"]: r for r in body["results"]}
+        assert results["0"]["id"] == existing["id"] and results["0"]["new"] is False
+        assert results["0"]["properties"]["lastname"] == "Hopper"
+        assert results["1"]["new"] is True
+        assert store.get("contacts", results["1"]["id"])["properties"]["email"] == "alan@example.com"
         duplicate = hs.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": [
             {"id": "a@example.com", "idProperty": "email", "properties": {}},
             {"id": "A@example.com", "idProperty": "email", "properties": {}}]})
