@@ -37,6 +37,11 @@ class Field:
     defaulted: bool = False
 
     @property
+    def filterable(self) -> bool:
+        """Usable in a WHERE clause: long text areas are not (INVALID_FIELD "can not be filtered")."""
+        return self.type != "textarea" or self.length <= 255
+
+    @property
     def required(self) -> bool:
         """Must be given on create (not nillable, not defaulted, createable)."""
         return not self.nillable and self.createable and not self.defaulted
@@ -49,7 +54,7 @@ class Field:
             "createable": self.createable, "custom": self.custom,
             "defaultValue": False if self.type == "boolean" else None, "defaultedOnCreate": self.defaulted,
             "digits": self.precision if self.type == "int" else 0, "externalId": self.external_id,
-            "filterable": self.type != "textarea" or self.length <= 255, "groupable": self.type not in NUMERIC,
+            "filterable": self.filterable, "groupable": self.type not in NUMERIC,
             "idLookup": self.type == "id" or self.external_id or self.type == "email", "label": self.label,
             "length": self.length, "name": self.name, "nameField": self.name == "Name",
             "nillable": self.nillable,

@@ -82,6 +82,7 @@ class Plan:
             return lambda r: not inner(r)
         path = node[1]
         names, ftype, get = self.bind(path)
+        self._filterable(path, names)
         norm = _normalizer(ftype)
         if kind == "LIKE":
             if ftype not in STRINGY:
@@ -103,6 +104,17 @@ class Plan:
                "<=": lambda v: v is not None and v <= target, ">=": lambda v: v is not None and v >= target}
         test = ops[kind]
         return lambda r: test(norm(get(r)))
+
+    def _filterable(self, path: Path, names: list[str]) -> None:
+        """Refuse a WHERE on a field describe marks ``filterable: false``, as Salesforce does."""
+        sobject = self.sobject
+        if len(names) == 2:
+            rel = sobject.relationships.get(path.parts[0].lower())
+            sobject = SOBJECTS[(rel.reference_to or "").lower()] if rel else sobject
+        fld = sobject.by_lower.get(names[-1].lower())
+        if fld is not None and not fld.filterable:
+            raise SOQLError("INVALID_FIELD", position(
+                self.query.text, path.col, f"field '{fld.name}' can not be filtered in query call"))
 
     def coerce(self, lit: Literal, ftype: str, names: list[str], like: bool = False) -> Any:
         """A literal converted to the stored representation of a field type (or INVALID_FIELD)."""
