@@ -158,3 +158,70 @@ def test_a_target_refusing_every_batch_costs_a_bounded_number_of_calls(make_proj
     assert not report.ok and "refused so many batches as a whole" in str(report.errors[0])
     assert result.creates == 0 and result.rejected < 60
     assert all(r["reason"].endswith("firstname") for r in rejected_rows(project, "person_to_hubspot"))
+
+
+def test_a_refused_lookup_never_becomes_a_create(make_project):
+    fake = FakeHubSpot()
+    reads = fake.__call__
+
+    def refuse_reads(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/batch/read"):
+            fake.calls[f"{request.method} {request.url.path}"] += 1
+            return httpx.Response(400, json={"status": "error", "category": "VALIDATION_ERROR",
+                                             "message": "Property hub_id is not a unique identifier property"})
+        return reads(request)
+    root = project_with(make_project, fake, TO_HUBSPOT.format(mode="insert")).root
+    project = Project(root, http_factory=lambda conn: httpx.Client(transport=httpx.MockTransport(refuse_reads)))
+    write_people(project, people(5))
+    report = push(project)
+    assert not report.ok and "not a unique identifier property" in str(report.errors[0])
+    assert fake.calls["POST /crm/v3/objects/contacts/batch/read"] == 1          # not split row by row
+    assert not [c for c in fake.calls if c.endswith(("/batch/create", "/batch/upsert"))]
+    assert project.query("SELECT count(*) FROM _hub.sync_state").scalar() == 0   # pending for the next run
+
+
+class Transport:
+    """A transport that fails each request with the next fault given, then answers 200 {}."""
+
+    def __init__(self, *faults: Exception | int) -> None:
+        self.faults = list(faults)
+        self.sent: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request.method)
+        fault = self.faults.pop(0) if self.faults else None
+        if isinstance(fault, Exception):
+            raise fault
+        if fault == "cut":
+            return httpx.Response(200, content=b'{"results": [{"id"')
+        return httpx.Response(fault or 200, json={})
+
+
+def api(transport: Transport) -> Any:
+    from sources.http import ApiClient, RetryPolicy
+    from sources.ratelimit import RateLimiter
+
+    return ApiClient("t", "https://api.test", http=httpx.Client(transport=httpx.MockTransport(transport)),
+                     retry=RetryPolicy(base_delay=0.0), limiter=RateLimiter(None, 1.0), sleep=lambda s: None)
+
+
+@pytest.mark.parametrize("fault", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), 503, "cut"])
+def test_a_write_whose_outcome_is_unknown_is_never_sent_again_by_the_http_layer(fault):
+    from hub.errors import UnknownOutcomeError
+
+    transport = Transport(fault)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        api(transport).request("POST", "/composite/sobjects", content=b"{}")
+    assert transport.sent == ["POST"] and caught.value.method == "POST"
+    # the same fault on a read, or on a write marked idempotent, is retried as before
+    for method, idempotent in (("GET", None), ("POST", True)):
+        transport = Transport(fault)
+        assert api(transport).request(method, "/query", idempotent=idempotent).status_code == 200
+        assert transport.sent == [method, method]
+
+
+@pytest.mark.parametrize("fault", [httpx.ConnectError("refused"), 429])
+def test_a_write_that_certainly_did_not_arrive_is_sent_again(fault):
+    transport = Transport(fault)
+    assert api(transport).request("POST", "/composite/sobjects", content=b"{}").status_code == 200
+    assert transport.sent == ["POST", "POST"]

@@ -116,3 +116,36 @@ def test_salesforce_results_in_request_order():
     created = p.results("create", [rec("1", {"Email": "a@x.com"})], 200, [{"id": "003N", "success": True,
                                                                            "errors": []}])
     assert (created[0].status, created[0].target_id, created[0].created) == (OK, "003N", True)
+
+
+def test_hubspot_results_are_matched_to_inputs_by_object_write_trace_id():
+    p = hubspot()
+    records = [rec("1", {"email": "a@x.com"}), rec("2", {"email": "b@x.com"})]
+    assert [c.idempotent for c in (p.request("create", records), p.request("upsert", records))] == [False, True]
+    # results in no promised order, properties not echoed: only the trace id tells which input each one is
+    body = {"results": [{"id": "9", "objectWriteTraceId": "1", "properties": {}},
+                        {"id": "8", "objectWriteTraceId": "0", "properties": {}}]}
+    assert [(o.status, o.target_id) for o in p.results("create", records, 201, body)] == [(OK, "8"), (OK, "9")]
+
+
+def test_hubspot_409_for_a_one_record_create_names_the_record_to_update():
+    p = hubspot()
+    message = "connection 'hubspot': HubSpot refused POST /x (409): Contact already exists. Existing ID: 451"
+    [outcome] = p.refusal("create", [rec("1", {"email": "a@x.com"})], 409, message)
+    assert (outcome.status, outcome.target_id) == (EXISTS, "451")
+    # several inputs: the id names one record but not which input; the engine looks them all up instead
+    assert p.refusal("create", [rec("1", {"email": "a@x.com"}), rec("2", {"email": "b@x.com"})], 409, message) is None
+    assert p.refusal("create", [rec("1", {"email": "a@x.com"})], 400, "Property values were not valid") is None
+
+
+def test_salesforce_fields_say_what_can_be_filtered_required_and_how_long():
+    from reverse_etl.salesforce import _field
+
+    described = _field({"name": "Description", "type": "textarea", "length": 32000, "filterable": False,
+                        "createable": True, "updateable": True, "nillable": True})
+    assert (described.filterable, described.required, described.max_length) == (False, False, 32000)
+    last = _field({"name": "LastName", "type": "string", "length": 80, "filterable": True, "createable": True,
+                   "nillable": False, "defaultedOnCreate": False})
+    assert (last.required, last.max_length, last.kind) == (True, 80, "")
+    assert _field({"name": "Email", "type": "email", "length": 80, "createable": True}).kind == "email"
+    assert salesforce().request("create", [rec("1", {"Email": "a@x.com"})]).idempotent is False
