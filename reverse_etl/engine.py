@@ -183,6 +183,7 @@ class Execution:
         self.unsure: dict[str, int] = {}     # row key -> sends whose outcome was unknown
         self.reconciled: set[str] = set()    # rows whose lost create was found by lookup
         self.conflicted: set[str] = set()    # rows whose create was refused as already existing
+        self.checker = validate.Checker(target.fields)
 
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
@@ -228,14 +229,23 @@ class Execution:
         return {key for key, in rows}
 
     def _enqueue(self, item: Item) -> None:
-        if item.op in WRITES:
-            bad = validate.problem(item.record.values, self.target.fields,
-                                   creating=item.op in ("create", "upsert"))
-            if bad is not None:  # known bad: sent, it would sink its whole batch
-                self._reject(item, *bad)
-                return
         # rows refused last time go in batches of their own: one still bad must not split a batch of good ones
         self.queues.setdefault((item.op, item.retry), []).append(item)
+
+    def _sendable(self, op: str, items: list[Item]) -> list[Item]:
+        """``items`` without the rows the target would certainly refuse (rejected here: sent, they would sink their
+        whole batch). Checked as batches are formed, so the work overlaps waiting on the API."""
+        if op not in WRITES:
+            return items
+        creating = op in ("create", "upsert")
+        good = []
+        for item in items:
+            bad = self.checker.problem(item.record.values, creating=creating)
+            if bad is None:
+                good.append(item)
+            else:
+                self._reject(item, *bad)
+        return good
 
     def _send(self) -> None:
         inflight: dict[Future[list[Outcome]], tuple[str, list[Item]]] = {}
@@ -265,8 +275,10 @@ class Execution:
         for (op, _), items in self.queues.items():
             size = self.target.pushers[0].batch_limit(op)
             while items and (len(items) >= size or partial) and len(out) < room:
-                out.append((op, items[:size]))
+                batch = self._sendable(op, items[:size])
                 del items[:size]
+                if batch:
+                    out.append((op, batch))
         return out
 
     def _call(self, op: str, items: list[Item]) -> list[Outcome]:
