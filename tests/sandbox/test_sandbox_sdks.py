@@ -12,7 +12,10 @@ from datetime import timedelta
 import pytest
 import requests
 from hubspot import HubSpot
-from hubspot.crm.contacts import (BatchInputSimplePublicObjectBatchInputUpsert, PublicObjectSearchRequest,
+from hubspot.crm.contacts import (BatchInputSimplePublicObjectBatchInput,
+                                  BatchInputSimplePublicObjectBatchInputForCreate,
+                                  BatchInputSimplePublicObjectBatchInputUpsert, PublicObjectSearchRequest,
+                                  SimplePublicObjectBatchInput, SimplePublicObjectBatchInputForCreate,
                                   SimplePublicObjectBatchInputUpsert, SimplePublicObjectInput,
                                   SimplePublicObjectInputForCreate)
 from hubspot.crm.contacts.exceptions import ApiException, NotFoundException
@@ -84,18 +87,40 @@ def test_hubspot_sdk_create_get_update_search(hubspot):
     assert conflict.value.status == 409
 
 
-def test_hubspot_sdk_batch_upsert_including_multi_status(hubspot):
+def test_hubspot_sdk_batch_writes_validated_whole_and_multi_status(hubspot, tls_sandbox):
     ok = hubspot.crm.contacts.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
         SimplePublicObjectBatchInputUpsert(id="batch.sdk@example.com", id_property="email",
-                                           properties={"jobtitle": "Engineer"})]))
-    assert ok.status == "COMPLETE" and ok.results[0].new is True
-    mixed = hubspot.crm.contacts.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
-        SimplePublicObjectBatchInputUpsert(id="BATCH.SDK@example.com", id_property="email",
-                                           properties={"jobtitle": "Lead Engineer"}),
-        SimplePublicObjectBatchInputUpsert(id="other@example.com", id_property="email",
-                                           properties={"not_a_property": "x"})]))
-    assert mixed.num_errors == 1 and mixed.errors[0].category == "VALIDATION_ERROR"
-    assert mixed.results[0].new is False and mixed.results[0].properties["jobtitle"] == "Lead Engineer"
+                                           properties={"jobtitle": "Engineer"}, object_write_trace_id="a")]))
+    assert ok.status == "COMPLETE" and ok.results[0].new is True and ok.results[0].object_write_trace_id == "a"
+    # one invalid input fails the whole batch: nothing is written, not even the valid input
+    with pytest.raises(ApiException) as refused:
+        hubspot.crm.contacts.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+            SimplePublicObjectBatchInputUpsert(id="BATCH.SDK@example.com", id_property="email",
+                                               properties={"jobtitle": "Lead Engineer"}),
+            SimplePublicObjectBatchInputUpsert(id="other@example.com", id_property="email",
+                                               properties={"not_a_property": "x"})]))
+    assert refused.value.status == 400 and '"VALIDATION_ERROR"' in refused.value.body
+    store = tls_sandbox.hubspot.store
+    assert store.find("contacts", "email", "batch.sdk@example.com")["properties"]["jobtitle"] == "Engineer"
+    # a create whose email exists fails whole with 409, naming the record and no input
+    with pytest.raises(ApiException) as conflict:
+        hubspot.crm.contacts.batch_api.create(BatchInputSimplePublicObjectBatchInputForCreate(inputs=[
+            SimplePublicObjectBatchInputForCreate(properties={"email": "fresh.sdk@example.com"}),
+            SimplePublicObjectBatchInputForCreate(properties={"email": "Batch.Sdk@example.com"})]))
+    existing = store.find("contacts", "email", "batch.sdk@example.com")["id"]
+    assert conflict.value.status == 409 and f"Contact already exists. Existing ID: {existing}" in conflict.value.body
+    assert '"context"' not in conflict.value.body and store.find("contacts", "email", "fresh.sdk@example.com") is None
+    # what stays per input: ids that do not exist (207 multi-status)
+    mixed = hubspot.crm.contacts.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+        SimplePublicObjectBatchInput(id=existing, properties={"jobtitle": "Lead Engineer"}),
+        SimplePublicObjectBatchInput(id="999999999", properties={"jobtitle": "Nobody"})]))
+    assert mixed.num_errors == 1 and mixed.errors[0].category == "OBJECT_NOT_FOUND"
+    assert mixed.results[0].properties["jobtitle"] == "Lead Engineer"
+    # contacts are updated by id only, not by email
+    with pytest.raises(ApiException) as by_email:
+        hubspot.crm.contacts.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+            SimplePublicObjectBatchInput(id="batch.sdk@example.com", id_property="email", properties={})]))
+    assert by_email.value.status == 400 and "non-unique 0-1 property" in by_email.value.body
 
 
 def test_simple_salesforce_query_and_query_all(salesforce, tls_sandbox):
