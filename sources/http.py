@@ -10,8 +10,10 @@ Only idempotent requests are retried whatever happened (GET, HEAD, PUT, DELETE, 
 marks ``idempotent=True``: a search, a batch read, an upsert). Any other write is re-sent only when it certainly did
 not reach the vendor (the connection was never made, or a 429 refused it before processing); when its fate is unknown
 (timed out after sending, dropped, 5xx, a success whose body is cut) it raises
-:class:`~hub.errors.UnknownOutcomeError` for the caller to reconcile, since sending it again could write twice. What differs between vendors (where the error message sits in the body, which headers
-carry the limit) is data on a :class:`VendorProfile`, declared by each connector module.
+:class:`~hub.errors.UnknownOutcomeError` for the caller to reconcile, since sending it again could write twice.
+
+What differs between vendors (where the error message sits in the body, which headers carry the limit) is data on a
+:class:`VendorProfile`, declared by each connector module.
 """
 
 from __future__ import annotations
