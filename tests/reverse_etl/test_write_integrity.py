@@ -17,6 +17,7 @@ from hub.errors import ConfigError
 from hub.project import Project
 from hub.sandbox.chaos import Chaos
 from reverse_etl import push, rejected_rows
+from tests.conftest import run_hub
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE, person, write_people
 from tests.reverse_etl.helpers import hs_contact, reset, sf_contacts, sf_writes
 
@@ -142,6 +143,12 @@ def test_a_match_field_salesforce_cannot_filter_on_stops_the_sync_before_any_wri
     with pytest.raises(ConfigError) as caught:
         push(project)
     assert "'Description'" in str(caught.value) and "filter" in str(caught.value) and "hub.toml:" in str(caught.value)
+    assert sf_writes(sb) == 0 and sb.salesforce.store.count("Contact") == before
+    # as the user meets it: one line naming the file, line and what to do, a non-zero exit, nothing written
+    done = run_hub("push", cwd=project.root)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "hub.toml:" in lines[0] and "'Description'" in lines[0] and "match on a filterable field" in lines[0]
     assert sf_writes(sb) == 0 and sb.salesforce.store.count("Contact") == before
 
 
