@@ -22,7 +22,7 @@ JSON text, declared per stream below so that every page lands with the same colu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +31,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.webhooks import mask_secrets
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
 
@@ -107,7 +108,7 @@ class Stripe(Connector):
             if newest:
                 state.see(_time(newest[0]["created"]))
             pages = self._changed(stream.name, object_name, since)
-        schema = pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id") for name, kind in columns])
+        schema = schema_of(stream.name)
         json_columns = [name for name, kind in columns if kind == J]
         tables = (_table(records, stream.name, json_columns, schema) for records in prefetch(pages))
         for table in batched(tables):
@@ -150,16 +151,37 @@ class Stripe(Connector):
         return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
 
 
+def schema_of(stream: str) -> pa.Schema:
+    """The raw table's Arrow schema of ``stream``: JSON columns are strings, ``id`` is never null."""
+    return pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id")
+                      for name, kind in COLUMNS[stream][1]])
+
+
+def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    """One Stripe event as a row of ``raw_<connection>.events``, whoever brought it (this connector or a webhook).
+
+    Scalars as sent (the caller's Arrow schema decides whether they type), the object's id and type pulled up, and
+    ``data`` as JSON text with secret-named values (a payment intent's ``client_secret``) masked.
+    """
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    obj = obj if isinstance(obj, Mapping) else {}
+    request = event.get("request")
+    request = request if isinstance(request, Mapping) else {}
+    row = {name: event.get(name) for name, _ in COLUMNS["events"][1]}
+    row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
+               idempotency_key=request.get("idempotency_key"),
+               data=None if data is None else orjson.dumps(mask_secrets(data)).decode())
+    return row
+
+
 def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], schema: pa.Schema) -> pa.Table:
     """One page as a flat table: nested values to JSON text; events also get their object's id and type."""
+    if stream == "events":
+        return records_to_table([event_row(record) for record in records], schema)
     rows = []
     for record in records:
         row = dict(record)
-        if stream == "events":
-            obj = (record.get("data") or {}).get("object") or {}
-            request = record.get("request") or {}
-            row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
-                       idempotency_key=request.get("idempotency_key"))
         row.setdefault("deleted", False)
         for name in json_columns:
             value = row.get(name)
