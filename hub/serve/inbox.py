@@ -217,19 +217,21 @@ def _private(path: Path) -> None:
             name.chmod(MODE)
 
 
-def summary(path: Path) -> dict[str, int] | None:
-    """Received, backlog and dead letters of the inbox at ``path``, read without a writer (None when none exists)."""
+def summary(path: Path) -> dict[str, dict[str, int]]:
+    """Per connection: events received, waiting for the flusher (backlog) and set aside (dead letters).
+
+    Read-only, beside a running server or without one; empty when there is no inbox yet.
+    """
     if not path.exists():
-        return None
+        return {}
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
     try:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "events" not in tables:
-            return None
-        flushed = db.execute("SELECT coalesce(max(seq), 0) FROM marks WHERE name = 'flushed'").fetchone()[0]
-        received, backlog = db.execute("SELECT count(*), count(*) FILTER (WHERE seq > ?) FROM events",
-                                       (flushed,)).fetchone()
-        dead = db.execute("SELECT count(*) FROM dead_letters").fetchone()[0] if "dead_letters" in tables else 0
+        if not {"events", "marks", "dead_letters"} <= tables:
+            return {}
+        rows = db.execute("SELECT e.connection, count(*), count(*) FILTER (WHERE e.seq > coalesce((SELECT seq FROM "
+                          "marks WHERE name = 'flushed'), 0)), count(d.seq) FROM events e LEFT JOIN dead_letters d "
+                          "ON d.seq = e.seq GROUP BY e.connection ORDER BY e.connection").fetchall()
     finally:
         db.close()
-    return {"received": received, "backlog": backlog, "dead_letters": dead}
+    return {c: {"received": n, "backlog": waiting, "dead_letters": dead} for c, n, waiting, dead in rows}
