@@ -5,9 +5,9 @@ or a missing table) is pulled whole and replaces its table; otherwise only recor
 pulled and merged on the primary key, so re-ingesting never duplicates. The table webhooks land in
 (``raw_<connection>.events``, :data:`hub.webhooks.EVENTS_TABLE`) is never replaced or emptied, a full pull merges into
 it: events delivered by webhook may be older than any the vendor still lists. A connection with only a
-``webhook_secret`` (no API token) has nothing to pull: ingesting everything skips it with a notice, naming it fails. Cursors advance only after the load committed,
-to ``min(highest value seen, run start - CURSOR_LAG)``: a record modified while the run was paging is picked up next
-time even if the vendor's clock runs a little ahead of ours.
+``webhook_secret`` (no API token) has nothing to pull: ingesting everything skips it with a notice, naming it fails.
+Cursors advance only after the load committed, to ``min(highest value seen, run start - CURSOR_LAG)``: a record
+modified while the run was paging is picked up next time even if the vendor's clock runs a little ahead of ours.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
 changes nothing.

@@ -9,10 +9,10 @@
     retries = 3                            # optional: tries after a failed attempt (backoff 1 s, doubling)
 
 ``push:SYNC`` brings the event's connection up to date first (an incremental ingest of its streams other than
-``events``, none for a webhook-only connection, then a build of the sync's model and what it reads), finds the person the event is about (a Stripe
-customer id, a HubSpot contact id -> ``canonical.person_source``) and pushes that person's row only: the sync's model
-must be keyed by ``person_id``. An event about nobody hub knows skips its pushes. ``notify:URL`` posts Slack-compatible
-JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in ``_hub.runs`` with one step per action.
+``events``, none for a webhook-only connection, then a build of the sync's model and what it reads), finds the person
+the event is about (a Stripe customer id, a HubSpot contact id -> ``canonical.person_source``) and pushes that
+person's row only: the sync's model must be keyed by ``person_id``. An event about nobody hub knows skips its pushes.
+``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in ``_hub.runs`` with one step per action.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from tests.conftest import run_hub
 from tests.serve.helpers import SECRET, ServeProcess, post_stripe, stripe_event
 from tests.serve.test_triggers import Receiver
 
+WEBHOOK_ONLY = '[connections.stripe]\ntype = "stripe"\n'
 CLIENT_SECRET = "pi_3Pz_secret_Jq8vTnWd0c"   # what Stripe puts in a payment intent's client_secret
 
 
@@ -96,7 +97,7 @@ def test_a_badly_typed_event_is_set_aside_and_the_good_ones_load_and_fire(make_p
 
 
 def test_secret_named_values_never_reach_the_warehouse(make_project):
-    root = make_project('[connections.stripe]\ntype = "stripe"\n', f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
+    root = make_project(WEBHOOK_ONLY, f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
     with Service(Project(root), port=0) as service:
         body = stripe_event("evt_pi", "payment_intent.created", object="payment_intent", client_secret=CLIENT_SECRET)
         assert post_stripe(service.url, body).status_code == 200
@@ -105,7 +106,7 @@ def test_secret_named_values_never_reach_the_warehouse(make_project):
 
 
 def test_healthz_is_not_ok_while_the_flush_fails_and_recovers_after(make_project):
-    root = make_project('[connections.stripe]\ntype = "stripe"\n', f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
+    root = make_project(WEBHOOK_ONLY, f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
     project = Project(root)
     project.warehouse_path.mkdir(parents=True)   # a directory where the warehouse file should be: every open fails
     with Service(project, port=0) as service:
