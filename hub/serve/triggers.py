@@ -12,7 +12,8 @@
 ``events``, none for a webhook-only connection, then a build of the sync's model and what it reads), finds the person
 the event is about (a Stripe customer id, a HubSpot contact id -> ``canonical.person_source``) and pushes that
 person's row only: the sync's model must be keyed by ``person_id``. An event about nobody hub knows skips its pushes.
-``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in ``_hub.runs`` with one step per action.
+``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in
+``_hub.runs`` with one step per action.
 """
 
 from __future__ import annotations
