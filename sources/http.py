@@ -64,6 +64,10 @@ class VendorProfile:
     def observe(self, response: httpx.Response, limiter: RateLimiter) -> None:
         """Feed the limiter from the vendor's rate-limit headers (no-op by default)."""
 
+    def should_retry(self, response: httpx.Response) -> bool | None:
+        """Whether the vendor says this failed response is worth retrying; None leaves it to hub (429 and 5xx)."""
+        return None
+
     def retry_delay(self, response: httpx.Response) -> float | None:
         """How long the vendor asks us to wait before retrying, when it says so."""
         return retry_after(response)
@@ -189,7 +193,8 @@ class ApiClient:
                 self._sleep(self.retry.backoff(attempt))
                 continue
             self.vendor.observe(response, self.limiter)
-            if response.status_code in RETRIABLE_STATUS and not last:
+            retry = self.vendor.should_retry(response)
+            if (response.status_code in RETRIABLE_STATUS if retry is None else retry) and not last:
                 delay = self.vendor.retry_delay(response)
                 if delay is not None:
                     self.limiter.pause(delay)

@@ -75,9 +75,17 @@ COLUMNS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
 
 
 class StripeVendor(VendorProfile):
-    """Stripe's ``{error: {type, code, message, param}}`` bodies."""
+    """Stripe's ``{error: {type, code, message, param}}`` bodies, and its advice on retrying."""
 
     name = "Stripe"
+
+    def should_retry(self, response: httpx.Response) -> bool | None:
+        """As stripe-python decides (``_http_client.py`` ``_should_retry``): ``Stripe-Should-Retry`` first, then a 409
+        (a lock or idempotency conflict) is retried; otherwise hub's default (429 paced, 5xx)."""
+        advice = response.headers.get("stripe-should-retry")
+        if advice in ("true", "false"):
+            return advice == "true"
+        return True if response.status_code == 409 else None
 
     def error_message(self, response: httpx.Response, body: Any) -> str:
         error = body.get("error") if isinstance(body, dict) else None
