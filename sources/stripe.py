@@ -17,7 +17,8 @@ the event window. The ``events`` stream is append-only (an event never changes),
 its raw table keeps each event's ``data`` as JSON text.
 
 Raw tables hold the objects' top-level scalars as typed columns and nested objects (address, metadata, lines, ...) as
-JSON text, declared per stream below so that every page lands with the same columns.
+JSON text, declared per stream below so that every page lands with the same columns. An invoice's ``lines`` holds
+all of its lines: Stripe embeds the first ten, the rest are paged in.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.errors import SourceError
 from hub.webhooks import mask_secrets
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
@@ -118,6 +120,8 @@ class Stripe(Connector):
             pages = self._changed(stream.name, object_name, since)
         schema = schema_of(stream.name)
         json_columns = [name for name, kind in columns if kind == J]
+        if stream.name == "invoices":
+            pages = (self._all_lines(page) for page in pages)
         tables = (_table(records, stream.name, json_columns, schema) for records in prefetch(pages))
         for table in batched(tables):
             state.rows += table.num_rows
@@ -143,6 +147,24 @@ class Stripe(Connector):
         leftovers = list(changed.values())
         for start in range(0, len(leftovers), PAGE_LIMIT):
             yield leftovers[start:start + PAGE_LIMIT]
+
+    def _all_lines(self, invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Invoices with every line: Stripe embeds the first ten with ``has_more``; the rest are paged from
+        ``/v1/invoices/{id}/lines`` (one more call per 100 lines, for such invoices only)."""
+        out = []
+        for invoice in invoices:
+            lines = invoice.get("lines")
+            if isinstance(lines, dict) and lines.get("has_more") and lines.get("data") and not invoice.get("deleted"):
+                data = list(lines["data"])
+                try:
+                    for page in self._list(f"/v1/invoices/{invoice['id']}/lines", {"starting_after": data[-1]["id"]}):
+                        data += page
+                    invoice = {**invoice, "lines": {**lines, "data": data, "has_more": False}}
+                except SourceError as exc:
+                    if exc.status != 404:   # 404: a draft deleted since it was listed; its events tell the rest
+                        raise
+            out.append(invoice)
+        return out
 
     def _list(self, path: str, filters: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         params = {"limit": PAGE_LIMIT, **filters}

@@ -130,6 +130,18 @@ def set_lines(inv: dict[str, Any], lines: list[dict[str, Any]]) -> None:
     inv.update(subtotal=total, total=total, amount_due=total, amount_remaining=total - inv["amount_paid"])
 
 
+#: Stripe embeds "the first handful" of an invoice's lines (ten) with ``has_more``; the rest come from ``lines.url``
+EMBEDDED_LINES = 10
+
+
+def public(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as the API shows it: an invoice embeds its first lines only (the store keeps them all)."""
+    lines = obj.get("lines") if obj.get("object") == "invoice" else None
+    if not isinstance(lines, dict) or len(lines.get("data") or ()) <= EMBEDDED_LINES:
+        return obj
+    return {**obj, "lines": {**lines, "data": lines["data"][:EMBEDDED_LINES], "has_more": True}}
+
+
 def payment_intent(pid: str, created: int, amount: int, *, customer_id: str | None, description: str | None,
                    invoice_id: str | None = None, metadata: dict[str, str] | None = None,
                    status: str = "succeeded", payment_method: str | None = None) -> dict[str, Any]:

@@ -156,7 +156,7 @@ class StripeStore:
         with self.lock:
             sink = self.sink
             pending = sink.subscribers(kind) if sink is not None else 0
-            snapshot = orjson.loads(orjson.dumps(obj))
+            snapshot = orjson.loads(orjson.dumps(so.public(obj)))
             evt = so.event(self.new_id("event"), self.now() if at is None else at, kind, snapshot,
                            previous=previous, request_id=origin[0], idempotency_key=origin[1],
                            pending_webhooks=pending)

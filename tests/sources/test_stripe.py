@@ -192,3 +192,30 @@ def test_stripe_customers_join_crm_people_by_email(make_project, sandbox):
         joined += 1
         shared += pid in crm.get(person, set())
     assert joined > 50 and shared / joined >= 0.95, (shared, joined)
+
+
+def test_an_invoice_with_more_lines_than_stripe_embeds_lands_with_all_of_them(sb):
+    import stripe
+
+    api = httpx.Client(base_url=sb.stripe.url, headers={"Authorization": f"Bearer {sb.stripe.token}"})
+    try:
+        customer = api.get("/v1/customers", params={"limit": 1}).json()["data"][0]["id"]
+        for n in range(25):
+            api.post("/v1/invoiceitems", data={"customer": customer, "amount": str(100 + n), "currency": "usd",
+                                               "description": f"line {n}"}).raise_for_status()
+        invoice = api.post("/v1/invoices", data={"customer": customer,
+                                                 "pending_invoice_items_behavior": "include"}).json()
+    finally:
+        api.close()
+    embedded = invoice["lines"]
+    assert len(embedded["data"]) == 10 and embedded["has_more"]
+    assert embedded["url"] == f"/v1/invoices/{invoice['id']}/lines"
+    # the official client pages the rest from lines.url, as it would against api.stripe.com
+    official = stripe.StripeClient(sb.stripe.token, base_addresses={"api": sb.stripe.url})
+    everything = [line.id for line in official.invoices.retrieve(invoice["id"]).lines.auto_paging_iter()]
+    assert len(everything) == len(set(everything)) == 25
+    table, _ = read(sb, "invoices")
+    row = [r for r in table.to_pylist() if r["id"] == invoice["id"]][0]
+    lines = orjson.loads(row["lines"])
+    assert [line["id"] for line in lines["data"]] == everything and not lines["has_more"]
+    assert sum(line["amount"] for line in lines["data"]) == row["total"] == sum(100 + n for n in range(25))
