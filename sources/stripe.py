@@ -10,6 +10,9 @@ streams an incremental read has two halves:
   object leaves an event whose ``data.object`` is the object after the change (newest event wins, one row per id, and
   a ``*.deleted`` event marks the row ``deleted``).
 
+An event's ``data.object`` is rendered in the API version that was the account's default when the event happened;
+an object whose newest event has another version than the pinned one is fetched again instead (one call each).
+
 Events are kept for 30 days only, so a cursor older than that cannot be caught up by events: the read falls back to a
 full listing. The cursor of an object stream is the newest event's time when the read began (the point up to which
 changes have been seen), not the newest ``created``: otherwise a month without new customers would push every run past
@@ -135,18 +138,32 @@ class Stripe(Connector):
             yield from self._list(f"/v1/{path_name}", {})
             return
         changed: dict[str, dict[str, Any]] = {}
+        stale: set[str] = set()   # objects whose newest event is rendered in another API version
         for events in self._list("/v1/events", {"type": f"{object_name}.*", **_created_gte(since)}):
             for event in events:  # newest first: the first event seen for an object has its latest state
                 obj = (event.get("data") or {}).get("object") or {}
                 if obj.get("object") == object_name and obj.get("id") not in changed:
-                    changed[obj["id"]] = {**obj, "deleted": event["type"].endswith(".deleted")}
+                    deleted = event["type"].endswith(".deleted")
+                    changed[obj["id"]] = {**obj, "deleted": deleted}
+                    if event.get("api_version") != API_VERSION and not deleted:
+                        stale.add(obj["id"])
         for page in self._list(f"/v1/{path_name}", _created_gte(since)):
             for obj in page:
                 changed.pop(obj["id"], None)  # the list has the current version already
             yield page
-        leftovers = list(changed.values())
+        leftovers = [self._current(path_name, o) if o["id"] in stale else o for o in changed.values()]
         for start in range(0, len(leftovers), PAGE_LIMIT):
             yield leftovers[start:start + PAGE_LIMIT]
+
+    def _current(self, path_name: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """The object as the pinned API version renders it now: an event keeps the shape of the account's API version
+        when it happened, which may name or nest fields differently (one call per such object)."""
+        try:
+            return {**self._page(f"/v1/{path_name}/{obj['id']}", {}), "deleted": False}
+        except SourceError as exc:
+            if exc.status != 404:
+                raise
+            return {**obj, "deleted": True}   # gone since its last event (a deleted draft invoice, say)
 
     def _all_lines(self, invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Invoices with every line: Stripe embeds the first ten with ``has_more``; the rest are paged from

@@ -178,11 +178,13 @@ def charge(chid: str, created: int, pi: dict[str, Any], cust: dict[str, Any] | N
 
 
 def event(eid: str, created: int, kind: str, obj: dict[str, Any], *, previous: dict[str, Any] | None,
-          request_id: str | None, idempotency_key: str | None, pending_webhooks: int) -> dict[str, Any]:
-    """An event about ``obj`` (a snapshot: later changes to the object do not show in it)."""
+          request_id: str | None, idempotency_key: str | None, pending_webhooks: int,
+          api_version: str = API_VERSION) -> dict[str, Any]:
+    """An event about ``obj`` (a snapshot: later changes to the object do not show in it), stamped with the account's
+    API version of the moment (Stripe renders events in it, whatever version a later reader pins)."""
     data: dict[str, Any] = {"object": obj}
     if previous is not None:
         data["previous_attributes"] = previous
-    return {"id": eid, "object": "event", "api_version": API_VERSION, "created": created, "data": data,
+    return {"id": eid, "object": "event", "api_version": api_version, "created": created, "data": data,
             "livemode": False, "pending_webhooks": pending_webhooks,
             "request": {"id": request_id, "idempotency_key": idempotency_key}, "type": kind}

@@ -62,6 +62,8 @@ class StripeStore:
         self.truth: dict[str, int | None] = {}
         self.sink: WebhookSink | None = None
         self._seq = 0
+        #: the account's default API version: new events are rendered in it (the dashboard's "upgrade" changes it)
+        self.api_version = so.API_VERSION
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -159,7 +161,7 @@ class StripeStore:
             snapshot = orjson.loads(orjson.dumps(so.public(obj)))
             evt = so.event(self.new_id("event"), self.now() if at is None else at, kind, snapshot,
                            previous=previous, request_id=origin[0], idempotency_key=origin[1],
-                           pending_webhooks=pending)
+                           pending_webhooks=pending, api_version=self.api_version)
             self.insert("event", evt)
         if sink is not None and pending:
             sink.publish(evt)

@@ -219,3 +219,18 @@ def test_an_invoice_with_more_lines_than_stripe_embeds_lands_with_all_of_them(sb
     lines = orjson.loads(row["lines"])
     assert [line["id"] for line in lines["data"]] == everything and not lines["has_more"]
     assert sum(line["amount"] for line in lines["data"]) == row["total"] == sum(100 + n for n in range(25))
+
+
+def test_an_object_whose_event_has_another_api_version_is_fetched_again(sb):
+    store = sb.stripe.store
+    olds = [c for c in store.collections["customer"].items.values() if c["created"] < store.now() - 86400 * 90][:2]
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    store.update_customer(olds[0]["id"], {"name": "Pinned Version"})   # an event in the version hub pins
+    store.api_version = "2023-10-16"   # the account's default, as after an older integration set it
+    store.update_customer(olds[1]["id"], {"name": "Older Version"})
+    sb.stripe.requests.reset()
+    customers, _ = read(sb, "customers", since)
+    rows = {r["id"]: r for r in customers.to_pylist()}
+    assert {i: rows[i]["name"] for i in rows} == {olds[0]["id"]: "Pinned Version", olds[1]["id"]: "Older Version"}
+    # only the object whose newest event is in another version is read again, with the pinned version
+    assert sb.stripe.requests["GET /v1/customers/{id}"] == 1
