@@ -159,7 +159,7 @@ class Stripe(Connector):
         """The object as the pinned API version renders it now: an event keeps the shape of the account's API version
         when it happened, which may name or nest fields differently (one call per such object)."""
         try:
-            return {**self._page(f"/v1/{path_name}/{obj['id']}", {}), "deleted": False}
+            return {"deleted": False, **self._page(f"/v1/{path_name}/{obj['id']}", {})}
         except SourceError as exc:
             if exc.status != 404:
                 raise
@@ -196,6 +196,20 @@ class Stripe(Connector):
 
     def _page(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
+
+
+#: the object an event is about -> the stream (and raw table) holding such objects
+STREAM_OF = {object_name: stream for stream, (object_name, _) in COLUMNS.items() if stream != "events"}
+
+
+def deleted_objects(rows: pa.Table) -> dict[str, list[str]]:
+    """Per stream, the ids that ``*.deleted`` events among ``rows`` (of the events table) say are gone."""
+    out: dict[str, list[str]] = {}
+    for kind, object_type, object_id in zip(rows.column("type").to_pylist(), rows.column("object_type").to_pylist(),
+                                            rows.column("object_id").to_pylist(), strict=True):
+        if kind and kind.endswith(".deleted") and object_type in STREAM_OF and object_id:
+            out.setdefault(STREAM_OF[object_type], []).append(object_id)
+    return out
 
 
 def schema_of(stream: str) -> pa.Schema:

@@ -22,7 +22,7 @@ from hub.sandbox.clock import AnyClock
 from hub.sandbox.ratelimit import RollingWindowLimiter
 from hub.sandbox.routing import Route
 from hub.sandbox.server import HTTPEmulator, Request, Response
-from hub.sandbox.stripe_objects import API_VERSION, StripeFailure, decode_form, public
+from hub.sandbox.stripe_objects import API_VERSION, StripeFailure, decode_form, deleted_stub, public
 from hub.sandbox.stripe_store import Origin, StripeStore
 from hub.sandbox.stripe_webhooks import Webhooks
 
@@ -77,6 +77,8 @@ class StripeEmulator(HTTPEmulator):
         add("POST", "/v1/customers", self._writer(lambda r, p, o: self.store.create_customer(p, o)))
         add("POST", "/v1/customers/{id}", self._writer(lambda r, p, o: self.store.update_customer(
             r.params["id"], p, o)))
+        add("DELETE", "/v1/customers/{id}", lambda r, o: Response(200, orjson.dumps(self.store.delete_customer(
+            r.params["id"], o))))
         add("POST", "/v1/invoices", self._writer(lambda r, p, o: self.store.create_invoice(p, o)))
         add("POST", "/v1/invoices/{id}/finalize", self._writer(lambda r, p, o: self.store.finalize_invoice(
             r.params["id"], o)))
@@ -108,7 +110,8 @@ class StripeEmulator(HTTPEmulator):
                                          "https://stripe.com/docs/rate-limits.", code="rate_limit")
             idem = request.header("idempotency-key") if request.method == "POST" else None
             if idem is None:
-                response = route.handler(request, (request_id, None)) if request.method == "POST" \
+                # writes (POST, DELETE) record the request that made them in their events
+                response = route.handler(request, (request_id, None)) if request.method in ("POST", "DELETE") \
                     else route.handler(request)
             else:
                 response = self._idempotent_call(request, route, key, idem, request_id)
@@ -196,6 +199,8 @@ class StripeEmulator(HTTPEmulator):
     def _getter(self, kind: str) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             with self.store.lock:
+                if kind == "customer" and request.params["id"] in self.store.deleted_customers:
+                    return Response(200, orjson.dumps(deleted_stub(request.params["id"], kind)))
                 return Response(200, orjson.dumps(public(self.store.get(kind, request.params["id"]))))
 
         return handle

@@ -44,6 +44,11 @@ def missing(kind: str, oid: str, param: str = "id") -> StripeFailure:
     return StripeFailure(404, f"No such {kind}: '{oid}'", code="resource_missing", param=param)
 
 
+def deleted_stub(oid: str, kind: str) -> dict[str, Any]:
+    """What Stripe answers for a deleted object (the DELETE itself, and retrieving a deleted customer)."""
+    return {"id": oid, "object": kind, "deleted": True}
+
+
 def new_id(rng: random.Random, prefix: str) -> str:
     """An id like Stripe's: a type prefix and 24 base62 characters."""
     return f"{prefix}_" + "".join(rng.choices(_ALPHABET, k=24))  # one call, not 24: seeding makes ~10^5 ids

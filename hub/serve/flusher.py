@@ -14,6 +14,9 @@ Dead letters: an authentic event whose fields do not fit the table's types (``"c
 row cannot be built or inserted at all, would otherwise fail its whole batch on every attempt, for ever. Such an
 event is set aside in ``_hub.webhook_dead_letters`` (connection, event id, type, when received, the reason, and its
 body with secret-named values masked) and in the inbox's ``dead_letters``, and the rest of the batch loads.
+
+Deletions: a Stripe ``*.deleted`` event also sets ``deleted`` on its object's row in the raw table (customers,
+invoices, ...), so the deleted record leaves the staging models at once.
 """
 
 from __future__ import annotations
@@ -73,11 +76,13 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
             with wh.transaction() as con:
                 for connection, table in tables:
                     _insert(con, connection, table)
+                    if types.get(connection) == "stripe":
+                        _mark_deleted(con, connection, table)
                 _bury(con, dead)
         except Exception as exc:   # noqa: BLE001 - a poison row must not block the batch: isolate it, see below
             if not _is_row_error(exc):
                 raise
-            dead = _one_by_one(wh, tables, dead, by_connection)
+            dead = _one_by_one(wh, tables, dead, by_connection, types)
     if dead:
         inbox.set_dead([(d.event.seq, d.reason) for d in dead])
     inbox.set_mark(MARK, events[-1].seq)
@@ -93,7 +98,7 @@ def _is_row_error(exc: BaseException) -> bool:
 
 
 def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLetter],
-                by_connection: dict[str, list[StoredEvent]]) -> list[DeadLetter]:
+                by_connection: dict[str, list[StoredEvent]], types: dict[str, str]) -> list[DeadLetter]:
     """The batch failed on some row: insert event by event, setting aside those the warehouse refuses."""
     dead = list(dead)
     for connection, table in tables:
@@ -103,6 +108,8 @@ def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLett
             try:
                 with wh.transaction() as con:
                     _insert(con, connection, row)
+                    if types.get(connection) == "stripe":
+                        _mark_deleted(con, connection, row)
             except Exception as exc:   # noqa: BLE001 - classified just below
                 if not _is_row_error(exc):
                     raise
@@ -190,6 +197,19 @@ def _insert(con: Any, connection: str, table: pa.Table) -> None:
                     f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
     finally:
         con.unregister("hub_serve_batch")
+
+
+def _mark_deleted(con: Any, connection: str, table: pa.Table) -> None:
+    """``*.deleted`` events flag their object's raw row (``deleted``) at once, so it leaves the models now, not at
+    the next ingest; a row not ingested yet is left alone (the ingest reads the deletion from the events)."""
+    from sources.stripe import deleted_objects
+
+    for stream, ids in deleted_objects(table).items():
+        has_flag = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
+                               "table_name = ? AND column_name = 'deleted'", [f"raw_{connection}", stream]).fetchone()
+        if has_flag[0]:
+            con.execute(f"UPDATE {qualified(f'raw_{connection}', stream)} SET deleted = true WHERE id IN "
+                        "(SELECT unnest(?::VARCHAR[]))", [ids])
 
 
 def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:

@@ -229,3 +229,21 @@ def test_the_inbox_is_readable_by_its_owner_only(tmp_path):
         assert leftover == []
     finally:
         os.umask(old)
+
+
+def test_a_customer_deleted_event_by_webhook_takes_the_customer_out_of_the_models_at_once(make_project, sb):
+    import stripe
+
+    root = stripe_project(make_project, sb, extra='streams = ["customers"]')
+    project = Project(root)
+    assert project.ingest().ok and project.build(["staging.stripe_customers"]).ok
+    gone = project.query("SELECT source_id FROM staging.stripe_customers ORDER BY source_id LIMIT 1").scalar()
+    with Service(project, port=0) as service:
+        sb.stripe.webhooks.add(f"{service.url}/webhooks/stripe", SECRET)
+        official = stripe.StripeClient(sb.stripe.token, base_addresses={"api": sb.stripe.url})
+        assert official.customers.delete(gone).deleted is True
+        assert sb.stripe.webhooks.wait_idle(timeout=30) and all(d.ok for d in sb.stripe.webhooks.deliveries)
+    # no ingest ran: the webhook alone flagged the raw row, and the staging view no longer has the customer
+    assert project.query(f"SELECT deleted FROM raw_stripe.customers WHERE id = '{gone}'").scalar() is True
+    assert project.query(f"SELECT count(*) FROM staging.stripe_customers WHERE source_id = '{gone}'").scalar() == 0
+    assert project.query("SELECT type FROM raw_stripe.events").rows == [("customer.deleted",)]

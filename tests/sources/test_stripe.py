@@ -234,3 +234,18 @@ def test_an_object_whose_event_has_another_api_version_is_fetched_again(sb):
     assert {i: rows[i]["name"] for i in rows} == {olds[0]["id"]: "Pinned Version", olds[1]["id"]: "Older Version"}
     # only the object whose newest event is in another version is read again, with the pinned version
     assert sb.stripe.requests["GET /v1/customers/{id}"] == 1
+
+
+def test_a_deleted_customer_is_flagged_by_an_incremental_read_and_absent_from_a_full_one(sb):
+    import stripe
+
+    store = sb.stripe.store
+    gone = next(c for c in store.collections["customer"].items.values() if c["created"] < store.now() - 86400 * 90)
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    official = stripe.StripeClient(sb.stripe.token, base_addresses={"api": sb.stripe.url})
+    assert official.customers.delete(gone["id"]).deleted is True
+    assert official.customers.retrieve(gone["id"]).to_dict().get("deleted") is True   # still answers, with a stub
+    changed, _ = read(sb, "customers", since)
+    assert [(r["id"], r["deleted"], r["email"]) for r in changed.to_pylist()] == [(gone["id"], True, gone["email"])]
+    everything, _ = read(sb, "customers")
+    assert gone["id"] not in everything.column("id").to_pylist()
