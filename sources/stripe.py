@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hub.errors import SourceError
-from hub.webhooks import mask_secrets
+from hub.webhooks import masked_json
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
 
@@ -218,6 +218,9 @@ def schema_of(stream: str) -> pa.Schema:
                       for name, kind in COLUMNS[stream][1]])
 
 
+_EVENT_FIELDS = tuple(name for name, _ in COLUMNS["events"][1])
+
+
 def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
     """One Stripe event as a row of ``raw_<connection>.events``, whoever brought it (this connector or a webhook).
 
@@ -225,14 +228,14 @@ def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
     ``data`` as JSON text with secret-named values (a payment intent's ``client_secret``) masked.
     """
     data = event.get("data")
-    obj = data.get("object") if isinstance(data, Mapping) else None
-    obj = obj if isinstance(obj, Mapping) else {}
+    obj = data.get("object") if isinstance(data, dict) else None
+    obj = obj if isinstance(obj, dict) else {}
     request = event.get("request")
-    request = request if isinstance(request, Mapping) else {}
-    row = {name: event.get(name) for name, _ in COLUMNS["events"][1]}
+    request = request if isinstance(request, dict) else {}
+    row = {name: event.get(name) for name in _EVENT_FIELDS}
     row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
                idempotency_key=request.get("idempotency_key"),
-               data=None if data is None else orjson.dumps(mask_secrets(data)).decode())
+               data=None if data is None else masked_json(data))
     return row
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from hub.secrets import redact
 from hub.serve.inbox import Inbox, StoredEvent
-from hub.webhooks import EVENTS_TABLE, mask_secrets
+from hub.webhooks import EVENTS_TABLE, masked_json
 from warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:
 def _masked_text(body: bytes) -> str:
     """The body as text for the warehouse: secret-named JSON values masked, known secrets redacted."""
     try:
-        return redact(orjson.dumps(mask_secrets(orjson.loads(body))).decode())
+        return redact(masked_json(orjson.loads(body)))
     except orjson.JSONDecodeError:
         return redact(body.decode("utf-8", "replace"))
 
