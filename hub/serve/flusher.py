@@ -191,12 +191,12 @@ def _insert(con: Any, connection: str, table: pa.Table) -> None:
     if "_dlt_id" in existing:
         names.append("_dlt_id")
         values.append("md5(b.id)")
+    # no try/finally: after a failed insert the transaction is aborted and even unregister fails, hiding the error;
+    # the rollback drops the registration, and register() replaces one left over
     con.register("hub_serve_batch", table)
-    try:
-        con.execute(f"INSERT INTO {relation} ({', '.join(names)}) SELECT {', '.join(values)} FROM hub_serve_batch b "
-                    f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
-    finally:
-        con.unregister("hub_serve_batch")
+    con.execute(f"INSERT INTO {relation} ({', '.join(names)}) SELECT {', '.join(values)} FROM hub_serve_batch b "
+                f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
+    con.unregister("hub_serve_batch")
 
 
 def _mark_deleted(con: Any, connection: str, table: pa.Table) -> None:

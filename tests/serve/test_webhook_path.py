@@ -247,3 +247,27 @@ def test_a_customer_deleted_event_by_webhook_takes_the_customer_out_of_the_model
     assert project.query(f"SELECT deleted FROM raw_stripe.customers WHERE id = '{gone}'").scalar() is True
     assert project.query(f"SELECT count(*) FROM staging.stripe_customers WHERE source_id = '{gone}'").scalar() == 0
     assert project.query("SELECT type FROM raw_stripe.events").rows == [("customer.deleted",)]
+
+
+def test_a_row_the_warehouse_refuses_is_set_aside_and_the_rest_of_its_batch_loads(make_project, tmp_path):
+    from hub.serve import flusher
+
+    project = Project(make_project(WEBHOOK_ONLY, f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n'))
+    with project.warehouse() as wh:   # a table someone constrained: only times before 2033 allowed
+        wh.execute("CREATE SCHEMA raw_stripe")
+        wh.execute("CREATE TABLE raw_stripe.events (id VARCHAR, created BIGINT CHECK (created < 2000000000), "
+                   "type VARCHAR, data VARCHAR)")
+    late = orjson.loads(stripe_event("evt_late"))
+    late["created"] = 3_000_000_000
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    try:
+        inbox.put([InboxEvent("stripe", "evt_a", "invoice.paid", stripe_event("evt_a")),
+                   InboxEvent("stripe", "evt_late", "invoice.paid", orjson.dumps(late)),
+                   InboxEvent("stripe", "evt_b", "invoice.paid", stripe_event("evt_b"))])
+        assert flusher.flush(project, inbox) == 3
+        assert list(inbox.dead().values())[0].startswith("the warehouse refused the row")
+        assert flusher.flush(project, inbox) == 0
+    finally:
+        inbox.close()
+    assert project.query("SELECT id FROM raw_stripe.events ORDER BY id").rows == [("evt_a",), ("evt_b",)]
+    assert project.query("SELECT event_id FROM _hub.webhook_dead_letters").rows == [("evt_late",)]
