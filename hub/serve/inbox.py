@@ -176,6 +176,13 @@ class Inbox:
             return self._reader_db.execute("SELECT count(*) FROM events WHERE seq > coalesce((SELECT seq FROM marks "
                                            "WHERE name = 'flushed'), 0)").fetchone()[0]
 
+    def oldest_waiting(self) -> float | None:
+        """When the oldest event not yet flushed was received (None when none waits)."""
+        with self._reader_lock:
+            row = self._reader_db.execute("SELECT received_at FROM events WHERE seq > coalesce((SELECT seq FROM marks "
+                                          "WHERE name = 'flushed'), 0) ORDER BY seq LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def set_dead(self, letters: Sequence[tuple[int, str]]) -> None:
         """Record events (seq, reason) the flusher set aside instead of loading."""
         with self._reader_lock:

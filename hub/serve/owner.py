@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,6 +39,8 @@ T = TypeVar("T")
 TRIGGERED = "triggered"
 LINGER_S = 0.5          # let a burst of events gather into one flush (one warehouse open per batch)
 RETRY_S = 2.0           # a failed flush is tried again this often
+#: /healthz says "stuck" once an event has waited this long for the warehouse (a long job holding the owner, say)
+STUCK_S = 300.0
 
 
 class Owner:
@@ -57,6 +60,7 @@ class Owner:
         self._failing = False
         self.last_error: str | None = None     # the latest error a step raised
         self.errors = 0                        # how many errors the steps raised since the start
+        self.stuck_after = STUCK_S
 
     def start(self) -> None:
         """Start the thread; events already in the inbox (from before a restart) are flushed first."""
@@ -83,14 +87,21 @@ class Owner:
         self._thread.join()
 
     def health(self) -> dict[str, Any]:
-        """``status`` ok | failing (the latest flush failed: ``error`` says why) | down (the thread is gone),
-        the inbox's backlog and dead letters, and how many other steps (triggers) failed since the start."""
+        """``status`` ok | failing (the latest flush failed: ``error`` says why) | stuck (an event has waited longer
+        than ``stuck_after``) | down (the thread is gone), with the inbox's backlog, the oldest waiting event's age,
+        the dead letters, and how many errors the steps raised since the start."""
         alive = self._thread.is_alive() or not self._thread.ident   # not started yet counts as alive
-        status = "down" if not alive else "failing" if self._failing else "ok"
+        oldest = self.inbox.oldest_waiting()
+        waited = max(0.0, time.time() - oldest) if oldest is not None else 0.0
+        stuck = oldest is not None and waited > self.stuck_after
+        status = "down" if not alive else "failing" if self._failing else "stuck" if stuck else "ok"
         report: dict[str, Any] = {"status": status, "received": self.inbox.last_seq(),
                                   "flushed": self.inbox.mark(flusher.MARK), "backlog": self.inbox.backlog(),
-                                  "dead_letters": self.inbox.dead_count(), "errors": self.errors}
-        if status != "ok":
+                                  "oldest_waiting_s": round(waited, 3), "dead_letters": self.inbox.dead_count(),
+                                  "errors": self.errors}
+        if status == "stuck":
+            report["error"] = f"an event has waited {waited:.0f} s for the warehouse (a long job or trigger?)"
+        elif status != "ok":
             report["error"] = self.last_error or "the warehouse owner thread has stopped"
         elif self.last_error:
             report["last_error"] = self.last_error

@@ -6,7 +6,8 @@ only :meth:`WebhookServer.handle` is new. Answers: 200 ``{"stored": n, "duplicat
 401 for a bad or stale signature, 400 for an unreadable body, 404 for an unknown connection or one without a
 ``webhook_secret``, 503 when the inbox cannot store (the sender retries later). Nothing is stored unless verified.
 ``/healthz`` answers 200 with ``status: ok`` only while events are flushing into the warehouse, and 503 with
-``failing`` or ``down`` and the error otherwise; both carry the backlog and the dead letters (:meth:`Owner.health`).
+``failing``, ``stuck`` or ``down`` and the error otherwise; both carry the backlog and the dead letters
+(:meth:`Owner.health`).
 """
 
 from __future__ import annotations

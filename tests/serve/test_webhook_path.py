@@ -271,3 +271,34 @@ def test_a_row_the_warehouse_refuses_is_set_aside_and_the_rest_of_its_batch_load
         inbox.close()
     assert project.query("SELECT id FROM raw_stripe.events ORDER BY id").rows == [("evt_a",), ("evt_b",)]
     assert project.query("SELECT event_id FROM _hub.webhook_dead_letters").rows == [("evt_late",)]
+
+
+def test_healthz_says_stuck_while_events_wait_behind_a_long_warehouse_holder(make_project):
+    import subprocess
+    import sys
+
+    from tests.serve.helpers import REPO
+
+    root = make_project(WEBHOOK_ONLY, f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
+    project = Project(root)
+    hold = ("import sys; from pathlib import Path; from warehouse.lock import WarehouseLock; "
+            "lock = WarehouseLock(Path(sys.argv[1]), write=True); lock.acquire(); print('held', flush=True); "
+            "sys.stdin.read(); lock.release()")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(project.warehouse_path)], cwd=REPO, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)   # another process, as `hub run` would
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with Service(project, port=0) as service:
+            service.owner.stuck_after = 0.0   # any wait at all counts, so the test needs no clock
+            assert post_stripe(service.url, stripe_event("evt_queued")).status_code == 200
+            stuck = wait_health(service.url, lambda h: h["status"] != "ok")
+            response = httpx.get(f"{service.url}/healthz")
+            assert stuck["status"] == "stuck" and stuck["backlog"] == 1 and response.status_code == 503
+            assert "waited" in stuck["error"]
+            holder.stdin.close()   # the long job ends: the owner gets the warehouse and flushes
+            assert wait_health(service.url, lambda h: h["status"] == "ok")["flushed"] == 1
+    finally:
+        if holder.stdin and not holder.stdin.closed:
+            holder.stdin.close()
+        holder.wait(timeout=30)
+    assert project.query("SELECT id FROM raw_stripe.events").rows == [("evt_queued",)]
