@@ -193,7 +193,7 @@ class ApiClient:
                 self._sleep(self.retry.backoff(attempt))
                 continue
             self.vendor.observe(response, self.limiter)
-            retry = self.vendor.should_retry(response)
+            retry = self.vendor.should_retry(response) if response.status_code >= 400 else False
             if (response.status_code in RETRIABLE_STATUS if retry is None else retry) and not last:
                 delay = self.vendor.retry_delay(response)
                 if delay is not None:
