@@ -360,6 +360,10 @@ def status(obj: Context, as_json: bool) -> None:
         change = f"+ new column {c['column']} ({c['new_type']})" if c["change"] == "added" \
             else f"~ column {c['column']} changed type {c['old_type']} -> {c['new_type']}"
         click.echo(f"schema change: {c['table']} {change} (run {c['run_id']})")
+    for w in report.webhooks:   # hub serve's inbox and dead letters
+        latest = f"; latest: {w['latest_dead_letter']}" if w["latest_dead_letter"] else ""
+        click.echo(f"webhooks {w['connection']}: {_num(w['received']) or '?'} received, {w['backlog']:,} waiting to "
+                   f"load, {w['dead_letters']:,} dead letter(s) in _hub.webhook_dead_letters{latest}")
 
 
 def _num(value: int | None) -> str:

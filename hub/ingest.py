@@ -2,9 +2,12 @@
 
 For each connection, all selected streams go through one dlt load. A stream with no cursor yet (or ``--full-refresh``,
 or a missing table) is pulled whole and replaces its table; otherwise only records modified at or after the cursor are
-pulled and merged on the primary key, so re-ingesting never duplicates. Cursors advance only after the load committed,
-to ``min(highest value seen, run start - CURSOR_LAG)``: a record modified while the run was paging is picked up next
-time even if the vendor's clock runs a little ahead of ours.
+pulled and merged on the primary key, so re-ingesting never duplicates. The table webhooks land in
+(``raw_<connection>.events``, :data:`hub.webhooks.EVENTS_TABLE`) is never replaced or emptied, a full pull merges into
+it: events delivered by webhook may be older than any the vendor still lists. A connection with only a
+``webhook_secret`` (no API token) has nothing to pull: ingesting everything skips it with a notice, naming it fails.
+Cursors advance only after the load committed, to ``min(highest value seen, run start - CURSOR_LAG)``: a record
+modified while the run was paging is picked up next time even if the vendor's clock runs a little ahead of ours.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
 changes nothing.
@@ -20,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import HubError, UnknownNameError
+from hub.config import SECRETS_FILE, env_var
+from hub.errors import ConfigError, HubError, UnknownNameError
 from hub.failpoints import failpoint
 from hub.registry import connector_class
 from warehouse.bookkeeping import Bookkeeping, Step, now
@@ -69,6 +73,7 @@ class IngestReport:
     run_id: str
     results: list[StreamResult] = field(default_factory=list)
     errors: list[HubError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # webhook-only connections: nothing to pull
 
     @property
     def ok(self) -> bool:
@@ -79,17 +84,30 @@ class IngestReport:
         return sum(r.rows for r in self.results)
 
     def notices(self) -> list[str]:
-        """Every stream's schema changes and quarantined records, one line each."""
-        return [line for r in self.results for line in r.notices()]
+        """Every stream's schema changes and quarantined records, and each skipped connection, one line each."""
+        return [line for r in self.results for line in r.notices()] + [
+            f"{name}: skipped, webhook-only connection (a webhook_secret and no token): its events arrive through "
+            "`hub serve`" for name in self.skipped]
 
 
-def plan(project: Project, selectors: Sequence[str]) -> list[tuple[Connector, list[Stream]]]:
-    """Resolve ``CONNECTION[.STREAM]`` selectors (none = every connection's configured streams) to connectors."""
+def plan(project: Project, selectors: Sequence[str],
+         skipped: list[str] | None = None) -> list[tuple[Connector, list[Stream]]]:
+    """Resolve ``CONNECTION[.STREAM]`` selectors (none = every connection's configured streams) to connectors.
+
+    Webhook-only connections are left out of "everything" (their names appended to ``skipped``); naming one fails.
+    """
+    from hub.webhooks import webhook_only
+
     config = project.config
     chosen: dict[str, list[str] | None] = {}
     for selector in selectors:
         name, _, stream = selector.partition(".")
         conn = config.connection(name)
+        if webhook_only(conn, connector_class(conn.type).secret_keys):
+            raise ConfigError(f"connection '{name}' has nothing to ingest: it only receives webhooks (a webhook_secret "
+                              "and no token)", hint=f"its events land in raw_{name}.events through `hub serve`; to "
+                              f"pull its API too, set {env_var('connections', name, 'token')} or add token = \"...\" "
+                              f"under [connections.{name}] in {SECRETS_FILE}")
         if stream:
             known = connector_class(conn.type).streams
             if stream not in known:
@@ -100,6 +118,11 @@ def plan(project: Project, selectors: Sequence[str]) -> list[tuple[Connector, li
             chosen[name] = None
     if not selectors:
         chosen = {name: None for name in config.connections}
+        for name, conn in config.connections.items():
+            if webhook_only(conn, connector_class(conn.type).secret_keys):
+                del chosen[name]
+                if skipped is not None:
+                    skipped.append(name)
     out = []
     for name, streams in chosen.items():
         conn = config.connections[name]
@@ -112,17 +135,20 @@ def plan(project: Project, selectors: Sequence[str]) -> list[tuple[Connector, li
 def ingest(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool = False,
            progress: Progress | None = None) -> IngestReport:
     """Run an ingest; returns the report (failed connections are in ``report.errors``, others still land)."""
-    work = plan(project, selectors)
-    if not work:
+    skipped: list[str] = []
+    work = plan(project, selectors, skipped)
+    if not work and not skipped:
         raise HubError("nothing to ingest: hub.toml defines no connections",
                        hint="add a [connections.NAME] table (see `hub init`)")
     # Parsing pages allocates millions of short-lived objects; each collection they trigger would rescan every
     # long-lived object the imports created (dlt, duckdb, pyarrow). Freezing those first makes collections cheap.
     gc.freeze()
     try:
-        return _ingest(project, work, full_refresh, progress)
+        report = _ingest(project, work, full_refresh, progress)
     finally:
         gc.unfreeze()
+    report.skipped = skipped
+    return report
 
 
 def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_refresh: bool,
@@ -146,6 +172,7 @@ def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_r
 
 def _ingest_connection(project: Project, books: Bookkeeping, connector: Connector, streams: list[Stream],
                        full_refresh: bool, progress: Progress | None, report: IngestReport) -> None:
+    from hub.webhooks import EVENTS_TABLE
     from sources.base import ReadState
     from warehouse import loader, schema_changes
 
@@ -161,11 +188,13 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             result.mode = "incremental" if since else "full"
             states.append((stream, state, result))
             batches = _peek(_counted(connector.read(stream, since, state), result, progress))
+            append_only = stream.table == EVENTS_TABLE  # webhook events may be older than any the API still lists
             if batches is None:
-                if since is None and books.wh.table_exists(f"raw_{name}", stream.table):
+                if since is None and not append_only and books.wh.table_exists(f"raw_{name}", stream.table):
                     books.wh.execute(f"DELETE FROM {qualified('raw_' + name, stream.table)}")  # the source is empty
                 continue
-            loads.append(loader.TableLoad(stream.table, stream.primary_key, "merge" if since else "replace",
+            loads.append(loader.TableLoad(stream.table, stream.primary_key,
+                                          "merge" if since or append_only else "replace",
                                           batches, cursor_field=stream.cursor_field))
         if loads:
             outcome = loader.load(books.wh, project.root, name, loads)

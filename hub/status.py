@@ -41,6 +41,7 @@ class Status:
     connections: list[dict[str, Any]] = field(default_factory=list)  # freshness of scheduled connections
     failures: list[dict[str, Any]] = field(default_factory=list)     # per command, its latest run if it failed
     schema_changes: list[dict[str, Any]] = field(default_factory=list)  # found by each connection's latest ingest
+    webhooks: list[dict[str, Any]] = field(default_factory=list)    # per connection: inbox backlog, dead letters
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,8 +84,27 @@ def status(project: Project, now: datetime | None = None) -> Status:
                     item.rows_in_table = wh.query(
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
                 result.streams.append(item)
+        result.webhooks = webhook_status(project, wh)
     if project.config.sections.get("syncs"):
         from reverse_etl import sync_status
 
         result.syncs = sync_status(project)
     return result
+
+
+def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
+    """Per connection that received webhooks: received, waiting in the inbox (backlog), dead letters and the latest
+    one's reason (``_hub.webhook_dead_letters``)."""
+    from hub.serve.flusher import DEAD_LETTERS
+    from hub.serve.inbox import summary
+    from hub.serve.service import INBOX
+
+    found = {c: {"connection": c, **counts, "latest_dead_letter": None}
+             for c, counts in summary(project.root / INBOX).items()}
+    if wh.table_exists(*DEAD_LETTERS):
+        rows = wh.query(f"SELECT connection, count(*), arg_max(reason, set_aside_at) FROM {qualified(*DEAD_LETTERS)} "
+                        "GROUP BY connection").rows
+        for connection, count, reason in rows:
+            item = found.setdefault(connection, {"connection": connection, "received": None, "backlog": 0})
+            item.update(dead_letters=max(count, item.get("dead_letters") or 0), latest_dead_letter=reason)
+    return [found[c] for c in sorted(found)]

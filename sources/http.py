@@ -76,6 +76,10 @@ class VendorProfile:
     def observe(self, response: httpx.Response, limiter: RateLimiter) -> None:
         """Feed the limiter from the vendor's rate-limit headers (no-op by default)."""
 
+    def should_retry(self, response: httpx.Response) -> bool | None:
+        """Whether the vendor says this failed response is worth retrying; None leaves it to hub (429 and 5xx)."""
+        return None
+
     def retry_delay(self, response: httpx.Response) -> float | None:
         """How long the vendor asks us to wait before retrying, when it says so."""
         return retry_after(response)
@@ -211,7 +215,8 @@ class ApiClient:
             status = response.status_code
             if not safe and status >= 500:
                 raise self._unknown(method, url, f"answered {status}", status=status)
-            if status in RETRIABLE_STATUS and not last:
+            retry = self.vendor.should_retry(response) if status >= 400 else False
+            if (status in RETRIABLE_STATUS if retry is None else retry) and not last:
                 delay = self.vendor.retry_delay(response)
                 if delay is not None:
                     self.limiter.pause(delay)

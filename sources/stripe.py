@@ -10,6 +10,9 @@ streams an incremental read has two halves:
   object leaves an event whose ``data.object`` is the object after the change (newest event wins, one row per id, and
   a ``*.deleted`` event marks the row ``deleted``).
 
+An event's ``data.object`` is rendered in the API version that was the account's default when the event happened;
+an object whose newest event has another version than the pinned one is fetched again instead (one call each).
+
 Events are kept for 30 days only, so a cursor older than that cannot be caught up by events: the read falls back to a
 full listing. The cursor of an object stream is the newest event's time when the read began (the point up to which
 changes have been seen), not the newest ``created``: otherwise a month without new customers would push every run past
@@ -17,12 +20,13 @@ the event window. The ``events`` stream is append-only (an event never changes),
 its raw table keeps each event's ``data`` as JSON text.
 
 Raw tables hold the objects' top-level scalars as typed columns and nested objects (address, metadata, lines, ...) as
-JSON text, declared per stream below so that every page lands with the same columns.
+JSON text, declared per stream below so that every page lands with the same columns. An invoice's ``lines`` holds
+all of its lines: Stripe embeds the first ten, the rest are paged in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +35,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.errors import SourceError
+from hub.webhooks import masked_json
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
 
@@ -74,9 +80,17 @@ COLUMNS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
 
 
 class StripeVendor(VendorProfile):
-    """Stripe's ``{error: {type, code, message, param}}`` bodies."""
+    """Stripe's ``{error: {type, code, message, param}}`` bodies, and its advice on retrying."""
 
     name = "Stripe"
+
+    def should_retry(self, response: httpx.Response) -> bool | None:
+        """As stripe-python decides (``_http_client.py`` ``_should_retry``): ``Stripe-Should-Retry`` first, then a 409
+        (a lock or idempotency conflict) is retried; otherwise hub's default (429 paced, 5xx)."""
+        advice = response.headers.get("stripe-should-retry")
+        if advice in ("true", "false"):
+            return advice == "true"
+        return True if response.status_code == 409 else None
 
     def error_message(self, response: httpx.Response, body: Any) -> str:
         error = body.get("error") if isinstance(body, dict) else None
@@ -107,8 +121,10 @@ class Stripe(Connector):
             if newest:
                 state.see(_time(newest[0]["created"]))
             pages = self._changed(stream.name, object_name, since)
-        schema = pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id") for name, kind in columns])
+        schema = schema_of(stream.name)
         json_columns = [name for name, kind in columns if kind == J]
+        if stream.name == "invoices":
+            pages = (self._all_lines(page) for page in pages)
         tables = (_table(records, stream.name, json_columns, schema) for records in prefetch(pages))
         for table in batched(tables):
             state.rows += table.num_rows
@@ -122,18 +138,50 @@ class Stripe(Connector):
             yield from self._list(f"/v1/{path_name}", {})
             return
         changed: dict[str, dict[str, Any]] = {}
+        stale: set[str] = set()   # objects whose newest event is rendered in another API version
         for events in self._list("/v1/events", {"type": f"{object_name}.*", **_created_gte(since)}):
             for event in events:  # newest first: the first event seen for an object has its latest state
                 obj = (event.get("data") or {}).get("object") or {}
                 if obj.get("object") == object_name and obj.get("id") not in changed:
-                    changed[obj["id"]] = {**obj, "deleted": event["type"].endswith(".deleted")}
+                    deleted = event["type"].endswith(".deleted")
+                    changed[obj["id"]] = {**obj, "deleted": deleted}
+                    if event.get("api_version") != API_VERSION and not deleted:
+                        stale.add(obj["id"])
         for page in self._list(f"/v1/{path_name}", _created_gte(since)):
             for obj in page:
                 changed.pop(obj["id"], None)  # the list has the current version already
             yield page
-        leftovers = list(changed.values())
+        leftovers = [self._current(path_name, o) if o["id"] in stale else o for o in changed.values()]
         for start in range(0, len(leftovers), PAGE_LIMIT):
             yield leftovers[start:start + PAGE_LIMIT]
+
+    def _current(self, path_name: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """The object as the pinned API version renders it now: an event keeps the shape of the account's API version
+        when it happened, which may name or nest fields differently (one call per such object)."""
+        try:
+            return {"deleted": False, **self._page(f"/v1/{path_name}/{obj['id']}", {})}
+        except SourceError as exc:
+            if exc.status != 404:
+                raise
+            return {**obj, "deleted": True}   # gone since its last event (a deleted draft invoice, say)
+
+    def _all_lines(self, invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Invoices with every line: Stripe embeds the first ten with ``has_more``; the rest are paged from
+        ``/v1/invoices/{id}/lines`` (one more call per 100 lines, for such invoices only)."""
+        out = []
+        for invoice in invoices:
+            lines = invoice.get("lines")
+            if isinstance(lines, dict) and lines.get("has_more") and lines.get("data") and not invoice.get("deleted"):
+                data = list(lines["data"])
+                try:
+                    for page in self._list(f"/v1/invoices/{invoice['id']}/lines", {"starting_after": data[-1]["id"]}):
+                        data += page
+                    invoice = {**invoice, "lines": {**lines, "data": data, "has_more": False}}
+                except SourceError as exc:
+                    if exc.status != 404:   # 404: a draft deleted since it was listed; its events tell the rest
+                        raise
+            out.append(invoice)
+        return out
 
     def _list(self, path: str, filters: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         params = {"limit": PAGE_LIMIT, **filters}
@@ -150,16 +198,54 @@ class Stripe(Connector):
         return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
 
 
+#: the object an event is about -> the stream (and raw table) holding such objects
+STREAM_OF = {object_name: stream for stream, (object_name, _) in COLUMNS.items() if stream != "events"}
+
+
+def deleted_objects(rows: pa.Table) -> dict[str, list[str]]:
+    """Per stream, the ids that ``*.deleted`` events among ``rows`` (of the events table) say are gone."""
+    out: dict[str, list[str]] = {}
+    for kind, object_type, object_id in zip(rows.column("type").to_pylist(), rows.column("object_type").to_pylist(),
+                                            rows.column("object_id").to_pylist(), strict=True):
+        if kind and kind.endswith(".deleted") and object_type in STREAM_OF and object_id:
+            out.setdefault(STREAM_OF[object_type], []).append(object_id)
+    return out
+
+
+def schema_of(stream: str) -> pa.Schema:
+    """The raw table's Arrow schema of ``stream``: JSON columns are strings, ``id`` is never null."""
+    return pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id")
+                      for name, kind in COLUMNS[stream][1]])
+
+
+_EVENT_FIELDS = tuple(name for name, _ in COLUMNS["events"][1])
+
+
+def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    """One Stripe event as a row of ``raw_<connection>.events``, whoever brought it (this connector or a webhook).
+
+    Scalars as sent (the caller's Arrow schema decides whether they type), the object's id and type pulled up, and
+    ``data`` as JSON text with secret-named values (a payment intent's ``client_secret``) masked.
+    """
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    obj = obj if isinstance(obj, dict) else {}
+    request = event.get("request")
+    request = request if isinstance(request, dict) else {}
+    row = {name: event.get(name) for name in _EVENT_FIELDS}
+    row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
+               idempotency_key=request.get("idempotency_key"),
+               data=None if data is None else masked_json(data))
+    return row
+
+
 def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], schema: pa.Schema) -> pa.Table:
     """One page as a flat table: nested values to JSON text; events also get their object's id and type."""
+    if stream == "events":
+        return records_to_table([event_row(record) for record in records], schema)
     rows = []
     for record in records:
         row = dict(record)
-        if stream == "events":
-            obj = (record.get("data") or {}).get("object") or {}
-            request = record.get("request") or {}
-            row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
-                       idempotency_key=request.get("idempotency_key"))
         row.setdefault("deleted", False)
         for name in json_columns:
             value = row.get(name)

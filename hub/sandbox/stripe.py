@@ -22,7 +22,7 @@ from hub.sandbox.clock import AnyClock
 from hub.sandbox.ratelimit import RollingWindowLimiter
 from hub.sandbox.routing import Route
 from hub.sandbox.server import HTTPEmulator, Request, Response
-from hub.sandbox.stripe_objects import API_VERSION, StripeFailure, decode_form
+from hub.sandbox.stripe_objects import API_VERSION, StripeFailure, decode_form, deleted_stub, public
 from hub.sandbox.stripe_store import Origin, StripeStore
 from hub.sandbox.stripe_webhooks import Webhooks
 
@@ -73,9 +73,12 @@ class StripeEmulator(HTTPEmulator):
                            ("payment_intents", "payment_intent"), ("events", "event"),
                            ("invoiceitems", "invoiceitem")):
             add("GET", f"/v1/{name}/{{id}}", self._getter(kind))
+        add("GET", "/v1/invoices/{id}/lines", self._invoice_lines)
         add("POST", "/v1/customers", self._writer(lambda r, p, o: self.store.create_customer(p, o)))
         add("POST", "/v1/customers/{id}", self._writer(lambda r, p, o: self.store.update_customer(
             r.params["id"], p, o)))
+        add("DELETE", "/v1/customers/{id}", lambda r, o: Response(200, orjson.dumps(self.store.delete_customer(
+            r.params["id"], o))))
         add("POST", "/v1/invoices", self._writer(lambda r, p, o: self.store.create_invoice(p, o)))
         add("POST", "/v1/invoices/{id}/finalize", self._writer(lambda r, p, o: self.store.finalize_invoice(
             r.params["id"], o)))
@@ -107,7 +110,8 @@ class StripeEmulator(HTTPEmulator):
                                          "https://stripe.com/docs/rate-limits.", code="rate_limit")
             idem = request.header("idempotency-key") if request.method == "POST" else None
             if idem is None:
-                response = route.handler(request, (request_id, None)) if request.method == "POST" \
+                # writes (POST, DELETE) record the request that made them in their events
+                response = route.handler(request, (request_id, None)) if request.method in ("POST", "DELETE") \
                     else route.handler(request)
             else:
                 response = self._idempotent_call(request, route, key, idem, request_id)
@@ -186,7 +190,8 @@ class StripeEmulator(HTTPEmulator):
                 data, has_more = self.store.page(kind, limit=limit, starting_after=query.get("starting_after"),
                                                  ending_before=query.get("ending_before"),
                                                  created=_created(query.get("created")), match=_matcher(query, filters))
-                body = orjson.dumps({"object": "list", "data": data, "has_more": has_more, "url": f"/v1/{name}"})
+                body = orjson.dumps({"object": "list", "data": [public(o) for o in data], "has_more": has_more,
+                                     "url": f"/v1/{name}"})
             return Response(200, body)
 
         return handle
@@ -194,9 +199,39 @@ class StripeEmulator(HTTPEmulator):
     def _getter(self, kind: str) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             with self.store.lock:
-                return Response(200, orjson.dumps(self.store.get(kind, request.params["id"])))
+                if kind == "customer" and request.params["id"] in self.store.deleted_customers:
+                    return Response(200, orjson.dumps(deleted_stub(request.params["id"], kind)))
+                return Response(200, orjson.dumps(public(self.store.get(kind, request.params["id"]))))
 
         return handle
+
+    def _invoice_lines(self, request: Request) -> Response:
+        """``GET /v1/invoices/{id}/lines``: every line of an invoice, paged like any Stripe list."""
+        query = decode_form(request.query_string)
+        for param in query:
+            if param not in LIST_PARAMS - {"created"}:
+                raise StripeFailure(400, f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
+        limit = _int(query.get("limit", "10"), "limit")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise StripeFailure(400, f"This value must be between 1 and {MAX_LIMIT}.", code="parameter_invalid",
+                                param="limit")
+        with self.store.lock:
+            lines = list(self.store.get("invoice", request.params["id"], "invoice")["lines"]["data"])
+        ids = [line["id"] for line in lines]
+        start, stop = 0, len(lines)
+        for param in ("starting_after", "ending_before"):
+            anchor = query.get(param)
+            if anchor is not None and anchor not in ids:
+                raise StripeFailure(400, f"No such line item: '{anchor}'", code="resource_missing", param=param)
+        if query.get("starting_after"):
+            start = ids.index(query["starting_after"]) + 1
+        if query.get("ending_before"):
+            stop = ids.index(query["ending_before"])
+            start = max(start, stop - limit)
+        page = lines[start:stop][:limit]
+        more = start > 0 if query.get("ending_before") else start + len(page) < stop
+        return Response(200, orjson.dumps({"object": "list", "data": page, "has_more": more,
+                                           "url": f"/v1/invoices/{request.params['id']}/lines"}))
 
     def _writer(self, action: Callable[[Request, dict[str, Any], Origin], dict[str, Any]],
                 ) -> Callable[[Request, Origin], Response]:
@@ -204,7 +239,7 @@ class StripeEmulator(HTTPEmulator):
             params = decode_form(request.body.decode("utf-8", "replace"))
             params.pop("expand", None)
             with self.store.lock:
-                return Response(200, orjson.dumps(action(request, params, origin)))
+                return Response(200, orjson.dumps(public(action(request, params, origin))))
 
         return handle
 

@@ -44,6 +44,11 @@ def missing(kind: str, oid: str, param: str = "id") -> StripeFailure:
     return StripeFailure(404, f"No such {kind}: '{oid}'", code="resource_missing", param=param)
 
 
+def deleted_stub(oid: str, kind: str) -> dict[str, Any]:
+    """What Stripe answers for a deleted object (the DELETE itself, and retrieving a deleted customer)."""
+    return {"id": oid, "object": kind, "deleted": True}
+
+
 def new_id(rng: random.Random, prefix: str) -> str:
     """An id like Stripe's: a type prefix and 24 base62 characters."""
     return f"{prefix}_" + "".join(rng.choices(_ALPHABET, k=24))  # one call, not 24: seeding makes ~10^5 ids
@@ -130,6 +135,18 @@ def set_lines(inv: dict[str, Any], lines: list[dict[str, Any]]) -> None:
     inv.update(subtotal=total, total=total, amount_due=total, amount_remaining=total - inv["amount_paid"])
 
 
+#: Stripe embeds "the first handful" of an invoice's lines (ten) with ``has_more``; the rest come from ``lines.url``
+EMBEDDED_LINES = 10
+
+
+def public(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as the API shows it: an invoice embeds its first lines only (the store keeps them all)."""
+    lines = obj.get("lines") if obj.get("object") == "invoice" else None
+    if not isinstance(lines, dict) or len(lines.get("data") or ()) <= EMBEDDED_LINES:
+        return obj
+    return {**obj, "lines": {**lines, "data": lines["data"][:EMBEDDED_LINES], "has_more": True}}
+
+
 def payment_intent(pid: str, created: int, amount: int, *, customer_id: str | None, description: str | None,
                    invoice_id: str | None = None, metadata: dict[str, str] | None = None,
                    status: str = "succeeded", payment_method: str | None = None) -> dict[str, Any]:
@@ -166,11 +183,13 @@ def charge(chid: str, created: int, pi: dict[str, Any], cust: dict[str, Any] | N
 
 
 def event(eid: str, created: int, kind: str, obj: dict[str, Any], *, previous: dict[str, Any] | None,
-          request_id: str | None, idempotency_key: str | None, pending_webhooks: int) -> dict[str, Any]:
-    """An event about ``obj`` (a snapshot: later changes to the object do not show in it)."""
+          request_id: str | None, idempotency_key: str | None, pending_webhooks: int,
+          api_version: str = API_VERSION) -> dict[str, Any]:
+    """An event about ``obj`` (a snapshot: later changes to the object do not show in it), stamped with the account's
+    API version of the moment (Stripe renders events in it, whatever version a later reader pins)."""
     data: dict[str, Any] = {"object": obj}
     if previous is not None:
         data["previous_attributes"] = previous
-    return {"id": eid, "object": "event", "api_version": API_VERSION, "created": created, "data": data,
+    return {"id": eid, "object": "event", "api_version": api_version, "created": created, "data": data,
             "livemode": False, "pending_webhooks": pending_webhooks,
             "request": {"id": request_id, "idempotency_key": idempotency_key}, "type": kind}

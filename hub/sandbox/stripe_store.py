@@ -62,6 +62,10 @@ class StripeStore:
         self.truth: dict[str, int | None] = {}
         self.sink: WebhookSink | None = None
         self._seq = 0
+        #: the account's default API version: new events are rendered in it (the dashboard's "upgrade" changes it)
+        self.api_version = so.API_VERSION
+        #: deleted customers: retrieving one still answers, with a ``deleted: true`` stub
+        self.deleted_customers: set[str] = set()
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -156,10 +160,10 @@ class StripeStore:
         with self.lock:
             sink = self.sink
             pending = sink.subscribers(kind) if sink is not None else 0
-            snapshot = orjson.loads(orjson.dumps(obj))
+            snapshot = orjson.loads(orjson.dumps(so.public(obj)))
             evt = so.event(self.new_id("event"), self.now() if at is None else at, kind, snapshot,
                            previous=previous, request_id=origin[0], idempotency_key=origin[1],
-                           pending_webhooks=pending)
+                           pending_webhooks=pending, api_version=self.api_version)
             self.insert("event", evt)
         if sink is not None and pending:
             sink.publish(evt)
@@ -185,6 +189,17 @@ class StripeStore:
             self.insert("customer", obj)
             self.emit("customer.created", obj, origin=origin)
             return obj
+
+    def delete_customer(self, cid: str, origin: Origin = (None, None)) -> dict[str, Any]:
+        """DELETE /v1/customers/{id}: gone from lists and writes; ``customer.deleted`` carries the object as it was."""
+        with self.lock:
+            obj = self.get("customer", cid)
+            coll = self.collections["customer"]
+            coll.order.remove(coll.keys.pop(cid))
+            del coll.items[cid]
+            self.deleted_customers.add(cid)
+            self.emit("customer.deleted", obj, origin=origin)
+            return so.deleted_stub(cid, "customer")
 
     def update_customer(self, cid: str, params: Mapping[str, Any], origin: Origin = (None, None)) -> dict[str, Any]:
         """POST /v1/customers/{id}: only the given fields change; ``""`` unsets; metadata merges."""
@@ -346,7 +361,8 @@ class StripeStore:
         """Every object in insertion order, plus the seed's ground truth (JSON-ready)."""
         with self.lock:
             return {kind: [coll.items[k[2]] for k in sorted(coll.order, key=lambda key: key[1])]
-                    for kind, coll in self.collections.items()} | {"truth": self.truth}
+                    for kind, coll in self.collections.items()} | {"truth": self.truth,
+                                                                   "deleted_customers": sorted(self.deleted_customers)}
 
     @classmethod
     def from_state(cls, clock: AnyClock, state: dict[str, Any], seed: int = 7) -> StripeStore:
@@ -356,6 +372,7 @@ class StripeStore:
             for obj in state[kind]:
                 store.insert(kind, obj)
         store.truth = dict(state.get("truth", {}))
+        store.deleted_customers = set(state.get("deleted_customers", ()))
         # fresh ids must not repeat the saved ones: move the generator on past what the saved run drew
         store.rng.seed(f"stripe-store-{seed}-{sum(len(v) for k, v in state.items() if k in PREFIXES)}")
         return store

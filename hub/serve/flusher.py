@@ -7,20 +7,32 @@ leaves the events in the inbox for the next attempt: nothing is lost and intake 
 
 Exactly once: the inbox is already unique per (connection, event id); the insert skips ids the table already has, so a
 crash between the warehouse commit and the inbox's ``flushed`` mark (or an event that `hub ingest stripe.events`
-brought in first) never makes a second row. Stripe events get the columns of the Stripe connector's ``events``
-stream, so both writers fill one table alike; other senders get ``id, created, type, data``.
+brought in first) never makes a second row. Stripe events get the row of the Stripe connector's ``events`` stream
+(:func:`sources.stripe.event_row`, the one definition both writers use); other senders get ``id, created, type, data``.
+
+Dead letters: an authentic event whose fields do not fit the table's types (``"created": "yesterday"``), or whose
+row cannot be built or inserted at all, would otherwise fail its whole batch on every attempt, for ever. Such an
+event is set aside in ``_hub.webhook_dead_letters`` (connection, event id, type, when received, the reason, and its
+body with secret-named values masked) and in the inbox's ``dead_letters``, and the rest of the batch loads.
+
+Deletions: a Stripe ``*.deleted`` event also sets ``deleted`` on its object's row in the raw table (customers,
+invoices, ...), so the deleted record leaves the staging models at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 
+from hub.secrets import redact
 from hub.serve.inbox import Inbox, StoredEvent
+from hub.webhooks import EVENTS_TABLE, masked_json
 from warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
@@ -28,11 +40,19 @@ if TYPE_CHECKING:
 
 BATCH = 20_000
 MARK = "flushed"
+DEAD_LETTERS = ("_hub", "webhook_dead_letters")
 S, I, B = pa.string(), pa.int64(), pa.bool_()
-STRIPE = pa.schema([("id", S), ("created", I), ("type", S), ("api_version", S), ("livemode", B),
-                    ("pending_webhooks", I), ("object_id", S), ("object_type", S), ("request_id", S),
-                    ("idempotency_key", S), ("data", S)])
 GENERIC = pa.schema([("id", S), ("created", I), ("type", S), ("data", S)])
+#: what can go wrong turning one event into a typed row (anything else is a bug and fails the flush, loudly)
+_ROW_ERRORS = (pa.ArrowException, OverflowError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event the flusher set aside instead of loading, and why."""
+
+    event: StoredEvent
+    reason: str
 
 
 def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
@@ -45,21 +65,123 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
     for event in events:
         by_connection.setdefault(event.connection, []).append(event)
     types = {name: c.type for name, c in project.config.connections.items()}
-    with project.warehouse() as wh, wh.transaction() as con:
-        for connection, batch in by_connection.items():
-            _insert(con, connection, _table(types.get(connection), batch))
+    tables, dead = [], []
+    for connection, batch in by_connection.items():
+        table, rejected = _typed(types.get(connection), batch)
+        dead += rejected
+        if table is not None:
+            tables.append((connection, table))
+    with project.warehouse() as wh:
+        try:
+            with wh.transaction() as con:
+                for connection, table in tables:
+                    _insert(con, connection, table)
+                    if types.get(connection) == "stripe":
+                        _mark_deleted(con, connection, table)
+                _bury(con, dead)
+        except Exception as exc:   # noqa: BLE001 - a poison row must not block the batch: isolate it, see below
+            if not _is_row_error(exc):
+                raise
+            dead = _one_by_one(wh, tables, dead, by_connection, types)
+    if dead:
+        inbox.set_dead([(d.event.seq, d.reason) for d in dead])
     inbox.set_mark(MARK, events[-1].seq)
     return len(events)
 
 
+def _is_row_error(exc: BaseException) -> bool:
+    """Whether DuckDB refused the data itself (a conversion, a constraint), not the disk or the file."""
+    import duckdb
+
+    return isinstance(exc, (duckdb.ConversionException, duckdb.ConstraintException, duckdb.InvalidInputException,
+                            duckdb.TypeMismatchException, duckdb.OutOfRangeException))
+
+
+def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLetter],
+                by_connection: dict[str, list[StoredEvent]], types: dict[str, str]) -> list[DeadLetter]:
+    """The batch failed on some row: insert event by event, setting aside those the warehouse refuses."""
+    dead = list(dead)
+    for connection, table in tables:
+        events = {e.event_id: e for e in by_connection[connection]}
+        for i in range(table.num_rows):
+            row = table.slice(i, 1)
+            try:
+                with wh.transaction() as con:
+                    _insert(con, connection, row)
+                    if types.get(connection) == "stripe":
+                        _mark_deleted(con, connection, row)
+            except Exception as exc:   # noqa: BLE001 - classified just below
+                if not _is_row_error(exc):
+                    raise
+                event = events[row.column("id")[0].as_py()]
+                dead.append(DeadLetter(event, f"the warehouse refused the row: {_short(str(exc))}"))
+    with wh.transaction() as con:
+        _bury(con, dead)
+    return dead
+
+
+def _typed(connection_type: str | None, events: list[StoredEvent]) -> tuple[pa.Table | None, list[DeadLetter]]:
+    """The events as one typed table, and those that do not fit it (set aside with the reason)."""
+    row_of, schema = _row_function(connection_type)
+    rows, dead = [], []
+    for event in events:
+        try:
+            rows.append(row_of(event))
+        except _ROW_ERRORS as exc:
+            dead.append(DeadLetter(event, f"unreadable event: {type(exc).__name__}: {_short(str(exc))}"))
+    kept = [e for e in events if all(d.event is not e for d in dead)] if dead else events
+    try:
+        return (pa.Table.from_pylist(rows, schema=schema) if rows else None), dead
+    except _ROW_ERRORS:
+        pass
+    good = []
+    for event, row in zip(kept, rows, strict=True):   # slow path, only for a batch holding a misfit
+        reason = _misfit(row, schema)
+        if reason is None:
+            good.append(row)
+        else:
+            dead.append(DeadLetter(event, reason))
+    return (pa.Table.from_pylist(good, schema=schema) if good else None), dead
+
+
+def _misfit(row: dict[str, Any], schema: pa.Schema) -> str | None:
+    """Which field of ``row`` does not fit ``schema``, said so that the sender's bug can be found."""
+    for field in schema:
+        value = row.get(field.name)
+        try:
+            pa.array([value], type=field.type)
+        except _ROW_ERRORS:
+            shown = _short(redact(repr(value)), 40)
+            return f"field '{field.name}' is {type(value).__name__} {shown}, expected {field.type}"
+    return None
+
+
+def _row_function(connection_type: str | None) -> tuple[Callable[[StoredEvent], dict[str, Any]], pa.Schema]:
+    if connection_type == "stripe":
+        from sources.stripe import event_row, schema_of
+
+        def stripe_row(event: StoredEvent) -> dict[str, Any]:
+            body = orjson.loads(event.body)
+            if not isinstance(body, dict):
+                raise TypeError("the event is not a JSON object")
+            return {**event_row(body), "id": event.event_id}
+
+        return stripe_row, schema_of("events")
+    return _generic_row, GENERIC
+
+
+def _generic_row(event: StoredEvent) -> dict[str, Any]:
+    return {"id": event.event_id, "created": _created(event), "type": event.type, "data": _masked_text(event.body)}
+
+
 def _insert(con: Any, connection: str, table: pa.Table) -> None:
-    schema, relation = f"raw_{connection}", qualified(f"raw_{connection}", "events")
+    schema, relation = f"raw_{connection}", qualified(f"raw_{connection}", EVENTS_TABLE)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
     columns = ", ".join(f"{quote(f.name)} {'BIGINT' if f.type == I else 'BOOLEAN' if f.type == B else 'VARCHAR'}"
                         for f in table.schema)
     con.execute(f"CREATE TABLE IF NOT EXISTS {relation} ({columns})")
     existing = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-                                          "AND table_name = 'events'", [schema]).fetchall()]
+                                          "AND table_name = ?", [schema, EVENTS_TABLE]).fetchall()]
     mine = [n for n in table.column_names if n in existing]
     names, values = [quote(n) for n in mine], [f"b.{quote(n)}" for n in mine]
     # the table may be dlt's (hub ingest <stripe>.events made it first): fill its bookkeeping columns too
@@ -69,36 +191,53 @@ def _insert(con: Any, connection: str, table: pa.Table) -> None:
     if "_dlt_id" in existing:
         names.append("_dlt_id")
         values.append("md5(b.id)")
+    # no try/finally: after a failed insert the transaction is aborted and even unregister fails, hiding the error;
+    # the rollback drops the registration, and register() replaces one left over
     con.register("hub_serve_batch", table)
+    con.execute(f"INSERT INTO {relation} ({', '.join(names)}) SELECT {', '.join(values)} FROM hub_serve_batch b "
+                f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
+    con.unregister("hub_serve_batch")
+
+
+def _mark_deleted(con: Any, connection: str, table: pa.Table) -> None:
+    """``*.deleted`` events flag their object's raw row (``deleted``) at once, so it leaves the models now, not at
+    the next ingest; a row not ingested yet is left alone (the ingest reads the deletion from the events)."""
+    from sources.stripe import deleted_objects
+
+    for stream, ids in deleted_objects(table).items():
+        has_flag = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
+                               "table_name = ? AND column_name = 'deleted'", [f"raw_{connection}", stream]).fetchone()
+        if has_flag[0]:
+            con.execute(f"UPDATE {qualified(f'raw_{connection}', stream)} SET deleted = true WHERE id IN "
+                        "(SELECT unnest(?::VARCHAR[]))", [ids])
+
+
+def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:
+    """Record dead letters in the warehouse, once per (connection, event id)."""
+    rows = [(d.event.connection, d.event.event_id, d.event.type,
+             datetime.fromtimestamp(d.event.received_at, tz=UTC), d.reason, _masked_text(d.event.body))
+            for d in dead]
+    if not rows:
+        return
+    relation = qualified(*DEAD_LETTERS)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(DEAD_LETTERS[0])}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {relation} (connection VARCHAR NOT NULL, event_id VARCHAR NOT NULL, "
+                "type VARCHAR, received_at TIMESTAMPTZ NOT NULL, set_aside_at TIMESTAMPTZ NOT NULL, reason VARCHAR "
+                "NOT NULL, body VARCHAR, PRIMARY KEY (connection, event_id))")
+    con.executemany(f"INSERT INTO {relation} VALUES (?, ?, ?, ?, now(), ?, ?) ON CONFLICT DO NOTHING", rows)
+
+
+def _masked_text(body: bytes) -> str:
+    """The body as text for the warehouse: secret-named JSON values masked, known secrets redacted."""
     try:
-        con.execute(f"INSERT INTO {relation} ({', '.join(names)}) SELECT {', '.join(values)} FROM hub_serve_batch b "
-                    f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
-    finally:
-        con.unregister("hub_serve_batch")
+        return redact(masked_json(orjson.loads(body)))
+    except orjson.JSONDecodeError:
+        return redact(body.decode("utf-8", "replace"))
 
 
-def _table(connection_type: str | None, events: list[StoredEvent]) -> pa.Table:
-    if connection_type == "stripe":
-        return pa.Table.from_pylist([_stripe_row(e) for e in events], schema=STRIPE)
-    rows = []
-    for event in events:
-        rows.append({"id": event.event_id, "created": _created(event), "type": event.type,
-                     "data": event.body.decode("utf-8", "replace")})
-    return pa.Table.from_pylist(rows, schema=GENERIC)
-
-
-def _stripe_row(event: StoredEvent) -> dict[str, Any]:
-    """Like the Stripe connector's events stream: scalars typed, ``data`` as JSON text, the object's id and type."""
-    body = orjson.loads(event.body)
-    data = body.get("data") or {}
-    obj = (data.get("object") or {}) if isinstance(data, Mapping) else {}
-    request = body.get("request") or {}
-    return {"id": event.event_id, "created": body.get("created"), "type": body.get("type"),
-            "api_version": body.get("api_version"), "livemode": body.get("livemode"),
-            "pending_webhooks": body.get("pending_webhooks"), "object_id": obj.get("id"),
-            "object_type": obj.get("object"), "request_id": request.get("id") if isinstance(request, Mapping) else None,
-            "idempotency_key": request.get("idempotency_key") if isinstance(request, Mapping) else None,
-            "data": orjson.dumps(data).decode()}
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _created(event: StoredEvent) -> int:
@@ -108,6 +247,6 @@ def _created(event: StoredEvent) -> int:
         return int(event.received_at)
     for key in ("created", "occurredAt", "timestamp"):
         value = body.get(key) if isinstance(body, dict) else None
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 2**62:
             return int(value / 1000) if key == "occurredAt" else int(value)
     return int(event.received_at)

@@ -3,7 +3,9 @@
 SQLite in WAL mode at ``<project>/.hub/inbox.sqlite``, one row per event, ``UNIQUE(connection, event_id)`` so a
 redelivered event is acknowledged again without being stored twice. DuckDB allows one writing process per warehouse
 file and a long-running server must not hold it, so events wait here until the flusher moves them
-(:mod:`hub.serve.flusher`); two high-water marks (``flushed``, ``triggered``) record how far each consumer got.
+(:mod:`hub.serve.flusher`); two high-water marks (``flushed``, ``triggered``) record how far each consumer got, and
+``dead_letters`` which events the flusher set aside (their reasons; the bodies are in ``_hub.webhook_dead_letters``).
+The file and its -wal/-shm are created owner-only (0600): they hold customer data.
 
 Writes go through ONE writer thread doing group commit: request threads queue their events on the open batch and wait
 for it; the writer takes the whole batch, inserts it in one transaction and commits with ``synchronous=FULL`` (an
@@ -13,6 +15,7 @@ requests cost a handful of fsyncs, not a thousand.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -27,7 +30,10 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, connection TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT,
     received_at REAL NOT NULL, body BLOB NOT NULL, UNIQUE (connection, event_id));
 CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY, reason TEXT NOT NULL);
 """
+#: The inbox holds customer data: owner-only, whatever the umask (SQLite gives -wal and -shm the database's mode).
+MODE = 0o600
 #: How long a request waits for its batch to reach the disk before answering 503 (the sender will retry).
 COMMIT_TIMEOUT_S = 10.0
 
@@ -73,6 +79,7 @@ class Inbox:
         self.path = Path(path)
         self.on_stored = on_stored   # called (in the writer thread) after a commit that stored new events
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private(self.path)
         self._writer_db = self._connect()
         self._writer_db.executescript(SCHEMA)
         self._reader_db = self._connect()
@@ -163,6 +170,36 @@ class Inbox:
         with self._reader_lock:
             self._reader_db.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, seq))
 
+    def backlog(self) -> int:
+        """How many events wait for the flusher."""
+        with self._reader_lock:
+            return self._reader_db.execute("SELECT count(*) FROM events WHERE seq > coalesce((SELECT seq FROM marks "
+                                           "WHERE name = 'flushed'), 0)").fetchone()[0]
+
+    def oldest_waiting(self) -> float | None:
+        """When the oldest event not yet flushed was received (None when none waits)."""
+        with self._reader_lock:
+            row = self._reader_db.execute("SELECT received_at FROM events WHERE seq > coalesce((SELECT seq FROM marks "
+                                          "WHERE name = 'flushed'), 0) ORDER BY seq LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def set_dead(self, letters: Sequence[tuple[int, str]]) -> None:
+        """Record events (seq, reason) the flusher set aside instead of loading."""
+        with self._reader_lock:
+            self._reader_db.executemany("INSERT OR REPLACE INTO dead_letters VALUES (?, ?)", letters)
+
+    def dead(self, after: int = 0, upto: int | None = None) -> dict[int, str]:
+        """The events set aside (seq -> reason), those in (after, upto] only when given."""
+        with self._reader_lock:
+            rows = self._reader_db.execute("SELECT seq, reason FROM dead_letters WHERE seq > ? AND seq <= ?",
+                                           (after, upto if upto is not None else 2**62)).fetchall()
+        return dict(rows)
+
+    def dead_count(self) -> int:
+        """How many events the flusher set aside."""
+        with self._reader_lock:
+            return self._reader_db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+
     def count(self) -> int:
         """How many events the inbox holds."""
         with self._reader_lock:
@@ -177,3 +214,31 @@ class Inbox:
         self._writer_db.close()
         with self._reader_lock:
             self._reader_db.close()
+
+
+def _private(path: Path) -> None:
+    """Create the inbox owner-only before SQLite opens it, and take back files an older hub left group-readable."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, MODE))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name.exists() and name.stat().st_mode & 0o777 != MODE:
+            name.chmod(MODE)
+
+
+def summary(path: Path) -> dict[str, dict[str, int]]:
+    """Per connection: events received, waiting for the flusher (backlog) and set aside (dead letters).
+
+    Read-only, beside a running server or without one; empty when there is no inbox yet.
+    """
+    if not path.exists():
+        return {}
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"events", "marks", "dead_letters"} <= tables:
+            return {}
+        rows = db.execute("SELECT e.connection, count(*), count(*) FILTER (WHERE e.seq > coalesce((SELECT seq FROM "
+                          "marks WHERE name = 'flushed'), 0)), count(d.seq) FROM events e LEFT JOIN dead_letters d "
+                          "ON d.seq = e.seq GROUP BY e.connection ORDER BY e.connection").fetchall()
+    finally:
+        db.close()
+    return {c: {"received": n, "backlog": waiting, "dead_letters": dead} for c, n, waiting, dead in rows}

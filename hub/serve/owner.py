@@ -7,7 +7,10 @@ it just flushed, then runs queued jobs (the scheduler hands its jobs here with :
 steps the warehouse is closed, so CLI commands in other processes get their turn. A failed flush (the warehouse held
 by a long `hub ingest`, say) is retried on the next wake-up; the events wait safely in the inbox meanwhile.
 Triggers run at least once: the ``triggered`` mark moves after each event's triggers ran, so a crash repeats the
-current event's triggers, never skips them.
+current event's triggers, never skips them. Events the flusher set aside as dead letters fire no triggers.
+
+The thread never dies of an error: every step catches what it raises, says so through ``on_event`` and the log,
+keeps it for :meth:`Owner.health` (what ``/healthz`` answers) and tries again at the next wake-up.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from hub.errors import HubError
+from hub.secrets import redact
 from hub.serve import flusher
 from hub.serve.inbox import Inbox
 
@@ -34,6 +39,8 @@ T = TypeVar("T")
 TRIGGERED = "triggered"
 LINGER_S = 0.5          # let a burst of events gather into one flush (one warehouse open per batch)
 RETRY_S = 2.0           # a failed flush is tried again this often
+#: /healthz says "stuck" once an event has waited this long for the warehouse (a long job holding the owner, say)
+STUCK_S = 300.0
 
 
 class Owner:
@@ -51,6 +58,9 @@ class Owner:
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="hub-serve-owner", daemon=True)
         self._failing = False
+        self.last_error: str | None = None     # the latest error a step raised
+        self.errors = 0                        # how many errors the steps raised since the start
+        self.stuck_after = STUCK_S
 
     def start(self) -> None:
         """Start the thread; events already in the inbox (from before a restart) are flushed first."""
@@ -76,35 +86,84 @@ class Owner:
         self._wake.set()
         self._thread.join()
 
+    def health(self) -> dict[str, Any]:
+        """``status`` ok | failing (the latest flush failed: ``error`` says why) | stuck (an event has waited longer
+        than ``stuck_after``) | down (the thread is gone), with the inbox's backlog, the oldest waiting event's age,
+        the dead letters, and how many errors the steps raised since the start."""
+        alive = self._thread.is_alive() or not self._thread.ident   # not started yet counts as alive
+        oldest = self.inbox.oldest_waiting()
+        waited = max(0.0, time.time() - oldest) if oldest is not None else 0.0
+        stuck = oldest is not None and waited > self.stuck_after
+        status = "down" if not alive else "failing" if self._failing else "stuck" if stuck else "ok"
+        report: dict[str, Any] = {"status": status, "received": self.inbox.last_seq(),
+                                  "flushed": self.inbox.mark(flusher.MARK), "backlog": self.inbox.backlog(),
+                                  "oldest_waiting_s": round(waited, 3), "dead_letters": self.inbox.dead_count(),
+                                  "errors": self.errors}
+        if status == "stuck":
+            report["error"] = f"an event has waited {waited:.0f} s for the warehouse (a long job or trigger?)"
+        elif status != "ok":
+            report["error"] = self.last_error or "the warehouse owner thread has stopped"
+        elif self.last_error:
+            report["last_error"] = self.last_error
+        return report
+
     def _loop(self) -> None:
         while True:
-            if not self.stopping.is_set():
-                self._wake.wait(RETRY_S if self._failing or self._pending_triggers() else None)
-                self._wake.clear()
-                if not self.stopping.is_set() and self._jobs.empty():
-                    self.stopping.wait(LINGER_S)
             final = self.stopping.is_set()
-            self._flush(drain=final)
-            if not final:
-                self._fire_triggers()
-            self._run_jobs()
+            try:
+                final = self._turn()
+            except Exception as exc:   # noqa: BLE001 - the thread outlives any bug; the error is reported and kept
+                self._failed("the warehouse owner", exc)
+                self._failing = True
+                if not final:
+                    self.stopping.wait(RETRY_S)   # not a busy loop when the inbox itself fails
             if final:
                 return
+
+    def _turn(self) -> bool:
+        """Wait for work, then flush, fire triggers and run jobs; True when this was the last turn."""
+        if not self.stopping.is_set():
+            self._wake.wait(RETRY_S if self._failing or self._pending_triggers() else None)
+            self._wake.clear()
+            if not self.stopping.is_set() and self._jobs.empty():
+                self.stopping.wait(LINGER_S)
+        final = self.stopping.is_set()
+        self._flush(drain=final)
+        if not final:
+            self._fire_triggers()
+        self._run_jobs()
+        return final
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """Report and keep an error a step raised (with the traceback in the log under --debug)."""
+        message = redact(f"{what} failed: {type(exc).__name__}: {exc}")
+        if message != self.last_error:   # a flush failing the same way every retry is said once
+            log.error("hub serve: %s", message, exc_info=log.isEnabledFor(logging.DEBUG))
+            self.on_event(message)
+        self.errors += 1
+        self.last_error = message
 
     def _flush(self, drain: bool = False) -> None:
         """One batch (more only while batches come full, or until empty when ``drain``)."""
         try:
             while True:
+                dead = self.inbox.dead_count()
                 moved = flusher.flush(self.project, self.inbox)
                 self.flushed += moved
+                if self.inbox.dead_count() > dead:
+                    self.on_event(f"{self.inbox.dead_count() - dead} event(s) set aside in _hub.webhook_dead_letters "
+                                  "(they do not fit raw events; see the reason there)")
                 if moved == 0 or (moved < flusher.BATCH and not drain):
                     break
             if self._failing:
                 self.on_event("flushing into the warehouse again")
             self._failing = False
-        except HubError as exc:
+        except HubError as exc:   # the warehouse stayed locked, say: the events wait in the inbox
             if not self._failing:
                 self.on_event(f"cannot flush into the warehouse yet ({exc}); events are kept in the inbox")
+            self._failing, self.last_error = True, redact(f"flush failed: {exc}")
+        except Exception as exc:   # noqa: BLE001 - a bug: reported, the events wait in the inbox, tried again later
+            self._failed("flush", exc)
             self._failing = True
 
     def _pending_triggers(self) -> bool:
@@ -118,10 +177,16 @@ class Owner:
         done, upto = self.inbox.mark(TRIGGERED), self.inbox.mark(flusher.MARK)
         halted = self.runner.stop
         while done < upto and not (self.stopping.is_set() or halted.is_set()):
-            for event in self.inbox.read_after(done, min(500, upto - done)):
+            events = self.inbox.read_after(done, min(500, upto - done))
+            dead = self.inbox.dead(done, upto)
+            for event in events:
                 if event.seq > upto or self.stopping.is_set() or halted.is_set():
                     return
-                self._fire(event)
+                if event.seq not in dead:
+                    try:
+                        self._fire(event)
+                    except Exception as exc:   # noqa: BLE001 - one event's bad trigger run must not stop the rest
+                        self._failed(f"triggers of {event.event_id}", exc)
                 done = event.seq
                 self.inbox.set_mark(TRIGGERED, done)
                 # events keep landing and scheduled jobs keep running behind a long queue of triggers

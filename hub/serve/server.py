@@ -5,12 +5,16 @@ itself, keeps connections alive and sets TCP_NODELAY), which already does more r
 only :meth:`WebhookServer.handle` is new. Answers: 200 ``{"stored": n, "duplicates": m}`` once the events are on disk,
 401 for a bad or stale signature, 400 for an unreadable body, 404 for an unknown connection or one without a
 ``webhook_secret``, 503 when the inbox cannot store (the sender retries later). Nothing is stored unless verified.
+``/healthz`` answers 200 with ``status: ok`` only while events are flushing into the warehouse, and 503 with
+``failing``, ``stuck`` or ``down`` and the error otherwise; both carry the backlog and the dead letters
+(:meth:`Owner.health`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from hub.errors import HubError
 from hub.sandbox.server import HTTPEmulator, Request, Response, json_response
@@ -29,9 +33,11 @@ class WebhookServer(HTTPEmulator):
     server_name = "serve"
 
     def __init__(self, inbox: Inbox, receivers: Mapping[str, Receiver], *, host: str = "127.0.0.1",
-                 port: int = 8080, unconfigured: Mapping[str, str] | None = None) -> None:
+                 port: int = 8080, unconfigured: Mapping[str, str] | None = None,
+                 health: Callable[[], dict[str, Any]] | None = None) -> None:
         super().__init__(host, port)
         self.inbox = inbox
+        self.health = health or self._inbox_health
         self.receivers = dict(receivers)
         self.unconfigured = dict(unconfigured or {})   # connection -> why it cannot receive webhooks
 
@@ -41,8 +47,8 @@ class WebhookServer(HTTPEmulator):
         if path.startswith(PREFIX) and request.method == "POST":
             return self._webhook(request, path[len(PREFIX):].strip("/"))
         if path == "/healthz" and request.method == "GET":
-            return json_response(200, {"status": "ok", "received": self.inbox.last_seq(),
-                                       "flushed": self.inbox.mark(FLUSHED)})
+            health = self.health()
+            return json_response(200 if health["status"] == "ok" else 503, health)
         return json_response(404 if not path.startswith(PREFIX) else 405, {"error": "not found"})
 
     def _webhook(self, request: Request, connection: str) -> Response:
@@ -67,6 +73,11 @@ class WebhookServer(HTTPEmulator):
             return json_response(503, {"error": str(exc)}, headers={"Retry-After": "5"})
         new = sum(stored)
         return json_response(200, {"stored": new, "duplicates": len(stored) - new})
+
+    def _inbox_health(self) -> dict[str, Any]:
+        """Without a flusher (a bare server): what the inbox alone can tell."""
+        return {"status": "ok", "received": self.inbox.last_seq(), "flushed": self.inbox.mark(FLUSHED),
+                "backlog": self.inbox.backlog(), "dead_letters": self.inbox.dead_count()}
 
     def _refuse(self, status: int, message: str, reason: str | None = None) -> Response:
         body = {"error": message} if reason is None else {"error": message, "reason": reason}

@@ -96,7 +96,7 @@ class Service:
         self.inbox.on_stored = self.owner.poke
         self.owner.start()
         self.server = WebhookServer(self.inbox, self.receivers, host=self._host, port=self._port,
-                                    unconfigured=self.unconfigured)
+                                    unconfigured=self.unconfigured, health=self.owner.health)
         try:
             self.server.start()
         except OSError:

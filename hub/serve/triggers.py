@@ -9,10 +9,11 @@
     retries = 3                            # optional: tries after a failed attempt (backoff 1 s, doubling)
 
 ``push:SYNC`` brings the event's connection up to date first (an incremental ingest of its streams other than
-``events``, then a build of the sync's model and what it reads), finds the person the event is about (a Stripe
-customer id, a HubSpot contact id -> ``canonical.person_source``) and pushes that person's row only: the sync's model
-must be keyed by ``person_id``. An event about nobody hub knows skips its pushes. ``notify:URL`` posts Slack-compatible
-JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in ``_hub.runs`` with one step per action.
+``events``, none for a webhook-only connection, then a build of the sync's model and what it reads), finds the person
+the event is about (a Stripe customer id, a HubSpot contact id -> ``canonical.person_source``) and pushes that
+person's row only: the sync's model must be keyed by ``person_id``. An event about nobody hub knows skips its pushes.
+``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in
+``_hub.runs`` with one step per action.
 """
 
 from __future__ import annotations
@@ -244,14 +245,16 @@ class Runner:
 
     def _refresh(self, connection: str, model: str) -> None:
         from hub.registry import connector_class
+        from hub.webhooks import EVENTS_TABLE, webhook_only
 
         conn = self.project.config.connection(connection)
-        streams = conn.streams or tuple(getattr(connector_class(conn.type), "default_streams", ()) or
-                                        connector_class(conn.type).streams)
-        selectors = [f"{connection}.{s}" for s in streams if s != "events"]
-        report = self.project.ingest(selectors)
-        if not report.ok:
-            raise HubError("; ".join(str(e) for e in report.errors))
+        cls = connector_class(conn.type)
+        if not webhook_only(conn, cls.secret_keys):   # a webhook-only connection has no API to catch up from
+            streams = conn.streams or tuple(getattr(cls, "default_streams", ()) or cls.streams)
+            selectors = [f"{connection}.{s}" for s in streams if cls.streams[s].table != EVENTS_TABLE]
+            report = self.project.ingest(selectors)
+            if not report.ok:
+                raise HubError("; ".join(str(e) for e in report.errors))
         built = self.project.build([f"+{model}"])
         if not built.ok:
             raise HubError("; ".join(str(e) for e in built.errors))
