@@ -360,6 +360,9 @@ def status(obj: Context, as_json: bool) -> None:
         change = f"+ new column {c['column']} ({c['new_type']})" if c["change"] == "added" \
             else f"~ column {c['column']} changed type {c['old_type']} -> {c['new_type']}"
         click.echo(f"schema change: {c['table']} {change} (run {c['run_id']})")
+    for d in report.skipped_deletions:
+        click.echo(f"deleted in target, not re-created: sync {d['sync']} key {d['key']} (record {d['target_id']}, "
+                   f"{ago(d['detected_at'])}); set on_target_delete = \"recreate\" to bring it back")
 
 
 def _num(value: int | None) -> str:

@@ -26,6 +26,7 @@ from hub.failpoints import failpoint
 from reverse_etl import state
 from reverse_etl.base import EXISTS, MISSING, OK, NoSuchObject, Outcome, Pusher, Record, TargetField
 from reverse_etl.config import SyncConfig
+from reverse_etl.deletions import TargetDeletions
 from reverse_etl.plan import Item, Plan
 from reverse_etl.report import SyncResult
 
@@ -145,6 +146,8 @@ class Execution:
             self.pool.put(pusher)
         self.error: HubError | None = None
         self.sent = 0
+        # on_target_delete: records the target deleted are held back rather than re-created (reverse_etl.deletions)
+        self.deletions = TargetDeletions.load(acks.wh, self.sync)
         self.total = len(plan.items) + (len(plan.removals) if self.sync.mode == "mirror" else 0)
         # split calls allowed for isolating refused records: a few bad rows get found, a refused mapping
         # does not cost two calls per row
@@ -162,6 +165,9 @@ class Execution:
             self._reject(item, f"{self.sync.match_column} '{item.record.match}' is also the match value of row "
                                f"{dup_of}: sending both would make them one record", "DUPLICATE_MATCH")
         for item in plan.items:
+            if self.deletions.holds(item.record.key):
+                self.result.skipped += 1   # deleted in the target: left deleted (on_target_delete = "skip")
+                continue
             self._enqueue(item)
         if self.sync.mode == "mirror":
             self._removals()
@@ -170,6 +176,9 @@ class Execution:
             self.result.conflicts = len(plan.conflicts)
         self._send()
         self.acks.flush()
+        if self.sync.mode == "mirror":
+            self.deletions.gone = [key for key, _ in plan.removals]   # left the model: nothing left to hold back
+        self.deletions.flush()
         failpoint("push.sync_done")  # this sync is acknowledged; the next one has not started
 
     def _removals(self) -> None:
@@ -284,6 +293,8 @@ class Execution:
         elif outcome.status == EXISTS:
             self.acks.synced(record.key, outcome.target_id, item.row_hash, None)
             self.result.unchanged += 1
+        elif outcome.status == MISSING and op == "update" and self.deletions.missing(record.key, record.target_id):
+            self.result.skipped += 1       # deleted in the target since we wrote it: not re-created under skip
         elif outcome.status == MISSING and op == "update" and not item.rerouted:
             self._reroute(item)
         elif outcome.status == MISSING:
