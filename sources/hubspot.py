@@ -5,6 +5,11 @@ modification property (``lastmodifieddate`` for contacts, ``hs_lastmodifieddate`
 search returns at most 10,000 results, so the window is moved forward to the last value seen before it fills up; where
 more than a window's worth of records share one timestamp, they are paged by ``hs_object_id`` instead.
 
+Lists and search skip archived records (deleted in the UI or by the API, or merged into another record), so an
+incremental pull also pages ``?archived=true``: those records land with ``archived = true`` and ``archived_at``, and
+staging leaves them out. HubSpot keeps archived records restorable for 90 days, which bounds that list; all of it is
+merged every run (merging is idempotent), so a deletion missed once is caught the next time.
+
 Full pulls are where the volume is, so their pages are not parsed by the thread that fetches them: it reads only the
 trailing ``paging`` member (:meth:`~sources.http.ApiClient.get_lazy`) and goes on to the next page, while this thread
 has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.base.json_records_to_arrow`).
@@ -12,6 +17,7 @@ has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.b
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -31,7 +37,7 @@ SEARCH_LIMIT = 200
 SEARCH_WINDOW = 10_000
 PARSE_PAGES = 10     # pages parsed per call into pyarrow: few enough to start and finish promptly
 PREFETCH_PAGES = 64  # pages the fetch thread may run ahead: it goes on fetching while dlt writes a batch
-ENVELOPE = ("id", "archived", "created_at", "updated_at")
+ENVELOPE = ("id", "archived", "created_at", "updated_at", "archived_at")
 
 
 class HubSpotVendor(VendorProfile):
@@ -93,11 +99,16 @@ class HubSpot(Connector):
         props = self.properties(stream)
         record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
                                  pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
+                                 pa.field("archivedAt", pa.string()),
                                  pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in props]))])
         schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
-                            *(pa.field(p, pa.string()) for p in props)])
-        pages = self._list(stream, props) if since is None else self._search(stream, props, since)
+                            pa.field("archived_at", pa.string()), *(pa.field(p, pa.string()) for p in props)])
+        if since is None:
+            pages = self._list(stream, props)   # live records only: replacing the table drops the archived ones
+        else:
+            # search never returns archived records: the archived list is what tells us which ones left
+            pages = itertools.chain(self._search(stream, props, since), self._list(stream, props, archived=True))
         # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL. Pages
         # in bytes are cheap to hold, so the fetcher may run far ahead while dlt writes a batch.
         tables = (_pages_table(group, record_type, schema)
@@ -107,8 +118,10 @@ class HubSpot(Connector):
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
 
-    def _list(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
-        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false"}
+    def _list(self, stream: Stream, props: list[str], archived: bool = False) -> Iterator[LazyPage]:
+        """Pages of the live records, or of the archived ones (``archived=true``: each with ``archivedAt``)."""
+        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props),
+                                  "archived": "true" if archived else "false"}
         while True:
             page = self.client.get_lazy(f"/crm/v3/objects/{stream.name}", params=params, member="paging")
             yield page
@@ -192,7 +205,7 @@ def _parsed(results: list[dict[str, Any]]) -> LazyPage:
 
 def _flat_table(records: pa.StructArray, schema: pa.Schema) -> pa.Table:
     envelope = records.flatten()
-    columns = [*envelope[:4], *envelope[4].flatten()]
+    columns = [*envelope[:5], *envelope[5].flatten()]
     return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
 
 
