@@ -125,3 +125,15 @@ def test_mirror_removes_downstream_a_person_deleted_at_the_source(fresh_sandbox,
     result = push(project).results[0]
     assert (result.removals, result.creates, result.rejected) == (1, 0, first.rejected)
     assert sb.hubspot.store.get("contacts", pushed["id"]) is None and hs_contact(sb, email) is None
+
+
+def test_an_unknown_on_target_delete_is_refused_before_any_call(quiet_sandbox, sandbox_syncs):
+    sb = quiet_sandbox
+    project = sandbox_syncs(sb, TO_HUBSPOT.format(mode="upsert") + 'on_target_delete = "recreat"\n')
+    write_people(project, [person(1, f"ann{D}")])
+    reset(sb)
+    cli = run_hub("push", cwd=project.root)
+    assert cli.returncode != 0 and "Traceback" not in cli.stderr
+    [line] = [x for x in cli.stderr.splitlines() if "on_target_delete" in x]
+    assert "hub.toml" in line and "did you mean 'recreate'" in line
+    assert sb.hubspot.requests.total == 0 and hs_contact(sb, f"ann{D}") is None
