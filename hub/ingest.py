@@ -202,10 +202,11 @@ def _deletions_window(books: Bookkeeping, connector: Connector, stream: Stream, 
 
 
 def mark_deleted(wh: Any, connection: str, stream: Stream, ids: list[str]) -> None:
-    """Set the vendor's deleted flag on raw rows the vendor reports deleted (records it no longer returns at all).
+    """Set the vendor's deleted flag on the raw rows of records the vendor reports deleted (HubSpot's archived list,
+    Salesforce's delete log), which its pulls no longer return.
 
-    One statement for all ids; the rows keep their other values, and a later pull that returns the record again
-    (restored from the Recycle Bin) overwrites the flag with the vendor's.
+    One statement for all ids; the rows keep their other values, rows never landed stay out (as after a full pull),
+    and a later pull that returns the record again (restored) overwrites the flag with the vendor's.
     """
     import pyarrow as pa
     from dlt.common.normalizers.naming.snake_case import NamingConvention

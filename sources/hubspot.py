@@ -6,9 +6,10 @@ search returns at most 10,000 results, so the window is moved forward to the las
 more than a window's worth of records share one timestamp, they are paged by ``hs_object_id`` instead.
 
 Lists and search skip archived records (deleted in the UI or by the API, or merged into another record), so an
-incremental pull also pages ``?archived=true``: those records land with ``archived = true`` and ``archived_at``, and
-staging leaves them out. HubSpot keeps archived records restorable for 90 days, which bounds that list; all of it is
-merged every run (merging is idempotent), so a deletion missed once is caught the next time.
+incremental pull also pages the ids of ``?archived=true``; the ingest then sets ``archived`` on those raw rows, keeping
+their values, and staging leaves them out. HubSpot keeps archived records restorable for 90 days, which bounds that
+list; all of it is read every run (marking is idempotent), so a deletion missed once is caught the next time, and a
+record restored since comes back through search with ``archived = false``.
 
 Full pulls are where the volume is, so their pages are not parsed by the thread that fetches them: it reads only the
 trailing ``paging`` member (:meth:`~sources.http.ApiClient.get_lazy`) and goes on to the next page, while this thread
@@ -17,7 +18,6 @@ has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.b
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -37,7 +37,7 @@ SEARCH_LIMIT = 200
 SEARCH_WINDOW = 10_000
 PARSE_PAGES = 10     # pages parsed per call into pyarrow: few enough to start and finish promptly
 PREFETCH_PAGES = 64  # pages the fetch thread may run ahead: it goes on fetching while dlt writes a batch
-ENVELOPE = ("id", "archived", "created_at", "updated_at", "archived_at")
+ENVELOPE = ("id", "archived", "created_at", "updated_at")
 
 
 class HubSpotVendor(VendorProfile):
@@ -79,8 +79,8 @@ class HubSpot(Connector):
     vendor = HubSpotVendor
     default_base_url = "https://api.hubapi.com"
     streams = Connector.declare(
-        Stream("contacts", "contacts", cursor_field="lastmodifieddate"),
-        Stream("companies", "companies", cursor_field="hs_lastmodifieddate"),
+        Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived"),
+        Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived"),
     )
     default_streams = ("contacts", "companies")
     secret_keys = ("token", *OAUTH_KEYS)
@@ -99,16 +99,11 @@ class HubSpot(Connector):
         props = self.properties(stream)
         record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
                                  pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
-                                 pa.field("archivedAt", pa.string()),
                                  pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in props]))])
         schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
-                            pa.field("archived_at", pa.string()), *(pa.field(p, pa.string()) for p in props)])
-        if since is None:
-            pages = self._list(stream, props)   # live records only: replacing the table drops the archived ones
-        else:
-            # search never returns archived records: the archived list is what tells us which ones left
-            pages = itertools.chain(self._search(stream, props, since), self._list(stream, props, archived=True))
+                            *(pa.field(p, pa.string()) for p in props)])
+        pages = self._list(stream, props) if since is None else self._search(stream, props, since)
         # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL. Pages
         # in bytes are cheap to hold, so the fetcher may run far ahead while dlt writes a batch.
         tables = (_pages_table(group, record_type, schema)
@@ -117,11 +112,24 @@ class HubSpot(Connector):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
+        if since is not None:
+            # search never returns archived records: the archived list is what tells which ones left since
+            state.deleted = self.archived_ids(stream)
 
-    def _list(self, stream: Stream, props: list[str], archived: bool = False) -> Iterator[LazyPage]:
-        """Pages of the live records, or of the archived ones (``archived=true``: each with ``archivedAt``)."""
-        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props),
-                                  "archived": "true" if archived else "false"}
+    def archived_ids(self, stream: Stream) -> list[str]:
+        """Ids of every archived record of the stream (``?archived=true``; HubSpot keeps them 90 days)."""
+        ids: list[str] = []
+        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": "hs_object_id", "archived": "true"}
+        while True:
+            body = self.client.get(f"/crm/v3/objects/{stream.name}", params=params)
+            ids += [r["id"] for r in body.get("results") or [] if r.get("id")]
+            after = (body.get("paging") or {}).get("next", {}).get("after")
+            if not after:
+                return ids
+            params["after"] = after
+
+    def _list(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
+        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false"}
         while True:
             page = self.client.get_lazy(f"/crm/v3/objects/{stream.name}", params=params, member="paging")
             yield page
@@ -205,7 +213,7 @@ def _parsed(results: list[dict[str, Any]]) -> LazyPage:
 
 def _flat_table(records: pa.StructArray, schema: pa.Schema) -> pa.Table:
     envelope = records.flatten()
-    columns = [*envelope[:5], *envelope[5].flatten()]
+    columns = [*envelope[:4], *envelope[4].flatten()]
     return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
 
 

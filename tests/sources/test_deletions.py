@@ -155,8 +155,8 @@ def test_records_deleted_at_the_sources_leave_canonical_person_and_their_ids_are
     report = project.ingest()
     assert report.ok, report.errors
     assert {r.mode for r in report.results} == {"incremental"}
-    assert project.query(f"SELECT archived, archived_at IS NOT NULL FROM raw_hubspot.contacts "
-                         f"WHERE id = '{hs_id}'").rows == [(True, True)]
+    assert project.query(f"SELECT archived, email IS NOT NULL FROM raw_hubspot.contacts "
+                         f"WHERE id = '{hs_id}'").rows == [(True, True)]                  # marked, not blanked
     deleted = dict(project.query(f"SELECT id, is_deleted FROM raw_salesforce.contact "
                                  f"WHERE id IN ('{sf_bin}', '{sf_gone}')").rows)
     assert deleted == {sf_bin: True, sf_gone: True}
