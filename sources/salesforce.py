@@ -16,9 +16,9 @@ import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.errors import SourceError
 from sources.auth import OAUTH_KEYS, OAuthProfile
 from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_table
-from hub.errors import SourceError
 from sources.http import VendorProfile
 
 DEFAULT_API_VERSION = "59.0"
@@ -105,8 +105,9 @@ class Salesforce(Connector):
         except SourceError as exc:
             if "INVALID_REPLICATION_DATE" not in exc.message:
                 raise
+            reason = exc.message.removeprefix(f"connection '{self.config.name}': ")
             raise SourceError(f"{stream.name}: Salesforce no longer lists the records deleted "
-                              f"since {_sf_time(since)} ({exc.message})", connection=self.config.name,
+                              f"since {_sf_time(since)} ({reason})", connection=self.config.name,
                               hint=f"run `hub ingest --full-refresh {self.config.name}.{stream.name}`") from None
         earliest = body.get("earliestDateAvailable")
         if earliest and max_time([earliest]) > since:
