@@ -364,6 +364,9 @@ def status(obj: Context, as_json: bool) -> None:
         latest = f"; latest: {w['latest_dead_letter']}" if w["latest_dead_letter"] else ""
         click.echo(f"webhooks {w['connection']}: {_num(w['received']) or '?'} received, {w['backlog']:,} waiting to "
                    f"load, {w['dead_letters']:,} dead letter(s) in _hub.webhook_dead_letters{latest}")
+    for d in report.skipped_deletions:
+        click.echo(f"deleted in target, not re-created: sync {d['sync']} key {d['key']} (record {d['target_id']}, "
+                   f"{ago(d['detected_at'])}); set on_target_delete = \"recreate\" to bring it back")
 
 
 def _num(value: int | None) -> str:

@@ -28,7 +28,7 @@ from hub.errors import ConfigError, HubError, UnknownNameError
 from hub.failpoints import failpoint
 from hub.registry import connector_class
 from warehouse.bookkeeping import Bookkeeping, Step, now
-from warehouse.sql import qualified
+from warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -185,6 +185,8 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
         for stream in streams:
             since = None if full_refresh else _since(books, name, stream)
             result, state = results[stream.name], ReadState()
+            if since is not None and connector.deletions_kept is not None:
+                since, state.deleted_since = _deletions_window(books, connector, stream, since, started)
             result.mode = "incremental" if since else "full"
             states.append((stream, state, result))
             batches = _peek(_counted(connector.read(stream, since, state), result, progress))
@@ -210,8 +212,45 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             result.schema_changes, quarantined = outcome.for_table(stream.table)
             result.quarantined = len(quarantined)
             schema_changes.record(books.wh, report.run_id, name, stream.name, outcome, stream.table)
+        if state.deleted and stream.deleted_flag:
+            mark_deleted(books.wh, name, stream, state.deleted)   # before the cursor moves: a crash re-reads them
         books.set_cursor(name, stream.name, _next_cursor(state.max_cursor, started).isoformat())
         _write_step(books, report, result, started)
+
+
+def _deletions_window(books: Bookkeeping, connector: Connector, stream: Stream, since: datetime,
+                      started: datetime) -> tuple[datetime | None, datetime | None]:
+    """(since, where to read the delete log from): the previous pull's start, or a full pull (since None) when that
+    is older than the vendor keeps deletions; records deleted and purged since could not be seen otherwise."""
+    row = books.wh.query("SELECT max(started_at) FROM _hub.run_steps WHERE step = 'ingest' AND status = 'success' "
+                         "AND target = ?", [f"{connector.config.name}.{stream.name}"]).scalar()
+    last = row if isinstance(row, datetime) else None
+    if last is None or started - last > connector.deletions_kept:  # type: ignore[operator]
+        return None, None
+    return since, last - CURSOR_LAG
+
+
+def mark_deleted(wh: Any, connection: str, stream: Stream, ids: list[str]) -> None:
+    """Set the vendor's deleted flag on the raw rows of records the vendor reports deleted (HubSpot's archived list,
+    Salesforce's delete log), which its pulls no longer return.
+
+    One statement for all ids; the rows keep their other values, rows never landed stay out (as after a full pull),
+    and a later pull that returns the record again (restored) overwrites the flag with the vendor's.
+    """
+    import pyarrow as pa
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    schema, naming = f"raw_{connection}", NamingConvention()
+    if not wh.table_exists(schema, stream.table):
+        return
+    flag, key = naming.normalize_identifier(stream.deleted_flag), naming.normalize_identifier(stream.primary_key)
+    con = wh.connect()
+    con.register("_hub_deleted_ids", pa.table({"id": pa.array(ids, pa.string())}))
+    try:
+        con.execute(f"UPDATE {qualified(schema, stream.table)} SET {quote(flag)} = true "
+                    f"WHERE CAST({quote(key)} AS VARCHAR) IN (SELECT id FROM _hub_deleted_ids)")
+    finally:
+        con.unregister("_hub_deleted_ids")
 
 
 def _since(books: Bookkeeping, connection: str, stream: Stream) -> datetime | None:

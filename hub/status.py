@@ -42,6 +42,8 @@ class Status:
     failures: list[dict[str, Any]] = field(default_factory=list)     # per command, its latest run if it failed
     schema_changes: list[dict[str, Any]] = field(default_factory=list)  # found by each connection's latest ingest
     webhooks: list[dict[str, Any]] = field(default_factory=list)    # per connection: inbox backlog, dead letters
+    #: records deleted in a sync's target and left deleted (on_target_delete = "skip"): sync, key, target_id, when
+    skipped_deletions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +53,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
     """What `hub status` shows; ``now`` decides staleness (the current time by default)."""
     from hub import history
     from hub.registry import connector_class
+    from reverse_etl import deletions
     from warehouse.schema_changes import since_last_run
 
     now = now or datetime.now(UTC)
@@ -63,6 +66,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
                               "error": r["error"]} for r in books.last_steps("build").records()]
             result.failures = history.latest_failures(wh)
             result.schema_changes = since_last_run(wh)
+            result.skipped_deletions = deletions.skipped(wh)
         result.connections = history.freshness(project, wh, now)
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():

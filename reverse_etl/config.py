@@ -14,6 +14,8 @@
     where = "email_is_valid"         # only rows where this SQL condition on the model's columns holds
     conflicts = "latest"             # two-way: the latest edit wins, or a priority list of connections
                                      # (default: as [models.<table>] priority ranks a field, else the latest)
+    on_target_delete = "skip"        # a record deleted in the target: leave it deleted (listed by `hub status`)
+                                     # or "recreate" it (found again by match key, else created)
 
 Only what can be checked from the file is checked here; the model's columns are checked against the warehouse
 (:mod:`reverse_etl.diff`) and the target fields against the target's own field list (:mod:`reverse_etl.engine`), all
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
     from hub.project import Project
 
 MODES = ("upsert", "update", "insert", "mirror")
-KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts")
+KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts", "on_target_delete")
+ON_TARGET_DELETE = ("skip", "recreate")
 REQUIRED = ("model", "to", "object", "match")
 LATEST = "latest"
 
@@ -57,6 +60,7 @@ class SyncConfig:
     conflicts: str | tuple[str, ...] = LATEST
     field_priority: dict[str, tuple[str, ...]] = field(default_factory=dict)   # from [models.<table>] priority
     line: int | None = None
+    on_target_delete: str = "skip"  # skip | recreate: what a record the target deleted gets (reverse_etl.deletions)
 
     @property
     def schema(self) -> str:
@@ -143,7 +147,7 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
     for key in REQUIRED:
         if key not in body:
             raise err(f"needs {key}", hint=_EXAMPLES[key])
-    for key in ("model", "to", "object", "mode", "key", "where"):
+    for key in ("model", "to", "object", "mode", "key", "where", "on_target_delete"):
         if key in body and (not isinstance(body[key], str) or not body[key].strip()):
             raise err(f"{key} must be a non-empty string", key)
 
@@ -153,6 +157,10 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
     mode = body.get("mode", "upsert")
     if mode not in MODES:
         raise UnknownNameError("mode", mode, MODES, file=CONFIG_FILE, line=line("mode"), where=f" in [syncs.{name}]")
+    on_delete = body.get("on_target_delete", "skip")
+    if on_delete not in ON_TARGET_DELETE:
+        raise UnknownNameError("on_target_delete", on_delete, ON_TARGET_DELETE, file=CONFIG_FILE,
+                               line=line("on_target_delete"), where=f" in [syncs.{name}]")
     to = body["to"]
     if to not in config.connections:
         raise UnknownNameError("connection", to, config.connections, file=CONFIG_FILE, line=line("to"),
@@ -180,7 +188,7 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
                       mode=mode, match_column=match_column, match_field=match_field,
                       fields=tuple((c, f) for c, f in fields.items() if c != match_column),
                       key=body.get("key"), where=body.get("where"), conflicts=conflicts,
-                      field_priority=_model_priority(config, model), line=line())
+                      field_priority=_model_priority(config, model), line=line(), on_target_delete=on_delete)
 
 
 def _pairs(value: Any, err: Any, key: str) -> dict[str, str]:

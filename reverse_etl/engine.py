@@ -40,6 +40,7 @@ from hub.failpoints import failpoint
 from reverse_etl import state, validate
 from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, NoSuchObject, Outcome, Pusher, Record, TargetField
 from reverse_etl.config import SyncConfig
+from reverse_etl.deletions import TargetDeletions
 from reverse_etl.plan import Item, Plan
 from reverse_etl.report import SyncResult
 
@@ -176,6 +177,8 @@ class Execution:
             self.pool.put(pusher)
         self.error: HubError | None = None
         self.sent = 0
+        # on_target_delete: records the target deleted are held back rather than re-created (reverse_etl.deletions)
+        self.deletions = TargetDeletions.load(acks.wh, self.sync)
         self.total = len(plan.items) + (len(plan.removals) if self.sync.mode == "mirror" else 0)
         # split calls allowed for isolating refused records: about 2*log2(batch) per bad row, so a few bad rows get
         # found while a refused mapping does not cost two calls per row
@@ -198,6 +201,9 @@ class Execution:
                                f"{dup_of}: sending both would make them one record", "DUPLICATE_MATCH")
         held = self._held()
         for item in plan.items:
+            if self.deletions.holds(item.record.key):
+                self.result.skipped += 1   # deleted in the target: left deleted (on_target_delete = "skip")
+                continue
             if item.record.key in held and item.op == "create":
                 self._reject(item, f"held: an earlier create of this row got no answer and it has no "
                                    f"{self.sync.match_column} to look it up by; it may exist in {self.sync.to}",
@@ -211,6 +217,9 @@ class Execution:
             self.result.conflicts = len(plan.conflicts)
         self._send()
         self.acks.flush()
+        if self.sync.mode == "mirror":
+            self.deletions.gone = [key for key, _ in plan.removals]   # left the model: nothing left to hold back
+        self.deletions.flush()
         failpoint("push.sync_done")  # this sync is acknowledged; the next one has not started
 
     def _removals(self) -> None:
@@ -413,6 +422,8 @@ class Execution:
         elif outcome.status == EXISTS:
             self.acks.synced(record.key, outcome.target_id, item.row_hash, None)
             self.result.unchanged += 1
+        elif outcome.status == MISSING and op == "update" and self.deletions.missing(record.key, record.target_id):
+            self.result.skipped += 1       # deleted in the target since we wrote it: not re-created under skip
         elif outcome.status == MISSING and op == "update" and not item.rerouted:
             self._reroute(item)
         elif outcome.status == MISSING:

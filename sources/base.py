@@ -13,8 +13,8 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
@@ -69,6 +69,8 @@ class Stream:
     table: str
     primary_key: str = "id"
     cursor_field: str | None = None
+    #: the vendor's deleted flag (raw column): rows a read reports in ``ReadState.deleted`` get it set to true
+    deleted_flag: str | None = None
 
 
 @dataclass
@@ -77,6 +79,10 @@ class ReadState:
 
     max_cursor: datetime | None = None
     rows: int = 0
+    #: ids the vendor reports deleted since ``since`` whose records it no longer returns (marked in raw after the load)
+    deleted: list[str] = field(default_factory=list)
+    #: where the vendor's delete log is to be read from: when the previous successful pull started (set by ingest)
+    deleted_since: datetime | None = None
 
     def see(self, value: datetime | None) -> None:
         if value is not None and (self.max_cursor is None or value > self.max_cursor):
@@ -95,6 +101,9 @@ class Connector:
     secret_keys: ClassVar[tuple[str, ...]] = ("token",)
     #: how the vendor's OAuth refresh works; None: the connector takes a static token only
     oauth: ClassVar[OAuthProfile | None] = None
+    #: how long the vendor can still tell which records were deleted; a stream last pulled longer ago than this is
+    #: pulled whole again (None: deletions are in the records themselves, or not reported at all)
+    deletions_kept: ClassVar[timedelta | None] = None
 
     def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:
         self.config = config

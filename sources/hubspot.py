@@ -5,6 +5,12 @@ modification property (``lastmodifieddate`` for contacts, ``hs_lastmodifieddate`
 search returns at most 10,000 results, so the window is moved forward to the last value seen before it fills up; where
 more than a window's worth of records share one timestamp, they are paged by ``hs_object_id`` instead.
 
+Lists and search skip archived records (deleted in the UI or by the API, or merged into another record), so an
+incremental pull also pages the ids of ``?archived=true``; the ingest then sets ``archived`` on those raw rows, keeping
+their values, and staging leaves them out. HubSpot keeps archived records restorable for 90 days, which bounds that
+list; all of it is read every run (marking is idempotent), so a deletion missed once is caught the next time, and a
+record restored since comes back through search with ``archived = false``.
+
 Full pulls are where the volume is, so their pages are not parsed by the thread that fetches them: it reads only the
 trailing ``paging`` member (:meth:`~sources.http.ApiClient.get_lazy`) and goes on to the next page, while this thread
 has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.base.json_records_to_arrow`).
@@ -73,8 +79,8 @@ class HubSpot(Connector):
     vendor = HubSpotVendor
     default_base_url = "https://api.hubapi.com"
     streams = Connector.declare(
-        Stream("contacts", "contacts", cursor_field="lastmodifieddate"),
-        Stream("companies", "companies", cursor_field="hs_lastmodifieddate"),
+        Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived"),
+        Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived"),
     )
     default_streams = ("contacts", "companies")
     secret_keys = ("token", *OAUTH_KEYS)
@@ -106,6 +112,21 @@ class HubSpot(Connector):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
+        if since is not None:
+            # search never returns archived records: the archived list is what tells which ones left since
+            state.deleted = self.archived_ids(stream)
+
+    def archived_ids(self, stream: Stream) -> list[str]:
+        """Ids of every archived record of the stream (``?archived=true``; HubSpot keeps them 90 days)."""
+        ids: list[str] = []
+        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": "hs_object_id", "archived": "true"}
+        while True:
+            body = self.client.get(f"/crm/v3/objects/{stream.name}", params=params)
+            ids += [r["id"] for r in body.get("results") or [] if r.get("id")]
+            after = (body.get("paging") or {}).get("next", {}).get("after")
+            if not after:
+                return ids
+            params["after"] = after
 
     def _list(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
         params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false"}

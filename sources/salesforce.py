@@ -9,18 +9,20 @@ models).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.errors import SourceError
 from sources.auth import OAUTH_KEYS, OAuthProfile
 from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_table
 from sources.http import VendorProfile
 
 DEFAULT_API_VERSION = "59.0"
+DELETED_MIN_WINDOW = timedelta(minutes=3)
 SKIPPED_TYPES = frozenset({"address", "location", "base64"})  # compound and binary fields cannot be selected as-is
 ARROW_TYPES = {"boolean": pa.bool_(), "int": pa.int64(), "long": pa.int64(), "double": pa.float64(),
                "currency": pa.float64(), "percent": pa.float64()}
@@ -45,11 +47,13 @@ class Salesforce(Connector):
     vendor = SalesforceVendor
     default_base_url = None   # every org has its own instance URL
     streams = Connector.declare(
-        Stream("Contact", "contact", primary_key="Id", cursor_field="SystemModstamp"),
-        Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp"),
+        Stream("Contact", "contact", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted"),
+        Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted"),
     )
     default_streams = ("Contact", "Account")
     options = ("api_version", "auth_url")
+    # the delete log and the Recycle Bin keep 15 days; a day's margin for clocks and long runs
+    deletions_kept = timedelta(days=14)
     secret_keys = ("token", *OAUTH_KEYS)
     # Sessions carry no expiry: one is good until the API answers 401 INVALID_SESSION_ID. The token endpoint is on
     # the login host (auth_url: login.salesforce.com, test.salesforce.com for sandboxes, or a My Domain URL).
@@ -74,11 +78,44 @@ class Salesforce(Connector):
         if since is not None:
             soql += f" WHERE {stream.cursor_field} >= {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         soql += f" ORDER BY {stream.cursor_field} ASC"
+        if since is not None:
+            # asked first, so a record deleted while the query pages is in queryAll's answer or in this list
+            state.deleted = self.deleted_ids(stream, state.deleted_since or since)
         tables = (records_to_table(records, schema) for records in prefetch(self._query(soql)))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
+
+    def deleted_ids(self, stream: Stream, since: datetime) -> list[str]:
+        """Ids deleted since ``since``, from the delete log (it also holds records purged from the Recycle Bin).
+
+        queryAll shows a deleted record only while it sits in the Recycle Bin (15 days, less if emptied); the delete
+        log covers the same 15 days and records purged early. A start the log no longer covers is refused with
+        INVALID_REPLICATION_DATE: the only safe way on is a full pull, which the error says.
+        """
+        # the log counts whole minutes: end at the next one, so a deletion in the current minute is asked for too
+        end = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        # the log ignores seconds and wants start more than a minute before end: widen a short window backwards
+        # (reading a deletion twice is harmless, missing one is not)
+        since = min(since, end - DELETED_MIN_WINDOW)
+        params = {"start": _sf_time(since), "end": _sf_time(end)}
+        try:
+            body = self.client.get(f"{self.api}/sobjects/{stream.name}/deleted/", params=params)
+        except SourceError as exc:
+            if "INVALID_REPLICATION_DATE" not in exc.message:
+                raise
+            reason = exc.message.removeprefix(f"connection '{self.config.name}': ")
+            raise SourceError(f"{stream.name}: Salesforce no longer lists the records deleted "
+                              f"since {_sf_time(since)} ({reason})", connection=self.config.name,
+                              hint=f"run `hub ingest --full-refresh {self.config.name}.{stream.name}`") from None
+        earliest = body.get("earliestDateAvailable")
+        if earliest and max_time([earliest]) > since:
+            raise SourceError(f"{stream.name}: Salesforce purged deleted records up to {earliest}, "
+                              f"after the last ingest ({_sf_time(since)}): some deletions can no longer be seen",
+                              connection=self.config.name,
+                              hint=f"run `hub ingest --full-refresh {self.config.name}.{stream.name}`")
+        return [r["id"] for r in body.get("deletedRecords") or [] if r.get("id")]
 
     def _query(self, soql: str) -> Iterator[list[dict[str, Any]]]:
         headers = {"Sforce-Query-Options": "batchSize=2000"}
@@ -89,3 +126,7 @@ class Salesforce(Connector):
             if body.get("done", True) or not next_url:
                 return
             body = self.client.get(next_url, headers=headers)
+
+
+def _sf_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")

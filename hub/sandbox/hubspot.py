@@ -74,6 +74,7 @@ class HubSpotEmulator(HTTPEmulator):
         add("GET", "/crm/v3/properties/{objectType}/{propertyName}", self.get_property)
         add("POST", OBJECTS + "/search", self.search, {"search": True})
         add("POST", OBJECTS + "/batch/{action}", self.batch)
+        add("POST", OBJECTS + "/merge", self.merge)
         add("GET", OBJECTS, self.list_objects)
         add("POST", OBJECTS, self.create_object)
         add("GET", OBJECTS + "/{objectId}", self.get_object)
@@ -251,8 +252,14 @@ class HubSpotEmulator(HTTPEmulator):
     def get_object(self, request: Request) -> Response:
         """GET /crm/v3/objects/{objectType}/{objectId} (idProperty= for unique properties such as email)."""
         table = self._table(request)
+        archived = (request.arg("archived") or "false").lower() == "true"
         with self.store.lock:
-            obj = self._find(table, request.params["objectId"], request.arg("idProperty"))
+            if archived:   # ?archived=true answers only for an archived record (by id)
+                obj = self.store.archived_object(table, request.params["objectId"])
+                if obj is None:
+                    raise Failure(404, "OBJECT_NOT_FOUND", "resource not found", {"id": [request.params["objectId"]]})
+            else:
+                obj = self._find(table, request.params["objectId"], request.arg("idProperty"))
             out = self.store.public(table, obj, self._requested(request, table))
             self._with_associations(request, table, obj, out)
         return _json(200, out)
@@ -310,6 +317,22 @@ class HubSpotEmulator(HTTPEmulator):
         table = self._table(request)
         self.store.archive(table.schema.name, request.params["objectId"])
         return Response(204)
+
+    def merge(self, request: Request) -> Response:
+        """POST /crm/v3/objects/{objectType}/merge: the primary keeps its id and takes the other's values where it
+        has none; the merged-away record is archived (listed under ?archived=true, gone from lists and search)."""
+        table = self._table(request)
+        body = self._body(request)
+        primary = str((body or {}).get("primaryObjectId") or "") if isinstance(body, dict) else ""
+        other = str((body or {}).get("objectIdToMerge") or "") if isinstance(body, dict) else ""
+        if not primary or not other:
+            raise Failure(400, "VALIDATION_ERROR", "primaryObjectId and objectIdToMerge are required")
+        if primary == other:
+            raise Failure(400, "VALIDATION_ERROR", f"Cannot merge {table.schema.singular} {primary} with itself")
+        with self.store.lock:
+            winner, loser = self._find(table, primary, None), self._find(table, other, None)
+            merged = self.store.merge(table, winner, loser)
+            return _json(200, self.store.public(table, merged, table.all_names))
 
     def search(self, request: Request) -> Response:
         """POST /crm/v3/objects/{objectType}/search."""

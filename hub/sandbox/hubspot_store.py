@@ -15,6 +15,9 @@ from hub.sandbox.clock import AnyClock, iso_millis_z
 from hub.sandbox.hubspot_schema import ALIASES, SCHEMAS, ObjectSchema, PropertyProblem, normalize_properties
 from hub.sandbox.seed import CompanyRow, PersonRow, SeedData
 
+#: HubSpot's own bookkeeping properties: a merge never copies them from the merged-away record
+SYSTEM_PROPS = frozenset({"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
+                          "hs_merged_object_ids"})
 INDUSTRY_CODES = {"Software": "COMPUTER_SOFTWARE", "Logistics": "LOGISTICS_AND_SUPPLY_CHAIN",
                   "Healthcare": "HOSPITAL_HEALTH_CARE", "Financial Services": "FINANCIAL_SERVICES",
                   "Manufacturing": "MACHINERY", "Retail": "RETAIL", "Energy": "OIL_ENERGY", "Media": "MEDIA_PRODUCTION",
@@ -188,9 +191,7 @@ class HubSpotStore:
             obj = table.find(str(object_id), None)
             if obj is None:
                 return False
-            old = obj.props
-            obj.archived, obj.archived_ms = True, self.clock.millis()
-            table.reindex(obj, old)
+            self._archive(table, obj)
             return True
 
     delete = archive
@@ -249,6 +250,33 @@ class HubSpotStore:
         obj.props, obj.updated_ms = props, now
         table.reindex(obj, old)
         return True
+
+    def merge(self, table: Table, winner: HubObject, loser: HubObject) -> HubObject:
+        """Merge ``loser`` into ``winner``: blanks of the winner filled from the loser, the loser archived."""
+        fill = {k: v for k, v in loser.props.items() if v not in (None, "") and winner.props.get(k) in (None, "")
+                and k not in SYSTEM_PROPS}
+        self._archive(table, loser)
+        merged = {**fill}
+        if "hs_merged_object_ids" in table.blank:
+            ids = [i for i in (winner.props.get("hs_merged_object_ids") or "").split(";") if i]
+            merged["hs_merged_object_ids"] = ";".join([*ids, loser.sid])
+        self.apply(table, winner, merged)
+        if not merged:
+            obj_props = dict(winner.props)   # nothing changed, but a merge is still a modification in HubSpot
+            obj_props[table.schema.modified_prop] = iso_millis_z(self.clock.millis())
+            old, winner.props = winner.props, obj_props
+            table.reindex(winner, old)
+        return winner
+
+    def archived_object(self, table: Table, value: str) -> HubObject | None:
+        """An archived record by id (GET ...?archived=true)."""
+        obj = table.objects.get(int(value)) if value.strip().isdigit() else None
+        return obj if obj is not None and obj.archived else None
+
+    def _archive(self, table: Table, obj: HubObject) -> None:
+        old = obj.props
+        obj.archived, obj.archived_ms = True, self.clock.millis()
+        table.reindex(obj, old)
 
     def conflict(self, table: Table, values: dict[str, str | None], own_id: int | None) -> Failure | None:
         """HubSpot's 409 when a unique property value already belongs to another record."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,7 +23,8 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 API_VERSIONS = [("Winter '23", "56.0"), ("Spring '23", "57.0"), ("Summer '23", "58.0"), ("Winter '24", "59.0"),
                 ("Spring '24", "60.0"), ("Summer '24", "61.0"), ("Winter '25", "62.0")]
 DATA = r"/services/data/{version:v\d+\.\d+}"
-REPLICATION_DAYS = 30
+MAX_DELETED_IDS = 600_000
+UPDATED_DAYS = 30   # getUpdated looks back 30 days; getDeleted 15 (the Recycle Bin, salesforce_store)
 
 
 def sf_error(status: int, code: str, message: str, fields: list[str] | None = None) -> EmulatorError:
@@ -216,7 +217,7 @@ class SalesforceEmulator(HTTPEmulator):
             self._describe_cache[key] = orjson.dumps(table.sobject.describe(key[1]))
         return Response(200, self._describe_cache[key], content_type=CONTENT_TYPE)
 
-    def _window(self, request: Request) -> tuple[int, int, int]:
+    def _window(self, request: Request, earliest_ms: int) -> tuple[int, int, int]:
         try:
             start = parse_iso(request.arg("start") or "")
             end = parse_iso(request.arg("end") or "")
@@ -224,29 +225,39 @@ class SalesforceEmulator(HTTPEmulator):
             raise sf_error(400, "MISSING_ARGUMENT", "start and end must be ISO-8601 datetimes, e.g. "
                                                     "2024-05-01T00:00:00+00:00") from None
         now = self.clock.now()
-        earliest = (now - timedelta(days=REPLICATION_DAYS)).replace(second=0, microsecond=0)
-        if end <= start:
-            raise sf_error(400, "INVALID_REPLICATION_DATE", "end date must be after start date")
+        # the API ignores seconds, and wants start more than a minute before end
+        start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
+        earliest = datetime.fromtimestamp(earliest_ms / 1000, tz=UTC).replace(second=0, microsecond=0)
+        if end - start <= timedelta(minutes=1):
+            raise sf_error(400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate by "
+                                                            "more than one minute")
         if start < earliest:
-            raise sf_error(400, "INVALID_REPLICATION_DATE", f"startDate cannot be more than {REPLICATION_DAYS} "
-                                                            "days ago")
+            raise sf_error(400, "INVALID_REPLICATION_DATE", f"startDate is before the earliest date available "
+                                                            f"({sf_datetime(int(earliest.timestamp() * 1000))})")
         latest = min(end, now).replace(second=0, microsecond=0)
         return int(start.timestamp() * 1000), int(latest.timestamp() * 1000), int(earliest.timestamp() * 1000)
 
     def deleted(self, request: Request) -> Response:
-        """GET .../sobjects/{Object}/deleted/?start=&end= (the last 30 days of deletions)."""
+        """GET .../sobjects/{Object}/deleted/?start=&end=: the delete log, 15 days back (less once the Recycle Bin
+        was emptied); it lists records erased from the bin too, but not those undeleted since."""
         table = self._table(request)
-        start, latest, earliest = self._window(request)
         with self.store.lock:
+            earliest_ms = self.store.earliest_deleted_ms(table)
+        start, latest, earliest = self._window(request, earliest_ms)
+        with self.store.lock:
+            self.store.records(table.sobject.name)   # ages out what has sat in the bin for 15 days
             rows = [{"id": rid, "deletedDate": sf_datetime(ms)} for rid, ms in table.deleted_log
-                    if start <= ms <= latest and table.records[rid]["IsDeleted"]]
+                    if start <= ms <= latest and table.records.get(rid, {"IsDeleted": True})["IsDeleted"]]
+            if len(rows) > MAX_DELETED_IDS:
+                raise sf_error(400, "EXCEEDED_ID_LIMIT", f"More than {MAX_DELETED_IDS:,} ids were found; choose "
+                                                         "start and end dates closer together")
         return _json(200, {"deletedRecords": rows, "earliestDateAvailable": sf_datetime(earliest),
                            "latestDateCovered": sf_datetime(latest)})
 
     def updated(self, request: Request) -> Response:
         """GET .../sobjects/{Object}/updated/?start=&end=."""
         table = self._table(request)
-        start, latest, _ = self._window(request)
+        start, latest, _ = self._window(request, self.clock.millis() - UPDATED_DAYS * 86_400_000)
         low, high = sf_datetime(start), sf_datetime(latest)
         with self.store.lock:
             ids = [r["Id"] for r in self.store.records(table.sobject.name)

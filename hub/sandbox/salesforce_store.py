@@ -14,6 +14,8 @@ from hub.sandbox.seed import CompanyRow, PersonRow, SeedData
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+RECYCLE_BIN_DAYS = 15   # how long deleted records stay in the Recycle Bin (and queryAll, and the delete log)
+DAY_MS = 86_400_000
 INDUSTRY = {"Software": "Technology", "Logistics": "Transportation", "Financial Services": "Finance"}
 RecordError = dict[str, Any]  # {"statusCode", "message", "fields"} as sObject Collections report it
 
@@ -33,6 +35,7 @@ class SObjectTable:
         self.next_number = first_number
         self.external: dict[str, dict[str, list[str]]] = {f.name: {} for f in sobject.fields if f.external_id}
         self.deleted_log: list[tuple[str, int]] = []
+        self.purged_ms = 0   # when the Recycle Bin was last emptied: the delete log covers nothing before it
 
     def reindex(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         """Move a record's external-id index entries from its old version to its new one."""
@@ -92,8 +95,9 @@ class SalesforceStore:
     # --- RecordSource for the SOQL evaluator (call with self.lock held) -------------------------
 
     def records(self, sobject: str) -> Iterable[dict[str, Any]]:
-        """All records of a type in creation order, deleted ones included."""
+        """All records of a type in creation order, those in the Recycle Bin included (what queryAll sees)."""
         table = self._table(sobject)
+        self._expire(table)
         records = table.records
         return [records[i] for i in table.order]
 
@@ -122,6 +126,51 @@ class SalesforceStore:
         with self.lock:
             return self.remove(self._table(sobject), record_id)
 
+    def hard_delete(self, sobject: str, record_id: str) -> bool:
+        """Delete a record past the Recycle Bin (Bulk API hardDelete): gone from queryAll, kept in the delete log."""
+        with self.lock:
+            table = self._table(sobject)
+            rid = to_18(record_id)
+            record = table.records.get(rid) if rid else None
+            if record is None:
+                return False
+            if not record["IsDeleted"]:
+                self.remove(table, rid)  # type: ignore[arg-type]
+            self._erase(table, rid)  # type: ignore[arg-type]
+            return True
+
+    def empty_recycle_bin(self, sobject: str) -> int:
+        """An admin empties the Recycle Bin: its records are erased and the delete log starts over from now."""
+        with self.lock:
+            table = self._table(sobject)
+            binned = [rid for rid in table.order if table.records[rid]["IsDeleted"]]
+            for rid in binned:
+                self._erase(table, rid)
+            table.purged_ms = self.clock.millis()
+            table.deleted_log = []
+            return len(binned)
+
+    def earliest_deleted_ms(self, table: SObjectTable) -> int:
+        """The oldest moment the delete log still covers: 15 days back, or when the Recycle Bin was emptied."""
+        return max(self.clock.millis() - RECYCLE_BIN_DAYS * DAY_MS, table.purged_ms)
+
+    def _expire(self, table: SObjectTable) -> None:
+        """Erase records that have sat in the Recycle Bin for more than 15 days, as Salesforce does."""
+        cutoff = self.clock.millis() - RECYCLE_BIN_DAYS * DAY_MS
+        expired = [rid for rid, ms in table.deleted_log if ms < cutoff]
+        if not expired:
+            return
+        table.deleted_log = [(rid, ms) for rid, ms in table.deleted_log if ms >= cutoff]
+        for rid in expired:
+            record = table.records.get(rid)
+            if record is not None and record["IsDeleted"]:
+                self._erase(table, rid)
+
+    @staticmethod
+    def _erase(table: SObjectTable, rid: str) -> None:
+        del table.records[rid]
+        table.order.remove(rid)
+
     def get(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """A copy of a record (deleted ones too), or None."""
         with self.lock:
@@ -132,7 +181,9 @@ class SalesforceStore:
     def count(self, sobject: str, include_deleted: bool = False) -> int:
         """Number of records of a type."""
         with self.lock:
-            return sum(1 for r in self._table(sobject).records.values() if include_deleted or not r["IsDeleted"])
+            table = self._table(sobject)
+            self._expire(table)
+            return sum(1 for r in table.records.values() if include_deleted or not r["IsDeleted"])
 
     # --- primitives shared with the HTTP layer (call with self.lock held) ---------------------
 
@@ -291,7 +342,8 @@ class SalesforceStore:
                 names = [f.name for f in table.sobject.fields]
                 out[name] = {"next_number": table.next_number, "fields": names,
                              "records": [[table.records[rid][n] for n in names] for rid in table.order],
-                             "deleted": [[rid, ms] for rid, ms in table.deleted_log]}
+                             "deleted": [[rid, ms] for rid, ms in table.deleted_log],
+                             "purged_ms": table.purged_ms}
             return out
 
     @classmethod
@@ -315,6 +367,7 @@ class SalesforceStore:
                 table.order.append(rid)
                 table.reindex(None, record)
             table.deleted_log = [(str(rid), int(ms)) for rid, ms in saved["deleted"]]
+            table.purged_ms = int(saved.get("purged_ms", 0))
             number = saved["next_number"]
             if not isinstance(number, int) or make_id(table.sobject.key_prefix, number) in table.records:
                 raise ValueError(f"Salesforce {name} next_number {number!r} would reuse an existing Id")

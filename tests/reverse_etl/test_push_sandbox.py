@@ -135,7 +135,8 @@ def test_rejected_rows_are_kept_with_the_reason_retried_and_cleared_once_accepte
 def test_a_person_from_the_target_is_updated_by_its_own_id_others_are_created(quiet_sandbox, sandbox_syncs):
     sb = quiet_sandbox
     mine = sb.hubspot.store.create("contacts", {"email": f"old.address{D}", "firstname": "Ann"})
-    project = sandbox_syncs(sb, TO_HUBSPOT.format(mode="upsert"))
+    # recreate: a record deleted in the target comes back (the default, skip, is in tests/reverse_etl/test_deletions)
+    project = sandbox_syncs(sb, TO_HUBSPOT.format(mode="upsert") + 'on_target_delete = "recreate"\n')
     # person 1 came from that contact (linked in canonical.person_source) and has since changed email
     write_people(project, [person(1, f"new.address{D}", "Ann"), person(2, f"someone{D}")],
                  sources=[("1", "hubspot", "contacts", mine["id"])])

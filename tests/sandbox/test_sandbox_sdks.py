@@ -152,7 +152,8 @@ def test_simple_salesforce_records_describe_and_deleted(salesforce, tls_sandbox)
         salesforce.Contact.get(created["id"])
     # Like Salesforce, /deleted covers whole minutes only: let the minute of the deletion pass first.
     tls_sandbox.clock.advance(61)
-    deleted = salesforce.Contact.deleted(NOW - timedelta(days=29), NOW + timedelta(days=1))
+    # The delete log goes back 15 days (the Recycle Bin's life); an earlier start is refused.
+    deleted = salesforce.Contact.deleted(NOW - timedelta(days=14), NOW + timedelta(days=1))
     assert created["id"] in {d["id"] for d in deleted["deletedRecords"]}
     assert salesforce.api_usage["api-usage"].used > 0
 

@@ -25,6 +25,8 @@ def fake_hubspot(records: list[dict]) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/properties/contacts"):
             return httpx.Response(200, json={"results": [{"name": "email"}, {"name": "lastmodifieddate"}]})
+        if request.method == "GET" and request.url.params.get("archived") == "true":
+            return httpx.Response(200, json={"results": []})    # incremental reads also list the archived ones
         body = orjson.loads(request.content)
         rows = records
         for f in body["filterGroups"][0]["filters"]:
