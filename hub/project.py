@@ -112,9 +112,15 @@ class Project:
         return rejected_rows(self, sync)
 
     def query(self, sql: str) -> Result:
-        """Run SQL against the warehouse, read-only."""
-        with self.warehouse(read_only=True) as wh:
-            return wh.query(sql)
+        """Run one read-only statement against the warehouse, sandboxed (no files, network, extensions or SET); every
+        secret value in the result is masked."""
+        from hub.secrets import redact
+        from warehouse import Result, Warehouse
+
+        with Warehouse(self.warehouse_path, untrusted=True) as wh:
+            result = wh.read(sql)
+        return Result([redact(c) for c in result.columns],
+                      [tuple(redact(v) if isinstance(v, str) else v for v in row) for row in result.rows])
 
     def status(self) -> Status:
         """The latest ingest outcome per connection and stream."""
