@@ -155,6 +155,17 @@ class Warehouse:
             raise
         con.execute("COMMIT")
 
+    @contextmanager
+    def discarded(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Everything in the block is rolled back, however it ends: a dry run may build its scratch state (caches,
+        bookkeeping tables) like a real run, and the file is left byte for byte as it was."""
+        con = self.connect()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        finally:
+            con.execute("ROLLBACK")
+
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
                                "table_name = ?", [schema, table]).scalar())
