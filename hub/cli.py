@@ -64,16 +64,37 @@ class HubGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except HubError as exc:
+            _record_failure(ctx, exc)
             if _debug(ctx):
                 raise
             raise HubClickError(str(exc), exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            _record_failure(ctx, exc)
             raise HubClickError("interrupted", 130) from None
         except Exception as exc:  # the CLI boundary: a bug must still print one line, not a traceback
+            _record_failure(ctx, exc)
             if _debug(ctx):
                 raise
-            raise HubClickError(f"unexpected {type(exc).__name__}: {exc} (this is a bug in hub; rerun with --debug "
-                                f"for the traceback)", 70) from None
+            raise HubClickError(f"unexpected {type(exc).__name__}: {_one_line(str(exc))} (this is a bug in hub; "
+                                f"rerun with --debug for the traceback)", 70) from None
+
+
+def _record_failure(ctx: click.Context, exc: BaseException) -> None:
+    """Mark the runs the dying command left unfinished as failed with its cause; a failure to record that must not
+    hide the error being reported."""
+    project = ctx.obj._project if ctx.obj else None
+    if project is None:
+        return
+    from hub.history import fail_unfinished
+
+    try:
+        fail_unfinished(project, exc)
+    except HubError as again:
+        click.echo(f"warning: could not record the run as failed: {again}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _debug(ctx: click.Context) -> bool:

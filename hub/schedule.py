@@ -212,12 +212,18 @@ def run_job(project: Project, schedule: Schedule) -> JobResult:
             books.ensure()
             result = JobResult(schedule.name, books.start_run(f"schedule:{schedule.name}"))
         started = {}
-        for step in schedule.steps:
-            started[str(step)] = now()
-            if any(s.status != "success" for s in result.steps):
-                result.steps.append(StepOutcome(str(step), "skipped"))
-                continue
-            result.steps.append(_run_step(project, step))
+        try:
+            for step in schedule.steps:
+                started[str(step)] = now()
+                if any(s.status != "success" for s in result.steps):
+                    result.steps.append(StepOutcome(str(step), "skipped"))
+                    continue
+                result.steps.append(_run_step(project, step))
+        except BaseException as exc:  # a bug in a step: the job and the step's run end failed with the cause
+            from hub.history import fail_unfinished
+
+            fail_unfinished(project, exc)
+            raise
         errors = [f"{s.step}: {s.error}" for s in result.steps if s.error]
         with project.warehouse() as wh:
             books = Bookkeeping(wh)
