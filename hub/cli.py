@@ -97,6 +97,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _finite(param: click.Parameter, value: float | None) -> float | None:
+    """click's FloatRange lets nan through (every comparison with it is false)."""
+    if value is not None and value != value:
+        raise click.BadParameter("must be a number of seconds, not nan", param=param)
+    return value
+
+
 def _debug(ctx: click.Context) -> bool:
     return bool(ctx.obj and ctx.obj.debug)
 
@@ -105,7 +112,8 @@ def _debug(ctx: click.Context) -> bool:
 @click.option("-C", "--project-dir", type=click.Path(file_okay=False), default=None,
               help="The project directory (default: the nearest hub.toml upward from here).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and dlt's logs.")
-@click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+@click.option("--wait", "wait", type=click.FloatRange(min=0, max=86400), default=None, metavar="SECONDS",
+              callback=lambda ctx, param, value: _finite(param, value),
               help="How long to wait for another hub process to release the warehouse (writers default to 60; "
                    "query and status fail at once unless given; 0 = never wait).")
 @click.version_option(__version__, prog_name="hub")
@@ -389,10 +397,10 @@ def _num(value: int | None) -> str:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--hubspot-port", type=int, default=0, help="HubSpot emulator port (default: a free one).")
-@click.option("--salesforce-port", type=int, default=0, help="Salesforce emulator port (default: a free one).")
+@click.option("--hubspot-port", type=click.IntRange(0, 65535), default=0, help="HubSpot emulator port (default: a free one).")
+@click.option("--salesforce-port", type=click.IntRange(0, 65535), default=0, help="Salesforce emulator port (default: a free one).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake data.")
-@click.option("--people", type=int, default=400, show_default=True, help="How many fake people to create.")
+@click.option("--people", type=click.IntRange(0, 1_000_000), default=400, show_default=True, help="How many fake people to create.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (its path is printed).")
 @click.option("--chaos", metavar="SPEC", default=None,
               help="Inject faults, seeded by --seed: shares of 5xx, 429, drop, timeout, slow, garbage, truncate "

@@ -75,3 +75,10 @@ def test_a_deep_when_in_hub_toml_is_one_line_at_load(make_project):
     proc = run_hub("serve", "--port", "0", cwd=root)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "nested more than 64 deep" in proc.stderr, \
         proc.stderr[-500:]
+
+
+@pytest.mark.parametrize("wait", ["inf", "nan", "1e308"])
+def test_wait_must_be_a_finite_number_of_seconds(make_project, wait):
+    root = make_project(CONNECTION)
+    proc = run_hub("--wait", wait, "status", cwd=root)
+    assert proc.returncode == 2 and "--wait" in proc.stderr, proc.stderr
