@@ -397,10 +397,13 @@ def _num(value: int | None) -> str:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--hubspot-port", type=click.IntRange(0, 65535), default=0, help="HubSpot emulator port (default: a free one).")
-@click.option("--salesforce-port", type=click.IntRange(0, 65535), default=0, help="Salesforce emulator port (default: a free one).")
+@click.option("--hubspot-port", type=click.IntRange(0, 65535), default=0,
+              help="HubSpot emulator port (default: a free one).")
+@click.option("--salesforce-port", type=click.IntRange(0, 65535), default=0,
+              help="Salesforce emulator port (default: a free one).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake data.")
-@click.option("--people", type=click.IntRange(0, 1_000_000), default=400, show_default=True, help="How many fake people to create.")
+@click.option("--people", type=click.IntRange(0, 1_000_000), default=400, show_default=True,
+              help="How many fake people to create.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (its path is printed).")
 @click.option("--chaos", metavar="SPEC", default=None,
               help="Inject faults, seeded by --seed: shares of 5xx, 429, drop, timeout, slow, garbage, truncate "

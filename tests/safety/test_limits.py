@@ -51,7 +51,8 @@ def test_a_cron_that_never_fires_is_refused_with_one_line(make_project, cron):
 
 
 def test_rare_crons_that_do_fire_are_kept(make_project):
-    root = make_project(CONNECTION + '[schedules.leap]\ncron = "0 0 29 2 *"\n[schedules.monthly]\ncron = "0 0 31 * *"\n')
+    root = make_project(CONNECTION + '[schedules.leap]\ncron = "0 0 29 2 *"\n'
+                        '[schedules.monthly]\ncron = "0 0 31 * *"\n')
     assert set(load_schedules(Project(root))) == {"leap", "monthly"}
 
 
