@@ -30,3 +30,16 @@ def test_a_bad_section_stops_every_writer_before_it_writes_or_calls(make_project
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert not (root / "warehouse.duckdb").exists() and not (root / ".hub").exists()
     assert sandbox.hubspot.requests.total + sandbox.salesforce.requests.total == calls
+
+
+@pytest.mark.parametrize("section", ["syncs", "sync where", "models", "alerts"])
+def test_hub_serve_checks_the_whole_configuration_before_it_starts(make_project, sandbox, section):
+    from hub.errors import ConfigError
+    from hub.project import Project
+    from hub.serve.service import Service
+
+    extra, message = BAD[section]
+    root = sandbox_project(make_project, sandbox, extra=extra)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        Service(Project(root), port=0)
+    assert not (root / ".hub").exists() and not (root / "warehouse.duckdb").exists()
