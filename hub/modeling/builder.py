@@ -169,6 +169,7 @@ class _Runner:
             audited = all(any(c.kind == "unique" and c.columns == ("source_id",)
                               for c in self.catalog.checks.get(m, [])) for m in members)
             check_no_source_vanishes(self.wh, entity, resolver.entity.union, id_column=resolver.id_column,
+                                     fed_by={c for m in members if (c := self.catalog.models[m].connection)},
                                      model=model.name, full_refresh=self.full_refresh)
             summary = resolve(self.wh, resolver, self.settings[entity], source=resolver.entity.union,
                               run_id=self.report.run_id, inputs=inputs, unique=audited, full=self.full_refresh)

@@ -18,28 +18,35 @@ if TYPE_CHECKING:
     from warehouse.duck import Warehouse
 
 
-def check_no_source_vanishes(wh: Warehouse, entity: str, source: str, *, id_column: str, model: str,
-                             full_refresh: bool) -> None:
+def check_no_source_vanishes(wh: Warehouse, entity: str, source: str, *, fed_by: set[str], id_column: str,
+                             model: str, full_refresh: bool) -> None:
     """Refuse to resolve ``source`` into ``_hub.<entity>_identity`` when it holds no record of a connection the map
-    holds records of, while that connection's ``raw_<connection>`` tables still hold rows (unless ``full_refresh``)."""
+    holds records of, no staging model of that connection feeds it (``fed_by``), and the connection's
+    ``raw_<connection>`` tables still hold rows; ``full_refresh`` allows it.
+
+    A connection whose staging models do feed the union but yield nothing (every record deleted at the source) is a
+    real change and goes through: only a connection whose models went missing while its data is still there is refused.
+    """
+    table = qualified("_hub", f"{entity}_identity")
     if full_refresh or not wh.table_exists("_hub", f"{entity}_identity"):
         return
-    mapped = {c for c, in wh.query(f"SELECT DISTINCT connection FROM {qualified('_hub', f'{entity}_identity')}").rows}
+    mapped = {c for c, in wh.query(f"SELECT DISTINCT connection FROM {table}").rows}
+    if not mapped - fed_by:
+        return   # the usual build: every mapped connection still feeds the union, nothing to count
     present = {c for c, in wh.query(f"SELECT DISTINCT connection FROM {source}").rows}
-    table = qualified("_hub", f"{entity}_identity")
     vanishing = []
-    for connection in sorted(mapped - present):
+    for connection in sorted(mapped - present - fed_by):
         rows = raw_rows(wh, connection)
         if rows:
             ids = wh.query(f"SELECT count(DISTINCT {quote(id_column)}) FROM {table} WHERE connection = ?",
                            [connection]).scalar()
-            vanishing.append(f"'{connection}' ({ids:,} {entity} id(s); raw_{connection} still holds {rows:,} row(s))")
+            vanishing.append((connection, f"'{connection}' ({ids:,} {entity} id(s); raw_{connection} still holds "
+                                          f"{rows:,} row(s))"))
     if vanishing:
-        names = ", ".join(c.split("'")[1] for c in vanishing)
         raise ModelError(
-            f"refusing to build: it would remove every {entity} record of connection {', '.join(vanishing)}, and "
-            f"their ids would be lost", model=model,
-            hint=f"restore [connections.{names.split(', ')[0]}] in hub.toml (is the file emptied or cut short?), or "
+            f"refusing to build: it would remove every {entity} record of connection "
+            f"{', '.join(text for _, text in vanishing)}, and their ids would be lost", model=model,
+            hint=f"restore [connections.{vanishing[0][0]}] in hub.toml (is the file emptied or cut short?), or "
                  f"run `hub build --full-refresh` to remove them on purpose")
 
 
