@@ -26,9 +26,9 @@ from reverse_etl.report import Example, PushReport, SyncResult, render_push_repo
 
 if TYPE_CHECKING:
     from hub.project import Project
+    from reverse_etl.config import SyncConfig
     from reverse_etl.diff import Model
     from reverse_etl.engine import Progress, Target
-    from reverse_etl.config import SyncConfig
     from reverse_etl.plan import Plan
     from warehouse.bookkeeping import Bookkeeping
     from warehouse.duck import Warehouse
