@@ -33,6 +33,7 @@ def _digest(root: Path) -> dict[str, str]:
     "exists(SELECT 1)",
     "true; DROP TABLE canonical.person",
     "DELETE FROM canonical.person",
+    "LOAD httpfs",
 ])
 def test_a_where_that_is_not_one_condition_is_refused_and_changes_nothing(quiet_sandbox, sandbox_syncs, where):
     sync = TO_HUBSPOT.format(mode="upsert") + "where = '''" + where + "'''\n"
