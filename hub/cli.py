@@ -64,16 +64,44 @@ class HubGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except HubError as exc:
+            _record_failure(ctx, exc)
             if _debug(ctx):
                 raise
             raise HubClickError(str(exc), exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            _record_failure(ctx, exc)
             raise HubClickError("interrupted", 130) from None
         except Exception as exc:  # the CLI boundary: a bug must still print one line, not a traceback
+            _record_failure(ctx, exc)
             if _debug(ctx):
                 raise
-            raise HubClickError(f"unexpected {type(exc).__name__}: {exc} (this is a bug in hub; rerun with --debug "
-                                f"for the traceback)", 70) from None
+            raise HubClickError(f"unexpected {type(exc).__name__}: {_one_line(str(exc))} (this is a bug in hub; "
+                                f"rerun with --debug for the traceback)", 70) from None
+
+
+def _record_failure(ctx: click.Context, exc: BaseException) -> None:
+    """Mark the runs the dying command left unfinished as failed with its cause; a failure to record that must not
+    hide the error being reported."""
+    project = ctx.obj._project if ctx.obj else None
+    if project is None:
+        return
+    from hub.history import fail_unfinished
+
+    try:
+        fail_unfinished(project, exc)
+    except HubError as again:
+        click.echo(f"warning: could not record the run as failed: {again}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _finite(param: click.Parameter, value: float | None) -> float | None:
+    """click's FloatRange lets nan through (every comparison with it is false)."""
+    if value is not None and value != value:
+        raise click.BadParameter("must be a number of seconds, not nan", param=param)
+    return value
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -84,7 +112,8 @@ def _debug(ctx: click.Context) -> bool:
 @click.option("-C", "--project-dir", type=click.Path(file_okay=False), default=None,
               help="The project directory (default: the nearest hub.toml upward from here).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and dlt's logs.")
-@click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+@click.option("--wait", "wait", type=click.FloatRange(min=0, max=86400), default=None, metavar="SECONDS",
+              callback=lambda ctx, param, value: _finite(param, value),
               help="How long to wait for another hub process to release the warehouse (writers default to 60; "
                    "query and status fail at once unless given; 0 = never wait).")
 @click.version_option(__version__, prog_name="hub")
@@ -375,10 +404,13 @@ def _num(value: int | None) -> str:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--hubspot-port", type=int, default=0, help="HubSpot emulator port (default: a free one).")
-@click.option("--salesforce-port", type=int, default=0, help="Salesforce emulator port (default: a free one).")
+@click.option("--hubspot-port", type=click.IntRange(0, 65535), default=0,
+              help="HubSpot emulator port (default: a free one).")
+@click.option("--salesforce-port", type=click.IntRange(0, 65535), default=0,
+              help="Salesforce emulator port (default: a free one).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake data.")
-@click.option("--people", type=int, default=400, show_default=True, help="How many fake people to create.")
+@click.option("--people", type=click.IntRange(0, 1_000_000), default=400, show_default=True,
+              help="How many fake people to create.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (its path is printed).")
 @click.option("--chaos", metavar="SPEC", default=None,
               help="Inject faults, seeded by --seed: shares of 5xx, 429, drop, timeout, slow, garbage, truncate "

@@ -8,6 +8,7 @@ the first two; one in hub.toml is an error, so it cannot be committed by acciden
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -28,6 +29,9 @@ SECRET_KEYS = frozenset({"token", "client_id", "client_secret", "refresh_token",
 #: Top-level sections; later sections are validated by the subsystem that owns them.
 SECTIONS = ("project", "warehouse", "connections", "models", "syncs", "schedules", "alerts", "triggers")
 WAREHOUSE_KEYS = ("path",)
+#: Upper bounds of the client options (sources.base.CLIENT_OPTIONS declares their lower bounds): past these a value is
+#: a typo, and an infinite or huge one hangs a run (``retry_base_delay = inf``) or overflows (``timeout = 1e308``).
+CLIENT_OPTION_MAXIMUM = {"max_retries": 100, "retry_base_delay": 600.0, "timeout": 3600.0}
 CONNECTION_KEYS = ("type", "base_url", "streams")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -174,14 +178,27 @@ def _client_option(connection: str, key: str, value: Any, text: str) -> int | fl
     from sources.base import CLIENT_OPTIONS
 
     option = CLIENT_OPTIONS[key]
+    return check_number(value, minimum=option.minimum, maximum=CLIENT_OPTION_MAXIMUM[key], whole=option.kind is int,
+                        what=f"[connections.{connection}] {key}", line=line_of(text, ["connections", connection], key),
+                        key=key, hint=option.help)
+
+
+def check_number(value: Any, *, minimum: float, maximum: float, whole: bool = False, what: str,
+                 file: str = CONFIG_FILE, line: int | None = None, key: str | None = None,
+                 hint: str | None = None) -> Any:
+    """``value`` when it is a finite number (whole if ``whole``) in ``[minimum, maximum]``, else one ConfigError line.
+
+    The one range check of hub's settings: TOML allows ``inf``, ``nan`` and ``1e308``, and none is a usable delay,
+    timeout, count or threshold.
+    """
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    whole = option.kind is not int or isinstance(value, int)
-    if not (number and whole and value >= option.minimum):
-        kind = "a whole number" if option.kind is int else "a number"
-        raise ConfigError(f"[connections.{connection}] {key} must be {kind} >= {option.minimum:g}, got {value!r}",
-                          file=CONFIG_FILE, line=line_of(text, ["connections", connection], key), key=key,
-                          hint=option.help)
-    return option.kind(value)
+    ok = number and (isinstance(value, int) if whole else True) and math.isfinite(value) \
+        and minimum <= value <= maximum
+    if not ok:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{what} must be {kind} from {minimum:g} to {maximum:g}, got {value!r}", file=file,
+                          line=line, key=key, hint=hint)
+    return int(value) if whole else float(value)
 
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:

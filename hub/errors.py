@@ -108,6 +108,12 @@ class QueryError(WarehouseError):
     """A user's SQL failed; the message is DuckDB's, which already points at the problem."""
 
 
+class QueryRefusedError(QueryError):
+    """A user's SQL that `hub query` will not run: more than one statement, or anything but a read."""
+
+    exit_code = 2
+
+
 class ModelError(HubError):
     """A SQL model cannot be parsed, resolved, built or audited."""
 

@@ -3,6 +3,8 @@
 ``HUB_FAILPOINTS`` lists names, comma-separated; ``name@N`` fires on the Nth time the process reaches ``name`` (the
 first by default). A firing failpoint SIGKILLs its own process: no ``finally``, no ``atexit``, no flush, exactly what a
 crash leaves behind. Crash-safety tests place the kill deterministically this way instead of guessing at timing.
+``name:raise`` (``name@N:raise``) raises :class:`FailpointError` there instead: an unexpected exception, as a bug would
+raise, for tests of what hub records when a command dies of one.
 
 Unset (the normal case), :func:`failpoint` costs one dict lookup: the variable is read once per process.
 """
@@ -18,14 +20,22 @@ ENV = "HUB_FAILPOINTS"
 _lock = threading.Lock()
 _armed: dict[str, int] | None = None   # name -> the hit that fires; None until the environment is read
 _hits: dict[str, int] = {}
+_raising: set[str] = set()
+
+
+class FailpointError(RuntimeError):
+    """Raised by a failpoint armed with ``:raise``; deliberately not a HubError, so it stands for a bug."""
 
 
 def _parse(spec: str) -> dict[str, int]:
     armed = {}
     for part in spec.split(","):
-        name, _, nth = part.strip().partition("@")
+        part, _, action = part.strip().partition(":")
+        name, _, nth = part.partition("@")
         if name:
             armed[name] = int(nth) if nth.strip() else 1
+            if action.strip() == "raise":
+                _raising.add(name)
     return armed
 
 
@@ -39,5 +49,7 @@ def failpoint(name: str) -> None:
     with _lock:  # the push engine's callers may be several threads
         _hits[name] = _hits.get(name, 0) + 1
         fire = _hits[name] == _armed[name]
+    if fire and name in _raising:
+        raise FailpointError(f"failpoint {name} raised")
     if fire:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -29,6 +29,22 @@ def runs(project: Project, limit: int = 20) -> list[dict[str, Any]]:
     return found
 
 
+def fail_unfinished(project: Project, error: BaseException) -> list[str]:
+    """Record every run this process left unfinished as failed, with ``error`` as its masked one-line cause.
+
+    A run ends ``failed`` however its command dies (a bug's exception, Ctrl-C), never ``running`` to be found
+    ``interrupted`` later with the real cause lost. Returns the run ids so recorded.
+    """
+    from warehouse.bookkeeping import unfinished
+
+    if not unfinished(project.warehouse_path):
+        return []
+    text = " ".join(str(error).split())
+    cause = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    with project.warehouse() as wh:
+        return Bookkeeping(wh).fail_unfinished(cause[:1000])
+
+
 def run(wh: Warehouse, run_id: str) -> dict[str, Any] | None:
     """One run with its steps and totals, or None when no such run was recorded."""
     found = wh.query("SELECT * FROM _hub.runs WHERE run_id = ?", [run_id]).records()

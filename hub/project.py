@@ -35,12 +35,39 @@ class Project:
         self.root = Path(root).resolve()
         self.config = configuration.load(self.root, dict(environ) if environ is not None else None)
         self._http_factory = http_factory
+        self._checked = False
 
     @classmethod
     def find(cls, directory: str | Path | None = None, **kw: Any) -> Project:
         """The project in ``directory`` (``-C``), else the nearest one upward from the current directory."""
         explicit = Path(directory) if directory is not None else None
         return cls(configuration.find_root(explicit=explicit), **kw)
+
+    def check_all(self) -> None:
+        """Check the whole configuration (connections, models, syncs, schedules, triggers, alerts) before any step
+        takes the write lock or makes a call, so a mistake in a later section cannot strike after earlier work.
+
+        Each section keeps its own validator; this only calls every one of them (once per Project: the configuration
+        does not change under it).
+        """
+        if self._checked:
+            return
+        from hub import alerts, schedule
+        from hub.modeling.builder import rankable_fields
+        from hub.modeling.catalog import load_catalog
+        from hub.modeling.settings import load_settings
+        from hub.serve import triggers
+        from reverse_etl import config as sync_config
+        from reverse_etl.where import parse
+
+        load_settings(self, rankable_fields(load_catalog(self)))   # [models.*] and the project's SQL models
+        for sync in sync_config.load(self).values():
+            if sync.where:
+                parse(sync.where, sync=sync.name, line=self.config.line_of("syncs", sync.name, "where"))
+        schedule.load(self)
+        triggers.load(self)
+        alerts.load(self)
+        self._checked = True
 
     @property
     def warehouse_path(self) -> Path:
@@ -77,6 +104,7 @@ class Project:
         """Pull the selected streams (all configured ones by default) into ``raw_<connection>``."""
         from hub.ingest import ingest
 
+        self.check_all()
         return ingest(self, selectors, full_refresh=full_refresh, progress=progress)
 
     def build(self, selectors: Sequence[str] = (), *, full_refresh: bool = False,
@@ -84,6 +112,7 @@ class Project:
         """Build the selected SQL models (all by default) in dependency order; ``full_refresh`` rebuilds them whole."""
         from hub.modeling import build
 
+        self.check_all()
         return build(self, selectors, full_refresh=full_refresh, progress=progress)
 
     def models(self) -> list[ModelInfo]:
@@ -103,6 +132,7 @@ class Project:
         """Run the selected reverse-ETL syncs (all by default); ``dry_run`` plans without writing anywhere."""
         from reverse_etl import push
 
+        self.check_all()
         return push(self, syncs, dry_run=dry_run, progress=progress)
 
     def rejected(self, sync: str) -> list[dict[str, Any]]:
@@ -112,9 +142,15 @@ class Project:
         return rejected_rows(self, sync)
 
     def query(self, sql: str) -> Result:
-        """Run SQL against the warehouse, read-only."""
-        with self.warehouse(read_only=True) as wh:
-            return wh.query(sql)
+        """Run one read-only statement against the warehouse, sandboxed (no files, network, extensions or SET); every
+        secret value in the result is masked."""
+        from hub.secrets import redact
+        from warehouse import Result, Warehouse
+
+        with Warehouse(self.warehouse_path, untrusted=True) as wh:
+            result = wh.read(sql)
+        return Result([redact(c) for c in result.columns],
+                      [tuple(redact(v) if isinstance(v, str) else v for v in row) for row in result.rows])
 
     def status(self) -> Status:
         """The latest ingest outcome per connection and stream."""

@@ -45,6 +45,7 @@ def run(project: Project, *, on_step: Callable[[str, Any], None] | None = None,
         "build": lambda: project.build(),
         "push": lambda: project.push(),
     }
+    project.check_all()      # a bad [syncs] or [alerts] is found before ingest, not after it committed
     with project.writing():  # no other writer between the steps
         for name in STEPS:
             if report.failed:

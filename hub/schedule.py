@@ -17,7 +17,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from hub.config import CONFIG_FILE
 from hub.config import line_of as _line_of
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 KEYS = ("cron", "timezone", "steps")
 STEP_KINDS = ("ingest", "build", "push")
+#: A cron must fire within this many years (leap days fire every 4; 8 allows for a skipped leap year in 2100)
+FIRE_WITHIN_YEARS = 8
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,27 @@ def _schedule(project: Project, name: str, body: Any, line_of: Callable[..., int
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"[schedules.{name}] timezone {zone!r} is not an IANA timezone", file=CONFIG_FILE,
                           line=line_of(*where, "timezone"), hint='e.g. timezone = "Europe/Berlin"') from None
+    if not fires(cron, ZoneInfo(str(zone))):
+        raise ConfigError(f"[schedules.{name}] cron {cron!r} never fires (no such date within {FIRE_WITHIN_YEARS} "
+                          f"years)", file=CONFIG_FILE, line=line_of(*where, "cron") or line_of(*where),
+                          hint="check the day of month against the month, e.g. February has no 30th or 31st")
     raw = body.get("steps", list(STEP_KINDS))
     if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
         raise ConfigError(f"[schedules.{name}] steps must be a non-empty list like [\"ingest\", \"build\"]",
                           file=CONFIG_FILE, line=line_of(*where, "steps"))
     steps = tuple(_step(project, text, line_of(*where, "steps"), name) for text in raw)
     return Schedule(name, cron, str(zone), steps)
+
+
+def fires(cron: str, zone: ZoneInfo, start: datetime | None = None) -> bool:
+    """Whether ``cron`` has a fire time within :data:`FIRE_WITHIN_YEARS` of ``start`` (now): ``0 2 31 2 *`` has none,
+    and croniter, asked for its next time, raises after a long search instead."""
+    moment = (start or datetime.now(UTC)).astimezone(zone)
+    try:
+        nxt: datetime = croniter(cron, moment).get_next(datetime)
+    except (CroniterBadDateError, ValueError, OverflowError):
+        return False
+    return nxt - moment <= timedelta(days=366 * FIRE_WITHIN_YEARS)
 
 
 def _step(project: Project, text: str, line: int | None, schedule: str) -> JobStep:
@@ -189,18 +206,25 @@ def run_job(project: Project, schedule: Schedule) -> JobResult:
     """Run a schedule's steps in order, in-process; a failed step skips the rest. Recorded as run ``schedule:NAME``."""
     from warehouse.bookkeeping import Bookkeeping, Step, now
 
+    project.check_all()
     with project.writing():  # no other writer between the job's steps
         with project.warehouse() as wh:
             books = Bookkeeping(wh)
             books.ensure()
             result = JobResult(schedule.name, books.start_run(f"schedule:{schedule.name}"))
         started = {}
-        for step in schedule.steps:
-            started[str(step)] = now()
-            if any(s.status != "success" for s in result.steps):
-                result.steps.append(StepOutcome(str(step), "skipped"))
-                continue
-            result.steps.append(_run_step(project, step))
+        try:
+            for step in schedule.steps:
+                started[str(step)] = now()
+                if any(s.status != "success" for s in result.steps):
+                    result.steps.append(StepOutcome(str(step), "skipped"))
+                    continue
+                result.steps.append(_run_step(project, step))
+        except BaseException as exc:  # a bug in a step: the job and the step's run end failed with the cause
+            from hub.history import fail_unfinished
+
+            fail_unfinished(project, exc)
+            raise
         errors = [f"{s.step}: {s.error}" for s in result.steps if s.error]
         with project.warehouse() as wh:
             books = Bookkeeping(wh)

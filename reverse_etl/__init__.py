@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -25,6 +26,7 @@ from reverse_etl.report import Example, PushReport, SyncResult, render_push_repo
 
 if TYPE_CHECKING:
     from hub.project import Project
+    from reverse_etl.config import SyncConfig
     from reverse_etl.diff import Model
     from reverse_etl.engine import Progress, Target
     from reverse_etl.plan import Plan
@@ -50,8 +52,13 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
     report = PushReport(run_id=None, dry_run=dry_run)
     if not selected:
         return report
-    with project.warehouse() as wh:
-        state.ensure(wh)
+    # A dry run writes nothing: no warehouse file where there was none, and every statement it makes (bookkeeping
+    # tables, the target's field cache) is rolled back at the end.
+    with project.warehouse(read_only=dry_run and not project.warehouse_path.exists()) as wh, \
+            (wh.discarded() if dry_run and not wh.read_only else nullcontext()):
+        if not wh.read_only:
+            state.ensure(wh)
+        selected = [_checked_where(project, wh, s) for s in selected]
         models = {s.name: diff.check_model(project, wh, s) for s in selected}
         targets: dict[str, Target] = {}
         try:
@@ -87,6 +94,26 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             for target in targets.values():
                 target.close()
     return report
+
+
+def _checked_where(project: Project, wh: Warehouse, sync: SyncConfig) -> SyncConfig:
+    """``sync`` with its ``where`` parsed, checked against the model's columns, and rendered from the parsed tree, so
+    no text of hub.toml reaches the warehouse as SQL (a model not built yet is left to ``check_model`` to report)."""
+    from dataclasses import replace
+
+    from reverse_etl.where import render
+
+    if not sync.where:
+        return sync
+    line = project.config.line_of("syncs", sync.name, "where")
+    columns = dict(wh.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+                            "AND table_name = ? ORDER BY ordinal_position", [sync.schema, sync.table]).rows)
+    if not columns:
+        from reverse_etl.where import parse
+
+        parse(sync.where, sync=sync.name, line=line)
+        return sync
+    return replace(sync, where=render(sync.where, columns, sync=sync.name, model=sync.model, line=line))
 
 
 def _only(model: Model, keys: Sequence[str]) -> Model:

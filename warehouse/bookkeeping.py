@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from hub.secrets import redact
@@ -43,6 +45,10 @@ CREATE TABLE IF NOT EXISTS _hub.quarantine (
 
 
 HOST = socket.gethostname()
+#: Runs this process started and has not finished, per warehouse file: when a command dies of an exception nobody
+#: expected, :func:`unfinished` tells the CLI which runs to record as failed with the cause.
+_open_runs: dict[str, set[str]] = {}
+_open_lock = threading.Lock()
 INTERRUPTED = "the process running it (pid {pid}) ended before it finished: killed, or the machine stopped"
 
 
@@ -60,6 +66,12 @@ def interrupted(run: dict[str, Any]) -> bool:
     except PermissionError:
         return False  # alive, another user's
     return False
+
+
+def unfinished(warehouse: Path) -> bool:
+    """Whether this process started a run in ``warehouse`` that it has not finished."""
+    with _open_lock:
+        return bool(_open_runs.get(str(Path(warehouse).resolve())))
 
 
 def now() -> datetime:
@@ -100,6 +112,8 @@ class Bookkeeping:
         run_id = now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.wh.execute("INSERT INTO _hub.runs (run_id, command, started_at, status, pid, host) "
                         "VALUES (?, ?, ?, 'running', ?, ?)", [run_id, command, now(), os.getpid(), HOST])
+        with _open_lock:
+            _open_runs.setdefault(str(self.wh.path.resolve()), set()).add(run_id)
         return run_id
 
     def close_interrupted(self) -> None:
@@ -113,6 +127,17 @@ class Bookkeeping:
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         self.wh.execute("UPDATE _hub.runs SET finished_at = ?, status = ?, error = ? WHERE run_id = ?",
                         [now(), status, redact(error) if error else None, run_id])
+        with _open_lock:
+            _open_runs.get(str(self.wh.path.resolve()), set()).discard(run_id)
+
+    def fail_unfinished(self, cause: str) -> list[str]:
+        """Record as failed, with ``cause`` (masked), the runs this process started here and never finished."""
+        with _open_lock:
+            ids = sorted(_open_runs.pop(str(self.wh.path.resolve()), set()))
+        for run_id in ids:
+            self.wh.execute("UPDATE _hub.runs SET finished_at = ?, status = 'failed', error = ? "
+                            "WHERE run_id = ? AND status = 'running'", [now(), redact(cause), run_id])
+        return ids
 
     def write_step(self, step: Step) -> None:
         step.finished_at = step.finished_at or now()

@@ -16,9 +16,23 @@ from typing import Any
 
 import duckdb
 
-from hub.errors import QueryError, WarehouseError, WarehouseLockedError
+from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError
 from hub.secrets import redact
 from warehouse.lock import WarehouseLock, lock_path
+
+
+#: DuckDB settings of a connection that runs a user's SQL (`hub query`): no file or network access (COPY TO,
+#: read_text, ATTACH, INSTALL), no extension downloads or loads, and no SET to undo any of it.
+#: Names from https://duckdb.org/docs/stable/configuration/overview (checked against duckdb_settings() of 2.0.0).
+UNTRUSTED_CONFIG: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+#: Statement types a user's query may be: reads only (DESCRIBE, SHOW, SUMMARIZE, VALUES and FROM-first parse as SELECT).
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 
 
 @dataclass(frozen=True)
@@ -38,9 +52,12 @@ class Result:
 class Warehouse:
     """One project's DuckDB file."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, untrusted: bool = False) -> None:
         self.path = Path(path)
-        self.read_only = read_only
+        self.read_only = read_only or untrusted
+        #: opened with :data:`UNTRUSTED_CONFIG`, for SQL a user typed
+        self.untrusted = untrusted
+        self._config = dict(UNTRUSTED_CONFIG) if untrusted else {}
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock: WarehouseLock | None = None
 
@@ -57,7 +74,7 @@ class Warehouse:
         if self._con is None:
             if self.read_only and not self.exists and not lock_path(self.path).exists():
                 # Nothing ingested yet: an empty in-memory database answers queries like `SELECT 1` all the same.
-                self._con = duckdb.connect(":memory:")
+                self._con = duckdb.connect(":memory:", config=self._config)
                 return self._con
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = WarehouseLock(self.path, write=not self.read_only)
@@ -72,11 +89,11 @@ class Warehouse:
 
     def _open(self, wait: float) -> duckdb.DuckDBPyConnection:
         if self.read_only and not self.exists:
-            return duckdb.connect(":memory:")  # a writer came and went without creating the file
+            return duckdb.connect(":memory:", config=self._config)  # a writer came and went without creating the file
         deadline = time.monotonic() + wait
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only)
+                return duckdb.connect(str(self.path), read_only=self.read_only, config=self._config)
             except duckdb.IOException as exc:
                 # Holding hub's lock, DuckDB's own can still be held for a moment by a previous holder that is
                 # exiting, or by a process that is not hub (the duckdb shell): wait for it within the same budget.
@@ -119,6 +136,13 @@ class Warehouse:
                                                               "lists what exists") from None
         return Result(columns, rows)
 
+    def read(self, sql: str) -> Result:
+        """Run one read-only statement a user wrote (`hub query`); anything else is refused before it runs."""
+        if not self.untrusted:
+            raise WarehouseError("a user's SQL runs only on a warehouse opened with untrusted=True")
+        check_read(sql)
+        return self.query(sql)
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: commits when the block ends normally, rolls back on any exception."""
@@ -131,6 +155,17 @@ class Warehouse:
             raise
         con.execute("COMMIT")
 
+    @contextmanager
+    def discarded(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Everything in the block is rolled back, however it ends: a dry run may build its scratch state (caches,
+        bookkeeping tables) like a real run, and the file is left byte for byte as it was."""
+        con = self.connect()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        finally:
+            con.execute("ROLLBACK")
+
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
                                "table_name = ?", [schema, table]).scalar())
@@ -138,6 +173,21 @@ class Warehouse:
     def schemas(self) -> list[str]:
         return [r[0] for r in self.query("SELECT DISTINCT schema_name FROM information_schema.schemata "
                                          "ORDER BY 1").rows]
+
+
+def check_read(sql: str) -> None:
+    """Refuse ``sql`` unless it is exactly one read statement (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE,
+    EXPLAIN); PRAGMA, SET, COPY, ATTACH, INSTALL/LOAD, CALL and every write are refused."""
+    hint = "hub query runs one read-only statement, e.g. `hub query \"SELECT * FROM canonical.person LIMIT 5\"`"
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(redact(_one_line(str(exc))), hint="check the SQL") from None
+    if len(statements) != 1:
+        raise QueryRefusedError(f"hub query takes exactly one statement, got {len(statements)}", hint=hint)
+    kind = statements[0].type.name
+    if kind not in READ_STATEMENTS:
+        raise QueryRefusedError(f"hub query is read-only: a {kind} statement is not allowed", hint=hint)
 
 
 def _open_error(path: Path, exc: duckdb.IOException) -> WarehouseError:

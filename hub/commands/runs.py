@@ -6,7 +6,7 @@ import click
 
 
 @click.command(name="runs")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to show.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs, with their steps, as JSON.")
 @click.pass_obj
 def runs(obj, limit: int, as_json: bool) -> None:

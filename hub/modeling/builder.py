@@ -18,6 +18,7 @@ from hub.failpoints import failpoint
 from hub.modeling.catalog import Catalog, load_catalog
 from hub.modeling.entities import ENTITIES, union_model
 from hub.modeling.graph import Graph
+from hub.modeling.guard import check_no_source_vanishes
 from hub.modeling.identity import resolve
 from hub.modeling.materialize import ensure_state, materialize, prune_changes
 from hub.modeling.model import META_SCHEMAS, Model
@@ -167,6 +168,9 @@ class _Runner:
             # Members whose audits already proved source_id unique need no duplicate check of their union.
             audited = all(any(c.kind == "unique" and c.columns == ("source_id",)
                               for c in self.catalog.checks.get(m, [])) for m in members)
+            check_no_source_vanishes(self.wh, entity, resolver.entity.union, id_column=resolver.id_column,
+                                     fed_by={c for m in members if (c := self.catalog.models[m].connection)},
+                                     model=model.name, full_refresh=self.full_refresh)
             summary = resolve(self.wh, resolver, self.settings[entity], source=resolver.entity.union,
                               run_id=self.report.run_id, inputs=inputs, unique=audited, full=self.full_refresh)
             failpoint("build.identity")  # the map is committed; the canonical models are not rebuilt yet

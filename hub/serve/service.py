@@ -58,6 +58,7 @@ class Service:
         from hub.serve import triggers as trigger_config
 
         self.project = project
+        project.check_all()    # the whole configuration, before the server takes any event
         self.on_event = on_event or (lambda message: None)
         self.triggers = trigger_config.load(project)            # config errors surface before anything starts
         self.schedules = self._schedules() if schedules else {}

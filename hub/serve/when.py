@@ -30,13 +30,17 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 Node = Callable[[Mapping[str, Any]], Any]
+#: Deepest nesting of parentheses and ``not``: deeper is no filter a person writes, and both the parser and the
+#: compiled filter recurse once per level, so an unbounded depth is a RecursionError.
+MAX_DEPTH = 64
 
 
 class ExpressionError(HubError):
     """A ``when`` expression that does not parse; ``position`` is the character where it went wrong."""
 
     def __init__(self, message: str, expression: str, position: int) -> None:
-        super().__init__(f"{message} at character {position + 1} of {expression!r}",
+        shown = expression if len(expression) <= 80 else expression[:77] + "..."
+        super().__init__(f"{message} at character {position + 1} of {shown!r}",
                          hint="write e.g. data.object.amount_paid > 0 and type == 'invoice.paid'")
         self.position = position
 
@@ -66,6 +70,12 @@ class _Parser:
             self.tokens.append((kind, m.group(kind), m.start(kind)))
             pos = m.end()
         self.i = 0
+        self.depth = 0
+
+    def _nest(self, position: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(f"nested more than {MAX_DEPTH} deep", self.text, position)
 
     def parse(self) -> Node:
         if not self.tokens:
@@ -94,8 +104,10 @@ class _Parser:
 
     def _not(self) -> Node:
         if self._peek() == "not":
+            self._nest(self.tokens[self.i][2])
             self.i += 1
             inner = self._not()
+            self.depth -= 1
             return lambda e: not inner(e)
         return self._compare()
 
@@ -129,7 +141,9 @@ class _Parser:
             text = value[1:-1]
             return lambda e: text
         if value == "(":
+            self._nest(position)
             inner = self._or()
+            self.depth -= 1
             if self._peek() != ")":
                 raise ExpressionError("missing ')'", self.text, self.tokens[self.i][2] if self.i < len(self.tokens)
                                       else len(self.text))

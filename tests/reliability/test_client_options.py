@@ -39,11 +39,11 @@ def test_defaults_when_unset_and_environment_overrides(make_project):
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("max_retries = -1", "max_retries must be a whole number >= 0, got -1"),
-    ("max_retries = 1.5", "max_retries must be a whole number >= 0, got 1.5"),
-    ("max_retries = true", "max_retries must be a whole number >= 0, got True"),
-    ("retry_base_delay = \"fast\"", "retry_base_delay must be a number >= 0, got 'fast'"),
-    ("timeout = 0", "timeout must be a number >= 0.001, got 0"),
+    ("max_retries = -1", "max_retries must be a whole number from 0 to 100, got -1"),
+    ("max_retries = 1.5", "max_retries must be a whole number from 0 to 100, got 1.5"),
+    ("max_retries = true", "max_retries must be a whole number from 0 to 100, got True"),
+    ("retry_base_delay = \"fast\"", "retry_base_delay must be a number from 0 to 600, got 'fast'"),
+    ("timeout = 0", "timeout must be a number from 0.001 to 3600, got 0"),
 ])
 def test_bad_values_name_file_line_and_key(make_project, line, message):
     root = make_project(HUB_TOML.format(options=line), SECRETS)
