@@ -91,9 +91,15 @@ class HubSpot(Connector):
     vendor = HubSpotVendor
     default_base_url = "https://api.hubapi.com"
     streams = Connector.declare(
-        Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived"),
-        Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived"),
+        Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived",
+               expects=("email", "firstname", "lastname", "phone", "mobilephone", "company", "associatedcompanyid",
+                        "jobtitle", "city", "country", "lifecyclestage", "createdate")),
+        Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived",
+               expects=("name", "domain", "phone", "industry", "city", "country", "numberofemployees",
+                        "annualrevenue", "createdate")),
     )
+    hidden_cause = ("this portal has no such property, or it was deleted; the private app may also lack the scope "
+                    "that shows it")
     default_streams = ("contacts", "companies")
     secret_keys = ("token", *OAUTH_KEYS)
     # Access tokens last 30 minutes (the token response says so in expires_in); an expired one gets this 401.
@@ -109,12 +115,13 @@ class HubSpot(Connector):
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         props = self.properties(stream)
+        columns = props + self.absent(stream, props, state)   # never asked for: they come back null
         record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
                                  pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
-                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in props]))])
+                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in columns]))])
         schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
-                            *(pa.field(p, pa.string()) for p in props)])
+                            *(pa.field(p, pa.string()) for p in columns)])
         if since is not None:
             pages = self._search(stream, props, since)
         elif self._fits(stream, props):

@@ -54,9 +54,15 @@ class Salesforce(Connector):
     vendor = SalesforceVendor
     default_base_url = None   # every org has its own instance URL
     streams = Connector.declare(
-        Stream("Contact", "contact", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted"),
-        Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted"),
+        Stream("Contact", "contact", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
+               expects=("Email", "FirstName", "LastName", "Phone", "MobilePhone", "AccountId", "Title",
+                        "MailingCity", "MailingCountry", "LeadSource", "CreatedDate", "LastModifiedDate")),
+        Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
+               expects=("Name", "Website", "Phone", "Industry", "BillingCity", "BillingCountry", "NumberOfEmployees",
+                        "AnnualRevenue", "CreatedDate", "LastModifiedDate")),
     )
+    hidden_cause = ("most likely field-level security: the integration user's profile or permission sets cannot "
+                    "read them; grant Read in Setup > Object Manager > the object > Fields > Set Field-Level Security")
     default_streams = ("Contact", "Account")
     options = ("api_version", "auth_url")
     # the delete log and the Recycle Bin keep 15 days; a day's margin for clocks and long runs
@@ -79,8 +85,10 @@ class Salesforce(Connector):
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         fields = self.describe(stream)
         names = [f["name"] for f in fields]
-        schema = pa.schema([pa.field(f["name"], ARROW_TYPES.get(f.get("type"), pa.string()),
-                                     nullable=f["name"] != stream.primary_key) for f in fields])
+        absent = self.absent(stream, names, state)   # not selected (INVALID_FIELD): null columns instead
+        schema = pa.schema([*(pa.field(f["name"], ARROW_TYPES.get(f.get("type"), pa.string()),
+                                       nullable=f["name"] != stream.primary_key) for f in fields),
+                            *(pa.field(name, pa.string()) for name in absent)])
         keep = tuple(n for n in (stream.primary_key, stream.cursor_field, stream.deleted_flag) if n)
         first, *others = field_groups(names, keep=keep)
         soql = f"SELECT {', '.join(first)} FROM {stream.name}"
