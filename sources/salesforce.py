@@ -1,12 +1,14 @@
 """Salesforce REST: Contact and Account through SOQL, fields discovered by describe, incremental on SystemModstamp.
 
 Queries go to ``/queryAll`` so that records deleted since the last run arrive with ``IsDeleted = true`` instead of
-silently vanishing, and page through ``nextRecordsUrl`` exactly as given. A SOQL query travels in the URL, and
-Salesforce refuses a URI over 16,384 bytes with 414: an org with a few hundred custom fields has more field names than
-that. Then the fields are split into groups; the first group pages the records as usual, and each page's other fields
-are read by ``Id IN (...)`` per group and joined on Id (what simple-salesforce #271 and most ETL tools settled on). Column types follow describe (booleans,
+silently vanishing, and page through ``nextRecordsUrl`` exactly as given. Column types follow describe (booleans,
 integers and decimals typed; text, ids, dates and datetimes kept as the strings Salesforce sends, to be typed by staging
 models).
+
+A SOQL query travels in the URL, and Salesforce refuses a URI over 16,384 bytes with 414: an org with a few hundred
+custom fields has more field names than that. Then the fields are split into groups; the first group pages the records
+as usual, and each page's other fields are read by ``Id IN (...)`` per group and joined on Id (the way around that
+simple-salesforce #271 and most ETL tools settled on).
 """
 
 from __future__ import annotations

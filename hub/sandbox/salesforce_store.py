@@ -387,7 +387,8 @@ class SalesforceStore:
         accounts, contacts = self.tables["Account"], self.tables["Contact"]
         account_ids: dict[int, str] = {}
         for n, row in enumerate(seed.salesforce_accounts):
-            record = self.insert(accounts, {**_account_fields(row), **custom_values(self.custom, n)}, created=sf_datetime(row.created_ms // 1000 * 1000),
+            values = {**_account_fields(row), **custom_values(self.custom, n)}
+            record = self.insert(accounts, values, created=sf_datetime(row.created_ms // 1000 * 1000),
                                  modified=sf_datetime(row.updated_ms // 1000 * 1000))
             account_ids[row.key] = record["Id"]
         for n, row in enumerate(seed.salesforce_contacts):

@@ -65,6 +65,7 @@ def test_hidden_fields_build_as_null_with_one_warning_each(make_project, sb):
 def test_asking_for_a_hidden_field_is_refused_like_salesforce(sb):
     import httpx
 
-    answer = httpx.get(f"{sb.salesforce.url}/services/data/v59.0/query", params={"q": "SELECT MobilePhone FROM Contact"},
+    answer = httpx.get(f"{sb.salesforce.url}/services/data/v59.0/query",
+                       params={"q": "SELECT MobilePhone FROM Contact"},
                        headers={"Authorization": f"Bearer {sb.salesforce.token}"})
     assert answer.status_code == 400 and answer.json()[0]["errorCode"] == "INVALID_FIELD"
