@@ -68,3 +68,18 @@ def test_salesforce_full_pull_reads_every_custom_field(sb):
         assert {n: row[n] for n in names if n.endswith("__c")} == \
             {n: expected[rid][n] for n in names if n.endswith("__c")}
         assert row["Email"] == expected[rid]["Email"] and row["IsDeleted"] == expected[rid]["IsDeleted"]
+
+
+def test_hubspot_incremental_pull_carries_every_property_in_the_search_body(sb):
+    from datetime import datetime, timezone
+
+    hub = HubSpot.connect(config("hubspot", sb.hubspot.url, sb.hubspot.token))
+    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    got = {}
+    for table in hub.read(hub.streams["companies"], since, ReadState()):
+        got.update({row["id"]: row for row in table.to_pylist()})
+    store = sb.hubspot.store
+    assert set(got) == set(store.ids("companies"))
+    for oid, row in got.items():
+        expected = store.get("companies", oid)["properties"]
+        assert {n: row[n] for n in store.custom} == {n: expected.get(n) for n in store.custom}
