@@ -326,9 +326,10 @@ class HubSpotStore:
                     for name, table in self.tables.items()}
 
     @classmethod
-    def from_state(cls, clock: AnyClock, state: dict[str, Any]) -> HubSpotStore:
-        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema."""
-        store = cls(clock)
+    def from_state(cls, clock: AnyClock, state: dict[str, Any], **options: Any) -> HubSpotStore:
+        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
+        (``options``: the constructor's custom and hidden properties, as when it was saved)."""
+        store = cls(clock, **options)
         if sorted(state) != sorted(store.tables):
             raise ValueError(f"HubSpot object types {sorted(state)} differ from this version's {sorted(store.tables)}")
         for name, table in store.tables.items():

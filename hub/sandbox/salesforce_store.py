@@ -354,9 +354,10 @@ class SalesforceStore:
             return out
 
     @classmethod
-    def from_state(cls, clock: AnyClock, state: dict[str, Any]) -> SalesforceStore:
-        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema."""
-        store = cls(clock)
+    def from_state(cls, clock: AnyClock, state: dict[str, Any], **options: Any) -> SalesforceStore:
+        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
+        (``options``: the constructor's custom and hidden fields, as when it was saved)."""
+        store = cls(clock, **options)
         if sorted(state) != sorted(store.tables):
             raise ValueError(f"Salesforce sObjects {sorted(state)} differ from this version's {sorted(store.tables)}")
         for name, table in store.tables.items():

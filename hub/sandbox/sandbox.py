@@ -67,7 +67,9 @@ class Sandbox:
         self.state_file = Path(state_file) if state_file is not None else None
         stripe_store: StripeStore | None = None
         if self.state_file is not None and self.state_file.exists():
-            hubspot_store, salesforce_store = load_state(self.state_file, self.clock)
+            hubspot_store, salesforce_store = load_state(self.state_file, self.clock, custom_fields=custom_fields,
+                                                         hubspot_hidden=hubspot_hidden,
+                                                         salesforce_hidden=salesforce_hidden)
             stripe_store = load_stripe_state(self.state_file, self.clock, seed)
         else:
             hubspot_store = HubSpotStore(self.clock, self.data, custom_properties=custom_fields,
