@@ -83,3 +83,20 @@ def test_hubspot_incremental_pull_carries_every_property_in_the_search_body(sb):
     for oid, row in got.items():
         expected = store.get("companies", oid)["properties"]
         assert {n: row[n] for n in store.custom} == {n: expected.get(n) for n in store.custom}
+
+
+def test_hubspot_record_archived_between_list_and_read_is_left_out():
+    with Sandbox(seed=32, people=200, custom_fields=300, hubspot_rate_limit=None) as sandbox:
+        store = sandbox.hubspot.store
+        victim = store.ids("contacts")[5]
+
+        def archive_before_first_read(request):
+            if request.path.endswith("/batch/read") and store.get("contacts", victim) is not None:
+                store.archive("contacts", victim)
+            return None
+
+        sandbox.hubspot.before_request = archive_before_first_read
+        hub = HubSpot.connect(config("hubspot", sandbox.hubspot.url, sandbox.hubspot.token))
+        ids = [i for t in hub.read(hub.streams["contacts"], None, ReadState()) for i in t.column("id").to_pylist()]
+        assert victim not in ids and sorted(ids) == sorted(store.ids("contacts"))
+        assert sandbox.hubspot.requests.count("POST */batch/*") >= 2   # the full pull went through batch/read
