@@ -56,10 +56,11 @@ class StreamResult:
     quarantined: int = 0       # records set aside in _hub.quarantine (no primary key)
     primary_key: str = "id"
     schema_changes: list[SchemaChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # the connector's, e.g. fields the vendor did not list
 
     def notices(self) -> list[str]:
         """What `hub ingest` says about this stream beyond its row count: schema changes, quarantined records."""
-        lines = [f"schema: {c.describe('raw_' + self.connection)}" for c in self.schema_changes]
+        lines = [*self.warnings, *(f"schema: {c.describe('raw_' + self.connection)}" for c in self.schema_changes)]
         if self.quarantined:
             lines.append(f"quarantined {self.quarantined} record(s) of {self.connection}.{self.stream}: "
                          f"missing {self.primary_key} (see _hub.quarantine)")
@@ -208,6 +209,7 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
         raise
     for stream, state, result in states:
         result.status = "success"
+        result.warnings = state.notices
         if outcome is not None:
             result.schema_changes, quarantined = outcome.for_table(stream.table)
             result.quarantined = len(quarantined)

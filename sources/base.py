@@ -71,6 +71,9 @@ class Stream:
     cursor_field: str | None = None
     #: the vendor's deleted flag (raw column): rows a read reports in ``ReadState.deleted`` get it set to true
     deleted_flag: str | None = None
+    #: the vendor fields the built-in staging models read. The vendor may not list some (Salesforce's field-level
+    #: security, a HubSpot portal without the property): they land as NULL columns, with one warning naming them.
+    expects: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,6 +86,8 @@ class ReadState:
     deleted: list[str] = field(default_factory=list)
     #: where the vendor's delete log is to be read from: when the previous successful pull started (set by ingest)
     deleted_since: datetime | None = None
+    #: warnings for the user, one line each (fields the vendor did not list, and why that is likely)
+    notices: list[str] = field(default_factory=list)
 
     def see(self, value: datetime | None) -> None:
         if value is not None and (self.max_cursor is None or value > self.max_cursor):
@@ -138,6 +143,20 @@ class Connector:
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         """Yield the stream's records changed at or after ``since`` (all when None) as Arrow tables."""
         raise NotImplementedError
+
+    #: why the vendor may leave out a field staging reads: the second half of the warning about them
+    hidden_cause: ClassVar[str] = "the API does not list them"
+
+    def absent(self, stream: Stream, listed: Sequence[str], state: ReadState) -> list[str]:
+        """The fields of ``stream.expects`` the vendor did not list; one notice in ``state`` names them and the
+        likely cause. The read lands them as NULL columns, so staging models still build."""
+        have = set(listed)
+        missing = [name for name in stream.expects if name not in have]
+        if missing:
+            state.notices.append(f"warning: {self.config.name}.{stream.name}: {self.vendor.name} did not list "
+                                 f"{', '.join(missing)} ({self.hidden_cause}); they are NULL in "
+                                 f"raw_{self.config.name}.{stream.table} and in staging")
+        return missing
 
     def selected_streams(self) -> list[Stream]:
         names = self.config.streams if self.config.streams is not None else self.default_streams

@@ -1,9 +1,17 @@
 """HubSpot CRM v3: contacts and companies, all properties, incremental on the last-modified date.
 
-Full pulls page the list endpoint with ``after``; incremental pulls use the search endpoint filtered on the object's
-modification property (``lastmodifieddate`` for contacts, ``hs_lastmodifieddate`` for companies), sorted ascending. A
-search returns at most 10,000 results, so the window is moved forward to the last value seen before it fills up; where
-more than a window's worth of records share one timestamp, they are paged by ``hs_object_id`` instead.
+Full pulls page the list endpoint with ``after``. The list takes the property names in its URL, and HubSpot's edge
+refuses a request line over about 16 KB with 414: a portal with a few hundred custom properties has more names than
+that. Then the list pages only ids, and each page of ids is read through ``batch/read``, which takes the property names
+in its JSON body (one more request per 100 records, whatever the number of properties).
+
+Incremental pulls use the search endpoint filtered on the object's modification property (``lastmodifieddate`` for
+contacts, ``hs_lastmodifieddate`` for companies), sorted ascending. Search's ``after`` is an offset into a result set
+that HubSpot evaluates again for every page: a record edited while the pull pages moves to the end, every record behind
+it moves up one place, and the one at the next page boundary is never returned. So search is paged by key instead:
+every page is a fresh query from the last timestamp seen (``GTE``), the records of that instant already read are
+skipped, and an instant with more records than a page holds is paged by ``hs_object_id``. That also never reaches
+search's cap of 10,000 results per query.
 
 Lists and search skip archived records (deleted in the UI or by the API, or merged into another record), so an
 incremental pull also pages the ids of ``?archived=true``; the ingest then sets ``archived`` on those raw rows, keeping
@@ -19,10 +27,11 @@ has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.b
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,8 +42,11 @@ from sources.http import LazyPage, VendorProfile
 from sources.ratelimit import RateLimiter
 
 LIST_LIMIT = 100
+READ_LIMIT = 100     # inputs per batch/read
 SEARCH_LIMIT = 200
-SEARCH_WINDOW = 10_000
+#: the longest URL a list request may have: the edge refuses request lines over 16,384 bytes with 414, and proxies on
+#: the way may cut lower (dlt verified-sources #305 met 414 at about 8,000 characters of property names)
+URL_BUDGET = 8_000
 PARSE_PAGES = 10     # pages parsed per call into pyarrow: few enough to start and finish promptly
 PREFETCH_PAGES = 64  # pages the fetch thread may run ahead: it goes on fetching while dlt writes a batch
 ENVELOPE = ("id", "archived", "created_at", "updated_at")
@@ -79,9 +91,15 @@ class HubSpot(Connector):
     vendor = HubSpotVendor
     default_base_url = "https://api.hubapi.com"
     streams = Connector.declare(
-        Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived"),
-        Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived"),
+        Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived",
+               expects=("email", "firstname", "lastname", "phone", "mobilephone", "company", "associatedcompanyid",
+                        "jobtitle", "city", "country", "lifecyclestage", "createdate")),
+        Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived",
+               expects=("name", "domain", "phone", "industry", "city", "country", "numberofemployees",
+                        "annualrevenue", "createdate")),
     )
+    hidden_cause = ("this portal has no such property, or it was deleted; the private app may also lack the scope "
+                    "that shows it")
     default_streams = ("contacts", "companies")
     secret_keys = ("token", *OAUTH_KEYS)
     # Access tokens last 30 minutes (the token response says so in expires_in); an expired one gets this 401.
@@ -97,13 +115,19 @@ class HubSpot(Connector):
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         props = self.properties(stream)
+        columns = props + self.absent(stream, props, state)   # never asked for: they come back null
         record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
                                  pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
-                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in props]))])
+                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in columns]))])
         schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
                             pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
-                            *(pa.field(p, pa.string()) for p in props)])
-        pages = self._list(stream, props) if since is None else self._search(stream, props, since)
+                            *(pa.field(p, pa.string()) for p in columns)])
+        if since is not None:
+            pages = self._search(stream, props, since)
+        elif self._fits(stream, props):
+            pages = self._list(stream, props)
+        else:
+            pages = self._list_read(stream, props)
         # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL. Pages
         # in bytes are cheap to hold, so the fetcher may run far ahead while dlt writes a batch.
         tables = (_pages_table(group, record_type, schema)
@@ -138,48 +162,77 @@ class HubSpot(Connector):
                 return
             params["after"] = after
 
-    def _search(self, stream: Stream, props: list[str], since: datetime) -> Iterator[LazyPage]:
-        prop = stream.cursor_field
-        lower = since
-        while True:
-            last_value: str | None = None
-            after: str | None = None
-            while True:
-                body = self._search_page(stream, props, [_filter(prop, "GTE", _ms(lower))], prop, after)
-                results = body.get("results", [])
-                if results:
-                    yield _parsed(results)
-                    last_value = results[-1]["properties"].get(prop) or last_value
-                after = (body.get("paging") or {}).get("next", {}).get("after")
-                if not after:
-                    return
-                if int(after) + SEARCH_LIMIT > SEARCH_WINDOW:
-                    break  # the window is full: move it forward
-            boundary = _parse_hs_time(last_value) if last_value else lower
-            if boundary <= lower:
-                # A whole window of records shares one timestamp: page that instant by id, then move past it.
-                yield from self._same_instant(stream, props, lower)
-                boundary = lower + timedelta(milliseconds=1)
-            lower = boundary
+    def _fits(self, stream: Stream, props: list[str]) -> bool:
+        """Whether a list request naming every property stays within :data:`URL_BUDGET`."""
+        params = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false", "after": "9" * 20}
+        return len(str(httpx.URL(self.client.url(f"/crm/v3/objects/{stream.name}"), params=params))) <= URL_BUDGET
 
-    def _same_instant(self, stream: Stream, props: list[str], instant: datetime) -> Iterator[LazyPage]:
+    def _list_read(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
+        """Every record with every property: ids from the list, records from batch/read (names in the body)."""
+        for ids in prefetch(self._list_ids(stream), depth=4):  # the next ids are listed while records are read
+            yield self._batch_read(stream, props, ids)
+
+    def _list_ids(self, stream: Stream) -> Iterator[list[str]]:
+        params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": "hs_object_id", "archived": "false"}
+        while True:
+            body = self.client.get(f"/crm/v3/objects/{stream.name}", params=params)
+            ids = [r["id"] for r in body.get("results") or [] if r.get("id")]
+            if ids:
+                yield ids
+            after = (body.get("paging") or {}).get("next", {}).get("after")
+            if not after:
+                return
+            params["after"] = after
+
+    def _batch_read(self, stream: Stream, props: list[str], ids: list[str]) -> LazyPage:
+        """One batch/read of ``ids``, kept in bytes for pyarrow. An id archived since it was listed is left out
+        (207, ``errors``): the pull does not see a deleted record, as if it had been deleted before."""
+        body = {"properties": props, "inputs": [{"id": i} for i in ids[:READ_LIMIT]]}
+        response = self.client.request("POST", f"/crm/v3/objects/{stream.name}/batch/read",
+                                       content=orjson.dumps(body), headers={"Content-Type": "application/json"},
+                                       idempotent=True, decode=_whole_object)  # a read: safe to send again
+        return LazyPage(response.content, None, connection=self.config.name)
+
+    def _search(self, stream: Stream, props: list[str], since: datetime) -> Iterator[LazyPage]:
+        """Records modified at or after ``since``, paged by key: each page is a new query from the last instant seen."""
+        prop = stream.cursor_field
+        lower = _ms(since)
+        seen: set[str] = set()   # ids already read whose timestamp is ``lower``: the next query returns them again
+        while True:
+            results = self._search_page(stream, props, [_filter(prop, "GTE", str(lower))], prop).get("results", [])
+            # skip only a record read at this very instant: one edited since comes back later, and is read again
+            fresh = [r for r in results if r["id"] not in seen or _record_ms(r, prop) != lower]
+            if fresh:
+                yield _parsed(fresh)
+            if len(results) < SEARCH_LIMIT:
+                return
+            last = _record_ms(results[-1], prop)
+            if last is None or last <= lower:
+                # a whole page of one instant: read that instant by id, then go on after it
+                yield from self._same_instant(stream, props, lower, seen)
+                lower, seen = lower + 1, set()
+                continue
+            lower, seen = last, {r["id"] for r in results if _record_ms(r, prop) == last}
+
+    def _same_instant(self, stream: Stream, props: list[str], instant: int, seen: set[str]) -> Iterator[LazyPage]:
         last_id = "0"
         while True:
-            filters = [_filter(stream.cursor_field, "EQ", _ms(instant)), _filter("hs_object_id", "GT", last_id)]
-            results = self._search_page(stream, props, filters, "hs_object_id", None).get("results", [])
+            filters = [_filter(stream.cursor_field, "EQ", str(instant)), _filter("hs_object_id", "GT", last_id)]
+            results = self._search_page(stream, props, filters, "hs_object_id").get("results", [])
+            fresh = [r for r in results if r["id"] not in seen]
+            if fresh:
+                yield _parsed(fresh)
             if results:
-                yield _parsed(results)
                 last_id = results[-1]["id"]
             if len(results) < SEARCH_LIMIT:
                 return
 
-    def _search_page(self, stream: Stream, props: list[str], filters: list[dict[str, str]], sort: str,
-                     after: str | None) -> dict[str, Any]:
+    def _search_page(self, stream: Stream, props: list[str], filters: list[dict[str, str]],
+                     sort: str) -> dict[str, Any]:
+        # never an ``after``: it is an offset into a result set HubSpot evaluates again for every page
         body: dict[str, Any] = {"filterGroups": [{"filters": filters}],
                                 "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
                                 "properties": props, "limit": SEARCH_LIMIT}
-        if after:
-            body["after"] = after
         return self.client.post(f"/crm/v3/objects/{stream.name}/search", body, idempotent=True)  # a read
 
 
@@ -221,11 +274,22 @@ def _filter(prop: str, operator: str, value: str) -> dict[str, str]:
     return {"propertyName": prop, "operator": operator, "value": value}
 
 
-def _ms(moment: datetime) -> str:
-    return str(int(moment.timestamp() * 1000))
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
-def _parse_hs_time(value: str) -> datetime:
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
-    return max_time([value]) or datetime.fromtimestamp(0, tz=timezone.utc)
+def _record_ms(record: dict[str, Any], prop: str) -> int | None:
+    """A search result's ``prop`` (epoch milliseconds or ISO-8601, as HubSpot sends datetimes) in milliseconds."""
+    value = (record.get("properties") or {}).get(prop)
+    if not value:
+        return None
+    if str(value).isdigit():
+        return int(value)
+    moment = max_time([value])
+    return _ms(moment) if moment else None
+
+
+def _whole_object(response: httpx.Response) -> bool:
+    """Whether a body kept in bytes is a whole JSON object (a cut-off one is fetched again); parsed later."""
+    content = response.content
+    return content[:1] == b"{" and content.rstrip()[-1:] == b"}"

@@ -4,6 +4,11 @@ Queries go to ``/queryAll`` so that records deleted since the last run arrive wi
 silently vanishing, and page through ``nextRecordsUrl`` exactly as given. Column types follow describe (booleans,
 integers and decimals typed; text, ids, dates and datetimes kept as the strings Salesforce sends, to be typed by staging
 models).
+
+A SOQL query travels in the URL, and Salesforce refuses a URI over 16,384 bytes with 414: an org with a few hundred
+custom fields has more field names than that. Then the fields are split into groups; the first group pages the records
+as usual, and each page's other fields are read by ``Id IN (...)`` per group and joined on Id (the way around that
+simple-salesforce #271 and most ETL tools settled on).
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ import pyarrow.compute as pc
 
 from hub.errors import SourceError
 from sources.auth import OAUTH_KEYS, OAuthProfile
-from sources.base import Connector, ReadState, Stream, batched, max_time, prefetch, records_to_table
+from sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
 from sources.http import VendorProfile
 
 DEFAULT_API_VERSION = "59.0"
 DELETED_MIN_WINDOW = timedelta(minutes=3)
+#: URL-encoded characters of field names one query may carry. Salesforce takes 16,384 bytes of URI and headers
+#: together; a group this size plus an Id list (below) and the headers stays well inside it.
+FIELD_BUDGET = 6_000
+IDS_PER_QUERY = 200     # Ids of one ``Id IN (...)``: about 4,800 characters of URL
 SKIPPED_TYPES = frozenset({"address", "location", "base64"})  # compound and binary fields cannot be selected as-is
 ARROW_TYPES = {"boolean": pa.bool_(), "int": pa.int64(), "long": pa.int64(), "double": pa.float64(),
                "currency": pa.float64(), "percent": pa.float64()}
@@ -47,9 +56,15 @@ class Salesforce(Connector):
     vendor = SalesforceVendor
     default_base_url = None   # every org has its own instance URL
     streams = Connector.declare(
-        Stream("Contact", "contact", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted"),
-        Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted"),
+        Stream("Contact", "contact", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
+               expects=("Email", "FirstName", "LastName", "Phone", "MobilePhone", "AccountId", "Title",
+                        "MailingCity", "MailingCountry", "LeadSource", "CreatedDate", "LastModifiedDate")),
+        Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
+               expects=("Name", "Website", "Phone", "Industry", "BillingCity", "BillingCountry", "NumberOfEmployees",
+                        "AnnualRevenue", "CreatedDate", "LastModifiedDate")),
     )
+    hidden_cause = ("most likely field-level security: the integration user's profile or permission sets cannot "
+                    "read them; grant Read in Setup > Object Manager > the object > Fields > Set Field-Level Security")
     default_streams = ("Contact", "Account")
     options = ("api_version", "auth_url")
     # the delete log and the Recycle Bin keep 15 days; a day's margin for clocks and long runs
@@ -72,16 +87,21 @@ class Salesforce(Connector):
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         fields = self.describe(stream)
         names = [f["name"] for f in fields]
-        schema = pa.schema([pa.field(f["name"], ARROW_TYPES.get(f.get("type"), pa.string()),
-                                     nullable=f["name"] != stream.primary_key) for f in fields])
-        soql = f"SELECT {', '.join(names)} FROM {stream.name}"
+        absent = self.absent(stream, names, state)   # not selected (INVALID_FIELD): null columns instead
+        schema = pa.schema([*(pa.field(f["name"], ARROW_TYPES.get(f.get("type"), pa.string()),
+                                       nullable=f["name"] != stream.primary_key) for f in fields),
+                            *(pa.field(name, pa.string()) for name in absent)])
+        keep = tuple(n for n in (stream.primary_key, stream.cursor_field, stream.deleted_flag) if n)
+        first, *others = field_groups(names, keep=keep)
+        soql = f"SELECT {', '.join(first)} FROM {stream.name}"
         if since is not None:
             soql += f" WHERE {stream.cursor_field} >= {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         soql += f" ORDER BY {stream.cursor_field} ASC"
         if since is not None:
             # asked first, so a record deleted while the query pages is in queryAll's answer or in this list
             state.deleted = self.deleted_ids(stream, state.deleted_since or since)
-        tables = (records_to_table(records, schema) for records in prefetch(self._query(soql)))
+        pages = self._query(soql) if not others else self._joined(stream, self._query(soql), others)
+        tables = (records_to_table(records, schema) for records in prefetch(pages))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
@@ -117,6 +137,27 @@ class Salesforce(Connector):
                               hint=f"run `hub ingest --full-refresh {self.config.name}.{stream.name}`")
         return [r["id"] for r in body.get("deletedRecords") or [] if r.get("id")]
 
+    def _joined(self, stream: Stream, pages: Iterator[list[dict[str, Any]]],
+                groups: list[list[str]]) -> Iterator[list[dict[str, Any]]]:
+        """Each page of records with the fields of ``groups`` added, read by Id (queryAll: deleted ones too).
+
+        A record changed between the page and a group's read gets that group's newer values under the page's older
+        SystemModstamp; the change is after the pull started, so the next pull reads the record whole again.
+        """
+        key = stream.primary_key
+        for records in pages:
+            by_id = {r[key]: r for r in records}
+            for group in groups:
+                for ids in chunks(list(by_id), IDS_PER_QUERY):
+                    quoted = ", ".join(f"'{i}'" for i in ids)   # Ids are [A-Za-z0-9]{18}: nothing to escape
+                    soql = f"SELECT {key}, {', '.join(group)} FROM {stream.name} WHERE {key} IN ({quoted})"
+                    for rows in self._query(soql):
+                        for row in rows:
+                            record = by_id.get(row.get(key))
+                            if record is not None:
+                                record.update((name, row.get(name)) for name in group)
+            yield records
+
     def _query(self, soql: str) -> Iterator[list[dict[str, Any]]]:
         headers = {"Sforce-Query-Options": "batchSize=2000"}
         body = self.client.get(f"{self.api}/queryAll", params={"q": soql}, headers=headers)
@@ -126,6 +167,21 @@ class Salesforce(Connector):
             if body.get("done", True) or not next_url:
                 return
             body = self.client.get(next_url, headers=headers)
+
+
+def field_groups(names: list[str], keep: tuple[str, ...]) -> list[list[str]]:
+    """``names`` in groups of at most :data:`FIELD_BUDGET` URL characters, the ``keep`` fields first in the first."""
+    groups: list[list[str]] = [[n for n in keep if n in names]]
+    size = sum(len(n) + 4 for n in groups[0])   # ", " is 4 characters in a URL (%2C+)
+    for name in names:
+        if name in keep:
+            continue
+        if size + len(name) + 4 > FIELD_BUDGET:
+            groups.append([])
+            size = 0
+        groups[-1].append(name)
+        size += len(name) + 4
+    return groups
 
 
 def _sf_time(moment: datetime) -> str:

@@ -145,6 +145,12 @@ class HubSpotEmulator(HTTPEmulator):
                                  "VALIDATION_ERROR")
         return hubspot_error(404, f"resource not found: {request.path}", "OBJECT_NOT_FOUND")
 
+    def uri_too_long(self) -> Response:
+        """HubSpot's edge (nginx) refuses a request line over 16,384 bytes with its HTML page, before the API."""
+        return Response(414, b"<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n"
+                             b"<center><h1>414 Request-URI Too Large</h1></center>\r\n</body>\r\n</html>\r\n",
+                        content_type="text/html")
+
     def internal_error(self, request: Request) -> Response:
         """HubSpot's 500 body."""
         return hubspot_error(500, "internal error", "INTERNAL_ERROR")

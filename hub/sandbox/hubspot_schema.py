@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.sandbox.clock import iso_millis_z, parse_iso
@@ -127,6 +128,16 @@ class ObjectSchema:
     def definitions(self) -> list[dict[str, Any]]:
         """All property definitions as the properties API returns them."""
         return [p.definition(i) for i, p in enumerate(self.props.values())]
+
+    def customized(self, custom: Sequence[str] = (), hidden: Collection[str] = ()) -> ObjectSchema:
+        """This schema as one portal has it: ``custom`` text properties added, ``hidden`` ones absent (portals
+        differ: a property deleted or never created is neither listed nor returned)."""
+        if not custom and not hidden:
+            return self
+        kept = {n: p for n, p in self.props.items() if n not in hidden or n in self.always_props}
+        kept.update((n, Prop(n, n.replace("_", " ").capitalize(), _S, "text", "custom_properties",
+                             hubspot_defined=False)) for n in custom)
+        return replace(self, props=kept, default_props=tuple(n for n in self.default_props if n in kept))
 
     def unique_props(self) -> list[str]:
         """Properties usable as ``idProperty`` besides hs_object_id."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import random
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +13,7 @@ import orjson
 
 from hub.sandbox.clock import AnyClock, iso_millis_z
 from hub.sandbox.hubspot_schema import ALIASES, SCHEMAS, ObjectSchema, PropertyProblem, normalize_properties
-from hub.sandbox.seed import CompanyRow, PersonRow, SeedData
+from hub.sandbox.seed import CompanyRow, PersonRow, SeedData, custom_field_names, custom_values
 
 #: HubSpot's own bookkeeping properties: a merge never copies them from the merged-away record
 SYSTEM_PROPS = frozenset({"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
@@ -150,11 +150,15 @@ class HubSpotStore:
     validation (so tests can plant dirty data) but keep HubSpot's bookkeeping (ids, timestamps, indexes).
     """
 
-    def __init__(self, clock: AnyClock, seed: SeedData | None = None) -> None:
+    def __init__(self, clock: AnyClock, seed: SeedData | None = None, *, custom_properties: int = 0,
+                 hidden_properties: Collection[str] = ()) -> None:
         self.clock = clock
         self.lock = threading.RLock()
-        self.tables = {"contacts": Table(SCHEMAS["contacts"], 1001),
-                       "companies": Table(SCHEMAS["companies"], 7_000_001)}
+        #: the portal's own text properties on every object (long names, as real portals have), seeded sparsely
+        self.custom = custom_field_names(custom_properties)
+        self.tables = {"contacts": Table(SCHEMAS["contacts"].customized(self.custom, hidden_properties), 1001),
+                       "companies": Table(SCHEMAS["companies"].customized(self.custom, hidden_properties),
+                                          7_000_001)}
         if seed is not None:
             self._load(seed)
 
@@ -322,9 +326,10 @@ class HubSpotStore:
                     for name, table in self.tables.items()}
 
     @classmethod
-    def from_state(cls, clock: AnyClock, state: dict[str, Any]) -> HubSpotStore:
-        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema."""
-        store = cls(clock)
+    def from_state(cls, clock: AnyClock, state: dict[str, Any], **options: Any) -> HubSpotStore:
+        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
+        (``options``: the constructor's custom and hidden properties, as when it was saved)."""
+        store = cls(clock, **options)
         if sorted(state) != sorted(store.tables):
             raise ValueError(f"HubSpot object types {sorted(state)} differ from this version's {sorted(store.tables)}")
         for name, table in store.tables.items():
@@ -349,21 +354,27 @@ class HubSpotStore:
         rng = random.Random(seed.seed * 7919 + 1)
         companies, contacts = self.tables["companies"], self.tables["contacts"]
         company_ids: dict[int, tuple[str, str]] = {}
-        for row in seed.hubspot_companies:
+        for n, row in enumerate(seed.hubspot_companies):
             companies.next_id += rng.randint(0, 40)  # real HubSpot ids have gaps
-            obj = self.insert(companies, _company_props(row), now=row.updated_ms, created=row.created_ms)
+            values = {**_company_props(row), **custom_values(self.custom, n)}
+            obj = self.insert(companies, _present(companies, values), now=row.updated_ms, created=row.created_ms)
             company_ids[row.key] = (obj.sid, row.name)
-        for row in seed.hubspot_contacts:
+        for n, row in enumerate(seed.hubspot_contacts):
             contacts.next_id += rng.randint(0, 2)
-            obj = self.insert(contacts, _contact_props(row, company_ids.get(row.company)),
-                              now=row.updated_ms, created=row.created_ms)
+            values = {**_contact_props(row, company_ids.get(row.company)), **custom_values(self.custom, n)}
+            obj = self.insert(contacts, _present(contacts, values), now=row.updated_ms, created=row.created_ms)
             if row.deleted:
                 obj.archived, obj.archived_ms = True, row.updated_ms
                 contacts.reindex(obj, obj.props)
 
 
+def _present(table: Table, values: dict[str, str | None]) -> dict[str, str | None]:
+    """Seed values of the properties this portal has (a portal without a property has no values for it)."""
+    return {k: v for k, v in values.items() if k in table.blank}
+
+
 def _derive(schema: ObjectSchema, props: dict[str, str | None]) -> None:
-    if schema.name == "contacts":
+    if schema.name == "contacts" and "hs_email_domain" in props:
         email = props.get("email")
         domain = email.rpartition("@")[2].strip() if email and "@" in email else None
         props["hs_email_domain"] = domain or None

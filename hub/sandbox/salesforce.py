@@ -13,7 +13,7 @@ from hub.sandbox.clock import AnyClock, parse_iso, sf_datetime
 from hub.sandbox.ratelimit import DailyQuota
 from hub.sandbox.salesforce_auth import SalesforceAuth
 from hub.sandbox.salesforce_query import QueryService, batch_size
-from hub.sandbox.salesforce_schema import SOBJECTS, to_18
+from hub.sandbox.salesforce_schema import to_18
 from hub.sandbox.routing import Route
 from hub.sandbox.salesforce_store import RecordError, SalesforceStore, SObjectTable
 from hub.sandbox.server import EmulatorError, HTTPEmulator, Request, Response
@@ -120,6 +120,10 @@ class SalesforceEmulator(HTTPEmulator):
                                                        "GET,PATCH,POST,DELETE,HEAD").response
         return sf_error(404, "NOT_FOUND", "The requested resource does not exist").response
 
+    def uri_too_long(self) -> Response:
+        """Salesforce's front end (Jetty) refuses a URI over 16,384 bytes with this HTML page, not a JSON array."""
+        return Response(414, b"<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>", content_type="text/html")
+
     def internal_error(self, request: Request) -> Response:
         """Salesforce's 500 array."""
         return sf_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if "
@@ -202,7 +206,7 @@ class SalesforceEmulator(HTTPEmulator):
         """GET /services/data/vXX.X/sobjects/."""
         version = request.params["version"]
         return _json(200, {"encoding": "UTF-8", "maxBatchSize": 200,
-                           "sobjects": [t.summary(version) for t in SOBJECTS.values()]})
+                           "sobjects": [t.summary(version) for t in self.store.sobjects.values()]})
 
     def sobject_info(self, request: Request) -> Response:
         """GET /services/data/vXX.X/sobjects/{Object}/."""

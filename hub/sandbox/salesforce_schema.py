@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,17 @@ class SObjectType:
                 "namedLayoutInfos": [], "networkScopeFieldName": None, "listviewable": None,
                 "lookupLayoutable": None, "searchLayoutable": True, "sobjectDescribeOption": "FULL"}
 
+    def customized(self, custom: Sequence[str] = (), hidden: Collection[str] = ()) -> SObjectType:
+        """This sObject as one integration user sees it: ``custom`` text fields (``X__c``) added, ``hidden`` ones
+        left out, as field-level security leaves a field the user may not read out of describe and SOQL."""
+        if not custom and not hidden:
+            return self
+        hidden_lower = {h.lower() for h in hidden} - set(ALWAYS_VISIBLE)
+        kept = [f for f in self.fields if f.name.lower() not in hidden_lower]
+        kept += [Field(n, n.removesuffix("__c").replace("_", " "), "string", 255, custom=True) for n in custom
+                 if n.lower() not in hidden_lower]
+        return SObjectType(self.name, self.label, self.label_plural, self.key_prefix, kept)
+
     def external_id_field(self, name: str) -> Field | None:
         """A field usable for upserts (externalId, or Id itself)."""
         f = self.by_lower.get(name.lower())
@@ -129,6 +141,9 @@ def _system_fields() -> list[Field]:
 
 
 _RO = {"createable": False, "updateable": False}
+#: fields field-level security cannot take away (lower-cased): every user reads a record's identity and its stamps
+ALWAYS_VISIBLE = ("id", "isdeleted", "name", "systemmodstamp", "createddate", "lastmodifieddate", "ownerid",
+                  "createdbyid", "lastmodifiedbyid")
 LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Trade Show", "Word of mouth", "Other")
 INDUSTRIES = ("Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications", "Construction",
               "Consulting", "Education", "Electronics", "Energy", "Engineering", "Entertainment", "Finance",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from hub.sandbox.clock import AnyClock, parse_iso, sf_datetime
-from hub.sandbox.salesforce_schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, SOBJECTS, USER_ID_PREFIX, Field,
-                                           SObjectType, make_id, to_18)
-from hub.sandbox.seed import CompanyRow, PersonRow, SeedData
+from hub.sandbox.salesforce_schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field, SObjectType,
+                                           make_id, to_18)
+from hub.sandbox.seed import CompanyRow, PersonRow, SeedData, custom_field_names, custom_values
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -73,17 +73,24 @@ class SalesforceStore:
     Salesforce bookkeeping (Ids, Name, LastModifiedDate, SystemModstamp, recycle bin) still happens.
     """
 
-    def __init__(self, clock: AnyClock, seed: SeedData | None = None) -> None:
+    def __init__(self, clock: AnyClock, seed: SeedData | None = None, *, custom_fields: int = 0,
+                 hidden_fields: Collection[str] = ()) -> None:
         self.clock = clock
         self.lock = threading.RLock()
         self.user_id = make_id(USER_ID_PREFIX, 4_200_001)
-        self.tables = {"Contact": SObjectTable(CONTACT, 9_000_001), "Account": SObjectTable(ACCOUNT, 7_000_001)}
+        #: the org's custom text fields on every object (``X__c``), seeded sparsely
+        self.custom = custom_field_names(custom_fields, salesforce=True)
+        # what the integration user sees: ``hidden_fields`` are behind field-level security (absent from describe,
+        # INVALID_FIELD in SOQL, and not stored here: nothing this user does can read or write them)
+        contact, account = (t.customized(self.custom, hidden_fields) for t in (CONTACT, ACCOUNT))
+        self.sobjects = {t.name.lower(): t for t in (contact, account)}
+        self.tables = {"Contact": SObjectTable(contact, 9_000_001), "Account": SObjectTable(account, 7_000_001)}
         if seed is not None:
             self._load(seed)
 
     def table(self, sobject: str) -> SObjectTable | None:
         """The table for an sObject name (case-insensitive), or None."""
-        known = SOBJECTS.get(sobject.lower())
+        known = self.sobjects.get(sobject.lower())
         return self.tables[known.name] if known else None
 
     def _table(self, sobject: str) -> SObjectTable:
@@ -324,7 +331,7 @@ class SalesforceStore:
         if fld.reference_to == "User":
             if rid.startswith(USER_ID_PREFIX):
                 return rid
-        elif PREFIXES.get(rid[:3]) is SOBJECTS.get((fld.reference_to or "").lower()):
+        elif _type_name(rid) == (fld.reference_to or "").lower():
             if self.lookup(fld.reference_to or "", rid) is not None:
                 return rid
             raise _Invalid(fld, text, record_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
@@ -347,9 +354,10 @@ class SalesforceStore:
             return out
 
     @classmethod
-    def from_state(cls, clock: AnyClock, state: dict[str, Any]) -> SalesforceStore:
-        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema."""
-        store = cls(clock)
+    def from_state(cls, clock: AnyClock, state: dict[str, Any], **options: Any) -> SalesforceStore:
+        """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
+        (``options``: the constructor's custom and hidden fields, as when it was saved)."""
+        store = cls(clock, **options)
         if sorted(state) != sorted(store.tables):
             raise ValueError(f"Salesforce sObjects {sorted(state)} differ from this version's {sorted(store.tables)}")
         for name, table in store.tables.items():
@@ -360,7 +368,7 @@ class SalesforceStore:
             for values in saved["records"]:
                 record = dict(zip(names, values, strict=True))
                 rid = record["Id"]
-                if not isinstance(rid, str) or PREFIXES.get(rid[:3]) is not table.sobject or to_18(rid) != rid \
+                if not isinstance(rid, str) or _type_name(rid) != name.lower() or to_18(rid) != rid \
                         or rid in table.records:
                     raise ValueError(f"Salesforce {name} record has a bad or duplicate Id {rid!r}")
                 table.records[rid] = record
@@ -379,12 +387,14 @@ class SalesforceStore:
     def _load(self, seed: SeedData) -> None:
         accounts, contacts = self.tables["Account"], self.tables["Contact"]
         account_ids: dict[int, str] = {}
-        for row in seed.salesforce_accounts:
-            record = self.insert(accounts, _account_fields(row), created=sf_datetime(row.created_ms // 1000 * 1000),
+        for n, row in enumerate(seed.salesforce_accounts):
+            values = {**_account_fields(row), **custom_values(self.custom, n)}
+            record = self.insert(accounts, values, created=sf_datetime(row.created_ms // 1000 * 1000),
                                  modified=sf_datetime(row.updated_ms // 1000 * 1000))
             account_ids[row.key] = record["Id"]
-        for row in seed.salesforce_contacts:
-            fields = _contact_fields(row, account_ids.get(row.company) if row.company is not None else None)
+        for n, row in enumerate(seed.salesforce_contacts):
+            fields = {**_contact_fields(row, account_ids.get(row.company) if row.company is not None else None),
+                      **custom_values(self.custom, n)}
             record = self.insert(contacts, fields, created=sf_datetime(row.created_ms // 1000 * 1000),
                                  modified=sf_datetime(row.updated_ms // 1000 * 1000))
             if row.deleted:
@@ -400,8 +410,14 @@ class _Invalid(Exception):
                                            f"{fld.label}: value not of required type: {value}", [fld.name])
 
 
+def _type_name(record_id: str) -> str | None:
+    """The lower-cased sObject name an Id's key prefix belongs to."""
+    known = PREFIXES.get(record_id[:3])
+    return known.name.lower() if known else None
+
+
 def _derive(sobject: SObjectType, record: dict[str, Any]) -> None:
-    if sobject is CONTACT:
+    if sobject.name == "Contact" and "Name" in record:
         record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p) or None
 
 

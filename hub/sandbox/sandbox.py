@@ -43,6 +43,10 @@ class Sandbox:
     changes one emulator's at runtime, ``None`` turns them off.
     Stripe (``sb.stripe``: api_base ``sb.stripe.url``, secret key ``sb.stripe.token``) delivers signed events to every
     ``(url, secret)`` in ``stripe_webhooks`` and to endpoints added later with ``sb.stripe.webhooks.add(url, secret)``.
+    ``custom_fields`` adds that many custom text properties (HubSpot) and ``X__c`` fields (Salesforce) to every object,
+    with the long names real ones have: 300 of them take a full pull's URL past the 16,384-byte request line both
+    front ends refuse with 414. ``hubspot_hidden`` / ``salesforce_hidden`` leave fields out as a portal without those
+    properties / an integration user without field-level access to them would see it (describe, SOQL, records).
     """
 
     def __init__(self, seed: int = 7, people: int = 400, *, tls: bool = False, host: str = "127.0.0.1",
@@ -54,7 +58,8 @@ class Sandbox:
                  now: datetime | Callable[[], datetime] | AnyClock | None = None,
                  state_file: Path | None = None, chaos: Chaos | None = None, stripe_port: int = 0,
                  stripe_rate_limit: tuple[int, float] | None = (100, 1.0),
-                 stripe_webhooks: Sequence[tuple[str, str]] = ()) -> None:
+                 stripe_webhooks: Sequence[tuple[str, str]] = (), custom_fields: int = 0,
+                 hubspot_hidden: Sequence[str] = (), salesforce_hidden: Sequence[str] = ()) -> None:
         self.seed = seed
         self.clock: AnyClock = make_clock(now)
         self.data: SeedData = generate(seed, people, now_ms=self.clock.millis(), hubspot_contacts=hubspot_contacts,
@@ -62,11 +67,15 @@ class Sandbox:
         self.state_file = Path(state_file) if state_file is not None else None
         stripe_store: StripeStore | None = None
         if self.state_file is not None and self.state_file.exists():
-            hubspot_store, salesforce_store = load_state(self.state_file, self.clock)
+            hubspot_store, salesforce_store = load_state(self.state_file, self.clock, custom_fields=custom_fields,
+                                                         hubspot_hidden=hubspot_hidden,
+                                                         salesforce_hidden=salesforce_hidden)
             stripe_store = load_stripe_state(self.state_file, self.clock, seed)
         else:
-            hubspot_store = HubSpotStore(self.clock, self.data)
-            salesforce_store = SalesforceStore(self.clock, self.data)
+            hubspot_store = HubSpotStore(self.clock, self.data, custom_properties=custom_fields,
+                                         hidden_properties=hubspot_hidden)
+            salesforce_store = SalesforceStore(self.clock, self.data, custom_fields=custom_fields,
+                                               hidden_fields=salesforce_hidden)
         if stripe_store is None:  # also for state files written before Stripe existed
             stripe_store = StripeStore(self.clock, seed)
             seed_stripe(stripe_store, self.data)

@@ -328,3 +328,32 @@ class _Generator:
 def _copy(row: PersonRow) -> PersonRow:
     return PersonRow(row.person, row.first_name, row.last_name, row.email, row.phone, row.mobile, row.title,
                      row.city, row.country, row.company, row.source, row.created_ms, row.updated_ms, row.deleted)
+
+
+# Words of the custom fields real portals and orgs accumulate; their internal names run long (HubSpot derives them
+# from labels, Salesforce API names go up to 40 characters), which is what pushes a full pull's URL past 16 KB.
+CUSTOM_WORDS = ("marketing", "attribution", "touchpoint", "renewal", "territory", "forecast", "onboarding",
+                "segment", "partner", "region", "campaign", "engagement", "billing", "contract", "support",
+                "escalation", "procurement", "integration", "enrichment", "qualification")
+CUSTOM_VALUES = ("Tier 1", "Tier 2", "Tier 3", "EMEA", "AMER", "APAC", "yes", "no", "pending", "2024-Q3")
+
+
+def custom_field_names(count: int, *, salesforce: bool = False) -> list[str]:
+    """``count`` distinct custom field names, as long as real ones: HubSpot ``lower_case`` (about 55 characters),
+    Salesforce ``Title_Case__c`` (at most 40, Salesforce's limit for an API name)."""
+    names = []
+    size = len(CUSTOM_WORDS)
+    for i in range(count):
+        words = [CUSTOM_WORDS[(i + k * (1 + i // size)) % size] for k in range(4 if salesforce else 5)]
+        if salesforce:
+            stem = "_".join(w.capitalize() for w in words)[:31].rstrip("_")
+            names.append(f"{stem}_{i:03d}__c")
+        else:
+            names.append(f"{'_'.join(words)}_{i:03d}")
+    return names
+
+
+def custom_values(names: list[str], record: int) -> dict[str, str]:
+    """A record's values of the custom fields: about one field in five set, the rest empty (as in real CRMs)."""
+    return {name: CUSTOM_VALUES[(record + i) % len(CUSTOM_VALUES)]
+            for i, name in enumerate(names) if (record + i) % 5 == 0}

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.sandbox")
 
 _MAX_LINE = 65536
+#: the longest request line the vendors' front ends accept; a longer one (a URL carrying hundreds of property names)
+#: is refused with 414 before it reaches the API (Salesforce documents 16,384 bytes; HubSpot's edge refuses alike)
+MAX_REQUEST_LINE = 16_384
 _MAX_HEADERS = 100
 
 
@@ -202,6 +205,10 @@ class HTTPEmulator:
         """Vendor hook: the answer when a handler raised unexpectedly."""
         return json_response(500, {"message": "internal error"})
 
+    def uri_too_long(self) -> Response:
+        """Vendor hook: the front end's 414 for a request line over :data:`MAX_REQUEST_LINE` (never reaches the API)."""
+        return Response(414, b"URI Too Long", content_type="text/plain")
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -279,8 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not line:
             self.close_connection = True
             return
-        if len(line) > _MAX_LINE:
-            return self._refuse(414)
+        if len(line.rstrip(b"\r\n")) > MAX_REQUEST_LINE:
+            self._drain(line)  # read the rest, so closing does not reset the connection before the client reads
+            return self._refuse(414, self.server.emulator.uri_too_long())
         parts = line.decode("latin-1").split()
         if len(parts) != 3 or not parts[2].startswith("HTTP/"):
             return self._refuse(400)
@@ -314,6 +322,24 @@ class _Handler(BaseHTTPRequestHandler):
         # handle() starts with close_connection=True; keep-alive must be re-armed after every response
         self.close_connection = close
 
+    def _drain(self, line: bytes) -> None:
+        """Consume the rest of a refused request (its line, headers and a small body)."""
+        rfile = self.rfile
+        while not line.endswith(b"\n"):
+            line = rfile.readline(_MAX_LINE + 1)
+            if not line:
+                return
+        length = 0
+        for _ in range(_MAX_HEADERS + 1):
+            raw = rfile.readline(_MAX_LINE + 1)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = raw.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length" and value.strip().isdigit():
+                length = int(value.strip())
+        if 0 < length <= 1 << 20:
+            rfile.read(length)
+
     def _read_chunked(self) -> bytes:
         chunks = []
         while True:
@@ -339,6 +365,6 @@ class _Handler(BaseHTTPRequestHandler):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(head + body)
 
-    def _refuse(self, status: int) -> None:
+    def _refuse(self, status: int, response: Response | None = None) -> None:
         self.close_connection = True
-        self._send(Response(status), close=True)
+        self._send(response or Response(status), close=True)

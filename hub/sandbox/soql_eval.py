@@ -32,7 +32,9 @@ class Plan:
     def __init__(self, query: Query, source: RecordSource) -> None:
         self.query = query
         self.source = source
-        sobject = SOBJECTS.get(query.sobject.lower())
+        # the source's own metadata where it has some (an org's custom fields, fields its user may not read)
+        self.sobjects: dict[str, SObjectType] = getattr(source, "sobjects", SOBJECTS)
+        sobject = self.sobjects.get(query.sobject.lower())
         if sobject is None:
             raise SOQLError("INVALID_TYPE", position(
                 query.text, query.sobject_col, f"sObject type '{query.sobject}' is not supported. If you are "
@@ -57,7 +59,7 @@ class Plan:
                 return [name], fld.type, lambda r: r.get(name)
         elif len(parts) == 2:
             rel = sobject.relationships.get(parts[0].lower())
-            parent_type = SOBJECTS.get((rel.reference_to or "").lower()) if rel else None
+            parent_type = self.sobjects.get((rel.reference_to or "").lower()) if rel else None
             fld = parent_type.by_lower.get(parts[1].lower()) if parent_type else None
             if rel is not None and parent_type is not None and fld is not None:
                 key, parent_name, name, lookup = rel.name, parent_type.name, fld.name, self.source.lookup
@@ -110,7 +112,7 @@ class Plan:
         sobject = self.sobject
         if len(names) == 2:
             rel = sobject.relationships.get(path.parts[0].lower())
-            sobject = SOBJECTS[(rel.reference_to or "").lower()] if rel else sobject
+            sobject = self.sobjects[(rel.reference_to or "").lower()] if rel else sobject
         fld = sobject.by_lower.get(names[-1].lower())
         if fld is not None and not fld.filterable:
             raise SOQLError("INVALID_FIELD", position(

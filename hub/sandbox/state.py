@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,16 @@ def save_state(path: Path, hubspot: HubSpotStore, salesforce: SalesforceStore,
             os.close(dir_fd)
 
 
-def load_state(path: Path, clock: AnyClock) -> tuple[HubSpotStore, SalesforceStore]:
-    """The stores saved in ``path``; ValueError naming the file if it is corrupt or from an incompatible version."""
+def load_state(path: Path, clock: AnyClock, *, custom_fields: int = 0, hubspot_hidden: Sequence[str] = (),
+               salesforce_hidden: Sequence[str] = ()) -> tuple[HubSpotStore, SalesforceStore]:
+    """The stores saved in ``path`` (by a sandbox with the same custom and hidden fields); ValueError naming the file
+    if it is corrupt or from an incompatible version."""
     data = _read(path)
     try:
-        return (HubSpotStore.from_state(clock, data["hubspot"]),
-                SalesforceStore.from_state(clock, data["salesforce"]))
+        return (HubSpotStore.from_state(clock, data["hubspot"], custom_properties=custom_fields,
+                                        hidden_properties=hubspot_hidden),
+                SalesforceStore.from_state(clock, data["salesforce"], custom_fields=custom_fields,
+                                           hidden_fields=salesforce_hidden))
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"sandbox state file {path} is corrupt or from an incompatible version "
                          f"({type(exc).__name__}: {exc}); {_HINT}") from exc

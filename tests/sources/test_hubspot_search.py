@@ -1,7 +1,8 @@
-"""HubSpot incremental search: the 10,000-result window is moved forward, and ties at one timestamp are paged by id.
+"""HubSpot incremental search: paged by key, never past the 10,000-result cap, and ties at one timestamp by id.
 
-A MockTransport plays HubSpot's search endpoint over an in-memory data set with the window scaled down (the real cap is
-exercised against the sandbox elsewhere); the connector's constants are scaled the same way.
+A MockTransport plays HubSpot's search endpoint over an in-memory data set with the cap scaled down (the real cap is
+exercised against the sandbox elsewhere, and edits between pages in test_hubspot_paging.py); the page size is scaled
+the same way.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ def iso(ms: int) -> str:
 
 
 def read_all(records: list[dict], monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setattr(hubspot, "SEARCH_WINDOW", WINDOW)
     monkeypatch.setattr(hubspot, "SEARCH_LIMIT", LIMIT)
     api = ApiClient("hubspot", "https://api.hubapi.com", auth=BearerAuth(Secret("pat-test-token")),
                     http=httpx.Client(transport=fake_hubspot(records)))
