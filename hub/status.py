@@ -42,6 +42,7 @@ class Status:
     failures: list[dict[str, Any]] = field(default_factory=list)     # per command, its latest run if it failed
     schema_changes: list[dict[str, Any]] = field(default_factory=list)  # found by each connection's latest ingest
     webhooks: list[dict[str, Any]] = field(default_factory=list)    # per connection: inbox backlog, dead letters
+    apis: list[dict[str, Any]] = field(default_factory=list)  # per connection: API version, usage, vendor notices
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +86,9 @@ def status(project: Project, now: datetime | None = None) -> Status:
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
                 result.streams.append(item)
         result.webhooks = webhook_status(project, wh)
+    from sources.versions import status_rows
+
+    result.apis = status_rows(project.config.connections.values(), project.root)
     if project.config.sections.get("syncs"):
         from reverse_etl import sync_status
 
