@@ -153,8 +153,9 @@ class OAuth2Auth(httpx.Auth):
     def __init__(self, connection: str, profile: OAuthProfile, token_url: str, *, client_id: Secret,
                  client_secret: Secret, refresh_token: Secret, store: TokenStore | None,
                  access_token: Secret | None = None, clock: Callable[[], float] = time.time,
-                 base_url: str | None = None) -> None:
+                 base_url: str | None = None, notes_root: Path | None = None) -> None:
         self.connection = connection
+        self._notes_root = notes_root
         self._base = httpx.URL(base_url) if base_url else None  # requests to it go to the instance, once known
         self.profile = profile
         self.token_url = token_url
@@ -226,7 +227,7 @@ class OAuth2Auth(httpx.Auth):
             response = yield httpx.Request("POST", self.token_url, data=form,
                                            headers={"Accept": "application/json"},
                                            extensions={"timeout": original.extensions.get("timeout", {})})
-            notices.observe_headers(self.connection, self.profile.vendor, response)
+            notices.observe_headers(self.connection, self.profile.vendor, response, self._notes_root)
             if response.status_code == 429 or response.status_code >= 500:
                 return None
             body = _json(response)
@@ -280,7 +281,8 @@ def connection_auth(config: ConnectionConfig, base_url: str, profile: OAuthProfi
         auth = OAuth2Auth(config.name, profile, profile.token_url(config.options, base_url),
                           client_id=config.secret("client_id"), client_secret=config.secret("client_secret"),
                           refresh_token=config.secret("refresh_token"), store=store,
-                          access_token=config.secrets.get("token"), clock=clock or time.time, base_url=base_url)
+                          access_token=config.secrets.get("token"), clock=clock or time.time, base_url=base_url,
+                          notes_root=config.root)
         hint = (f"re-authorize connection '{config.name}' if this persists, and update client_id, client_secret and "
                 f"refresh_token in {SECRETS_FILE}")
         return auth, hint

@@ -147,7 +147,7 @@ class ApiClient:
                  sleep: Callable[[float], None] = time.sleep, verify: Any = True,
                  timeout: float | None = None, notes_root: Any = None) -> None:
         self.connection = connection
-        self.seen = notices.seen(connection)
+        self.seen = notices.seen(connection, notes_root)
         self.notes_root = notes_root  # the project whose .hub/api_notes.json keeps what the vendor said
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor or VendorProfile()

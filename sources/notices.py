@@ -60,15 +60,16 @@ class Seen:
 
 
 _lock = threading.Lock()
-_seen: dict[str, Seen] = {}
+_seen: dict[tuple[str, str], Seen] = {}
 
 
-def seen(connection: str) -> Seen:
-    """The process-wide record of one connection (ingest, push and token refresh share it)."""
+def seen(connection: str, root: Path | None = None) -> Seen:
+    """The process-wide record of one project's connection (ingest, push and token refresh share it)."""
+    key = (str(root), connection)
     with _lock:
-        record = _seen.get(connection)
+        record = _seen.get(key)
         if record is None:
-            record = _seen[connection] = Seen(connection)
+            record = _seen[key] = Seen(connection)
         return record
 
 
@@ -109,11 +110,11 @@ def deprecation_notice(vendor: str, request: httpx.Request, headers: httpx.Heade
     return f"{what} {' and '.join(parts)}; upgrade hub or the connection's api_version before then"
 
 
-def observe_headers(connection: str, vendor: str, response: httpx.Response) -> None:
+def observe_headers(connection: str, vendor: str, response: httpx.Response, root: Path | None = None) -> None:
     """Record the RFC deprecation headers of a response that did not go through an ApiClient (token requests)."""
     message = deprecation_notice(vendor, response.request, response.headers)
     if message is not None:
-        seen(connection).note(f"{response.request.method} {response.request.url.path}", message)
+        seen(connection, root).note(f"{response.request.method} {response.request.url.path}", message)
 
 
 # --- the notes file ------------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def load(root: Path) -> dict[str, Any]:
 
 def save(root: Path, connection: str) -> None:
     """Merge what this process saw of ``connection`` into the notes file (atomically; nothing when nothing new)."""
-    record = _seen.get(connection)
+    record = _seen.get((str(root), connection))
     if record is None or not record.changed:
         return
     path = Path(root) / NOTES_FILE
