@@ -302,6 +302,7 @@ class ApiClient:
         body = _body(response)
         detail = redact(self.vendor.error_message(response, body))
         rid = self._request_id(response, body)  # support asks for it: it goes into every error line
+        rid = "" if rid[13:-1] and rid[13:-1] in detail else rid  # already quoted by the vendor's message
         where = f"{response.request.method} {_path(response.request.url)}"
         common = dict(connection=self.connection, status=status, url=str(response.request.url))
         if self.vendor.is_auth_failure(response, body):

@@ -41,7 +41,8 @@ from sources import notices, versions
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
 
-API_VERSION = versions.TESTED["stripe"]  # pinned so the objects' shape does not change with the account's default version
+# pinned (sources/versions.py) so the objects' shape does not change with the account's default version
+API_VERSION = versions.TESTED["stripe"]
 PAGE_LIMIT = 100
 EVENT_RETENTION = timedelta(days=30)
 RETENTION_MARGIN = timedelta(days=1)  # do not count on events in the last day before they expire

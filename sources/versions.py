@@ -27,7 +27,8 @@ ACCEPTED: dict[str, frozenset[str]] = {
     "stripe": frozenset({"2024-06-20"}),
 }
 _SALESFORCE = re.compile(r"^v?(\d{2,3})\.0$")
-#: (first, last, what happens): https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm
+#: (first, last, what happens), from Salesforce's API End-of-Life Policy:
+#: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm
 SALESFORCE_RETIREMENTS: tuple[tuple[int, int, str], ...] = (
     (7, 30, "retired (REST answers 410 Gone)"),
     (31, 40, "deprecated and unsupported from Summer '27, retired from Summer '28"),
@@ -54,25 +55,21 @@ def retirement(vendor: str, version: str) -> str | None:
 
 def check(vendor: str, connection: str, value: Any, *, line: int | None = None) -> None:
     """Refuse an ``api_version`` hub cannot speak, with what to write instead (at config load, before any call)."""
-    where = f"api_version of [connections.{connection}] in hub.toml"
-    tested = TESTED.get(vendor)
-    if tested is None:
-        raise ConfigError(f"{where}: {vendor} connections have no API version to pin", file="hub.toml", line=line,
-                          hint="remove the key")
-    text = str(value)
+    where = f"[connections.{connection}] api_version"
+    tested = TESTED[vendor]
+    at = {"file": "hub.toml", "line": line}
     if vendor == "salesforce":
-        match = _SALESFORCE.match(text)
-        if not isinstance(value, str) or not match:
-            raise ConfigError(f"{where} is {value!r}, not a Salesforce API version", file="hub.toml", line=line,
-                              hint=f'write it as a string like "{tested}"')
-        note = retirement(vendor, text.lstrip("v"))
+        if not isinstance(value, str) or not _SALESFORCE.match(value):
+            raise ConfigError(f"{where} is {value!r}, not a Salesforce API version",
+                              hint=f'write it as a string like "{tested}"', **at)
+        note = retirement(vendor, value.lstrip("v"))
         if note and "410" in note:
-            raise ConfigError(f"{where}: {note}", file="hub.toml", line=line, hint=f'pin a supported version, e.g. "{tested}"')
+            raise ConfigError(f"{where}: {note}", hint=f'pin a supported version, e.g. "{tested}"', **at)
         return
-    if text not in ACCEPTED.get(vendor, {tested}):
-        accepted = ", ".join(sorted(ACCEPTED.get(vendor, {tested})))
-        raise ConfigError(f"{where} is {value!r}; hub is tested against {vendor} {accepted} only", file="hub.toml", line=line,
-                          hint=f'use "{tested}" (or remove the key) until hub supports the newer version')
+    accepted = ACCEPTED.get(vendor, frozenset({tested}))
+    if str(value) not in accepted:
+        raise ConfigError(f"{where} is {value!r}; hub is tested against {vendor} {', '.join(sorted(accepted))} only",
+                          hint=f'set it to "{tested}", or remove the key', **at)
 
 
 def status_rows(connections: Iterable[Any], root: Path) -> list[dict[str, Any]]:

@@ -78,7 +78,8 @@ class HubSpotAuth:
             self._access.pop(token, None)
 
 
-#: HubSpot deprecates the v1 OAuth token endpoint on 16 Feb 2027 (developers.hubspot.com/changelog/v1-oauth-api-deprecation)
+#: HubSpot deprecates the v1 OAuth token endpoint on 16 Feb 2027:
+#: https://developers.hubspot.com/changelog/v1-oauth-api-deprecation
 V1_SUNSET = "Tue, 16 Feb 2027 00:00:00 GMT"
 V1_DEPRECATION = "@1802736000"   # RFC 9745 structured date of the same day
 #: HubSpot's v1 error "status" -> the RFC 6749 "error" the v3 endpoint adds beside it

@@ -141,7 +141,7 @@ def test_salesforce_error_line_carries_the_error_id(make_project, sb):
                                    **NO_WAIT)
     with pytest.raises(SourceError) as caught:
         client.get("/services/data/v59.0/sobjects/Contact/describe")
-    assert "(request id 1234567890-12345 (-1234567890))" in str(caught.value)
+    assert "ErrorId if you contact support: 1234567890-12345 (-1234567890)" in str(caught.value)
     with pytest.raises(UnknownOutcomeError) as unknown:  # a write that got a 500: its id goes with it
         client.post("/services/data/v59.0/sobjects/Contact", {"LastName": "X"})
     assert "request id 1234567890-12345" in str(unknown.value)
