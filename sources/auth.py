@@ -258,7 +258,10 @@ class OAuth2Auth(httpx.Auth):
             what = "the client id or client secret was refused"
         else:
             what = f"the token endpoint answered {response.status_code}"
-        return AuthError(f"{what} ({code or response.reason_phrase})", connection=self.connection,
+        rid = (body.get("correlationId") if isinstance(body, dict) else None) \
+            or response.headers.get("x-hubspot-correlation-id") or response.headers.get("request-id")
+        said = f" (request id {rid})" if rid else ""
+        return AuthError(f"{what} ({code or response.reason_phrase}){said}", connection=self.connection,
                          status=response.status_code, url=self.token_url, hint=fix)
 
 

@@ -205,3 +205,14 @@ def test_usage_under_80_percent_is_shown_without_warning(make_project, sb):
     status = run_hub("status", cwd=root)
     line = next(x for x in status.stdout.splitlines() if x.startswith("api salesforce"))
     assert re.fullmatch(r"api salesforce: salesforce 59\.0 \(default\), api usage \d/100,000 \(0%\)", line)
+
+
+def test_a_refused_hubspot_refresh_names_the_correlation_id(make_project, sb):
+    from hub.errors import AuthError
+
+    root = oauth_project(make_project, sb, salesforce_base=sb.salesforce.url)
+    sb.hubspot.auth.revoke(sb.hubspot.auth.refresh_token)
+    with pytest.raises(AuthError) as caught:
+        HubSpot.api_client(Project(root).config.connection("hubspot")).get("/crm/v3/objects/contacts")
+    assert re.search(r"the refresh token was refused \(revoked or expired\) \(invalid_grant\) "
+                     r"\(request id [0-9a-f-]{36}\)", str(caught.value))
