@@ -358,6 +358,7 @@ def status(obj: Context, as_json: bool) -> None:
       hub status --json
     """
     from hub.output import ago, table, to_json
+    from sources.notices import usage_line
 
     report = obj.project.status()
     if as_json:
@@ -389,6 +390,13 @@ def status(obj: Context, as_json: bool) -> None:
         change = f"+ new column {c['column']} ({c['new_type']})" if c["change"] == "added" \
             else f"~ column {c['column']} changed type {c['old_type']} -> {c['new_type']}"
         click.echo(f"schema change: {c['table']} {change} (run {c['run_id']})")
+    for a in report.apis:   # pinned API versions, the vendor's usage counter and its deprecation notices
+        usage = a["api_usage"]
+        counted = f", {usage_line(usage['used'], usage['limit'])}" if usage else ""
+        click.echo(f"api {a['connection']}: {a['type']} {a['api_version']}"
+                   f"{'' if a['pinned'] else ' (default)'}{counted}")
+        for message in a["warnings"]:
+            click.echo(f"warning: {a['connection']}: {message}")
     for w in report.webhooks:   # hub serve's inbox and dead letters
         latest = f"; latest: {w['latest_dead_letter']}" if w["latest_dead_letter"] else ""
         click.echo(f"webhooks {w['connection']}: {_num(w['received']) or '?'} received, {w['backlog']:,} waiting to "

@@ -150,8 +150,11 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
                                line=line_of(text, ["connections", name], "type"))
     cls = connector_class(kind)
     # any connection may receive webhooks (`hub serve`), signed with its webhook_secret
-    allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys, "webhook_secret")
+    allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys, "webhook_secret", *_versioned(kind))
     _check_keys(body, allowed, ["connections", name], text)
+    if "api_version" in body:  # pinned vendor API version: checked before any call (sources/versions.py)
+        from sources.versions import check as check_api_version
+        check_api_version(kind, name, body["api_version"], line=line_of(text, ["connections", name], "api_version"))
     streams = body.get("streams")
     if streams is not None:
         if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
@@ -166,11 +169,18 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
         raise ConfigError(f"[connections.{name}] base_url '{base_url}' is not an http(s) URL",
                           file=CONFIG_FILE, line=line_of(text, ["connections", name], "base_url"))
     secrets = {k: Secret(str(v)) for k, v in body.items() if k in SECRET_KEYS and v}
-    options = {k: v for k, v in body.items() if k in cls.options}
+    options = {k: v for k, v in body.items() if k in cls.options or k == "api_version"}
     options.update({k: _client_option(name, k, v, text) for k, v in body.items() if k in CLIENT_OPTIONS})
     return ConnectionConfig(name=name, type=kind, base_url=str(base_url).rstrip("/") if base_url else None,
                             streams=tuple(streams) if streams is not None else None, options=options, secrets=secrets,
                             root=root)
+
+
+def _versioned(kind: str) -> tuple[str, ...]:
+    """``("api_version",)`` for a connector type whose API version can be pinned."""
+    from sources.versions import TESTED
+
+    return ("api_version",) if kind in TESTED else ()
 
 
 def _client_option(connection: str, key: str, value: Any, text: str) -> int | float:

@@ -44,6 +44,7 @@ class Status:
     webhooks: list[dict[str, Any]] = field(default_factory=list)    # per connection: inbox backlog, dead letters
     #: records deleted in a sync's target and left deleted (on_target_delete = "skip"): sync, key, target_id, when
     skipped_deletions: list[dict[str, Any]] = field(default_factory=list)
+    apis: list[dict[str, Any]] = field(default_factory=list)  # per connection: API version, usage, vendor notices
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +90,9 @@ def status(project: Project, now: datetime | None = None) -> Status:
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
                 result.streams.append(item)
         result.webhooks = webhook_status(project, wh)
+    from sources.versions import status_rows
+
+    result.apis = status_rows(project.config.connections.values(), project.root)
     if project.config.sections.get("syncs"):
         from reverse_etl import sync_status
 

@@ -33,6 +33,7 @@ import orjson
 from hub.config import SECRETS_FILE, ConnectionConfig, env_var
 from hub.errors import AuthError, ConfigError
 from hub.secrets import Secret
+from sources import notices
 from sources.http import BearerAuth
 
 STORE_DIR = ".hub"
@@ -50,6 +51,9 @@ class OAuthProfile:
     expired_marker: str             # text in a 401 body that means "refresh and retry"
     url_option: str | None = None   # connection option holding the auth root URL (else base_url)
     default_url: str | None = None  # the auth root URL when that option is not set
+    vendor: str = "API"             # for notices about the token endpoint (its deprecation headers)
+    #: the token answer's ``instance_url`` is where the API lives (Salesforce): requests for base_url go there
+    instance_url: bool = False
 
     def token_url(self, options: dict[str, Any], base_url: str) -> str:
         root = (self.url_option and options.get(self.url_option)) or self.default_url or base_url
@@ -63,6 +67,7 @@ class Tokens:
     refresh_token: Secret
     access_token: Secret | None = None
     expires_at: float | None = None
+    instance_url: str | None = None
 
 
 def fingerprint(value: str) -> str:
@@ -87,7 +92,8 @@ class TokenStore:
                 or not entry.get("refresh_token"):
             return Tokens(configured_refresh)
         access = entry.get("access_token")
-        return Tokens(Secret(entry["refresh_token"]), Secret(access) if access else None, entry.get("expires_at"))
+        return Tokens(Secret(entry["refresh_token"]), Secret(access) if access else None, entry.get("expires_at"),
+                      entry.get("instance_url"))
 
     def save(self, connection: str, configured_refresh: Secret, tokens: Tokens) -> None:
         """Write one connection's tokens: temp file, fsync, rename; 0600 from the start."""
@@ -99,6 +105,7 @@ class TokenStore:
                 "refresh_token": tokens.refresh_token.reveal(),
                 "access_token": tokens.access_token.reveal() if tokens.access_token else None,
                 "expires_at": tokens.expires_at,
+                "instance_url": tokens.instance_url,
                 "saved_at": time.time(),
             }
             fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)  # mkstemp creates it 0600
@@ -145,8 +152,11 @@ class OAuth2Auth(httpx.Auth):
 
     def __init__(self, connection: str, profile: OAuthProfile, token_url: str, *, client_id: Secret,
                  client_secret: Secret, refresh_token: Secret, store: TokenStore | None,
-                 access_token: Secret | None = None, clock: Callable[[], float] = time.time) -> None:
+                 access_token: Secret | None = None, clock: Callable[[], float] = time.time,
+                 base_url: str | None = None, notes_root: Path | None = None) -> None:
         self.connection = connection
+        self._notes_root = notes_root
+        self._base = httpx.URL(base_url) if base_url else None  # requests to it go to the instance, once known
         self.profile = profile
         self.token_url = token_url
         self._client_id, self._client_secret = client_id, client_secret
@@ -167,6 +177,7 @@ class OAuth2Auth(httpx.Auth):
             if token is None:
                 return  # the token endpoint failed transiently; its response goes back for ApiClient to retry
         request.headers["Authorization"] = f"Bearer {token.reveal()}"
+        self._route(request)
         response = yield request
         if not self._expired(response):
             return
@@ -174,7 +185,24 @@ class OAuth2Auth(httpx.Auth):
         if token is None:
             return
         request.headers["Authorization"] = f"Bearer {token.reveal()}"
+        self._route(request)
         yield request
+
+    def _route(self, request: httpx.Request) -> None:
+        """Send a request meant for the configured base_url to the instance the token endpoint named.
+
+        A Salesforce base_url may well be the login host (login.salesforce.com, a My Domain login URL); the org's
+        API lives at the ``instance_url`` of the token answer, which can also move (an org migration).
+        """
+        instance, base = self._tokens.instance_url, self._base
+        url = request.url
+        if not instance or base is None or (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+            return
+        target = httpx.URL(instance)
+        if (target.scheme, target.host, target.port) == (url.scheme, url.host, url.port):
+            return
+        request.url = url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+        request.headers["Host"] = request.url.netloc.decode("ascii")
 
     def _usable(self) -> Secret | None:
         tokens = self._tokens
@@ -199,15 +227,18 @@ class OAuth2Auth(httpx.Auth):
             response = yield httpx.Request("POST", self.token_url, data=form,
                                            headers={"Accept": "application/json"},
                                            extensions={"timeout": original.extensions.get("timeout", {})})
+            notices.observe_headers(self.connection, self.profile.vendor, response, self._notes_root)
             if response.status_code == 429 or response.status_code >= 500:
                 return None
             body = _json(response)
             if response.status_code >= 400 or not isinstance(body, dict) or not body.get("access_token"):
                 raise self._refused(response, body)
             expires_in = body.get("expires_in")
+            instance = body.get("instance_url") if self.profile.instance_url else None
             tokens = Tokens(Secret(str(body.get("refresh_token") or self._tokens.refresh_token.reveal())),
                             Secret(str(body["access_token"])),
-                            self._clock() + float(expires_in) if expires_in else None)
+                            self._clock() + float(expires_in) if expires_in else None,
+                            str(instance).rstrip("/") if instance else self._tokens.instance_url)
             if self._store is not None:
                 self._store.save(self.connection, self._configured, tokens)  # before the new token is ever used
             self._tokens = tokens
@@ -227,7 +258,10 @@ class OAuth2Auth(httpx.Auth):
             what = "the client id or client secret was refused"
         else:
             what = f"the token endpoint answered {response.status_code}"
-        return AuthError(f"{what} ({code or response.reason_phrase})", connection=self.connection,
+        rid = (body.get("correlationId") if isinstance(body, dict) else None) \
+            or response.headers.get("x-hubspot-correlation-id") or response.headers.get("request-id")
+        said = f" (request id {rid})" if rid else ""
+        return AuthError(f"{what} ({code or response.reason_phrase}){said}", connection=self.connection,
                          status=response.status_code, url=self.token_url, hint=fix)
 
 
@@ -250,7 +284,8 @@ def connection_auth(config: ConnectionConfig, base_url: str, profile: OAuthProfi
         auth = OAuth2Auth(config.name, profile, profile.token_url(config.options, base_url),
                           client_id=config.secret("client_id"), client_secret=config.secret("client_secret"),
                           refresh_token=config.secret("refresh_token"), store=store,
-                          access_token=config.secrets.get("token"), clock=clock or time.time)
+                          access_token=config.secrets.get("token"), clock=clock or time.time, base_url=base_url,
+                          notes_root=config.root)
         hint = (f"re-authorize connection '{config.name}' if this persists, and update client_id, client_secret and "
                 f"refresh_token in {SECRETS_FILE}")
         return auth, hint

@@ -133,8 +133,8 @@ class Connector:
         vendor = cls.vendor()
         auth, vendor.auth_hint = connection_auth(config, base_url, cls.oauth,
                                                  clock=client_options.pop("auth_clock", None))
-        return ApiClient(config.name, base_url, auth=auth, http=http,
-                         vendor=vendor, **{**client_settings(config), **client_options})
+        return ApiClient(config.name, base_url, auth=auth, http=http, vendor=vendor, notes_root=config.root,
+                         **{**client_settings(config), **client_options})
 
     @classmethod
     def declare(cls, *streams: Stream) -> dict[str, Stream]:

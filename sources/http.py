@@ -32,6 +32,7 @@ import orjson
 from hub.errors import (AuthError, BadResponseError, RateLimitError, SourceError, UnknownOutcomeError,
                         UnreachableError)
 from hub.secrets import Secret, redact
+from sources import notices
 from sources.ratelimit import RateLimiter
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -76,6 +77,22 @@ class VendorProfile:
     def observe(self, response: httpx.Response, limiter: RateLimiter) -> None:
         """Feed the limiter from the vendor's rate-limit headers (no-op by default)."""
 
+    def notice(self, response: httpx.Response, seen: notices.Seen) -> None:
+        """Record what the response says on the side: RFC 9745 Deprecation / RFC 8594 Sunset headers by default."""
+        headers = response.headers
+        if "deprecation" in headers or "sunset" in headers:
+            message = notices.deprecation_notice(self.name, response.request, headers)
+            if message:
+                seen.note(f"{response.request.method} {response.request.url.path}", message)
+
+    def request_id(self, response: httpx.Response, body: Any) -> str | None:
+        """The id the vendor's support asks for about this response (None when it sends none)."""
+        return None
+
+    def limit_message(self, response: httpx.Response, body: Any) -> str | None:
+        """A 429 that waiting a few seconds will not cure (a daily quota), explained with when it resets."""
+        return None
+
     def should_retry(self, response: httpx.Response) -> bool | None:
         """Whether the vendor says this failed response is worth retrying; None leaves it to hub (429 and 5xx)."""
         return None
@@ -108,6 +125,7 @@ class BearerAuth(httpx.Auth):
         yield request
 
 
+_UNPARSED: Any = object()
 _limiters: dict[str, RateLimiter] = {}
 _limiters_lock = threading.Lock()
 
@@ -127,8 +145,10 @@ class ApiClient:
                  http: httpx.Client | None = None, vendor: VendorProfile | None = None,
                  retry: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None,
                  sleep: Callable[[float], None] = time.sleep, verify: Any = True,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, notes_root: Any = None) -> None:
         self.connection = connection
+        self.seen = notices.seen(connection, notes_root)
+        self.notes_root = notes_root  # the project whose .hub/api_notes.json keeps what the vendor said
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor or VendorProfile()
         self.retry = retry
@@ -144,6 +164,9 @@ class ApiClient:
         self.calls = 0
 
     def close(self) -> None:
+        """Close the HTTP client if this object made it, and keep the vendor's notices for ``hub status``."""
+        if self.notes_root is not None:
+            notices.save(self.notes_root, self.connection)
         if self._own_http:
             self.http.close()
 
@@ -212,9 +235,10 @@ class ApiClient:
                 self._sleep(self.retry.backoff(attempt))
                 continue
             self.vendor.observe(response, self.limiter)
+            self.vendor.notice(response, self.seen)
             status = response.status_code
             if not safe and status >= 500:
-                raise self._unknown(method, url, f"answered {status}", status=status)
+                raise self._unknown(method, url, f"answered {status}{self._request_id(response)}", status=status)
             retry = self.vendor.should_retry(response) if status >= 400 else False
             if (status in RETRIABLE_STATUS if retry is None else retry) and not last:
                 delay = self.vendor.retry_delay(response)
@@ -243,6 +267,13 @@ class ApiClient:
             connection=self.connection, method=method, path=path, cause=cause, status=status, url=url,
             hint="hub reconciles it by looking the records up; check the target if this persists")
 
+    def _request_id(self, response: httpx.Response, body: Any = _UNPARSED) -> str:
+        """`` (request id X)`` for an error line, or nothing when the vendor sent no id."""
+        if body is _UNPARSED:
+            body = _body(response)
+        rid = self.vendor.request_id(response, body)
+        return f" (request id {redact(rid)})" if rid else ""
+
     def _pace(self, url: str) -> None:
         self.limiter.acquire()
         for fragment, limiter in self._path_limiters:
@@ -268,26 +299,38 @@ class ApiClient:
     def raise_for(self, response: httpx.Response, *, attempts: int = 1) -> None:
         """Map a failed response to the right error class: the one place that decides retriable vs fatal."""
         status = response.status_code
-        try:
-            body = orjson.loads(response.content) if response.content else None
-        except orjson.JSONDecodeError:
-            body = None
+        body = _body(response)
         detail = redact(self.vendor.error_message(response, body))
+        rid = self._request_id(response, body)  # support asks for it: it goes into every error line
+        rid = "" if rid[13:-1] and rid[13:-1] in detail else rid  # already quoted by the vendor's message
         where = f"{response.request.method} {_path(response.request.url)}"
         common = dict(connection=self.connection, status=status, url=str(response.request.url))
         if self.vendor.is_auth_failure(response, body):
-            raise AuthError(f"{self.vendor.name} rejected the credentials ({status}: {detail})",
+            raise AuthError(f"{self.vendor.name} rejected the credentials ({status}: {detail}){rid}",
                             hint=self.vendor.auth_hint, **common)
         if status == 429:
-            raise RateLimitError(f"still rate-limited by {self.vendor.name} (429) on {where} after {attempts} tries",
-                                 retriable=True, hint="lower the request rate or try again later", **common)
+            quota = self.vendor.limit_message(response, body)
+            if quota:
+                raise RateLimitError(f"{quota} ({where}){rid}", retriable=False,
+                                     hint="run again after the reset, or ask the vendor for a higher limit", **common)
+            raise RateLimitError(f"still rate-limited by {self.vendor.name} (429) on {where} after {attempts} tries"
+                                 f"{rid}", retriable=True, hint="lower the request rate or try again later", **common)
         if status >= 500:
-            raise SourceError(f"{self.vendor.name} failed with {status} on {where} after {attempts} tries: {detail}",
-                              retriable=True, hint="the vendor's service is having trouble; try again later", **common)
-        raise SourceError(f"{self.vendor.name} refused {where} ({status}): {detail}", **common)
+            raise SourceError(f"{self.vendor.name} failed with {status} on {where} after {attempts} tries: {detail}"
+                              f"{rid}", retriable=True, hint="the vendor's service is having trouble; try again later",
+                              **common)
+        raise SourceError(f"{self.vendor.name} refused {where} ({status}): {detail}{rid}", **common)
 
 
 _JSON = "hub.json"  # where request() keeps the parsed body, in the response's extensions
+
+
+def _body(response: httpx.Response) -> Any:
+    """A failed response's JSON body, or None."""
+    try:
+        return orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _decode(response: httpx.Response) -> bool:

@@ -66,6 +66,24 @@ class HubSpotVendor(VendorProfile):
                 else str(message)
         return response.reason_phrase
 
+    def request_id(self, response: httpx.Response, body: Any) -> str | None:
+        """HubSpot's ``correlationId`` (in every error body, and the X-HubSpot-Correlation-Id header)."""
+        if isinstance(body, dict) and isinstance(body.get("correlationId"), str):
+            return body["correlationId"]
+        return response.headers.get("x-hubspot-correlation-id")
+
+    def should_retry(self, response: httpx.Response) -> bool | None:
+        """The daily limit (``policyName: DAILY``) lasts until midnight: retrying within the run only adds 429s."""
+        return False if _daily(response) else None
+
+    def limit_message(self, response: httpx.Response, body: Any) -> str | None:
+        if not _daily(response):
+            return None
+        limit = response.headers.get("x-hubspot-ratelimit-daily")
+        of = f" ({int(limit):,} requests)" if limit and limit.isdigit() else ""
+        return (f"HubSpot's daily API limit{of} is used up (policy DAILY); it resets at midnight in the HubSpot "
+                "account's time zone")
+
     def observe(self, response: httpx.Response, limiter: RateLimiter) -> None:
         headers = response.headers
         maximum = headers.get("x-hubspot-ratelimit-max")
@@ -82,6 +100,11 @@ class HubSpotVendor(VendorProfile):
                 and b"TEN_SECONDLY" not in response.content:
             return 1.0
         return delay
+
+
+def _daily(response: httpx.Response) -> bool:
+    # HubSpot names the exhausted limit in the 429 body: "policyName": "DAILY" (or TEN_SECONDLY_ROLLING, SECONDLY)
+    return response.status_code == 429 and b'"DAILY"' in response.content
 
 
 class HubSpot(Connector):
@@ -102,8 +125,9 @@ class HubSpot(Connector):
                     "that shows it")
     default_streams = ("contacts", "companies")
     secret_keys = ("token", *OAUTH_KEYS)
-    # Access tokens last 30 minutes (the token response says so in expires_in); an expired one gets this 401.
-    oauth = OAuthProfile(token_path="/oauth/v1/token", expired_marker="EXPIRED_AUTHENTICATION")
+    # Access tokens last 30 minutes (the token response says so in expires_in); an expired one gets this 401. The v3
+    # token endpoint takes the same form in the body; /oauth/v1/token is deprecated (sunset 16 Feb 2027).
+    oauth = OAuthProfile(token_path="/oauth/v3/token", expired_marker="EXPIRED_AUTHENTICATION", vendor="HubSpot")
 
     def properties(self, stream: Stream) -> list[str]:
         """Every property name of the object, as the properties endpoint lists them."""

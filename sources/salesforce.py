@@ -13,6 +13,7 @@ simple-salesforce #271 and most ETL tools settled on).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,10 +24,11 @@ import pyarrow.compute as pc
 
 from hub.errors import SourceError
 from sources.auth import OAUTH_KEYS, OAuthProfile
+from sources import notices, versions
 from sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
 from sources.http import VendorProfile
 
-DEFAULT_API_VERSION = "59.0"
+DEFAULT_API_VERSION = versions.TESTED["salesforce"]
 DELETED_MIN_WINDOW = timedelta(minutes=3)
 #: URL-encoded characters of field names one query may carry. Salesforce takes 16,384 bytes of URI and headers
 #: together; a group this size plus an Id list (below) and the headers stays well inside it.
@@ -42,11 +44,46 @@ class SalesforceVendor(VendorProfile):
 
     name = "Salesforce"
 
+    def notice(self, response: httpx.Response, seen: notices.Seen) -> None:
+        """Besides deprecation headers, ``Sforce-Limit-Info: api-usage=N/M`` (the org's daily API usage)."""
+        info = response.headers.get("sforce-limit-info")
+        if info:
+            usage = _api_usage(info)
+            if usage is not None:
+                seen.note_usage(*usage)
+        super().notice(response, seen)
+
+    def request_id(self, response: httpx.Response, body: Any) -> str | None:
+        """The ErrorId Salesforce puts in an unexpected error's message ("include this ErrorId if you contact
+        support: 1234567890-12345 (-1234567890)")."""
+        if isinstance(body, list) and body and isinstance(body[0], dict):
+            found = _ERROR_ID.search(str(body[0].get("message", "")))
+            return found.group(1) if found else None
+        return None
+
     def error_message(self, response: httpx.Response, body: Any) -> str:
+        if response.status_code == 410 and "/services/data/v" in response.request.url.path:
+            version = response.request.url.path.split("/")[3]
+            return (f"API version {version} is retired (410 Gone): pin a supported api_version in hub.toml "
+                    f"(tested: {DEFAULT_API_VERSION})")
         if isinstance(body, list) and body and isinstance(body[0], dict):
             first = body[0]
             return f"{first.get('errorCode', 'ERROR')}: {first.get('message', '')}".strip()
         return super().error_message(response, body)
+
+
+_ERROR_ID = re.compile(r"ErrorId[^:]*:\s*(-?\d+-\d+(?: \(-?\d+\))?)")
+
+
+def _api_usage(info: str) -> tuple[int, int] | None:
+    """``(used, limit)`` from ``api-usage=10018/100000; api-bursts=1/750``."""
+    for part in info.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == "api-usage":
+            used, _, limit = value.partition("/")
+            if used.isdigit() and limit.isdigit():
+                return int(used), int(limit)
+    return None
 
 
 class Salesforce(Connector):
@@ -72,12 +109,14 @@ class Salesforce(Connector):
     secret_keys = ("token", *OAUTH_KEYS)
     # Sessions carry no expiry: one is good until the API answers 401 INVALID_SESSION_ID. The token endpoint is on
     # the login host (auth_url: login.salesforce.com, test.salesforce.com for sandboxes, or a My Domain URL).
+    # The token answer's instance_url is where the org's API lives; base_url may be the login host.
     oauth = OAuthProfile(token_path="/services/oauth2/token", expired_marker="INVALID_SESSION_ID",
-                         url_option="auth_url", default_url="https://login.salesforce.com")
+                         url_option="auth_url", default_url="https://login.salesforce.com", vendor="Salesforce",
+                         instance_url=True)
 
     @property
     def api(self) -> str:
-        return f"/services/data/v{self.config.options.get('api_version', DEFAULT_API_VERSION)}"
+        return f"/services/data/v{versions.api_version('salesforce', self.config.options)}"
 
     def describe(self, stream: Stream) -> list[dict[str, Any]]:
         """The object's selectable fields, from describe."""

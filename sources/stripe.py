@@ -37,10 +37,12 @@ import pyarrow.compute as pc
 
 from hub.errors import SourceError
 from hub.webhooks import masked_json
+from sources import notices, versions
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from sources.http import VendorProfile
 
-API_VERSION = "2024-06-20"  # pinned so the objects' shape does not change with the account's default version
+# pinned (sources/versions.py) so the objects' shape does not change with the account's default version
+API_VERSION = versions.TESTED["stripe"]
 PAGE_LIMIT = 100
 EVENT_RETENTION = timedelta(days=30)
 RETENTION_MARGIN = timedelta(days=1)  # do not count on events in the last day before they expire
@@ -91,6 +93,18 @@ class StripeVendor(VendorProfile):
         if advice in ("true", "false"):
             return advice == "true"
         return True if response.status_code == 409 else None
+
+    def request_id(self, response: httpx.Response, body: Any) -> str | None:
+        """Stripe's ``Request-Id`` header (req_...), on every answer."""
+        return response.headers.get("request-id")
+
+    def notice(self, response: httpx.Response, seen: notices.Seen) -> None:
+        """Besides deprecation headers: an answer in another ``Stripe-Version`` than the one hub pinned."""
+        answered, asked = response.headers.get("stripe-version"), response.request.headers.get("stripe-version")
+        if answered and asked and answered != asked:
+            seen.note("Stripe-Version", f"Stripe answered in API version {answered}, not the pinned {asked}: the "
+                                        "objects' shape may differ; check the account's API version")
+        super().notice(response, seen)
 
     def error_message(self, response: httpx.Response, body: Any) -> str:
         error = body.get("error") if isinstance(body, dict) else None

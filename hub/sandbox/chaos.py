@@ -240,7 +240,7 @@ class _Generic:
 class _HubSpot(_Generic):
     """HubSpot's error shape; its 429 carries the rate-limit headers but, like HubSpot, no Retry-After."""
 
-    public_paths = frozenset({"/oauth/v1/token"})
+    public_paths = frozenset({"/oauth/v1/token", "/oauth/v3/token"})
 
     @staticmethod
     def server_error(status: int) -> Response:

@@ -12,7 +12,7 @@ import orjson
 
 from hub.sandbox import hubspot_search
 from hub.sandbox.clock import AnyClock, iso_millis_z
-from hub.sandbox.hubspot_auth import ACCESS_TOKEN_TTL_S, HubSpotAuth
+from hub.sandbox.hubspot_auth import HubSpotAuth, token_answer
 from hub.sandbox.hubspot_batch import run_batch
 from hub.sandbox.hubspot_store import Failure, HubObject, HubSpotStore, Table
 from hub.sandbox.ratelimit import DailyQuota, RollingWindowLimiter, Verdict
@@ -70,6 +70,7 @@ class HubSpotEmulator(HTTPEmulator):
         self._page_cache: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
         add = self.router.add
         add("POST", "/oauth/v1/token", self.oauth_token, {"public": True})
+        add("POST", "/oauth/v3/token", self.oauth_token_v3, {"public": True})
         add("GET", "/crm/v3/properties/{objectType}", self.list_properties)
         add("GET", "/crm/v3/properties/{objectType}/{propertyName}", self.get_property)
         add("POST", OBJECTS + "/search", self.search, {"search": True})
@@ -186,21 +187,14 @@ class HubSpotEmulator(HTTPEmulator):
     # --- endpoints -----------------------------------------------------------------------------
 
     def oauth_token(self, request: Request) -> Response:
-        """POST /oauth/v1/token (refresh_token grant)."""
-        form = request.form()
-        def refuse(status: str, message: str) -> Response:
-            body = {"status": status, "message": message, "correlationId": str(uuid.uuid4())}
-            return _json(400, body)
-        if form.get("grant_type") != "refresh_token":
-            return refuse("BAD_GRANT_TYPE", "missing or unsupported grant type")
-        if form.get("client_id") != self.auth.client_id:
-            return refuse("BAD_CLIENT_ID", "missing or unknown client id")
-        if form.get("client_secret") != self.auth.client_secret:
-            return refuse("BAD_CLIENT_SECRET", "missing or invalid client secret")
-        if not self.auth.valid_refresh_token(form.get("refresh_token")):
-            return refuse("BAD_REFRESH_TOKEN", "missing or unknown refresh token")
-        return _json(200, {"token_type": "bearer", "refresh_token": form["refresh_token"],
-                           "access_token": self.auth.issue_access_token(), "expires_in": ACCESS_TOKEN_TTL_S})
+        """POST /oauth/v1/token (refresh_token grant; deprecated, answers with Deprecation and Sunset headers)."""
+        status, body, headers = token_answer(self.auth, request.form(), request.query, v3=False)
+        return Response(status, orjson.dumps(body), content_type=CONTENT_TYPE, headers=headers)
+
+    def oauth_token_v3(self, request: Request) -> Response:
+        """POST /oauth/v3/token (refresh_token grant, parameters in the body only)."""
+        status, body, headers = token_answer(self.auth, request.form(), request.query, v3=True)
+        return Response(status, orjson.dumps(body), content_type=CONTENT_TYPE, headers=headers)
 
     def list_properties(self, request: Request) -> Response:
         """GET /crm/v3/properties/{objectType}."""

@@ -76,3 +76,48 @@ class HubSpotAuth:
             self._private.discard(token)
             self._refresh.discard(token)
             self._access.pop(token, None)
+
+
+#: HubSpot deprecates the v1 OAuth token endpoint on 16 Feb 2027:
+#: https://developers.hubspot.com/changelog/v1-oauth-api-deprecation
+V1_SUNSET = "Tue, 16 Feb 2027 00:00:00 GMT"
+V1_DEPRECATION = "@1802736000"   # RFC 9745 structured date of the same day
+#: HubSpot's v1 error "status" -> the RFC 6749 "error" the v3 endpoint adds beside it
+_RFC6749 = {"BAD_GRANT_TYPE": "unsupported_grant_type", "BAD_CLIENT_ID": "invalid_client",
+            "BAD_CLIENT_SECRET": "invalid_client", "BAD_REFRESH_TOKEN": "invalid_grant",
+            "BAD_REQUEST": "invalid_request"}
+
+
+def token_answer(auth: HubSpotAuth, form: dict[str, str], query: dict[str, list[str]],
+                 *, v3: bool) -> tuple[int, dict[str, object], dict[str, str]]:
+    """The refresh-token grant of ``POST /oauth/v1/token`` or ``/oauth/v3/token``: (status, body, headers).
+
+    v3 takes every parameter in the form body only (credentials in the query string are refused) and answers errors
+    with RFC 6749 ``error``/``error_description`` beside HubSpot's ``status``/``message``; v1 answers as before, with
+    RFC 9745 ``Deprecation`` and RFC 8594 ``Sunset`` headers announcing its end.
+    """
+    correlation = str(uuid.uuid4())
+    headers = {"X-HubSpot-Correlation-Id": correlation}
+    if not v3:
+        headers.update({"Deprecation": V1_DEPRECATION, "Sunset": V1_SUNSET,
+                        "Link": '<https://developers.hubspot.com/docs/api-reference/legacy/authentication/'
+                                'oauth-tokens/v1/migration-guide>; rel="deprecation"'})
+
+    def refuse(status: str, message: str) -> tuple[int, dict[str, object], dict[str, str]]:
+        body: dict[str, object] = {"status": status, "message": message, "correlationId": correlation}
+        if v3:
+            body = {"error": _RFC6749[status], "error_description": message, **body}
+        return 400, body, headers
+
+    if v3 and any(k in query for k in ("client_id", "client_secret", "refresh_token", "code")):
+        return refuse("BAD_REQUEST", "parameters must be sent in the request body, not the query string")
+    if form.get("grant_type") != "refresh_token":
+        return refuse("BAD_GRANT_TYPE", "missing or unsupported grant type")
+    if form.get("client_id") != auth.client_id:
+        return refuse("BAD_CLIENT_ID", "missing or unknown client id")
+    if form.get("client_secret") != auth.client_secret:
+        return refuse("BAD_CLIENT_SECRET", "missing or invalid client secret")
+    if not auth.valid_refresh_token(form.get("refresh_token")):
+        return refuse("BAD_REFRESH_TOKEN", "missing or unknown refresh token")
+    return 200, {"token_type": "bearer", "refresh_token": form["refresh_token"],
+                 "access_token": auth.issue_access_token(), "expires_in": ACCESS_TOKEN_TTL_S}, headers

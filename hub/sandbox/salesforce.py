@@ -22,6 +22,8 @@ from hub.sandbox.soql import SOQLError
 CONTENT_TYPE = "application/json;charset=UTF-8"
 API_VERSIONS = [("Winter '23", "56.0"), ("Spring '23", "57.0"), ("Summer '23", "58.0"), ("Winter '24", "59.0"),
                 ("Spring '24", "60.0"), ("Summer '24", "61.0"), ("Winter '25", "62.0")]
+_LISTED = frozenset(v for _, v in API_VERSIONS)
+RETIRED_THROUGH = 30.0
 DATA = r"/services/data/{version:v\d+\.\d+}"
 MAX_DELETED_IDS = 600_000
 UPDATED_DAYS = 30   # getUpdated looks back 30 days; getDeleted 15 (the Recycle Bin, salesforce_store)
@@ -99,6 +101,12 @@ class SalesforceEmulator(HTTPEmulator):
         scheme, _, token = header.partition(" ")
         if scheme.lower() not in ("bearer", "oauth") or not self.auth.valid(token.strip()):
             raise sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        version = request.params.get("version")
+        if version is not None and version[1:] not in _LISTED:
+            # retired versions (up to 30.0) answer 410 GONE (Salesforce's API End-of-Life Policy); unknown ones 404
+            if float(version[1:]) <= RETIRED_THROUGH:
+                raise sf_error(410, "GONE", f"API version {version[1:]} is retired and unavailable")
+            raise sf_error(404, "NOT_FOUND", "The requested resource does not exist")
         usage = self.usage.hit()
         limit_info = {"Sforce-Limit-Info": f"api-usage={usage.limit - usage.remaining}/{usage.limit}"}
         if not usage.allowed:

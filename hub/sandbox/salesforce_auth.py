@@ -1,4 +1,4 @@
-"""Sessions the Salesforce emulator accepts, and the OAuth refresh-token grant that issues them."""
+"""Sessions the Salesforce emulator accepts, and the login host whose OAuth refresh-token grant issues them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import base64
 import hashlib
 import hmac
 import random
+import ssl
 import string
 import threading
+from collections.abc import Callable
+
+import orjson
 
 from hub.sandbox.clock import AnyClock
+from hub.sandbox.server import HTTPEmulator, Request, Response
 
 _TOKEN_CHARS = string.ascii_letters + string.digits + "._"
 
@@ -60,3 +65,23 @@ class SalesforceAuth:
         """Salesforce's response signature: base64 HMAC-SHA256 of id + issued_at keyed by the client secret."""
         digest = hmac.new(self.client_secret.encode(), (user_id_url + issued_at).encode(), hashlib.sha256).digest()
         return base64.b64encode(digest).decode()
+
+
+class SalesforceLoginEmulator(HTTPEmulator):
+    """The login host (login.salesforce.com, test.salesforce.com, a My Domain login URL) on a port of its own.
+
+    It answers only the token endpoint, with the org's ``instance_url`` (the API emulator, on another port): a client
+    that keeps calling the login host for data gets Salesforce's 404, as it would from the real login host.
+    """
+
+    server_name = "salesforce-login"
+
+    def __init__(self, token: Callable[[Request], Response], host: str = "127.0.0.1", port: int = 0,
+                 tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(host, port, tls)
+        self.router.add("POST", "/services/oauth2/token", token)
+
+    def no_route(self, request: Request, other_method: bool) -> Response:
+        """Salesforce's 404 array: the login host serves no REST resources."""
+        body = [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
+        return Response(404, orjson.dumps(body), content_type="application/json;charset=UTF-8")

@@ -13,6 +13,7 @@ from hub.sandbox.clock import AnyClock, make_clock
 from hub.sandbox.hubspot import HubSpotEmulator
 from hub.sandbox.hubspot_store import HubSpotStore
 from hub.sandbox.salesforce import SalesforceEmulator
+from hub.sandbox.salesforce_auth import SalesforceLoginEmulator
 from hub.sandbox.salesforce_store import SalesforceStore
 from hub.sandbox.seed import SeedData, generate
 from hub.sandbox.state import load_state, load_stripe_state, save_state
@@ -87,6 +88,8 @@ class Sandbox:
                                        search_rate_limit=hubspot_search_rate_limit, daily_limit=hubspot_daily_limit)
         self.salesforce = SalesforceEmulator(salesforce_store, self.clock, seed=seed, host=host,
                                              port=salesforce_port, tls=context, api_limit=salesforce_api_limit)
+        # the login host is a server of its own: its token answer sends clients to the instance (sb.salesforce.url)
+        self.salesforce_login = SalesforceLoginEmulator(self.salesforce.oauth_token, host=host, tls=context)
         self.stripe = StripeEmulator(stripe_store, self.clock, seed=seed, host=host, port=stripe_port, tls=context,
                                      rate_limit=stripe_rate_limit)
         for url, secret in stripe_webhooks:
@@ -104,7 +107,7 @@ class Sandbox:
             self._tls.write_ca()
         started = []
         try:
-            for emulator in (self.hubspot, self.salesforce, self.stripe):
+            for emulator in (self.hubspot, self.salesforce, self.salesforce_login, self.stripe):
                 emulator.start()
                 started.append(emulator)
         except OSError:
@@ -117,6 +120,7 @@ class Sandbox:
         """Stop every server, close their connections, save to ``state_file`` (if any) and delete the CA file."""
         self.hubspot.stop()
         self.salesforce.stop()
+        self.salesforce_login.stop()
         self.stripe.stop()
         if self.state_file is not None:
             save_state(self.state_file, self.hubspot.store, self.salesforce.store, self.stripe.store)

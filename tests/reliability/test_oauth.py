@@ -55,7 +55,7 @@ def route(emulator: Any, method: str, template: str) -> Any:
 @pytest.fixture
 def rotating(fresh_sandbox: Any) -> Iterator[list[str]]:
     """The HubSpot emulator rotating refresh tokens (as QuickBooks and many OAuth servers do); yields those issued."""
-    entry = route(fresh_sandbox.hubspot, "POST", "/oauth/v1/token")
+    entry = route(fresh_sandbox.hubspot, "POST", "/oauth/v3/token")
     original, auth, issued = entry.handler, fresh_sandbox.hubspot.auth, []
 
     def rotate(request: Any) -> Any:
@@ -86,12 +86,12 @@ def test_refresh_before_expiry_on_the_sandbox_clock(make_project, fresh_sandbox)
     client = HubSpot.api_client(project.config.connection("hubspot"), auth_clock=sb.clock.seconds)
     assert client.get("/crm/v3/objects/contacts")["results"]
     first = store_entry(project.root, "hubspot")["access_token"]
-    assert sb.hubspot.requests["POST /oauth/v1/token"] == 1
+    assert sb.hubspot.requests["POST /oauth/v3/token"] == 1
 
     sb.clock.advance(1800 - 60)  # one minute left: still accepted, but inside the refresh margin
     assert sb.hubspot.auth.check(first).ok
     assert client.get("/crm/v3/objects/contacts")["results"]
-    assert sb.hubspot.requests["POST /oauth/v1/token"] == 2
+    assert sb.hubspot.requests["POST /oauth/v3/token"] == 2
     assert store_entry(project.root, "hubspot")["access_token"] != first
     assert client._auth.refreshes == 2
 
@@ -112,7 +112,7 @@ def test_expired_token_mid_ingest_is_refreshed_once_and_the_request_retried(make
     report = project.ingest(["hubspot.contacts"])
     assert report.ok, report.errors
     assert report.rows == sb.hubspot.store.count("contacts")
-    assert sb.hubspot.requests["POST /oauth/v1/token"] == 2  # the first token, then exactly one refresh
+    assert sb.hubspot.requests["POST /oauth/v3/token"] == 2  # the first token, then exactly one refresh
     pages = -(-sb.hubspot.store.count("contacts") // 100)
     assert sb.hubspot.requests["GET /crm/v3/objects/{objectType}"] == pages + 1  # the refused page, sent again
 

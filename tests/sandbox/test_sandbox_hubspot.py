@@ -152,14 +152,14 @@ def test_oauth_refresh_and_expired_access_token():
         auth = sb.hubspot.auth
         form = {"grant_type": "refresh_token", "client_id": auth.client_id, "client_secret": auth.client_secret,
                 "refresh_token": auth.refresh_token}
-        granted = httpx.post(f"{sb.hubspot.url}/oauth/v1/token", data=form).json()
+        granted = httpx.post(f"{sb.hubspot.url}/oauth/v3/token", data=form).json()
         assert granted["expires_in"] == 1800 and granted["token_type"] == "bearer"
         with hubspot_client(sb, token=granted["access_token"]) as client:
             assert client.get("/crm/v3/objects/contacts").status_code == 200
             clock.advance(1801)
             expired = client.get("/crm/v3/objects/contacts")
         assert expired.status_code == 401 and expired.json()["category"] == "EXPIRED_AUTHENTICATION"
-        bad = httpx.post(f"{sb.hubspot.url}/oauth/v1/token", data={**form, "refresh_token": "nope"})
+        bad = httpx.post(f"{sb.hubspot.url}/oauth/v3/token", data={**form, "refresh_token": "nope"})
         assert bad.status_code == 400 and bad.json()["status"] == "BAD_REFRESH_TOKEN"
 
 
