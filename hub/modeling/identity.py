@@ -9,6 +9,12 @@ State lives in ``_hub``, per entity (``person`` shown):
 - ``person_changes``: the ids each resolution touched, by version, for models built incrementally from the map.
 - ``person_priority``: per connection, the rank of each field's source under ``[models.person] priority``.
 
+Each record also keeps, per survivable field, ``<field>_changed_at``: when its value last changed (the record's
+``updated_at`` when the value differs from the one stored, kept otherwise; a new record's fields take its
+``updated_at``). Canonical models pick each field by it, so an edit to one field never carries a record's other, stale
+fields along. A change *to the value the entity already holds* (the hub's own push read back, or the same edit made in
+a second system) is not an edit: it takes the time the entity's value was set, so an echo never outranks a real edit.
+
 A build compares each record's key and ``updated_at`` with the map (sources bump ``updated_at`` on every edit): only
 new and changed records are read and normalized, and only the persons they touch (their old persons and persons sharing
 a key with them) are re-resolved, as one small graph. Each component of that graph keeps the id most of its records had
@@ -31,7 +37,7 @@ from hub.modeling.materialize import reset_if_reshaped, save_state
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from warehouse.arrow import create_temp_table, fetch_arrow, registered
+from warehouse.arrow import create_temp_table, fetch_arrow
 from warehouse.bookkeeping import now
 from warehouse.duck import Warehouse
 from warehouse.sql import qualified
@@ -39,7 +45,8 @@ from warehouse.sql import qualified
 KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
-_TEMP = ("hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves", "hub_rows")
+STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
+_TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves", "hub_rows")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
@@ -54,7 +61,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
     with wh.transaction():
         _ensure(wh, t)
         columns = [r[0] for r in wh.query(f"DESCRIBE SELECT * FROM {source}").rows]
-        digest = f"{settings.digest}|{','.join(columns)}"
+        digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}"
         state = wh.query("SELECT digest, inputs, version FROM _hub.identity_state WHERE entity = ?",
                          [resolver.entity.name]).rows
         exists = wh.table_exists("_hub", t.identity_name)
@@ -266,14 +273,13 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     # later delete makes it merge (a one-off rewrite of the whole map, a second long).
     rows = batch.drop_columns(["old_id"]).append_column(idc, pa.array(ids[:n], pa.int64())).combine_chunks()
     order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
+    _stamp(wh, resolver, t, rows, exists)
     if full or not exists:
         if exists:   # every previous id is touched: consumers of the change log rebuild them all
             wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
-        with registered(wh, "hub_rows", rows):
-            wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
+        wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         return
-    create_temp_table(wh, "hub_rows", rows)
     moved = pa.table({"connection": members.column("connection"), "stream": members.column("stream"),
                       "source_id": members.column("source_id"), "old_id": members.column("old_id"),
                       "id": pa.array(ids[n:], pa.int64())})
@@ -287,6 +293,51 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
                    WHERE m.id <> m.old_id AND i.connection = m.connection AND i.stream = m.stream
                      AND i.source_id = m.source_id""")
     wh.execute(f"INSERT INTO {t.identity} BY NAME SELECT {order} FROM hub_rows")
+
+
+def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table, exists: bool) -> None:
+    """Leave ``hub_rows``: the batch with ``<field>_changed_at`` per survivable field (see the module docstring).
+
+    Read before the map is rewritten: it still holds each record's previous values and the entity's records."""
+    idc = resolver.id_column
+    fields = [f for f in resolver.entity.survivable if f in rows.column_names]
+    old = {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows} if exists else set()
+    entity = qualified("canonical", resolver.entity.name)
+    held_cols: list[str] = []
+    if exists and wh.table_exists("canonical", resolver.entity.name):
+        shown = {r[0] for r in wh.query(f"DESCRIBE {entity}").rows}
+        held_cols = [f for f in fields if f in shown] if idc in shown else []
+    create_temp_table(wh, "hub_unstamped", rows)
+    stamps, ctes, joins = [], [], ""
+    if exists:
+        joins += f" LEFT JOIN {t.identity} o USING ({', '.join(KEY)})"
+    if held_cols:
+        # the entity's current value of each field, and when it was set (the newest stamp among its records holding
+        # that value); only for the entities this batch touches
+        held = ", ".join(
+            f"max({_changed(f, 'm', old)}) FILTER (WHERE m.{f} = e.{f}) AS {f}_held_at, any_value(e.{f}) AS {f}_held"
+            for f in held_cols)
+        ctes.append(f"""held AS (SELECT m.{idc}, {held} FROM {t.identity} m JOIN {entity} e ON e.{idc} = m.{idc}
+                        SEMI JOIN (SELECT DISTINCT {idc} FROM hub_unstamped) b ON b.{idc} = m.{idc}
+                        GROUP BY m.{idc})""")
+        joins += f" LEFT JOIN held h ON h.{idc} = r.{idc}"
+    for f in fields:
+        arms = []
+        if exists:
+            arms.append(f"WHEN o.source_id IS NOT NULL AND r.{f} IS NOT DISTINCT FROM o.{f} "
+                        f"THEN {_changed(f, 'o', old)}")
+        if f in held_cols:
+            arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
+        stamps.append(f"CASE {' '.join(arms)} ELSE r.updated_at END AS {f}_changed_at" if arms
+                      else f"r.updated_at AS {f}_changed_at")
+    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+    wh.execute(f"CREATE OR REPLACE TEMP TABLE hub_rows AS {with_}"
+               f"SELECT r.*, {', '.join(stamps)} FROM hub_unstamped r{joins}")
+
+
+def _changed(field: str, alias: str, columns: set[str]) -> str:
+    """When a stored record's field last changed (a map from before per-field stamps: its ``updated_at``)."""
+    return f"{alias}.{field}_changed_at" if f"{field}_changed_at" in columns else f"{alias}.updated_at"
 
 
 def _linked_changes(wh: Warehouse, resolver: Resolver, t: _Tables, version: int) -> bool:
