@@ -9,6 +9,9 @@ rejected rows live once in :mod:`reverse_etl.engine`. Operations a pusher may of
 - ``create``: new records.
 - ``remove``: delete/archive by record id (mirror syncs).
 - ``lookup``: find record ids by match-field values, writing nothing.
+
+Two-way syncs also re-read records by id just before updating them (:meth:`Pusher.read`, used by
+:mod:`reverse_etl.freshness`), so an edit made in the target after the ingest is not overwritten.
 """
 
 from __future__ import annotations
@@ -65,6 +68,14 @@ class Outcome:
     code: str | None = None
 
 
+@dataclass(slots=True)
+class Current:
+    """A target record as it is now: its field values and the target's last-modified time (vendor text)."""
+
+    values: dict[str, Any]
+    modified: str | None = None
+
+
 @dataclass(frozen=True)
 class Call:
     """One HTTP request of a batch."""
@@ -102,6 +113,10 @@ class Pusher:
 
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         """One outcome per record, in ``records`` order, from the target's response."""
+        raise NotImplementedError
+
+    def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
+        """The records with these ids (at most ``batch_size``) as the target holds them now; absent ids are gone."""
         raise NotImplementedError
 
     def batch_limit(self, op: str) -> int:

@@ -23,7 +23,7 @@ import orjson
 from hub.config import CONFIG_FILE
 from hub.errors import AuthError, ConfigError, HubError, SourceError, UnknownNameError
 from hub.failpoints import failpoint
-from reverse_etl import state
+from reverse_etl import freshness, state
 from reverse_etl.base import EXISTS, MISSING, OK, NoSuchObject, Outcome, Pusher, Record, TargetField
 from reverse_etl.config import SyncConfig
 from reverse_etl.plan import Item, Plan
@@ -153,6 +153,7 @@ class Execution:
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
         plan = self.plan
+        freshness.hold_back(self.target, plan)   # two-way: a target edit made since the ingest is not overwritten
         for item in plan.in_sync:
             self.acks.synced(item.record.key, item.record.target_id, item.row_hash, item.pushed)
         for item in plan.skipped:

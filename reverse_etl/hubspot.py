@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from hub.errors import SourceError
-from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, Call, NoSuchObject, Outcome, Pusher, Record, TargetField
+from reverse_etl.base import (EXISTS, MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record,
+                              TargetField)
 
 ACTIONS = {"update": "update", "update_by_key": "update", "upsert": "upsert", "create": "create",
            "remove": "archive", "lookup": "read"}
@@ -58,6 +59,13 @@ class HubSpotPusher(Pusher):
                 item["id"], item["idProperty"] = str(r.match), self.match_field
             inputs.append(item)
         return Call("POST", path, {"inputs": inputs})
+
+    def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
+        # batch/read by record id: ids not found come back in errors[] (207), so they are simply absent here
+        body = self.client.post(f"/crm/v3/objects/{self.object}/batch/read",
+                                {"properties": list(dict.fromkeys(fields)), "inputs": [{"id": i} for i in ids]})
+        return {str(r["id"]): Current(r.get("properties") or {}, r.get("updatedAt"))
+                for r in (body or {}).get("results") or [] if not r.get("archived")}
 
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         if op == "remove" or status == 204:

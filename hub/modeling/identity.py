@@ -46,7 +46,8 @@ KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
 STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
-_TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves", "hub_rows")
+_TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves",
+         "hub_rows")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
