@@ -41,6 +41,7 @@ class Status:
     connections: list[dict[str, Any]] = field(default_factory=list)  # freshness of scheduled connections
     failures: list[dict[str, Any]] = field(default_factory=list)     # per command, its latest run if it failed
     schema_changes: list[dict[str, Any]] = field(default_factory=list)  # found by each connection's latest ingest
+    held_conflicts: list[dict[str, Any]] = field(default_factory=list)  # two-way fields held for review, per field
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,6 +51,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
     """What `hub status` shows; ``now`` decides staleness (the current time by default)."""
     from hub import history
     from hub.registry import connector_class
+    from reverse_etl.state import conflicts as recorded_conflicts
     from warehouse.schema_changes import since_last_run
 
     now = now or datetime.now(UTC)
@@ -63,6 +65,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
             result.failures = history.latest_failures(wh)
             result.schema_changes = since_last_run(wh)
         result.connections = history.freshness(project, wh, now)
+        result.held_conflicts = recorded_conflicts(wh, held_only=True)
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():
             cls = connector_class(conn.type)
