@@ -37,7 +37,7 @@ from hub.modeling.materialize import reset_if_reshaped, save_state
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from warehouse.arrow import create_temp_table, fetch_arrow
+from warehouse.arrow import create_temp_table, fetch_arrow, registered
 from warehouse.bookkeeping import now
 from warehouse.duck import Warehouse
 from warehouse.sql import qualified
@@ -274,10 +274,15 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     # later delete makes it merge (a one-off rewrite of the whole map, a second long).
     rows = batch.drop_columns(["old_id"]).append_column(idc, pa.array(ids[:n], pa.int64())).combine_chunks()
     order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
-    _stamp(wh, resolver, t, rows, exists)
-    if full or not exists:
-        if exists:   # every previous id is touched: consumers of the change log rebuild them all
-            wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+    if not exists:   # the first map: every field changed when its record did
+        rows = _first_stamps(resolver, rows)
+        with registered(wh, "hub_rows", rows):
+            wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
+        wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+        return
+    _stamp(wh, resolver, t, rows)
+    if full:   # every previous id is touched: consumers of the change log rebuild them all
+        wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         return
@@ -296,22 +301,28 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     wh.execute(f"INSERT INTO {t.identity} BY NAME SELECT {order} FROM hub_rows")
 
 
-def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table, exists: bool) -> None:
+def _first_stamps(resolver: Resolver, rows: pa.Table) -> pa.Table:
+    """The batch with each survivable field's ``<field>_changed_at`` set to its record's ``updated_at``."""
+    updated = rows.column("updated_at")
+    for name in (f for f in resolver.entity.survivable if f in rows.column_names):
+        rows = rows.append_column(f"{name}_changed_at", updated)
+    return rows
+
+
+def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> None:
     """Leave ``hub_rows``: the batch with ``<field>_changed_at`` per survivable field (see the module docstring).
 
     Read before the map is rewritten: it still holds each record's previous values and the entity's records."""
     idc = resolver.id_column
     fields = [f for f in resolver.entity.survivable if f in rows.column_names]
-    old = {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows} if exists else set()
+    old = {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}
     entity = qualified("canonical", resolver.entity.name)
     held_cols: list[str] = []
-    if exists and wh.table_exists("canonical", resolver.entity.name):
+    if wh.table_exists("canonical", resolver.entity.name):
         shown = {r[0] for r in wh.query(f"DESCRIBE {entity}").rows}
         held_cols = [f for f in fields if f in shown] if idc in shown else []
     create_temp_table(wh, "hub_unstamped", rows)
-    stamps, ctes, joins = [], [], ""
-    if exists:
-        joins += f" LEFT JOIN {t.identity} o USING ({', '.join(KEY)})"
+    stamps, ctes, joins = [], [], f" LEFT JOIN {t.identity} o USING ({', '.join(KEY)})"
     if held_cols:
         # the entity's current value of each field, and when it was set (the newest stamp among its records holding
         # that value); only for the entities this batch touches
@@ -323,14 +334,10 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table, exists
                         GROUP BY m.{idc})""")
         joins += f" LEFT JOIN held h ON h.{idc} = r.{idc}"
     for f in fields:
-        arms = []
-        if exists:
-            arms.append(f"WHEN o.source_id IS NOT NULL AND r.{f} IS NOT DISTINCT FROM o.{f} "
-                        f"THEN {_changed(f, 'o', old)}")
+        arms = [f"WHEN o.source_id IS NOT NULL AND r.{f} IS NOT DISTINCT FROM o.{f} THEN {_changed(f, 'o', old)}"]
         if f in held_cols:
             arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
-        stamps.append(f"CASE {' '.join(arms)} ELSE r.updated_at END AS {f}_changed_at" if arms
-                      else f"r.updated_at AS {f}_changed_at")
+        stamps.append(f"CASE {' '.join(arms)} ELSE r.updated_at END AS {f}_changed_at")
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     wh.execute(f"CREATE OR REPLACE TEMP TABLE hub_rows AS {with_}"
                f"SELECT r.*, {', '.join(stamps)} FROM hub_unstamped r{joins}")
