@@ -333,10 +333,24 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> Non
                         SEMI JOIN (SELECT DISTINCT {idc} FROM hub_unstamped) b ON b.{idc} = m.{idc}
                         GROUP BY m.{idc})""")
         joins += f" LEFT JOIN held h ON h.{idc} = r.{idc}"
+    wrote = wh.table_exists("_hub", "sync_state")
+    if wrote:
+        # what the hub last wrote to each record (reverse ETL's sync state): written after the map last read the
+        # record, it is the record's last known value, so changing away from it is an edit even back to the old one
+        ctes.append("""wrote AS (SELECT key, target_id, arg_max(pushed, acked_at) AS pushed, max(acked_at) AS at
+                       FROM _hub.sync_state WHERE target_id IS NOT NULL AND pushed IS NOT NULL
+                       GROUP BY key, target_id)""")
+        joins += f" LEFT JOIN wrote w ON w.target_id = r.source_id AND w.key = CAST(o.{idc} AS VARCHAR)"
     for f in fields:
-        arms = [f"WHEN o.source_id IS NOT NULL AND r.{f} IS NOT DISTINCT FROM o.{f} THEN {_changed(f, 'o', old)}"]
-        if f in held_cols:
+        known = f"o.{f}"
+        if wrote:
+            known = (f"CASE WHEN w.at > o.resolved_at AND json_exists(w.pushed, '$.{f}') "
+                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE o.{f} END")
+        arms = []
+        if f in held_cols:   # the entity's own value (an echo, or the same edit twice) is not an edit
             arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
+        arms.append(f"WHEN o.source_id IS NOT NULL AND CAST(r.{f} AS VARCHAR) IS NOT DISTINCT FROM "
+                    f"CAST({known} AS VARCHAR) THEN {_changed(f, 'o', old)}")
         stamps.append(f"CASE {' '.join(arms)} ELSE r.updated_at END AS {f}_changed_at")
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     wh.execute(f"CREATE OR REPLACE TEMP TABLE hub_rows AS {with_}"
