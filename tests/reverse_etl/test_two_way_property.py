@@ -75,8 +75,8 @@ class World:
 
 # no shrinking phase: each example costs several runs, so shrinking a failure would take many minutes; the failing
 # example is printed as drawn (with a blob to reproduce it)
-@settings(max_examples=12, phases=[Phase.explicit, Phase.generate], deadline=None, print_blob=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(max_examples=12, phases=[Phase.explicit, Phase.generate], deadline=None, print_blob=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rounds=rounds)
 @example(rounds=[[("hubspot", 1, "first_name", "Dee")],   # back to the value the hub overwrote with its echo
                  [("salesforce", 1, "last_name", "Cid"), ("salesforce", 1, "first_name", "Ann")]])
