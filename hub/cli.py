@@ -374,6 +374,10 @@ def status(obj: Context, as_json: bool) -> None:
         click.echo(table(["sync", "to", "outcome", "last run", "synced", "rejected", "conflicts", "error"], [
             [s["sync"], s["to"], s["outcome"] or "never", ago(s.get("last_run_at")), _num(s.get("synced")),
              _num(s.get("rejected")), _num(s.get("conflicts")), s.get("error") or ""] for s in report.syncs]))
+    for c in report.held_conflicts:   # conflicts = "hold": nobody writes the field until one side edits it again
+        values = ", ".join(f"{v['connection']} {v['value']!r}" for v in c["candidates"])
+        click.echo(f"held conflict: {c['model']} {c['key']} {c['model_column']}: {values} "
+                   f"(edit it in the system whose value should win)")
     if report.models:
         click.echo("")
         click.echo(table(["model", "outcome", "rows", "last run", "last success", "error"], [

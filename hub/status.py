@@ -45,6 +45,7 @@ class Status:
     #: records deleted in a sync's target and left deleted (on_target_delete = "skip"): sync, key, target_id, when
     skipped_deletions: list[dict[str, Any]] = field(default_factory=list)
     apis: list[dict[str, Any]] = field(default_factory=list)  # per connection: API version, usage, vendor notices
+    held_conflicts: list[dict[str, Any]] = field(default_factory=list)  # two-way fields held for review, per field
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +56,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
     from hub import history
     from hub.registry import connector_class
     from reverse_etl import deletions
+    from reverse_etl.state import conflicts as recorded_conflicts
     from warehouse.schema_changes import since_last_run
 
     now = now or datetime.now(UTC)
@@ -69,6 +71,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
             result.schema_changes = since_last_run(wh)
             result.skipped_deletions = deletions.skipped(wh)
         result.connections = history.freshness(project, wh, now)
+        result.held_conflicts = recorded_conflicts(wh, held_only=True)
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():
             cls = connector_class(conn.type)

@@ -12,6 +12,8 @@ rejected rows live once in :mod:`reverse_etl.engine`. Operations a pusher may of
 
 Every request but a create must be idempotent (:attr:`Call.idempotent`): when its answer is lost the engine sends
 it again; a create whose answer is lost is reconciled by a lookup instead.
+Two-way syncs also re-read records by id just before updating them (:meth:`Pusher.read`, used by
+:mod:`reverse_etl.freshness`), so an edit made in the target after the ingest is not overwritten.
 """
 
 from __future__ import annotations
@@ -74,6 +76,14 @@ class Outcome:
     code: str | None = None
 
 
+@dataclass(slots=True)
+class Current:
+    """A target record as it is now: its field values and the target's last-modified time (vendor text)."""
+
+    values: dict[str, Any]
+    modified: str | None = None
+
+
 @dataclass(frozen=True)
 class Call:
     """One HTTP request of a batch."""
@@ -119,6 +129,9 @@ class Pusher:
         """Outcomes read from a refusal of the whole batch (e.g. HubSpot's 409 naming the existing record), or None
         when the refusal says nothing about single records (the engine then isolates the culprits)."""
         return None
+    def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
+        """The records with these ids (at most ``batch_size``) as the target holds them now; absent ids are gone."""
+        raise NotImplementedError
 
     def batch_limit(self, op: str) -> int:
         """Records per request for ``op`` (a lookup may need fewer to keep its URL short)."""

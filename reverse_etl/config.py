@@ -12,7 +12,8 @@
     # optional:
     key = "person_id"                # the model's unique key (default: <table>_id, else id)
     where = "email_is_valid"         # only rows where this SQL condition on the model's columns holds
-    conflicts = "latest"             # two-way: the latest edit wins, or a priority list of connections
+    conflicts = "latest"             # two-way: the latest edit wins, a priority list of connections, or "hold"
+                                     # (neither side is written until one changes the field again)
                                      # (default: as [models.<table>] priority ranks a field, else the latest)
     on_target_delete = "skip"        # a record deleted in the target: leave it deleted (listed by `hub status`)
                                      # or "recreate" it (found again by match key, else created)
@@ -40,6 +41,7 @@ KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "con
 ON_TARGET_DELETE = ("skip", "recreate")
 REQUIRED = ("model", "to", "object", "match")
 LATEST = "latest"
+HOLD = "hold"
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ class SyncConfig:
 
     def priority(self, column: str) -> tuple[str, ...]:
         """Connections (or connector types) whose edit of ``column`` wins a conflict, best first; empty: latest."""
-        if self.conflicts != LATEST:
-            return tuple(self.conflicts)
+        if isinstance(self.conflicts, tuple):
+            return self.conflicts
         return self.field_priority.get(column, ())
 
 
@@ -207,15 +209,15 @@ def _model_priority(config: Any, model: str) -> dict[str, tuple[str, ...]]:
 
 
 def _conflicts(value: Any, config: Any, err: Any, line: int | None) -> str | tuple[str, ...]:
-    if value == LATEST:
-        return LATEST
+    if value in (LATEST, HOLD):
+        return str(value)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         for name in value:
             if name not in config.connections:
                 raise UnknownNameError("connection", name, config.connections, file=CONFIG_FILE, line=line,
                                        where=" in conflicts")
         return tuple(value)
-    raise err("conflicts must be \"latest\" or a list of connections, highest priority first", "conflicts",
+    raise err("conflicts must be \"latest\", \"hold\" or a list of connections, highest priority first", "conflicts",
               hint="e.g. conflicts = [\"salesforce\", \"hubspot\"]")
 
 

@@ -37,7 +37,7 @@ from hub.config import CONFIG_FILE
 from hub.errors import (AuthError, ConfigError, HubError, PushError, SourceError, UnknownNameError,
                         UnknownOutcomeError)
 from hub.failpoints import failpoint
-from reverse_etl import state, validate
+from reverse_etl import freshness, state, validate
 from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, NoSuchObject, Outcome, Pusher, Record, TargetField
 from reverse_etl.config import SyncConfig
 from reverse_etl.deletions import TargetDeletions
@@ -191,6 +191,7 @@ class Execution:
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
         plan = self.plan
+        freshness.hold_back(self.target, plan)   # two-way: a target edit made since the ingest is not overwritten
         for item in plan.in_sync:
             self.acks.synced(item.record.key, item.record.target_id, item.row_hash, item.pushed)
         for item in plan.skipped:

@@ -18,7 +18,8 @@ import re
 from typing import Any
 
 from hub.errors import SourceError
-from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, Call, NoSuchObject, Outcome, Pusher, Record, TargetField
+from reverse_etl.base import (EXISTS, MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record,
+                              TargetField)
 
 EXISTING_ID = re.compile(r"already exists\. Existing ID: (\d+)")
 ACTIONS = {"update": "update", "update_by_key": "update", "upsert": "upsert", "create": "create",
@@ -72,6 +73,13 @@ class HubSpotPusher(Pusher):
         # a one-record create refused with 409 names the record that has its email: that record is ours to update
         found = EXISTING_ID.search(message) if status == 409 and op == "create" and len(records) == 1 else None
         return [Outcome(EXISTS, found.group(1), reason=message, code="CONFLICT")] if found else None
+
+    def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
+        # batch/read by record id: ids not found come back in errors[] (207), so they are simply absent here
+        body = self.client.post(f"/crm/v3/objects/{self.object}/batch/read",
+                                {"properties": list(dict.fromkeys(fields)), "inputs": [{"id": i} for i in ids]})
+        return {str(r["id"]): Current(r.get("properties") or {}, r.get("updatedAt"))
+                for r in (body or {}).get("results") or [] if not r.get("archived")}
 
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         if op == "remove" or status == 204:

@@ -3,8 +3,10 @@
 For each candidate row (see :mod:`reverse_etl.diff`) the plan decides, in this order:
 
 1. **Conflicts** (two-way): a field the target *and* a peer system both changed since the hub last synced it, to
-   different values. The sync's policy picks the edit that wins (the most recent, or a connection priority list); the
-   winning value is what every side gets, and the conflict is recorded.
+   different values. The sync's policy picks the edit that wins (the most recent, as the model's per-field
+   survivorship already decided it; or a connection priority list); the winning value is what every side gets, and
+   the conflict is recorded. Under ``conflicts = "hold"`` neither side is written: each keeps its value until one of
+   them changes the field again (that newer edit then wins), and the conflict is listed as held.
 2. **Target record**: its own record (from ``<model>_source``), else the one we wrote before, else one with the same
    match value in the last ingest; without one the row goes by its match key (upsert / update-by-key / lookup) or, with
    no match value, is created.
@@ -25,7 +27,7 @@ from uuid import UUID
 
 from hub.errors import PushError
 from reverse_etl.base import Record
-from reverse_etl.config import LATEST, SyncConfig
+from reverse_etl.config import HOLD, LATEST, SyncConfig
 from reverse_etl.diff import Candidates
 
 EXAMPLES = 3
@@ -43,6 +45,7 @@ class Item:
     rerouted: bool = False                 # already re-routed once after the target said "missing"
     retry: bool = False                    # rejected last time: sent in batches of its own
     full: dict[str, Any] = field(default_factory=dict)   # every mapped field, for when the record must be found anew
+    seen: dict[str, str | None] | None = None   # target field -> value in the last trusted ingest (two-way syncs)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Plan:
     removals: list[tuple[str, str | None]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
+    two_way: bool = False                                   # a peer sync pushes the same model the other way
 
     @property
     def candidates(self) -> int:
@@ -67,7 +71,8 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
     """Decide the operation of every candidate row. ``by_key`` is how rows without a known record are sent
     (``upsert``, ``update_by_key``, ``create`` or ``lookup``); ``resolutions`` are conflicts an earlier push of a
     peer sync already decided for (key, column)."""
-    plan = Plan(sync, removals=cands.removals, total=cands.total)
+    plan = Plan(sync, removals=cands.removals, total=cands.total, two_way=bool(cands.peers))
+    held = getattr(resolutions, "held", {})
     if sync.mode == "mirror" and cands.total == 0 and any(tid for _, tid in cands.removals):
         raise PushError(f"sync '{sync.name}': model {sync.model} is empty; refusing to remove all "
                         f"{len(cands.removals):,} records it pushed", hint="check that `hub build` succeeded")
@@ -76,18 +81,25 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
     for row in cands.rows:
         key = row["key"]
         eff = [row[f"v{i}"] for i in range(len(cols))]      # effective values: the model's, unless a conflict
+        kept: list[int] = []                                  # held for review: the target keeps its value
         if two_way:
             for i, column in enumerate(cols):
                 decided = resolutions.get((key, column))
                 if decided is not None:
                     eff[i] = decided
                     continue
-                conflict = _conflict(row, i, column, sync, cands)
+                conflict = _conflict(row, i, column, sync, cands, held.get((key, column)))
                 if conflict:
                     plan.conflicts.append(conflict)
-                    eff[i] = conflict["value"]
+                    if conflict["status"] == "held":
+                        eff[i] = row[f"t{i}"]
+                        kept.append(i)
+                    else:
+                        eff[i] = conflict["value"]
         known = _known(row, cols)
         pushed = {c: text(v) for c, v in zip(cols, eff)}
+        for i in kept:   # still what it was: the next run must see the target's value as an edit again
+            pushed[cols[i]] = (row["pushed"] or {}).get(cols[i])
         tid = row["target_id"]
         changed = [i for i in range(len(cols)) if known is None or cols[i] not in known
                    or not _same(i, text(eff[i]), known[cols[i]])]
@@ -96,6 +108,8 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
         values = {fields[i]: full[fields[i]] for i in changed} if tid else dict(full)
         item = Item(Record(key, values, tid, jsonable(eff[0])), "", row["h"], pushed, before, retry=row["retry"],
                     full=full)
+        if two_way and row["trusted"]:
+            item.seen = {fields[i]: text(row[f"t{i}"]) for i in range(len(cols))}
         if sync.mode == "insert" and tid:
             item.op = "exists"                         # insert never updates: the record is there
             item.pushed = known if known is not None else None  # type: ignore[assignment]
@@ -127,9 +141,10 @@ def _known(row: dict[str, Any], cols: list[str]) -> dict[str, str | None] | None
     return None
 
 
-def _conflict(row: dict[str, Any], i: int, column: str, sync: SyncConfig,
-              cands: Candidates) -> dict[str, Any] | None:
-    """A field changed in two systems since the hub last synced it, to different values: who wins."""
+def _conflict(row: dict[str, Any], i: int, column: str, sync: SyncConfig, cands: Candidates,
+              held: frozenset[str | None] | None = None) -> dict[str, Any] | None:
+    """A field changed in two systems since the hub last synced it, to different values: who wins (or, under
+    ``hold``, that nobody does yet). ``held`` are the values of this field's conflict already held for review."""
     sides = [(sync.to, sync.connection_type, row["trusted"], row["has_state"], row["pushed"], row[f"t{i}"],
               row["t_updated"])]
     for p, peer in enumerate(cands.peers, start=1):
@@ -142,14 +157,25 @@ def _conflict(row: dict[str, Any], i: int, column: str, sync: SyncConfig,
     if len({_fold(i, text(e[2])) for e in edits}) < 2:
         return None
     order = sync.priority(column)
-    winner = min(edits, key=lambda e: _rank(order, e[0], e[1], e[3]))
+    status = "resolved"
+    if sync.conflicts == HOLD:
+        # an edit made after the conflict was held settles it; until then nobody wins
+        newer = [e for e in edits if held is not None and _fold(i, text(e[2])) not in {_fold(i, v) for v in held}]
+        winner = min(newer, key=lambda e: _rank((), e[0], e[1], e[3])) if newer else ("held", "", None, None)
+        status = "resolved" if newer else "held"
+    else:
+        # latest: the model's survivorship compared each field's change times already; follow it when it took one
+        # of the edits (record-level timestamps here cannot tell which field changed last)
+        model = _fold(i, text(row[f"v{i}"]))
+        agreed = [e for e in edits if _fold(i, text(e[2])) == model] if not order else []
+        winner = agreed[0] if agreed else min(edits, key=lambda e: _rank(order, e[0], e[1], e[3]))
     candidates = sorted(({"connection": c, "value": text(v), "edited_at": u} for c, _, v, u in edits),
                         key=lambda e: e["connection"])
     fingerprint = "|".join([sync.model, row["key"], column, *(f"{e['connection']}={e['value']}" for e in candidates)])
-    policy = ("priority:" + ",".join(order)) if order else LATEST
+    policy = HOLD if sync.conflicts == HOLD else ("priority:" + ",".join(order)) if order else LATEST
     return {"conflict_id": hashlib.md5(fingerprint.encode()).hexdigest(), "model": sync.model, "key": row["key"],
             "model_column": column, "policy": policy, "winner": winner[0], "value": winner[2],
-            "resolved_value": text(winner[2]), "candidates": candidates,
+            "resolved_value": text(winner[2]), "candidates": candidates, "status": status,
             "syncs": ",".join(sorted({sync.name, *(p.sync.name for p in cands.peers)})), "run_id": None}
 
 

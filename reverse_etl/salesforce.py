@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.errors import SourceError
-from reverse_etl.base import MISSING, OK, REJECTED, Call, NoSuchObject, Outcome, Pusher, Record, TargetField
+from reverse_etl.base import MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record, TargetField
 
 DEFAULT_API_VERSION = "59.0"
 LOOKUP_BATCH = 100   # keeps the query URL far below the ~16 KB Salesforce accepts
@@ -63,6 +63,18 @@ class SalesforcePusher(Pusher):
             return Call("PATCH", path, {"allOrNone": False, "records": rows})
         rows = [{"attributes": attributes, **{k: v for k, v in r.values.items() if v is not None}} for r in records]
         return Call("POST", collection, {"allOrNone": False, "records": rows}, idempotent=False)
+
+    def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
+        # SOQL by Id (deleted records are not returned), with SystemModstamp: the record's last change by anyone
+        names = ", ".join(dict.fromkeys(["Id", "SystemModstamp", *fields]))
+        soql = f"SELECT {names} FROM {self.object} WHERE Id IN ({', '.join(_soql_string(i) for i in ids)})"
+        body = self.client.get(f"{self.api}/query", params={"q": soql})
+        rows = list(body.get("records") or [])
+        while body.get("nextRecordsUrl"):
+            body = self.client.get(body["nextRecordsUrl"])
+            rows += body.get("records") or []
+        return {str(r["Id"]): Current({k: v for k, v in r.items() if k != "attributes"}, r.get("SystemModstamp"))
+                for r in rows}
 
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         if op == "lookup":

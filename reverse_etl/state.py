@@ -4,7 +4,10 @@
   model's mapped values at that moment (the diff compares against it), the values the target then held (``pushed``,
   a JSON object of model column -> text, to show before -> after and to notice edits made in the target), and when.
 - ``_hub.rejected_rows``: rows the target refused, with its reason; retried every run, deleted once accepted.
-- ``_hub.sync_conflicts``: a field edited differently in two systems between runs, and which edit won.
+- ``_hub.sync_conflicts``: a field edited differently in two systems between runs, and which edit won (``status``
+  ``resolved``); or held for review under ``conflicts = "hold"`` (``held``: neither side is written until one of them
+  changes the field again); or a target record edited between a run's ingest and its push (``deferred``: not
+  overwritten; the next run ingests that edit and settles it field by field).
 - ``_hub.sync_targets``: the target's field list per (connection, object), so reruns validate without an API call.
 
 Writes go through :class:`Acks`, which buffers the outcome of many batches and applies them in one transaction
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS _hub.sync_conflicts (
     conflict_id VARCHAR PRIMARY KEY, model VARCHAR NOT NULL, key VARCHAR NOT NULL, model_column VARCHAR NOT NULL,
     policy VARCHAR NOT NULL, winner VARCHAR NOT NULL, resolved_value VARCHAR, candidates VARCHAR NOT NULL,
     syncs VARCHAR NOT NULL, run_id VARCHAR, detected_at TIMESTAMPTZ NOT NULL);
+ALTER TABLE _hub.sync_conflicts ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'resolved';
 CREATE TABLE IF NOT EXISTS _hub.sync_targets (
     connection VARCHAR NOT NULL, object VARCHAR NOT NULL, fields VARCHAR NOT NULL, fetched_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (connection, object));
@@ -131,27 +135,67 @@ def forget_orphan_rejects(wh: Warehouse, sync: str, model_keys_sql: str) -> None
     wh.execute(f"DELETE FROM _hub.rejected_rows WHERE sync = ? AND key NOT IN ({model_keys_sql})", [sync])
 
 
+RESOLVED, HELD, DEFERRED = "resolved", "held", "deferred"
+_CONFLICT_COLUMNS = ("conflict_id, model, key, model_column, policy, winner, resolved_value, candidates, syncs, "
+                     "run_id, detected_at, status")
+
+
 def record_conflicts(wh: Warehouse, rows: list[dict[str, Any]]) -> None:
     """Store detected conflicts; the same conflict seen from both syncs of a pair is stored once."""
     at = now()
     for row in rows:
-        wh.execute("INSERT OR IGNORE INTO _hub.sync_conflicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        wh.execute(f"INSERT OR IGNORE INTO _hub.sync_conflicts ({_CONFLICT_COLUMNS}) "
+                   f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [row["conflict_id"], row["model"], row["key"], row["model_column"], row["policy"], row["winner"],
                     row["resolved_value"], orjson.dumps(row["candidates"], default=str).decode(), row["syncs"],
-                    row["run_id"], at])
+                    row["run_id"], at, row.get("status", RESOLVED)])
+
+
+class Resolutions(dict[tuple[str, str], Any]):
+    """(key, model column) -> the value a peer sync's conflict decision gives this sync's target; ``held`` maps
+    (key, model column) -> the values (folded text) of a conflict currently held for review."""
+
+    held: dict[tuple[str, str], frozenset[str | None]]
+
+    def __init__(self, decided: dict[tuple[str, str], Any], held: dict[tuple[str, str], frozenset[str | None]]):
+        super().__init__(decided)
+        self.held = held
 
 
 def resolutions(wh: Warehouse, sync: str, model: str, connection: str,
-                fresh_since: datetime | None) -> dict[tuple[str, str], str | None]:
+                fresh_since: datetime | None) -> Resolutions:
     """Conflicts a peer sync decided against this sync's target that it has not applied yet: detected after this
-    sync last wrote the row and after its target was last ingested (a later edit there supersedes them)."""
+    sync last wrote the row and after its target was last ingested (a later edit there supersedes them). Also the
+    conflicts of the model held for review (their latest record per field is ``held``)."""
     rows = wh.query("""
         SELECT c.key, c.model_column, arg_max(c.resolved_value, c.detected_at)
         FROM _hub.sync_conflicts c LEFT JOIN _hub.sync_state st ON st.sync = ? AND st.key = c.key
         WHERE c.model = ? AND c.winner <> ? AND list_contains(string_split(c.syncs, ','), ?)
+          AND c.status = 'resolved'
           AND (st.acked_at IS NULL OR st.acked_at < c.detected_at) AND c.detected_at > ?
         GROUP BY c.key, c.model_column""", [sync, model, connection, sync, fresh_since or EPOCH]).rows
-    return {(key, column): value for key, column, value in rows}
+    held = {}
+    for key, column, candidates in wh.query("""
+            SELECT key, model_column, candidates FROM _hub.sync_conflicts WHERE model = ? AND status <> 'deferred'
+            QUALIFY row_number() OVER (PARTITION BY key, model_column ORDER BY detected_at DESC) = 1
+                AND status = 'held'""", [model]).rows:
+        held[(key, column)] = frozenset(c["value"] for c in orjson.loads(candidates))
+    return Resolutions({(key, column): value for key, column, value in rows}, held)
+
+
+def conflicts(wh: Warehouse, held_only: bool = False) -> list[dict[str, Any]]:
+    """Recorded conflicts, newest first (``held_only``: those still held for review, one per field)."""
+    if not has_tables(wh):
+        return []
+    held = ("QUALIFY row_number() OVER (PARTITION BY model, key, model_column ORDER BY detected_at DESC) = 1 "
+            "AND status = 'held'") if held_only else ""
+    where = "WHERE status <> 'deferred'" if held_only else ""
+    rows = wh.query(f"SELECT model, key, model_column, status, policy, winner, resolved_value, candidates, syncs, "
+                    f"detected_at FROM _hub.sync_conflicts {where} {held} ORDER BY detected_at DESC, key, "
+                    f"model_column").records()
+    for row in rows:
+        row["candidates"] = orjson.loads(row["candidates"])
+    return rows
 
 
 def cached_fields(wh: Warehouse, connection: str, obj: str) -> dict[str, dict[str, Any]] | None:

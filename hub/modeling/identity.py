@@ -9,6 +9,12 @@ State lives in ``_hub``, per entity (``person`` shown):
 - ``person_changes``: the ids each resolution touched, by version, for models built incrementally from the map.
 - ``person_priority``: per connection, the rank of each field's source under ``[models.person] priority``.
 
+Each record also keeps, per survivable field, ``<field>_changed_at``: when its value last changed (the record's
+``updated_at`` when the value differs from the one stored, kept otherwise; a new record's fields take its
+``updated_at``). Canonical models pick each field by it, so an edit to one field never carries a record's other, stale
+fields along. A change *to the value the entity already holds* (the hub's own push read back, or the same edit made in
+a second system) is not an edit: it takes the time the entity's value was set, so an echo never outranks a real edit.
+
 A build compares each record's key and ``updated_at`` with the map (sources bump ``updated_at`` on every edit): only
 new and changed records are read and normalized, and only the persons they touch (their old persons and persons sharing
 a key with them) are re-resolved, as one small graph. Each component of that graph keeps the id most of its records had
@@ -39,7 +45,9 @@ from warehouse.sql import qualified
 KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
-_TEMP = ("hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves", "hub_rows")
+STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
+_TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves",
+         "hub_rows")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
@@ -54,7 +62,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
     with wh.transaction():
         _ensure(wh, t)
         columns = [r[0] for r in wh.query(f"DESCRIBE SELECT * FROM {source}").rows]
-        digest = f"{settings.digest}|{','.join(columns)}"
+        digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}"
         state = wh.query("SELECT digest, inputs, version FROM _hub.identity_state WHERE entity = ?",
                          [resolver.entity.name]).rows
         exists = wh.table_exists("_hub", t.identity_name)
@@ -266,14 +274,18 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     # later delete makes it merge (a one-off rewrite of the whole map, a second long).
     rows = batch.drop_columns(["old_id"]).append_column(idc, pa.array(ids[:n], pa.int64())).combine_chunks()
     order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
-    if full or not exists:
-        if exists:   # every previous id is touched: consumers of the change log rebuild them all
-            wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+    if not exists:   # the first map: every field changed when its record did
+        rows = _first_stamps(resolver, rows)
         with registered(wh, "hub_rows", rows):
             wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         return
-    create_temp_table(wh, "hub_rows", rows)
+    _stamp(wh, resolver, t, rows)
+    if full:   # every previous id is touched: consumers of the change log rebuild them all
+        wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+        wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
+        wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
+        return
     moved = pa.table({"connection": members.column("connection"), "stream": members.column("stream"),
                       "source_id": members.column("source_id"), "old_id": members.column("old_id"),
                       "id": pa.array(ids[n:], pa.int64())})
@@ -287,6 +299,67 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
                    WHERE m.id <> m.old_id AND i.connection = m.connection AND i.stream = m.stream
                      AND i.source_id = m.source_id""")
     wh.execute(f"INSERT INTO {t.identity} BY NAME SELECT {order} FROM hub_rows")
+
+
+def _first_stamps(resolver: Resolver, rows: pa.Table) -> pa.Table:
+    """The batch with each survivable field's ``<field>_changed_at`` set to its record's ``updated_at``."""
+    updated = rows.column("updated_at")
+    for name in (f for f in resolver.entity.survivable if f in rows.column_names):
+        rows = rows.append_column(f"{name}_changed_at", updated)
+    return rows
+
+
+def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> None:
+    """Leave ``hub_rows``: the batch with ``<field>_changed_at`` per survivable field (see the module docstring).
+
+    Read before the map is rewritten: it still holds each record's previous values and the entity's records."""
+    idc = resolver.id_column
+    fields = [f for f in resolver.entity.survivable if f in rows.column_names]
+    old = {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}
+    entity = qualified("canonical", resolver.entity.name)
+    held_cols: list[str] = []
+    if wh.table_exists("canonical", resolver.entity.name):
+        shown = {r[0] for r in wh.query(f"DESCRIBE {entity}").rows}
+        held_cols = [f for f in fields if f in shown] if idc in shown else []
+    create_temp_table(wh, "hub_unstamped", rows)
+    stamps, ctes, joins = [], [], f" LEFT JOIN {t.identity} o USING ({', '.join(KEY)})"
+    if held_cols:
+        # the entity's current value of each field, and when it was set (the newest stamp among its records holding
+        # that value); only for the entities this batch touches
+        held = ", ".join(
+            f"max({_changed(f, 'm', old)}) FILTER (WHERE m.{f} = e.{f}) AS {f}_held_at, any_value(e.{f}) AS {f}_held"
+            for f in held_cols)
+        ctes.append(f"""held AS (SELECT m.{idc}, {held} FROM {t.identity} m JOIN {entity} e ON e.{idc} = m.{idc}
+                        SEMI JOIN (SELECT DISTINCT {idc} FROM hub_unstamped) b ON b.{idc} = m.{idc}
+                        GROUP BY m.{idc})""")
+        joins += f" LEFT JOIN held h ON h.{idc} = r.{idc}"
+    wrote = wh.table_exists("_hub", "sync_state")
+    if wrote:
+        # what the hub last wrote to each record (reverse ETL's sync state): written after the map last read the
+        # record, it is the record's last known value, so changing away from it is an edit even back to the old one
+        ctes.append("""wrote AS (SELECT key, target_id, arg_max(pushed, acked_at) AS pushed, max(acked_at) AS at
+                       FROM _hub.sync_state WHERE target_id IS NOT NULL AND pushed IS NOT NULL
+                       GROUP BY key, target_id)""")
+        joins += f" LEFT JOIN wrote w ON w.target_id = r.source_id AND w.key = CAST(o.{idc} AS VARCHAR)"
+    for f in fields:
+        known = f"o.{f}"
+        if wrote:
+            known = (f"CASE WHEN w.at > o.resolved_at AND json_exists(w.pushed, '$.{f}') "
+                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE o.{f} END")
+        arms = []
+        if f in held_cols:   # the entity's own value (an echo, or the same edit twice) is not an edit
+            arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
+        arms.append(f"WHEN o.source_id IS NOT NULL AND CAST(r.{f} AS VARCHAR) IS NOT DISTINCT FROM "
+                    f"CAST({known} AS VARCHAR) THEN {_changed(f, 'o', old)}")
+        stamps.append(f"CASE {' '.join(arms)} ELSE r.updated_at END AS {f}_changed_at")
+    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+    wh.execute(f"CREATE OR REPLACE TEMP TABLE hub_rows AS {with_}"
+               f"SELECT r.*, {', '.join(stamps)} FROM hub_unstamped r{joins}")
+
+
+def _changed(field: str, alias: str, columns: set[str]) -> str:
+    """When a stored record's field last changed (a map from before per-field stamps: its ``updated_at``)."""
+    return f"{alias}.{field}_changed_at" if f"{field}_changed_at" in columns else f"{alias}.updated_at"
 
 
 def _linked_changes(wh: Warehouse, resolver: Resolver, t: _Tables, version: int) -> bool:

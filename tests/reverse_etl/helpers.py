@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 HS_WRITES = "POST /crm/v3/objects/{objectType}/batch/*"
+HS_READS = "POST /crm/v3/objects/{objectType}/batch/read"
 SF_WRITES = ("PATCH */composite/sobjects*", "POST */composite/sobjects", "DELETE */composite/sobjects")
 
 
 def hs_writes(sb: Any) -> int:
     """Write requests the HubSpot emulator served since its counter was reset."""
-    return sb.hubspot.requests.count(HS_WRITES)
+    return sb.hubspot.requests.count(HS_WRITES) - sb.hubspot.requests.count(HS_READS)
 
 
 def sf_writes(sb: Any) -> int:
