@@ -191,7 +191,9 @@ class Execution:
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
         plan = self.plan
+        in_sync = len(plan.in_sync)
         freshness.hold_back(self.target, plan)   # two-way: a target edit made since the ingest is not overwritten
+        self.result.unchanged += len(plan.in_sync) - in_sync   # updates the target turned out to hold already
         for item in plan.in_sync:
             self.acks.synced(item.record.key, item.record.target_id, item.row_hash, item.pushed)
         for item in plan.skipped:

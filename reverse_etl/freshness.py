@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 def hold_back(target: Target, plan: Plan) -> list[Item]:
     """Drop from ``plan.items`` the updates whose target record changed since the ingest, adding one ``deferred``
-    conflict per changed field to ``plan.conflicts``; returns the items dropped. Does nothing for one-way syncs."""
+    conflict per changed field to ``plan.conflicts``; returns the items dropped. Updates whose target already holds
+    the values to send (changed since the ingest to exactly those) move to ``plan.in_sync``. Does nothing for one-way
+    syncs."""
     checked = [i for i in plan.items if plan.two_way and i.op == "update" and i.record.target_id and i.seen]
     if not checked:
         return []
@@ -36,18 +38,33 @@ def hold_back(target: Target, plan: Plan) -> list[Item]:
     for start in range(0, len(checked), size):
         now.update(pusher.read([str(i.record.target_id) for i in checked[start:start + size]], fields))
     stale: list[Item] = []
+    settled: list[Item] = []   # the target already holds every value we meant to send
     for item in checked:
         current = now.get(str(item.record.target_id))
         if current is None:   # gone: the update itself finds out and the engine looks for the record anew
             continue
-        edited = [f for f in item.record.values
-                  if not _same(current.values.get(f), (item.seen or {}).get(f), f == sync.match_field)]
+        edited, there = [], []
+        for f, value in item.record.values.items():
+            fold, now_value = f == sync.match_field, current.values.get(f)
+            if _same(now_value, (item.seen or {}).get(f), fold):
+                continue                      # as the ingest saw it: ours to write
+            # changed since the ingest, to what we are about to write: our own earlier write (a run that died
+            # before acknowledging it) or the same edit made there; nothing to overwrite, nothing to send
+            (there if _same(now_value, text(value), fold) else edited).append(f)
         if edited:
             stale.append(item)
             plan.conflicts += [_deferred(plan, item, f, current) for f in edited]
-    if stale:
-        gone = {id(i) for i in stale}
+        elif there and len(there) == len(item.record.values):
+            settled.append(item)
+        else:
+            for f in there:
+                del item.record.values[f]
+    if stale or settled:
+        gone = {id(i) for i in (*stale, *settled)}
         plan.items = [i for i in plan.items if id(i) not in gone]
+        for item in settled:
+            item.op = "in_sync"
+        plan.in_sync += settled
     return stale
 
 

@@ -77,7 +77,8 @@ class HubSpotPusher(Pusher):
     def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
         # batch/read by record id: ids not found come back in errors[] (207), so they are simply absent here
         body = self.client.post(f"/crm/v3/objects/{self.object}/batch/read",
-                                {"properties": list(dict.fromkeys(fields)), "inputs": [{"id": i} for i in ids]})
+                                {"properties": list(dict.fromkeys(fields)), "inputs": [{"id": i} for i in ids]},
+                                idempotent=True)   # a read: safe to send again when its answer is lost
         return {str(r["id"]): Current(r.get("properties") or {}, r.get("updatedAt"))
                 for r in (body or {}).get("results") or [] if not r.get("archived")}
 

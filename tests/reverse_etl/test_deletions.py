@@ -102,10 +102,16 @@ def test_mirror_removes_downstream_a_person_deleted_at_the_source(fresh_sandbox,
     from tests.conftest import sandbox_project
 
     sb = fresh_sandbox
-    # persons known to Salesforce are mirrored into HubSpot
-    sync = TO_HUBSPOT.format(mode="mirror") + ("where = \"person_id IN (SELECT person_id FROM canonical.person_source "
-                                               "WHERE connection = 'salesforce')\"\n")
-    project = Project(sandbox_project(make_project, sb, name="mirror", extra=sync))
+    # persons known to Salesforce are mirrored into HubSpot: a filter over other tables is a model (a sync's `where`
+    # is one condition on the model's own columns)
+    sync = TO_HUBSPOT.format(mode="mirror").replace('"canonical.person"', '"marts.salesforce_people"') \
+        + 'key = "person_id"\n'
+    root = sandbox_project(make_project, sb, name="mirror", extra=sync)
+    (root / "models" / "marts").mkdir(parents=True, exist_ok=True)
+    (root / "models" / "marts" / "salesforce_people.sql").write_text(
+        "-- materialized: view\nSELECT p.* FROM canonical.person AS p\n"
+        "WHERE p.person_id IN (SELECT person_id FROM canonical.person_source WHERE connection = 'salesforce')\n")
+    project = Project(root)
     assert project.ingest().ok and build(project).ok
     first = push(project).results[0]
     assert first.creates > 0    # (the seed's dirty rows are refused: not this test's concern)
