@@ -35,15 +35,19 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.config import ConnectionConfig
 from hub.errors import SourceError
 from hub.webhooks import masked_json
 from sources import notices, versions
 from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
-from sources.http import VendorProfile
+from sources.http import ApiClient, VendorProfile, limiter_for
 
 # pinned (sources/versions.py) so the objects' shape does not change with the account's default version
 API_VERSION = versions.TESTED["stripe"]
 PAGE_LIMIT = 100
+TEST_MODE_RATE, LIVE_MODE_RATE = 25, 100   # requests a second per account (Stripe's rate-limits page)
+#: hub keeps below them: the vendor counts arrivals, the client starts, and the two differ by the network's jitter
+PACE_SHARE, PACE_WINDOW = 0.9, 1.1
 EVENT_RETENTION = timedelta(days=30)
 RETENTION_MARGIN = timedelta(days=1)  # do not count on events in the last day before they expire
 S, I, B, J = pa.string(), pa.int64(), pa.bool_(), "json"
@@ -122,6 +126,19 @@ class Stripe(Connector):
     default_base_url = "https://api.stripe.com"
     streams = Connector.declare(*(Stream(name, name, cursor_field="created") for name in COLUMNS))
     default_streams = tuple(COLUMNS)
+
+    @classmethod
+    def api_client(cls, config: ConnectionConfig, *, http: httpx.Client | None = None,
+                   **client_options: Any) -> ApiClient:
+        """The connection's client, paced at Stripe's per-account limit before it answers 429: 25 requests a second
+        with a test-mode key (``sk_test_``/``rk_test_``), 100 with a live one (docs.stripe.com/rate-limits)."""
+        if "limiter" not in client_options:
+            token = config.secrets.get("token")
+            test_mode = token is not None and token.reveal().startswith(("sk_test_", "rk_test_"))
+            base_url = (config.base_url or cls.default_base_url).rstrip("/")
+            rate = TEST_MODE_RATE if test_mode else LIVE_MODE_RATE
+            client_options["limiter"] = limiter_for(f"{config.name}@{base_url}", int(rate * PACE_SHARE), PACE_WINDOW)
+        return super().api_client(config, http=http, **client_options)
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         """Yield the stream's records (see the module docstring for what incremental means per stream)."""

@@ -58,7 +58,7 @@ class Sandbox:
                  hubspot_contacts: int | None = None, salesforce_contacts: int | None = None,
                  now: datetime | Callable[[], datetime] | AnyClock | None = None,
                  state_file: Path | None = None, chaos: Chaos | None = None, stripe_port: int = 0,
-                 stripe_rate_limit: tuple[int, float] | None = (100, 1.0),
+                 stripe_rate_limit: tuple[int, float] | None = (25, 1.0),
                  stripe_webhooks: Sequence[tuple[str, str]] = (), custom_fields: int = 0,
                  hubspot_hidden: Sequence[str] = (), salesforce_hidden: Sequence[str] = ()) -> None:
         self.seed = seed

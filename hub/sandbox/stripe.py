@@ -55,7 +55,7 @@ class StripeEmulator(HTTPEmulator):
 
     def __init__(self, store: StripeStore, clock: AnyClock, *, seed: int = 7, host: str = "127.0.0.1",
                  port: int = 0, tls: ssl.SSLContext | None = None,
-                 rate_limit: tuple[int, float] | None = (100, 1.0)) -> None:
+                 rate_limit: tuple[int, float] | None = (25, 1.0)) -> None:   # test-mode keys: 25/s
         super().__init__(host, port, tls)
         self.store = store
         self.clock = clock

@@ -142,6 +142,12 @@ class Owner:
             self.on_event(message)
         self.errors += 1
         self.last_error = message
+        try:   # a run the step had started ends failed with the cause, not "running" to be found interrupted later
+            from hub.history import fail_unfinished
+
+            fail_unfinished(self.project, exc)
+        except Exception as again:   # noqa: BLE001 - recording is best effort; the error above is already kept
+            log.debug("hub serve: could not record the failed run: %s", redact(str(again)))
 
     def _flush(self, drain: bool = False) -> None:
         """One batch (more only while batches come full, or until empty when ``drain``)."""

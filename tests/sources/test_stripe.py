@@ -249,3 +249,24 @@ def test_a_deleted_customer_is_flagged_by_an_incremental_read_and_absent_from_a_
     assert [(r["id"], r["deleted"], r["email"]) for r in changed.to_pylist()] == [(gone["id"], True, gone["email"])]
     everything, _ = read(sb, "customers")
     assert gone["id"] not in everything.column("id").to_pylist()
+
+
+def test_requests_are_paced_under_stripes_test_mode_limit_so_none_is_refused():
+    # The emulator refuses a test-mode key's 26th request within a second with 429, as Stripe does; the connection's
+    # client paces itself at 25/s for a test key (100/s for a live one), so a burst of reads meets no 429.
+    from sources.http import RetryPolicy
+
+    with Sandbox(seed=5, people=40) as box:
+        config = ConnectionConfig(name="paced", type="stripe", base_url=box.stripe.url,
+                                  secrets={"token": Secret(box.stripe.token)})
+        client = Stripe.api_client(config, retry=RetryPolicy(max_attempts=1))   # a 429 would raise at once
+        try:
+            assert client.limiter.max_requests / client.limiter.interval <= 25
+            for _ in range(60):   # over two seconds' worth of the limit, as fast as the client may go
+                client.get("/v1/customers", params={"limit": 1})
+        finally:
+            client.close()
+    live = ConnectionConfig(name="live", type="stripe", base_url="https://api.stripe.invalid",
+                            secrets={"token": Secret("sk_live_" + "x" * 24)})
+    paced = Stripe.api_client(live).limiter
+    assert 25 < paced.max_requests / paced.interval <= 100
