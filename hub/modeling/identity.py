@@ -372,7 +372,7 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> Non
         known = f"o.{f}"
         if wrote:
             known = (f"CASE WHEN w.at > o.resolved_at AND json_exists(w.pushed, '$.{f}') "
-                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE o.{f} END")
+                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE CAST(o.{f} AS VARCHAR) END")
         arms = []
         if f in held_cols:   # the entity's own value (an echo, or the same edit twice) is not an edit
             arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
