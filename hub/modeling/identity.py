@@ -21,6 +21,10 @@ a key with them) are re-resolved, as one small graph. Each component of that gra
 (when it joins several persons: the oldest id, the others logged as merged into it); a component with no previous id
 gets a new one. So rebuilding, or adding records, never changes an existing person's id. When the settings, the record
 columns or the SQL of the sources change, every record is re-read, and ids are still carried over from the map.
+
+A record the hub wrote for an entity (a target in ``_hub.sync_state`` of a sync of its canonical model) has one more
+primary key, ``o:<id>`` (``hub.modeling.origins``): it stays with the entity it was written for, so a record created
+for a person without an email does not come back as a new person, and an email edited in one system moves with it.
 """
 
 from __future__ import annotations
