@@ -56,7 +56,8 @@ def test_a_person_without_an_email_is_not_copied_back_and_forth_between_the_syst
     assert [r.creates for r in results] == [0, 0] and [r.updates for r in results] == [0, 0]
     # each of them is one person with one record in each system: its own, and the one the hub created for it
     rows = project.query(f"""SELECT first_name, count(DISTINCT person_id),
-                                   count(*) FILTER (WHERE connection = 'hubspot'), count(*) FILTER (WHERE connection = 'salesforce'),
+                                   count(*) FILTER (WHERE connection = 'hubspot'),
+                                   count(*) FILTER (WHERE connection = 'salesforce'),
                                    list(source_id) FILTER (WHERE source_id IN ('{nora}', '{sam}'))
                             FROM _hub.person_identity WHERE last_name IN ('Noemail', 'Nomail')
                             GROUP BY first_name ORDER BY first_name""").rows
