@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError
 from hub.failpoints import failpoint
@@ -22,6 +22,7 @@ from hub.modeling.guard import check_no_source_vanishes
 from hub.modeling.identity import resolve
 from hub.modeling.materialize import ensure_state, materialize, prune_changes
 from hub.modeling.model import META_SCHEMAS, Model
+from hub.modeling.origins import entity_syncs
 from hub.modeling.records import RESOLVERS
 from hub.modeling.report import BuildReport, ModelResult
 from hub.modeling.settings import EntitySettings, load_settings
@@ -57,7 +58,8 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
         check_references(catalog, plan, existing)
         report = BuildReport(run_id=books.start_run("build"))
         try:
-            runner = _Runner(wh, books, catalog, settings, report, existing, full_refresh)
+            runner = _Runner(wh, books, catalog, settings, report, existing, full_refresh,
+                             project.config.sections.get("syncs", {}))
             for model in plan:
                 result = runner.build(model)
                 report.results.append(result)
@@ -129,9 +131,11 @@ class _Runner:
     """Builds planned models one by one, remembering what failed or was skipped for the models after them."""
 
     def __init__(self, wh: Warehouse, books: Bookkeeping, catalog: Catalog, settings: dict[str, EntitySettings],
-                 report: BuildReport, existing: set[str], full_refresh: bool = False) -> None:
+                 report: BuildReport, existing: set[str], full_refresh: bool = False,
+                 syncs: Mapping[str, Any] | None = None) -> None:
         self.wh, self.books, self.catalog, self.settings = wh, books, catalog, settings
         self.report, self.existing, self.full_refresh = report, existing, full_refresh
+        self.syncs = syncs or {}   # hub.toml's [syncs]: the records they wrote belong to whom they were written for
         self.status: dict[str, str] = {}
 
     def build(self, model: Model) -> ModelResult:
@@ -172,7 +176,8 @@ class _Runner:
                                      fed_by={c for m in members if (c := self.catalog.models[m].connection)},
                                      model=model.name, full_refresh=self.full_refresh)
             summary = resolve(self.wh, resolver, self.settings[entity], source=resolver.entity.union,
-                              run_id=self.report.run_id, inputs=inputs, unique=audited, full=self.full_refresh)
+                              run_id=self.report.run_id, inputs=inputs, unique=audited, full=self.full_refresh,
+                              syncs=entity_syncs(self.syncs, entity, resolver.id_column))
             failpoint("build.identity")  # the map is committed; the canonical models are not rebuilt yet
             self.report.identity[entity] = summary
             result.rows, result.written, result.mode = summary.records, summary.changed_records, "identity"

@@ -21,11 +21,16 @@ a key with them) are re-resolved, as one small graph. Each component of that gra
 (when it joins several persons: the oldest id, the others logged as merged into it); a component with no previous id
 gets a new one. So rebuilding, or adding records, never changes an existing person's id. When the settings, the record
 columns or the SQL of the sources change, every record is re-read, and ids are still carried over from the map.
+
+A record the hub wrote for an entity (a target in ``_hub.sync_state`` of a sync of its canonical model) has one more
+primary key, ``o:<id>`` (``hub.modeling.origins``): it stays with the entity it was written for, so a record created
+for a person without an email does not come back as a new person, and an email edited in one system moves with it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +39,7 @@ import pyarrow.compute as pc
 
 from hub.modeling.components import components
 from hub.modeling.materialize import reset_if_reshaped, save_state
+from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
@@ -47,16 +53,19 @@ META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
 STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
 _TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves",
-         "hub_rows")
+         "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
-            inputs: dict[str, str] | None = None, unique: bool = False, full: bool = False) -> IdentitySummary:
+            inputs: dict[str, str] | None = None, unique: bool = False, full: bool = False,
+            syncs: Sequence[tuple[str, str]] = ()) -> IdentitySummary:
     """Bring ``_hub.<entity>_identity`` up to date with the records in ``source``, in one transaction.
 
     ``inputs`` fingerprints the SQL behind ``source``, per model: when one that was read before changes, every record
     is re-read (a new one just brings new records). ``unique`` says the source is known to list each record once (its
-    members audit it), which saves checking. ``full`` re-reads every record whatever changed.
+    members audit it), which saves checking. ``full`` re-reads every record whatever changed. ``syncs`` are the
+    (name, ``to`` connection) of the syncs pushing this entity's canonical model: the records they wrote belong to the
+    entity they were written for (see ``hub.modeling.origins``).
     """
     t = _Tables(resolver)
     with wh.transaction():
@@ -77,9 +86,17 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         if batch is not None:
             batch = resolver.normalize(batch, settings)
             summary.changed_records = batch.num_rows
-            members = _members(wh, resolver, t, batch) if not full else None
+            written = bool(syncs) and wh.table_exists("_hub", "sync_state")
+            if written:
+                delta = None if full else "(SELECT connection, source_id FROM hub_delta WHERE NOT gone)"
+                found = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_origins", scope=delta)
+            members = _members(wh, resolver, t, batch, written) if not full else None
             nodes = _nodes(resolver, batch, members, full)
-            labels = components(nodes, resolver.primary, resolver.fallback)
+            primary = resolver.primary
+            if written:
+                nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
+                primary = (*primary, ORIGIN)
+            labels = components(nodes, primary, resolver.fallback)
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             _priority(wh, settings, t, columns)
@@ -179,8 +196,9 @@ def _dedupe(wh: Warehouse, batch: pa.Table) -> pa.Table:
     return latest
 
 
-def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table) -> pa.Table:
-    """Unchanged records of every person the batch touches: its records' old persons, and persons sharing a key."""
+def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, written: bool = False) -> pa.Table:
+    """Unchanged records of every person the batch touches: its records' old persons, persons sharing a key, and
+    (``written``) the persons the hub wrote batch records for (``hub_origins``)."""
     values = [pc.drop_null(batch.column(k)).combine_chunks().cast(pa.string()) for k in resolver.keys]
     create_temp_table(wh, "hub_keys", pa.table({"k": pc.unique(pa.concat_arrays(values))}))
     idc = t.id_column
@@ -188,11 +206,24 @@ def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table) -> 
     sharing = " UNION ".join(f"SELECT {idc} FROM {t.identity} i SEMI JOIN hub_keys h ON i.{k} = h.k"
                              for k in resolver.keys)
     return fetch_arrow(wh, f"""
-        WITH affected AS (SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION {sharing})
+        WITH affected AS (SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION {sharing}
+                          {"UNION SELECT origin_id FROM hub_origins" if written else ""})
         SELECT connection, stream, source_id, {idc} AS old_id, record_hash, created_at, updated_at,
                {', '.join(resolver.keys)}
         FROM {t.identity} i SEMI JOIN affected a ON i.{idc} = a.id
         ANTI JOIN hub_delta d USING (connection, stream, source_id)""")
+
+
+def _origin_keys(wh: Warehouse, resolver: Resolver, syncs: Sequence[tuple[str, str]], batch: pa.Table,
+                 found: pa.Table, members: pa.Table | None) -> pa.Array:
+    """The origin key of every node (batch, then members): whom the hub wrote the record for, if it did."""
+    keys = [origin_column(batch, found)]
+    if members is not None and members.num_rows:
+        create_temp_table(wh, "hub_member_keys", members.select(["connection", "source_id"]))
+        written = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_member_origins",
+                          scope="hub_member_keys")
+        keys.append(origin_column(members, written))
+    return pa.concat_arrays(keys)
 
 
 def _nodes(resolver: Resolver, batch: pa.Table, members: pa.Table | None, full: bool) -> pa.Table:
@@ -345,7 +376,7 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> Non
         known = f"o.{f}"
         if wrote:
             known = (f"CASE WHEN w.at > o.resolved_at AND json_exists(w.pushed, '$.{f}') "
-                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE o.{f} END")
+                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE CAST(o.{f} AS VARCHAR) END")
         arms = []
         if f in held_cols:   # the entity's own value (an echo, or the same edit twice) is not an edit
             arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
