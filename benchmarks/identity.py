@@ -34,8 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hub.project import Project  # noqa: E402
-from warehouse.arrow import create_temp_table  # noqa: E402
-from warehouse.sql import qualified  # noqa: E402
+from hub.warehouse.arrow import create_temp_table  # noqa: E402
+from hub.warehouse.sql import qualified  # noqa: E402
 
 FIRST = ["Robert", "William", "Elizabeth", "Michael", "James", "Jennifer", "Richard", "Thomas", "Daniel", "Priya",
          "Wei", "Fatima", "Lars", "Sofia", "Mateo", "Aisha", "Kenji", "Olga", "Ahmed", "Chloe", "Liam", "Emma",

@@ -40,7 +40,7 @@ def serve(contacts: int, custom: int, conn) -> None:
 def bare(url: str, token: str) -> tuple[float, int, int]:
     import httpx
 
-    from sources.hubspot import URL_BUDGET
+    from hub.integrations.hubspot.source import URL_BUDGET
 
     start = time.perf_counter()
     rows = 0

@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hub.project import Project
-    from reverse_etl import push, render_push_report
+    from hub.reverse_etl import push, render_push_report
 
     parent, child = mp.Pipe()
     server = mp.Process(target=serve, args=(child,), daemon=True)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import httpx
 
     from hub.project import Project
-    from warehouse.duck import Warehouse
+    from hub.warehouse.duck import Warehouse
 
 KEYS = ("webhook_url", "smtp_host", "smtp_port", "smtp_starttls", "smtp_username", "password", "email_from",
         "email_to", "rejected_rows_threshold")

@@ -28,8 +28,8 @@ class Context:
         self._project = None
         # The wait is process-wide (warehouse.lock); import it only when needed, since that loads duckdb, but reset
         # it when already loaded so one in-process invocation's --wait does not outlive it.
-        if wait is not None or "warehouse.lock" in sys.modules:
-            from warehouse.lock import set_wait
+        if wait is not None or "hub.warehouse.lock" in sys.modules:
+            from hub.warehouse.lock import set_wait
 
             set_wait(wait)
 
@@ -259,7 +259,7 @@ def push(obj: Context, syncs: tuple[str, ...], dry_run: bool, show_rejected: str
         click.echo(render(columns, [[r.get(c) for c in columns] for r in rows]))
         click.echo(f"{len(rows)} rejected row(s) for {show_rejected}")
         return
-    from reverse_etl import render_push_report
+    from hub.reverse_etl import render_push_report
 
     report = obj.project.push(syncs, dry_run=dry_run)
     click.echo(render_push_report(report))
@@ -320,7 +320,7 @@ def _render_step(name: str, step: Any) -> str:
         from hub.modeling import render_result, render_summary
 
         return "\n".join(["build:"] + [f"  {render_result(r)}" for r in step.results] + [render_summary(step)])
-    from reverse_etl import render_push_report
+    from hub.reverse_etl import render_push_report
 
     return "push:\n" + render_push_report(step)
 
@@ -358,7 +358,7 @@ def status(obj: Context, as_json: bool) -> None:
       hub status --json
     """
     from hub.output import ago, table, to_json
-    from sources.notices import usage_line
+    from hub.sources.notices import usage_line
 
     report = obj.project.status()
     if as_json:

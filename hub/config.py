@@ -133,7 +133,7 @@ def load(root: Path, environ: dict[str, str] | None = None) -> Config:
 
 def _connection(name: str, body: Any, text: str, root: Path | None = None) -> ConnectionConfig:
     from hub.registry import connector_class, connector_types
-    from sources.base import CLIENT_OPTIONS
+    from hub.sources.base import CLIENT_OPTIONS
 
     line = line_of(text, ["connections", name])
     if not isinstance(body, dict):
@@ -153,7 +153,7 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
     allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys, "webhook_secret", *_versioned(kind))
     _check_keys(body, allowed, ["connections", name], text)
     if "api_version" in body:  # pinned vendor API version: checked before any call (sources/versions.py)
-        from sources.versions import check as check_api_version
+        from hub.sources.versions import check as check_api_version
         check_api_version(kind, name, body["api_version"], line=line_of(text, ["connections", name], "api_version"))
     streams = body.get("streams")
     if streams is not None:
@@ -178,14 +178,14 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
 
 def _versioned(kind: str) -> tuple[str, ...]:
     """``("api_version",)`` for a connector type whose API version can be pinned."""
-    from sources.versions import TESTED
+    from hub.sources.versions import TESTED
 
     return ("api_version",) if kind in TESTED else ()
 
 
 def _client_option(connection: str, key: str, value: Any, text: str) -> int | float:
     """A retry/timeout option checked against its declaration in ``sources.base.CLIENT_OPTIONS``."""
-    from sources.base import CLIENT_OPTIONS
+    from hub.sources.base import CLIENT_OPTIONS
 
     option = CLIENT_OPTIONS[key]
     return check_number(value, minimum=option.minimum, maximum=CLIENT_OPTION_MAXIMUM[key], whole=option.kind is int,

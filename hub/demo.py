@@ -70,8 +70,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print, *, people: in
     from hub.run import run
     from hub.sandbox import Sandbox
     from hub.scaffold import init
-    from reverse_etl import render_push_report
-    from warehouse.sql import qualified
+    from hub.reverse_etl import render_push_report
+    from hub.warehouse.sql import qualified
 
     started = time.perf_counter()
     fresh = not (directory / CONFIG_FILE).exists()

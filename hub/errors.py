@@ -3,7 +3,7 @@
 Every error a user can cause or meet derives from :class:`HubError`. Its ``str()`` is one line that says what went
 wrong, where, and how to fix it; the CLI prints exactly that line (secrets redacted) and exits non-zero. Subclasses
 carry structured fields so callers and tests need not parse messages. Whether an API error is worth retrying is decided
-once, in ``sources.http``, and recorded on the error as ``retriable``.
+once, in ``hub.sources.http``, and recorded on the error as ``retriable``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class BadResponseError(SourceError):
 
 class UnknownOutcomeError(SourceError):
     """A write that may have reached the vendor got no usable answer (timed out after sending, dropped, 5xx, cut
-    body). It is never re-sent by the HTTP layer: the caller reconciles it (see :mod:`reverse_etl.engine`).
+    body). It is never re-sent by the HTTP layer: the caller reconciles it (see :mod:`hub.reverse_etl.engine`).
     ``method`` and ``path`` name the request; ``cause`` says what happened to its answer."""
 
     def __init__(self, message: str, *, connection: str, method: str, path: str, cause: str,

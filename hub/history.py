@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from warehouse.bookkeeping import INTERRUPTED, Bookkeeping, interrupted
+from hub.warehouse.bookkeeping import INTERRUPTED, Bookkeeping, interrupted
 
 if TYPE_CHECKING:
     from hub.project import Project
-    from warehouse.duck import Warehouse
+    from hub.warehouse.duck import Warehouse
 
 
 def runs(project: Project, limit: int = 20) -> list[dict[str, Any]]:
@@ -35,7 +35,7 @@ def fail_unfinished(project: Project, error: BaseException) -> list[str]:
     A run ends ``failed`` however its command dies (a bug's exception, Ctrl-C), never ``running`` to be found
     ``interrupted`` later with the real cause lost. Returns the run ids so recorded.
     """
-    from warehouse.bookkeeping import unfinished
+    from hub.warehouse.bookkeeping import unfinished
 
     if not unfinished(project.warehouse_path):
         return []

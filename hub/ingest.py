@@ -27,15 +27,15 @@ from hub.config import SECRETS_FILE, env_var
 from hub.errors import ConfigError, HubError, UnknownNameError
 from hub.failpoints import failpoint
 from hub.registry import connector_class
-from warehouse.bookkeeping import Bookkeeping, Step, now
-from warehouse.sql import qualified, quote
+from hub.warehouse.bookkeeping import Bookkeeping, Step, now
+from hub.warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from hub.project import Project
-    from sources.base import Connector, Stream
-    from warehouse.schema_changes import SchemaChange
+    from hub.sources.base import Connector, Stream
+    from hub.warehouse.schema_changes import SchemaChange
 
 CURSOR_LAG = timedelta(seconds=60)
 Progress = Callable[[str, str, int], None]
@@ -174,8 +174,8 @@ def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_r
 def _ingest_connection(project: Project, books: Bookkeeping, connector: Connector, streams: list[Stream],
                        full_refresh: bool, progress: Progress | None, report: IngestReport) -> None:
     from hub.webhooks import EVENTS_TABLE
-    from sources.base import ReadState
-    from warehouse import loader, schema_changes
+    from hub.sources.base import ReadState
+    from hub.warehouse import loader, schema_changes
 
     name = connector.config.name
     started = now()

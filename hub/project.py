@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from hub.config import ConnectionConfig
     from hub.ingest import IngestReport, Progress
     from hub.modeling import BuildReport, ModelInfo
-    from reverse_etl import PushReport
+    from hub.reverse_etl import PushReport
     from hub.status import Status
-    from warehouse import Result, Warehouse
+    from hub.warehouse import Result, Warehouse
 
 
 class Project:
@@ -57,8 +57,8 @@ class Project:
         from hub.modeling.catalog import load_catalog
         from hub.modeling.settings import load_settings
         from hub.serve import triggers
-        from reverse_etl import config as sync_config
-        from reverse_etl.where import parse
+        from hub.reverse_etl import config as sync_config
+        from hub.reverse_etl.where import parse
 
         load_settings(self, rankable_fields(load_catalog(self)))   # [models.*] and the project's SQL models
         for sync in sync_config.load(self).values():
@@ -75,7 +75,7 @@ class Project:
 
     def warehouse(self, *, read_only: bool = False) -> Warehouse:
         """A new handle on the warehouse; the caller closes it (or uses it as a context manager)."""
-        from warehouse import Warehouse
+        from hub.warehouse import Warehouse
 
         return Warehouse(self.warehouse_path, read_only=read_only)
 
@@ -86,7 +86,7 @@ class Project:
         Each step still opens and closes the warehouse itself; its opens share this lock, so no other writer gets in
         between two steps (a build never reads another process's half-finished ingest).
         """
-        from warehouse.lock import WarehouseLock
+        from hub.warehouse.lock import WarehouseLock
 
         lock = WarehouseLock(self.warehouse_path, write=True)
         lock.acquire()
@@ -130,14 +130,14 @@ class Project:
     def push(self, syncs: Sequence[str] = (), *, dry_run: bool = False,
              progress: Callable[[str, int, int], None] | None = None) -> PushReport:
         """Run the selected reverse-ETL syncs (all by default); ``dry_run`` plans without writing anywhere."""
-        from reverse_etl import push
+        from hub.reverse_etl import push
 
         self.check_all()
         return push(self, syncs, dry_run=dry_run, progress=progress)
 
     def rejected(self, sync: str) -> list[dict[str, Any]]:
         """The rows a sync's target refused, with the target's reasons."""
-        from reverse_etl import rejected_rows
+        from hub.reverse_etl import rejected_rows
 
         return rejected_rows(self, sync)
 
@@ -145,7 +145,7 @@ class Project:
         """Run one read-only statement against the warehouse, sandboxed (no files, network, extensions or SET); every
         secret value in the result is masked."""
         from hub.secrets import redact
-        from warehouse import Result, Warehouse
+        from hub.warehouse import Result, Warehouse
 
         with Warehouse(self.warehouse_path, untrusted=True) as wh:
             result = wh.read(sql)

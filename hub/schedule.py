@@ -204,7 +204,7 @@ class JobResult:
 
 def run_job(project: Project, schedule: Schedule) -> JobResult:
     """Run a schedule's steps in order, in-process; a failed step skips the rest. Recorded as run ``schedule:NAME``."""
-    from warehouse.bookkeeping import Bookkeeping, Step, now
+    from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
     project.check_all()
     with project.writing():  # no other writer between the job's steps

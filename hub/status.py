@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from warehouse.bookkeeping import Bookkeeping
-from warehouse.sql import qualified
+from hub.warehouse.bookkeeping import Bookkeeping
+from hub.warehouse.sql import qualified
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -55,9 +55,9 @@ def status(project: Project, now: datetime | None = None) -> Status:
     """What `hub status` shows; ``now`` decides staleness (the current time by default)."""
     from hub import history
     from hub.registry import connector_class
-    from reverse_etl import deletions
-    from reverse_etl.state import conflicts as recorded_conflicts
-    from warehouse.schema_changes import since_last_run
+    from hub.reverse_etl import deletions
+    from hub.reverse_etl.state import conflicts as recorded_conflicts
+    from hub.warehouse.schema_changes import since_last_run
 
     now = now or datetime.now(UTC)
     result = Status(warehouse=str(project.warehouse_path))
@@ -93,11 +93,11 @@ def status(project: Project, now: datetime | None = None) -> Status:
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
                 result.streams.append(item)
         result.webhooks = webhook_status(project, wh)
-    from sources.versions import status_rows
+    from hub.sources.versions import status_rows
 
     result.apis = status_rows(project.config.connections.values(), project.root)
     if project.config.sections.get("syncs"):
-        from reverse_etl import sync_status
+        from hub.reverse_etl import sync_status
 
         result.syncs = sync_status(project)
     return result

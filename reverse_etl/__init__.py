@@ -2,7 +2,7 @@
 
 Public entry points (the CLI's ``hub push``, ``hub run``, ``hub status`` and ``hub demo`` call these)::
 
-    from reverse_etl import push, rejected_rows, sync_status, render_push_report
+    from hub.reverse_etl import push, rejected_rows, sync_status, render_push_report
 
     report = push(project)                       # every [syncs.*] of hub.toml
     report = push(project, ["person_to_hubspot"], dry_run=True)
@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from hub.errors import HubError
-from reverse_etl.report import Example, PushReport, SyncResult, render_push_report
+from hub.reverse_etl.report import Example, PushReport, SyncResult, render_push_report
 
 if TYPE_CHECKING:
     from hub.project import Project
-    from reverse_etl.config import SyncConfig
-    from reverse_etl.diff import Model
-    from reverse_etl.engine import Progress, Target
-    from reverse_etl.plan import Plan
-    from warehouse.bookkeeping import Bookkeeping
-    from warehouse.duck import Warehouse
+    from hub.reverse_etl.config import SyncConfig
+    from hub.reverse_etl.diff import Model
+    from hub.reverse_etl.engine import Progress, Target
+    from hub.reverse_etl.plan import Plan
+    from hub.warehouse.bookkeeping import Bookkeeping
+    from hub.warehouse.duck import Warehouse
 
 __all__ = ["PushReport", "SyncResult", "Example", "push", "rejected_rows", "sync_status", "render_push_report"]
 
@@ -43,9 +43,9 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
     ``keys`` limits the push to the model rows with those key values (a trigger pushing the records one event
     touched); rows outside it are neither sent nor removed, whatever their state.
     """
-    from reverse_etl import config, diff, plan as planning, state
-    from reverse_etl.engine import connect
-    from warehouse.bookkeeping import Bookkeeping
+    from hub.reverse_etl import config, diff, plan as planning, state
+    from hub.reverse_etl.engine import connect
+    from hub.warehouse.bookkeeping import Bookkeeping
 
     every = config.load(project)
     selected = config.select(every, syncs)
@@ -101,7 +101,7 @@ def _checked_where(project: Project, wh: Warehouse, sync: SyncConfig) -> SyncCon
     no text of hub.toml reaches the warehouse as SQL (a model not built yet is left to ``check_model`` to report)."""
     from dataclasses import replace
 
-    from reverse_etl.where import render
+    from hub.reverse_etl.where import render
 
     if not sync.where:
         return sync
@@ -109,7 +109,7 @@ def _checked_where(project: Project, wh: Warehouse, sync: SyncConfig) -> SyncCon
     columns = dict(wh.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
                             "AND table_name = ? ORDER BY ordinal_position", [sync.schema, sync.table]).rows)
     if not columns:
-        from reverse_etl.where import parse
+        from hub.reverse_etl.where import parse
 
         parse(sync.where, sync=sync.name, line=line)
         return sync
@@ -120,7 +120,7 @@ def _only(model: Model, keys: Sequence[str]) -> Model:
     """``model`` narrowed to the rows whose key is one of ``keys`` (compared as text, as sync state stores keys)."""
     from dataclasses import replace
 
-    from warehouse.sql import quote
+    from hub.warehouse.sql import quote
 
     if not keys:
         return replace(model, where="false")
@@ -132,10 +132,10 @@ def _only(model: Model, keys: Sequence[str]) -> Model:
 def _run(wh: Warehouse, books: Bookkeeping, report: PushReport, plan: Plan, model: Model, target: Target,
          progress: Progress | None) -> None:
     """Send one sync's plan, then record its outcome as a ``push`` step of the run."""
-    from reverse_etl import state
-    from reverse_etl.engine import Execution
-    from warehouse.bookkeeping import Step, now
-    from warehouse.sql import quote
+    from hub.reverse_etl import state
+    from hub.reverse_etl.engine import Execution
+    from hub.warehouse.bookkeeping import Step, now
+    from hub.warehouse.sql import quote
 
     sync = plan.sync
     result = SyncResult(sync.name, sync.to, sync.object, sync.mode)
@@ -169,7 +169,7 @@ def _run(wh: Warehouse, books: Bookkeeping, report: PushReport, plan: Plan, mode
 
 def _planned(plan: Plan, target: Target) -> SyncResult:
     """What a real run would do, from the plan alone (rows without a known target record count as creates)."""
-    from reverse_etl.plan import EXAMPLES
+    from hub.reverse_etl.plan import EXAMPLES
 
     sync = plan.sync
     result = SyncResult(sync.name, sync.to, sync.object, sync.mode, status="planned", api_calls=target.api_calls)
@@ -192,7 +192,7 @@ def _planned(plan: Plan, target: Target) -> SyncResult:
 
 def rejected_rows(project: Project, sync: str) -> list[dict[str, Any]]:
     """The rows of ``sync`` its target refused, with the target's reason (oldest first)."""
-    from reverse_etl import config, state
+    from hub.reverse_etl import config, state
 
     config.select(config.load(project), [sync])
     with project.warehouse(read_only=True) as wh:
@@ -204,8 +204,8 @@ def rejected_rows(project: Project, sync: str) -> list[dict[str, Any]]:
 
 def sync_status(project: Project) -> list[dict[str, Any]]:
     """Per sync: the latest push's outcome and counts, records in sync, rejected rows and conflicts recorded."""
-    from reverse_etl import config, state
-    from warehouse.bookkeeping import Bookkeeping
+    from hub.reverse_etl import config, state
+    from hub.warehouse.bookkeeping import Bookkeeping
 
     syncs = config.load(project)
     with project.warehouse(read_only=True) as wh:

@@ -1,7 +1,7 @@
 """What every pusher is: how to build one batch request for a target and how to read its per-record results.
 
 A pusher knows one vendor's write API and nothing else: diffing, batching, threads, retries, acknowledgements and
-rejected rows live once in :mod:`reverse_etl.engine`. Operations a pusher may offer (``OPS``):
+rejected rows live once in :mod:`hub.reverse_etl.engine`. Operations a pusher may offer (``OPS``):
 
 - ``update``: by the target's own record id.
 - ``upsert``: by the match field, created when absent (needs a unique/external-id match field).
@@ -13,7 +13,7 @@ rejected rows live once in :mod:`reverse_etl.engine`. Operations a pusher may of
 Every request but a create must be idempotent (:attr:`Call.idempotent`): when its answer is lost the engine sends
 it again; a create whose answer is lost is reconciled by a lookup instead.
 Two-way syncs also re-read records by id just before updating them (:meth:`Pusher.read`, used by
-:mod:`reverse_etl.freshness`), so an edit made in the target after the ingest is not overwritten.
+:mod:`hub.reverse_etl.freshness`), so an edit made in the target after the ingest is not overwritten.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sources.http import ApiClient
+from hub.sources.http import ApiClient
 
 OK, REJECTED, MISSING, EXISTS = "ok", "rejected", "missing", "exists"
 

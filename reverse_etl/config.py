@@ -19,7 +19,7 @@
                                      # or "recreate" it (found again by match key, else created)
 
 Only what can be checked from the file is checked here; the model's columns are checked against the warehouse
-(:mod:`reverse_etl.diff`) and the target fields against the target's own field list (:mod:`reverse_etl.engine`), all
+(:mod:`hub.reverse_etl.diff`) and the target fields against the target's own field list (:mod:`hub.reverse_etl.engine`), all
 before anything is written.
 """
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from warehouse.bookkeeping import now
-from warehouse.sql import quote
+from hub.warehouse.bookkeeping import now
+from hub.warehouse.sql import quote
 
 if TYPE_CHECKING:
-    from reverse_etl.config import SyncConfig
-    from warehouse.duck import Warehouse
+    from hub.reverse_etl.config import SyncConfig
+    from hub.warehouse.duck import Warehouse
 
 SKIP, RECREATE = "skip", "recreate"
 
@@ -107,7 +107,7 @@ class TargetDeletions:
 
 def _detect_in_raw(wh: Warehouse, sync: SyncConfig) -> None:
     """Tombstone every acknowledged row whose target record the target's raw data marks archived/deleted."""
-    from reverse_etl.diff import _snapshot
+    from hub.reverse_etl.diff import _snapshot
 
     snap = _snapshot(wh, sync)
     if snap is None or snap.deleted is None or not wh.table_exists("_hub", "sync_state"):

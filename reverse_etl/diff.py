@@ -24,10 +24,10 @@ import orjson
 
 from hub.config import CONFIG_FILE
 from hub.errors import ConfigError, PushError, QueryError, UnknownNameError
-from reverse_etl import state
-from reverse_etl.config import SyncConfig
-from warehouse.duck import Warehouse
-from warehouse.sql import qualified, quote
+from hub.reverse_etl import state
+from hub.reverse_etl.config import SyncConfig
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
     from hub.project import Project

@@ -1,10 +1,10 @@
 """The sync engine: check a sync against its target, then send its plan in batches and acknowledge what landed.
 
-Batches go out from a small thread pool (each worker with its own :class:`~sources.http.ApiClient` over one shared
+Batches go out from a small thread pool (each worker with its own :class:`~hub.sources.http.ApiClient` over one shared
 ``httpx.Client`` and the connection's process-wide rate limiter), so waiting on the API overlaps building the next
 request and writing acknowledgements. The main thread alone touches the warehouse.
 
-Rows the target would certainly refuse are rejected before sending (:mod:`reverse_etl.validate`), so they never sink
+Rows the target would certainly refuse are rejected before sending (:mod:`hub.reverse_etl.validate`), so they never sink
 a batch. A batch the target still refuses as a whole (a 4xx, e.g. HubSpot's 400 for one bad input in a create) is
 first read by the pusher (HubSpot's 409 names the record that exists), else split in halves until the bad records stand
 alone and are rejected on their own: O(bad rows x log batch) calls. When refusals outrun the split budget the cause is
@@ -37,18 +37,18 @@ from hub.config import CONFIG_FILE
 from hub.errors import (AuthError, ConfigError, HubError, PushError, SourceError, UnknownNameError,
                         UnknownOutcomeError)
 from hub.failpoints import failpoint
-from reverse_etl import freshness, state, validate
-from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, NoSuchObject, Outcome, Pusher, Record, TargetField
-from reverse_etl.config import SyncConfig
-from reverse_etl.deletions import TargetDeletions
-from reverse_etl.plan import Item, Plan
-from reverse_etl.report import SyncResult
+from hub.reverse_etl import freshness, state, validate
+from hub.reverse_etl.base import EXISTS, MISSING, OK, REJECTED, NoSuchObject, Outcome, Pusher, Record, TargetField
+from hub.reverse_etl.config import SyncConfig
+from hub.reverse_etl.deletions import TargetDeletions
+from hub.reverse_etl.plan import Item, Plan
+from hub.reverse_etl.report import SyncResult
 
 if TYPE_CHECKING:
     import httpx
 
     from hub.project import Project
-    from warehouse.duck import Warehouse
+    from hub.warehouse.duck import Warehouse
 
 WORKERS = 8              # real APIs answer a batch in 0.2-1 s: enough in flight to reach the rate limit
 FLUSH_EVERY = 0.5        # seconds between acknowledgement writes
@@ -87,7 +87,7 @@ def connect(project: Project, wh: Warehouse, sync: SyncConfig, workers: int = WO
     import httpx
 
     from hub.registry import connector_class, pusher_class
-    from sources.http import DEFAULT_TIMEOUT
+    from hub.sources.http import DEFAULT_TIMEOUT
 
     conn = project.config.connections[sync.to]
     options = project.client_options(conn)

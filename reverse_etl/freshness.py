@@ -15,12 +15,12 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reverse_etl.base import Current
-from reverse_etl.plan import Item, text
+from hub.reverse_etl.base import Current
+from hub.reverse_etl.plan import Item, text
 
 if TYPE_CHECKING:
-    from reverse_etl.engine import Target
-    from reverse_etl.plan import Plan
+    from hub.reverse_etl.engine import Target
+    from hub.reverse_etl.plan import Plan
 
 
 def hold_back(target: Target, plan: Plan) -> list[Item]:

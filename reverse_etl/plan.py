@@ -1,6 +1,6 @@
 """From changed rows to operations: what to send each target record, what is already there, what cannot be sent.
 
-For each candidate row (see :mod:`reverse_etl.diff`) the plan decides, in this order:
+For each candidate row (see :mod:`hub.reverse_etl.diff`) the plan decides, in this order:
 
 1. **Conflicts** (two-way): a field the target *and* a peer system both changed since the hub last synced it, to
    different values. The sync's policy picks the edit that wins (the most recent, as the model's per-field
@@ -26,9 +26,9 @@ from typing import Any
 from uuid import UUID
 
 from hub.errors import PushError
-from reverse_etl.base import Record
-from reverse_etl.config import HOLD, LATEST, SyncConfig
-from reverse_etl.diff import Candidates
+from hub.reverse_etl.base import Record
+from hub.reverse_etl.config import HOLD, LATEST, SyncConfig
+from hub.reverse_etl.diff import Candidates
 
 EXAMPLES = 3
 

@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from warehouse.bookkeeping import now
-from warehouse.duck import Warehouse
+from hub.warehouse.bookkeeping import now
+from hub.warehouse.duck import Warehouse
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

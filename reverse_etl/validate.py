@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from reverse_etl.base import TargetField
+from hub.reverse_etl.base import TargetField
 
 # the address shape both vendors accept (local part @ dotted domain with a 2+ letter top level)
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")

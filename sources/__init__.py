@@ -1,1 +1,1 @@
-"""Source connectors: one module per vendor API, over the shared HTTP client layer in :mod:`sources.http`."""
+"""Source connectors: one module per vendor API, over the shared HTTP client layer in :mod:`hub.sources.http`."""

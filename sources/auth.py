@@ -33,8 +33,8 @@ import orjson
 from hub.config import SECRETS_FILE, ConnectionConfig, env_var
 from hub.errors import AuthError, ConfigError
 from hub.secrets import Secret
-from sources import notices
-from sources.http import BearerAuth
+from hub.sources import notices
+from hub.sources.http import BearerAuth
 
 STORE_DIR = ".hub"
 STORE_FILE = "tokens.json"

@@ -24,8 +24,8 @@ import orjson
 
 from hub.config import ConnectionConfig
 from hub.errors import ConfigError
-from sources.auth import OAuthProfile, connection_auth
-from sources.http import ApiClient, RetryPolicy, VendorProfile
+from hub.sources.auth import OAuthProfile, connection_auth
+from hub.sources.http import ApiClient, RetryPolicy, VendorProfile
 
 BATCH_ROWS = 10_000
 T = TypeVar("T")
@@ -207,7 +207,7 @@ def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) 
     never dropped: numbers and booleans sent as text are parsed when that is exact, objects in a text field become
     JSON text, and a field holding any value that does not fit its declared type is widened to text for this page
     (the loader then keeps the column's type and lands such values in a text variant column, see
-    :mod:`warehouse.schema_changes`).
+    :mod:`hub.warehouse.schema_changes`).
     """
     try:
         return pa.array(records, type=record_type)

@@ -1,7 +1,7 @@
 """The one HTTP client layer every connector (and pusher) talks through.
 
 :class:`ApiClient` wraps an injected ``httpx.Client`` and adds, once for all vendors: bearer auth, timeouts, pacing by a
-per-connection :class:`~sources.ratelimit.RateLimiter`, retries with exponential backoff and full jitter on connection
+per-connection :class:`~hub.sources.ratelimit.RateLimiter`, retries with exponential backoff and full jitter on connection
 errors, 429, 5xx and bodies that are not JSON (honouring Retry-After and the vendor's rate-limit headers), JSON decoding
 with a clear error when retries run out, and the mapping from HTTP status to hub's error classes
 (:meth:`ApiClient.raise_for`).
@@ -32,8 +32,8 @@ import orjson
 from hub.errors import (AuthError, BadResponseError, RateLimitError, SourceError, UnknownOutcomeError,
                         UnreachableError)
 from hub.secrets import Secret, redact
-from sources import notices
-from sources.ratelimit import RateLimiter
+from hub.sources import notices
+from hub.sources.ratelimit import RateLimiter
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})

@@ -1,6 +1,6 @@
 """What vendors tell hub on the side of their answers: API usage against the daily limit, and deprecation notices.
 
-Every response passes through :meth:`sources.http.VendorProfile.notice`, which reads a few headers (cheap: a handful of
+Every response passes through :meth:`hub.sources.http.VendorProfile.notice`, which reads a few headers (cheap: a handful of
 lookups per page) into the connection's :class:`Seen` record in this process. RFC 9745 ``Deprecation`` and RFC 8594
 ``Sunset`` headers are read for every vendor; Salesforce's ``Sforce-Limit-Info`` and Stripe's ``Stripe-Version`` by
 their profiles. A notice is logged as a warning the first time a process sees it (the command's warning line), and

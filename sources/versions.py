@@ -74,7 +74,7 @@ def check(vendor: str, connection: str, value: Any, *, line: int | None = None) 
 
 def status_rows(connections: Iterable[Any], root: Path) -> list[dict[str, Any]]:
     """Per versioned connection, for ``hub status``: its API version, last API usage and the notices seen."""
-    from sources import notices
+    from hub.sources import notices
 
     saved = notices.load(root)
     rows = []

@@ -13,8 +13,8 @@ import duckdb
 import pyarrow as pa
 
 from hub.errors import WarehouseError
-from warehouse.duck import Warehouse
-from warehouse.sql import quote
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import quote
 
 
 def fetch_arrow(wh: Warehouse, sql: str, params: Sequence[Any] | None = None) -> pa.Table:

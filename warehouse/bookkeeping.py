@@ -4,7 +4,7 @@
   a run whose process is gone without finishing it, killed say, is ``interrupted``).
 - ``_hub.run_steps``: what each run did per target (``ingest`` of ``hubspot.contacts``...): rows, time, outcome.
 - ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed.
-- ``_hub.schema_changes`` and ``_hub.quarantine``: see :mod:`warehouse.schema_changes`.
+- ``_hub.schema_changes`` and ``_hub.quarantine``: see :mod:`hub.warehouse.schema_changes`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.secrets import redact
-from warehouse.duck import Result, Warehouse
+from hub.warehouse.duck import Result, Warehouse
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS _hub;

@@ -18,7 +18,7 @@ import duckdb
 
 from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError
 from hub.secrets import redact
-from warehouse.lock import WarehouseLock, lock_path
+from hub.warehouse.lock import WarehouseLock, lock_path
 
 
 #: DuckDB settings of a connection that runs a user's SQL (`hub query`): no file or network access (COPY TO,
@@ -68,7 +68,7 @@ class Warehouse:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """The open connection (opened on first use). The only ``duckdb.connect`` in hub.
 
-        Opening takes the warehouse's lock file first (exclusive to write, shared to read; see :mod:`warehouse.lock`),
+        Opening takes the warehouse's lock file first (exclusive to write, shared to read; see :mod:`hub.warehouse.lock`),
         so a second hub process queues behind a writer, or says who holds it, instead of meeting DuckDB's lock error.
         """
         if self._con is None:

@@ -19,8 +19,8 @@ import pyarrow as pa
 
 from hub.errors import HubError, WarehouseError
 from hub.secrets import RedactingFilter, redact
-from warehouse.duck import Warehouse
-from warehouse.schema_changes import LoadGuard, LoadOutcome
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.schema_changes import LoadGuard, LoadOutcome
 
 
 #: dlt merges through a staging dataset; keep it beside hub's own schema, out of the way of users' schemas.
@@ -54,7 +54,7 @@ def configure(project_dir: Path, debug: bool = False) -> None:
 def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[TableLoad]) -> LoadOutcome:
     """Run one dlt load of ``loads`` into schema ``raw_<connection>``; raises the hub error that stopped it, if any.
 
-    Returns the schema changes the load made and the records it quarantined (see :mod:`warehouse.schema_changes`).
+    Returns the schema changes the load made and the records it quarantined (see :mod:`hub.warehouse.schema_changes`).
     """
     configure(project_dir)
     import dlt

@@ -78,7 +78,7 @@ class _Held:
 
 
 class WarehouseLock:
-    """The lock one :class:`~warehouse.duck.Warehouse` handle holds between its open and its close."""
+    """The lock one :class:`~hub.warehouse.duck.Warehouse` handle holds between its open and its close."""
 
     def __init__(self, warehouse: Path, *, write: bool, wait: float | None = None,
                  notify: Callable[[str], None] | None = None) -> None:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hub.secrets import redact
-from warehouse.duck import Warehouse
+from hub.warehouse.duck import Warehouse
 
 VARIANT_SUFFIX = "__v_text"
 MAX_QUARANTINED_BYTES = 64 * 1024  # per record: a huge record is kept in part, with its size, not in full

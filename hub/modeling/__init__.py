@@ -48,8 +48,8 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
 def list_models(project: Project) -> list[ModelInfo]:
     """Every model with its dependencies, materialization, last successful build and current row count."""
     from hub.modeling.catalog import load_catalog
-    from warehouse.bookkeeping import Bookkeeping
-    from warehouse.sql import qualified
+    from hub.warehouse.bookkeeping import Bookkeeping
+    from hub.warehouse.sql import qualified
 
     catalog = load_catalog(project)
     infos = [ModelInfo(name=m.name, path=m.file, materialized=m.materialized,

@@ -17,8 +17,8 @@ import sqlglot
 from sqlglot import exp
 
 from hub.modeling.model import DIALECT, Audit, Model, parse_select, strip_trailer
-from warehouse.duck import Warehouse
-from warehouse.sql import qualified, quote
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import qualified, quote
 
 BUILTIN_AUDITS = ("unique", "not_null", "accepted_values")
 SAMPLE = 3

@@ -26,11 +26,11 @@ from hub.modeling.origins import entity_syncs
 from hub.modeling.records import RESOLVERS
 from hub.modeling.report import BuildReport, ModelResult
 from hub.modeling.settings import EntitySettings, load_settings
-from warehouse.bookkeeping import Bookkeeping, Step, now
+from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
 if TYPE_CHECKING:
     from hub.project import Project
-    from warehouse.duck import Warehouse
+    from hub.warehouse.duck import Warehouse
 
 RAW_PREFIX = "raw_"
 

@@ -52,7 +52,7 @@ class Catalog:
 
 
 def builtin_dir() -> Path:
-    import models
+    import hub.models as models
 
     return Path(models.__file__).parent
 
@@ -61,7 +61,7 @@ def load_catalog(project: Project) -> Catalog:
     """Discover, instantiate and validate every model of ``project``."""
     from hub.registry import connector_types
 
-    sources = {rel: (path, True) for rel, path in _sql_files(builtin_dir())}
+    sources = {rel: (path, True) for rel, path in _builtin_sql_files()}
     sources.update({rel: (path, False) for rel, path in _sql_files(project.root / MODELS_DIR)})
     types = set(connector_types())
     explicit: dict[str, Model] = {}
@@ -132,6 +132,18 @@ def _name_of(parts: list[str]) -> str:
     if len(parts) == 1:
         return f"main.{stem}"
     return f"{parts[0]}." + "_".join([*parts[1:-1], stem])
+
+
+def _builtin_sql_files() -> list[tuple[str, Path]]:
+    """The models shipped with hub: ``models/`` and each integration's staging folder (as ``staging/<type>/``)."""
+    from hub.integrations import all_integrations
+
+    files = _sql_files(builtin_dir())
+    for name, integration in all_integrations().items():
+        folder = integration.staging_dir()
+        if folder is not None:
+            files += [(f"staging/{name}/{rel}", path) for rel, path in _sql_files(folder)]
+    return files
 
 
 def _sql_files(root: Path) -> list[tuple[str, Path]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.modeling.model import Header, Model, Position, Ref
-from warehouse.sql import qualified
+from hub.warehouse.sql import qualified
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.errors import ModelError
-from warehouse.sql import qualified, quote
+from hub.warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
-    from warehouse.duck import Warehouse
+    from hub.warehouse.duck import Warehouse
 
 
 def check_no_source_vanishes(wh: Warehouse, entity: str, source: str, *, fed_by: set[str], id_column: str,

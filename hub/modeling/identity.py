@@ -43,10 +43,10 @@ from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from warehouse.arrow import create_temp_table, fetch_arrow, registered
-from warehouse.bookkeeping import now
-from warehouse.duck import Warehouse
-from warehouse.sql import qualified
+from hub.warehouse.arrow import create_temp_table, fetch_arrow, registered
+from hub.warehouse.bookkeeping import now
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import qualified
 
 KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")

@@ -24,9 +24,9 @@ from hub.errors import ModelError, WarehouseError
 from hub.failpoints import failpoint
 from hub.modeling import audits
 from hub.modeling.model import Model, Position
-from warehouse.bookkeeping import now
-from warehouse.duck import Warehouse
-from warehouse.sql import qualified, quote
+from hub.warehouse.bookkeeping import now
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import qualified, quote
 
 STATE_DDL = """
 CREATE SCHEMA IF NOT EXISTS _hub;

@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.arrow import create_temp_table, fetch_arrow
-from warehouse.duck import Warehouse
-from warehouse.sql import qualified
+from hub.warehouse.arrow import create_temp_table, fetch_arrow
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import qualified
 
 COLUMN = "origin_key"
 _SEP = "\x1f"   # between connection and source_id in a lookup key; neither holds control characters

@@ -5,7 +5,7 @@ the warehouse open. Its HTTP threads only write the inbox (:mod:`hub.serve.inbox
 never waits on DuckDB. One owner thread (:mod:`hub.serve.owner`) does all of the server's warehouse work in turn:
 flushing inbox batches (:mod:`hub.serve.flusher`), trigger runs (:mod:`hub.serve.triggers`) and, with
 ``[schedules]`` in hub.toml, the scheduled jobs (the in-process :class:`hub.schedule.Scheduler` hands them to it), each
-opening the warehouse through :mod:`warehouse.lock` and closing it when done. CLI commands are separate processes that
+opening the warehouse through :mod:`hub.warehouse.lock` and closing it when done. CLI commands are separate processes that
 take the same lock: writers (`hub ingest`, `hub build`, `hub push`) queue behind a flush for milliseconds or behind a
 running job for its length (`--wait`), and the server likewise queues behind them while webhooks keep landing in the
 inbox. So `hub schedule run` is not needed beside `hub serve`: one process runs both.

@@ -2,13 +2,13 @@
 
 Each batch opens the warehouse for writing only for the moment of one insert (so `hub ingest`, `hub build` and the
 rest queue behind it for milliseconds, not for the life of the server), then closes it. If another process holds the
-warehouse, the open waits in the flusher's thread as any writer does (:mod:`warehouse.lock`), and a failure just
+warehouse, the open waits in the flusher's thread as any writer does (:mod:`hub.warehouse.lock`), and a failure just
 leaves the events in the inbox for the next attempt: nothing is lost and intake never stops.
 
 Exactly once: the inbox is already unique per (connection, event id); the insert skips ids the table already has, so a
 crash between the warehouse commit and the inbox's ``flushed`` mark (or an event that `hub ingest stripe.events`
 brought in first) never makes a second row. Stripe events get the row of the Stripe connector's ``events`` stream
-(:func:`sources.stripe.event_row`, the one definition both writers use); other senders get ``id, created, type, data``.
+(:func:`hub.integrations.stripe.source.event_row`, the one definition both writers use); other senders get ``id, created, type, data``.
 
 Dead letters: an authentic event whose fields do not fit the table's types (``"created": "yesterday"``), or whose
 row cannot be built or inserted at all, would otherwise fail its whole batch on every attempt, for ever. Such an
@@ -33,7 +33,7 @@ import pyarrow as pa
 from hub.secrets import redact
 from hub.serve.inbox import Inbox, StoredEvent
 from hub.webhooks import EVENTS_TABLE, masked_json
-from warehouse.sql import qualified, quote
+from hub.warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -158,7 +158,7 @@ def _misfit(row: dict[str, Any], schema: pa.Schema) -> str | None:
 
 def _row_function(connection_type: str | None) -> tuple[Callable[[StoredEvent], dict[str, Any]], pa.Schema]:
     if connection_type == "stripe":
-        from sources.stripe import event_row, schema_of
+        from hub.integrations.stripe.source import event_row, schema_of
 
         def stripe_row(event: StoredEvent) -> dict[str, Any]:
             body = orjson.loads(event.body)
@@ -202,7 +202,7 @@ def _insert(con: Any, connection: str, table: pa.Table) -> None:
 def _mark_deleted(con: Any, connection: str, table: pa.Table) -> None:
     """``*.deleted`` events flag their object's raw row (``deleted``) at once, so it leaves the models now, not at
     the next ingest; a row not ingested yet is left alone (the ingest reads the deletion from the events)."""
-    from sources.stripe import deleted_objects
+    from hub.integrations.stripe.source import deleted_objects
 
     for stream, ids in deleted_objects(table).items():
         has_flag = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "

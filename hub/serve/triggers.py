@@ -133,7 +133,7 @@ def _action(project: Project, trigger: str, text: str) -> Action:
         raise UnknownNameError("action", kind, ACTIONS, file=CONFIG_FILE, line=line,
                                where=f" in [triggers.{trigger}] do (write push:SYNC or notify:URL)")
     if kind == "push":
-        from reverse_etl import config as syncs
+        from hub.reverse_etl import config as syncs
 
         known = syncs.load(project)
         if target not in known:
@@ -185,7 +185,7 @@ class Runner:
 
     def run(self, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any]) -> Execution:
         """Run every action of ``trigger`` for ``event`` (each with retries) and record the run."""
-        from warehouse.bookkeeping import Bookkeeping, Step, now
+        from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
         execution = Execution(trigger.name, event.event_id)
         with self.project.warehouse() as wh:
@@ -228,7 +228,7 @@ class Runner:
 
     def _push(self, action: Action, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any],
               refreshed: dict[str, list[str]]) -> tuple[str, str | None]:
-        from reverse_etl import config as syncs, push
+        from hub.reverse_etl import config as syncs, push
 
         sync = syncs.select(syncs.load(self.project), [action.target])[0]
         if sync.model not in refreshed:

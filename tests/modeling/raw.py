@@ -7,9 +7,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.arrow import create_temp_table
-from warehouse.duck import Warehouse
-from warehouse.sql import qualified, quote
+from hub.warehouse.arrow import create_temp_table
+from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import qualified, quote
 
 HUBSPOT_CONTACT = ("email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "city", "country",
                    "lifecyclestage", "associatedcompanyid", "createdate", "lastmodifieddate", "hs_object_id")

@@ -11,7 +11,7 @@ from hub.alerts import after_run
 from hub.errors import ConfigError
 from hub.project import Project
 from hub.status import status
-from reverse_etl import push
+from hub.reverse_etl import push
 from tests.conftest import run_hub, sandbox_project
 from tests.ops.conftest import SMTP_PASSWORD, alerts_toml
 from tests.reverse_etl.conftest import TO_HUBSPOT, person, write_people
@@ -133,8 +133,8 @@ def test_a_run_whose_process_died_is_shown_and_recorded_as_interrupted(tmp_path)
     import subprocess
     import sys
 
-    from warehouse.bookkeeping import HOST, Bookkeeping
-    from warehouse.duck import Warehouse
+    from hub.warehouse.bookkeeping import HOST, Bookkeeping
+    from hub.warehouse.duck import Warehouse
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(gone.stdout)

@@ -10,10 +10,10 @@ from hub.errors import AuthError, BadResponseError, RateLimitError, SourceError,
 from hub.sandbox import Sandbox
 from hub.sandbox.chaos import Chaos
 from hub.secrets import Secret
-from sources.http import ApiClient, BearerAuth, RetryPolicy
-from sources.hubspot import HubSpotVendor
-from sources.ratelimit import RateLimiter
-from sources.salesforce import SalesforceVendor
+from hub.sources.http import ApiClient, BearerAuth, RetryPolicy
+from hub.integrations.hubspot.source import HubSpotVendor
+from hub.sources.ratelimit import RateLimiter
+from hub.integrations.salesforce.source import SalesforceVendor
 
 CONTACTS = "/crm/v3/objects/contacts"
 DESCRIBE = "/services/data/v59.0/sobjects/Contact/describe"

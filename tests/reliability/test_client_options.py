@@ -9,7 +9,7 @@ from hub.errors import ConfigError, UnknownNameError
 from hub.project import Project
 from hub.registry import connector_class
 from hub.sandbox.chaos import Chaos
-from sources.http import RetryPolicy
+from hub.sources.http import RetryPolicy
 from tests.conftest import sandbox_project
 
 HUB_TOML = """

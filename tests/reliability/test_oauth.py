@@ -12,9 +12,9 @@ import pytest
 
 from hub.errors import AuthError
 from hub.project import Project
-from sources.auth import TokenStore
-from sources.hubspot import HubSpot
-from sources.salesforce import Salesforce
+from hub.sources.auth import TokenStore
+from hub.integrations.hubspot.source import HubSpot
+from hub.integrations.salesforce.source import Salesforce
 from tests.conftest import run_hub
 
 
@@ -152,7 +152,7 @@ def test_rotated_refresh_token_is_stored_0600_and_used_next_run(make_project, fr
 
 def test_a_changed_secrets_toml_refresh_token_wins_over_the_store(tmp_path):
     from hub.secrets import Secret
-    from sources.auth import Tokens
+    from hub.sources.auth import Tokens
 
     store = TokenStore(tmp_path / "tokens.json")
     store.save("crm", Secret("configured-1"), Tokens(Secret("rotated-1"), Secret("access-1"), None))

@@ -19,7 +19,7 @@ import orjson
 from hub.demo import DEMO_TOML
 from hub.project import Project
 from tests.conftest import run_hub
-from warehouse.sql import qualified
+from hub.warehouse.sql import qualified
 
 SYNCS = DEMO_TOML[DEMO_TOML.index("[syncs.person_to_hubspot]"):]
 WRONG_STRIPE_KEY = "sk_test_wrong_0123456789abcdefWRONGKEY"

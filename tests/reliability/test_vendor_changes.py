@@ -19,7 +19,7 @@ import pyarrow as pa
 from hub.project import Project
 from hub.sandbox.hubspot_schema import Prop
 from hub.sandbox.salesforce_schema import SOBJECTS, Field
-from sources.base import records_to_arrow
+from hub.sources.base import records_to_arrow
 from tests.conftest import run_hub
 
 BIG = 5 * 1024 * 1024

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_hub, sandbox_project
-from warehouse.lock import lock_path, read_holder
+from hub.warehouse.lock import lock_path, read_holder
 
 #: Upper bound on how long the sandbox keeps the first ingest parked: a safety net that fails the test, never a sync.
 PARK_LIMIT_S = 120

@@ -66,7 +66,7 @@ def mini_build(project: Any, domain: str = "@hubtest.example") -> None:
 
 def cycle(project: Any, build: Any = mini_build) -> Any:
     """One `hub run`: ingest, build, push; returns the push report."""
-    from reverse_etl import push
+    from hub.reverse_etl import push
 
     assert project.ingest().ok
     build(project)

@@ -11,7 +11,7 @@ from hubspot import HubSpot
 
 from hub.modeling import build
 from hub.project import Project
-from reverse_etl import push
+from hub.reverse_etl import push
 from tests.conftest import run_hub
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE, person, write_people
 from tests.reverse_etl.helpers import hs_contact, hs_writes, reset, sf_contacts, sf_writes

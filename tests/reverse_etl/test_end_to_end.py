@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hub.modeling import build as build_models
-from reverse_etl import render_push_report, sync_status
+from hub.reverse_etl import render_push_report, sync_status
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE
 from tests.reverse_etl.helpers import cycle, hs_writes, reset, sf_writes
 

@@ -14,7 +14,7 @@ import pytest
 
 from hub.errors import ConfigError, UnknownNameError
 from hub.project import Project
-from reverse_etl import push, rejected_rows
+from hub.reverse_etl import push, rejected_rows
 from tests.reverse_etl.conftest import TO_HUBSPOT, person, write_people
 
 PROPERTIES = [{"name": n, "modificationMetadata": {"readOnlyValue": n == "hs_object_id"}}
@@ -100,7 +100,7 @@ def test_rerun_with_nothing_changed_makes_no_call_and_validates_from_cache(make_
 
 
 def test_a_failure_that_persists_stops_the_sync_and_acknowledges_nothing(make_project, monkeypatch):
-    from sources.http import RetryPolicy
+    from hub.sources.http import RetryPolicy
 
     monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)
     fake = FakeHubSpot(fail_status=503)
@@ -198,8 +198,8 @@ class Transport:
 
 
 def api(transport: Transport) -> Any:
-    from sources.http import ApiClient, RetryPolicy
-    from sources.ratelimit import RateLimiter
+    from hub.sources.http import ApiClient, RetryPolicy
+    from hub.sources.ratelimit import RateLimiter
 
     return ApiClient("t", "https://api.test", http=httpx.Client(transport=httpx.MockTransport(transport)),
                      retry=RetryPolicy(base_delay=0.0), limiter=RateLimiter(None, 1.0), sleep=lambda s: None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hub.errors import PushError
-from reverse_etl import push, rejected_rows, render_push_report, sync_status
+from hub.reverse_etl import push, rejected_rows, render_push_report, sync_status
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE, person, write_people
 from tests.reverse_etl.helpers import hs_contact, hs_writes, reset, sf_contacts, sf_writes
 

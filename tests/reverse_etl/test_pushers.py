@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reverse_etl.base import EXISTS, MISSING, OK, REJECTED, Record
-from reverse_etl.hubspot import HubSpotPusher
-from reverse_etl.salesforce import SalesforcePusher
+from hub.reverse_etl.base import EXISTS, MISSING, OK, REJECTED, Record
+from hub.integrations.hubspot.target import HubSpotPusher
+from hub.integrations.salesforce.target import SalesforcePusher
 
 
 def hubspot(match: str = "email") -> HubSpotPusher:
@@ -139,7 +139,7 @@ def test_hubspot_409_for_a_one_record_create_names_the_record_to_update():
 
 
 def test_salesforce_fields_say_what_can_be_filtered_required_and_how_long():
-    from reverse_etl.salesforce import _field
+    from hub.integrations.salesforce.target import _field
 
     described = _field({"name": "Description", "type": "textarea", "length": 32000, "filterable": False,
                         "createable": True, "updateable": True, "nillable": True})

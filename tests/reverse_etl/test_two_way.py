@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reverse_etl import sync_status
+from hub.reverse_etl import sync_status
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE
 from tests.reverse_etl.helpers import cycle, hs_contact, hs_writes, reset, sf_contacts, sf_writes
 
@@ -155,7 +155,7 @@ def test_the_hubs_own_write_read_back_does_not_outrank_a_real_edit(quiet_sandbox
     sb.clock.advance(2)   # edited again in Salesforce after the ingest, before the push sends "Carlos" to HubSpot
     sb.salesforce.store.update("Contact", sf["Id"], {"FirstName": "Carlito"})
     sb.clock.advance(2)
-    from reverse_etl import push
+    from hub.reverse_etl import push
 
     assert [r.updates for r in push(project).results] == [1, 0]   # HubSpot's record is now newer than that edit
     report = cycle(project, built)
@@ -177,7 +177,7 @@ def hubspot_sdk(sb: Any) -> Any:
 def test_an_edit_made_in_hubspot_between_ingest_and_push_is_not_overwritten(quiet_sandbox, sandbox_syncs):
     from hubspot.crm.contacts import SimplePublicObjectInput
 
-    from reverse_etl import push
+    from hub.reverse_etl import push
 
     sb = quiet_sandbox
     project = carl_everywhere(sb, sandbox_syncs)
@@ -207,7 +207,7 @@ def test_an_edit_made_in_hubspot_between_ingest_and_push_is_not_overwritten(quie
 def test_an_edit_made_in_salesforce_between_ingest_and_push_is_not_overwritten(quiet_sandbox, sandbox_syncs):
     import httpx
 
-    from reverse_etl import push
+    from hub.reverse_etl import push
 
     sb = quiet_sandbox
     project = carl_everywhere(sb, sandbox_syncs)

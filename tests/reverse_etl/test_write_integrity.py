@@ -16,7 +16,7 @@ import pytest
 from hub.errors import ConfigError
 from hub.project import Project
 from hub.sandbox.chaos import Chaos
-from reverse_etl import push, rejected_rows
+from hub.reverse_etl import push, rejected_rows
 from tests.conftest import run_hub
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE, person, write_people
 from tests.reverse_etl.helpers import hs_contact, reset, sf_contacts, sf_writes

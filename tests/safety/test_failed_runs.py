@@ -7,7 +7,7 @@ import json
 from hub.history import fail_unfinished, runs
 from hub.project import Project
 from tests.conftest import run_hub, sandbox_project
-from warehouse.bookkeeping import Bookkeeping
+from hub.warehouse.bookkeeping import Bookkeeping
 
 
 def test_an_unexpected_exception_in_ingest_marks_the_run_failed_with_its_cause(make_project, sandbox):

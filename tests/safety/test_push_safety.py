@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hub.errors import ConfigError, UnknownNameError
-from reverse_etl import push
-from reverse_etl.where import parse, render
+from hub.reverse_etl import push
+from hub.reverse_etl.where import parse, render
 from tests.conftest import run_hub
 from tests.reverse_etl.conftest import TO_HUBSPOT, person, quiet_sandbox, sandbox_syncs, write_people  # noqa: F401
 

@@ -15,7 +15,7 @@ TOKEN = "pat-na1-0123456789abcdef-query-secret"
 @pytest.fixture
 def project(make_project) -> Path:
     """A project with a secret in secrets.toml and a warehouse holding one table."""
-    from warehouse import Warehouse
+    from hub.warehouse import Warehouse
 
     root = make_project('[connections.hubspot]\ntype = "hubspot"\n',
                         f'[connections.hubspot]\ntoken = "{TOKEN}"\n')

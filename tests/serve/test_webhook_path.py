@@ -281,7 +281,7 @@ def test_healthz_says_stuck_while_events_wait_behind_a_long_warehouse_holder(mak
 
     root = make_project(WEBHOOK_ONLY, f'[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
     project = Project(root)
-    hold = ("import sys; from pathlib import Path; from warehouse.lock import WarehouseLock; "
+    hold = ("import sys; from pathlib import Path; from hub.warehouse.lock import WarehouseLock; "
             "lock = WarehouseLock(Path(sys.argv[1]), write=True); lock.acquire(); print('held', flush=True); "
             "sys.stdin.read(); lock.release()")
     holder = subprocess.Popen([sys.executable, "-c", hold, str(project.warehouse_path)], cwd=REPO, text=True,

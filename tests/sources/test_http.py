@@ -7,10 +7,10 @@ import pytest
 
 from hub.errors import AuthError, BadResponseError, RateLimitError, SourceError, UnreachableError
 from hub.secrets import Secret
-from sources.http import ApiClient, BearerAuth, RetryPolicy
-from sources.hubspot import HubSpotVendor
-from sources.ratelimit import RateLimiter
-from sources.salesforce import SalesforceVendor
+from hub.sources.http import ApiClient, BearerAuth, RetryPolicy
+from hub.integrations.hubspot.source import HubSpotVendor
+from hub.sources.ratelimit import RateLimiter
+from hub.integrations.salesforce.source import SalesforceVendor
 
 
 class FakeClock:

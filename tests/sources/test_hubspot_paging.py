@@ -14,8 +14,8 @@ import pytest
 from hub.config import ConnectionConfig
 from hub.sandbox import Sandbox
 from hub.secrets import Secret
-from sources.base import ReadState
-from sources.hubspot import HubSpot
+from hub.sources.base import ReadState
+from hub.integrations.hubspot.source import HubSpot
 
 SINCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 

@@ -13,11 +13,11 @@ import httpx
 import orjson
 import pytest
 
-import sources.hubspot as hubspot
+import hub.integrations.hubspot.source as hubspot
 from hub.config import ConnectionConfig
 from hub.secrets import Secret
-from sources.base import ReadState
-from sources.http import ApiClient, BearerAuth
+from hub.sources.base import ReadState
+from hub.sources.http import ApiClient, BearerAuth
 
 WINDOW, LIMIT = 20, 5
 

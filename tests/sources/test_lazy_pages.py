@@ -13,12 +13,12 @@ import orjson
 import pyarrow as pa
 import pytest
 
-import sources.hubspot as hubspot
+import hub.integrations.hubspot.source as hubspot
 from hub.config import ConnectionConfig
 from hub.errors import BadResponseError
 from hub.secrets import Secret
-from sources.base import ReadState, json_records_to_arrow
-from sources.http import _ABSENT, ApiClient, BearerAuth, tail_member
+from hub.sources.base import ReadState, json_records_to_arrow
+from hub.sources.http import _ABSENT, ApiClient, BearerAuth, tail_member
 
 RECORD = pa.struct([pa.field("id", pa.string()), pa.field("n", pa.string())])
 

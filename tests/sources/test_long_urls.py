@@ -12,9 +12,9 @@ import pytest
 from hub.config import ConnectionConfig
 from hub.sandbox import Sandbox
 from hub.secrets import Secret
-from sources.base import ReadState
-from sources.hubspot import HubSpot
-from sources.salesforce import Salesforce
+from hub.sources.base import ReadState
+from hub.integrations.hubspot.source import HubSpot
+from hub.integrations.salesforce.source import Salesforce
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from hub.config import ConnectionConfig
 from hub.project import Project
 from hub.sandbox import Sandbox
 from hub.secrets import Secret
-from sources.base import ReadState
-from sources.stripe import Stripe
+from hub.sources.base import ReadState
+from hub.integrations.stripe.source import Stripe
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def test_a_deleted_customer_is_flagged_by_an_incremental_read_and_absent_from_a_
 def test_requests_are_paced_under_stripes_test_mode_limit_so_none_is_refused():
     # The emulator refuses a test-mode key's 26th request within a second with 429, as Stripe does; the connection's
     # client paces itself at 25/s for a test key (100/s for a live one), so a burst of reads meets no 429.
-    from sources.http import RetryPolicy
+    from hub.sources.http import RetryPolicy
 
     with Sandbox(seed=5, people=40) as box:
         config = ConnectionConfig(name="paced", type="stripe", base_url=box.stripe.url,

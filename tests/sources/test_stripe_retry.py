@@ -14,8 +14,8 @@ import stripe
 from hub.config import ConnectionConfig
 from hub.errors import SourceError
 from hub.secrets import Secret
-from sources.http import RetryPolicy
-from sources.stripe import Stripe
+from hub.sources.http import RetryPolicy
+from hub.integrations.stripe.source import Stripe
 
 LOCK = (409, {"Stripe-Should-Retry": "true"},
         {"error": {"type": "invalid_request_error", "code": "lock_timeout",

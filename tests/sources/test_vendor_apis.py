@@ -16,12 +16,12 @@ from hub.errors import RateLimitError, SourceError, UnknownOutcomeError
 from hub.project import Project
 from hub.sandbox import Sandbox
 from hub.sandbox.salesforce import sf_error
-from sources import notices
-from sources.auth import OAuthProfile, connection_auth
-from sources.http import RetryPolicy
-from sources.hubspot import HubSpot
-from sources.salesforce import Salesforce
-from sources.stripe import Stripe
+from hub.sources import notices
+from hub.sources.auth import OAuthProfile, connection_auth
+from hub.sources.http import RetryPolicy
+from hub.integrations.hubspot.source import HubSpot
+from hub.integrations.salesforce.source import Salesforce
+from hub.integrations.stripe.source import Stripe
 from tests.conftest import run_hub, sandbox_project
 
 NO_WAIT = {"sleep": lambda _s: None}

@@ -11,8 +11,8 @@ from hub.project import Project
 from hub.sandbox import Sandbox
 from hub.sandbox.salesforce import API_VERSIONS
 from hub.sandbox.stripe_objects import API_VERSION as EMULATED_STRIPE_VERSION
-from sources import versions
-from sources.salesforce import Salesforce
+from hub.sources import versions
+from hub.integrations.salesforce.source import Salesforce
 from tests.conftest import run_hub, sandbox_project
 
 
@@ -90,9 +90,9 @@ def test_a_retired_salesforce_version_answers_410_and_hub_says_what_to_pin(make_
 
 
 def test_stripe_answering_in_another_version_is_a_notice():
-    from sources import notices
-    from sources.http import ApiClient
-    from sources.stripe import StripeVendor
+    from hub.sources import notices
+    from hub.sources.http import ApiClient
+    from hub.integrations.stripe.source import StripeVendor
 
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"data": []}, headers={"Stripe-Version": "2025-01-27.acacia"})

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from hub.errors import SourceError
-from reverse_etl.base import (EXISTS, MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record,
+from hub.reverse_etl.base import (EXISTS, MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record,
                               TargetField)
 
 EXISTING_ID = re.compile(r"already exists\. Existing ID: (\d+)")

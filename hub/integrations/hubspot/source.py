@@ -20,8 +20,8 @@ list; all of it is read every run (marking is idempotent), so a deletion missed 
 record restored since comes back through search with ``archived = false``.
 
 Full pulls are where the volume is, so their pages are not parsed by the thread that fetches them: it reads only the
-trailing ``paging`` member (:meth:`~sources.http.ApiClient.get_lazy`) and goes on to the next page, while this thread
-has pyarrow parse the records in C++, without holding the GIL (:func:`~sources.base.json_records_to_arrow`).
+trailing ``paging`` member (:meth:`~hub.sources.http.ApiClient.get_lazy`) and goes on to the next page, while this thread
+has pyarrow parse the records in C++, without holding the GIL (:func:`~hub.sources.base.json_records_to_arrow`).
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.auth import OAUTH_KEYS, OAuthProfile
-from sources.base import (Connector, ReadState, Stream, batched, chunks, concat_tables, fit_schema,
+from hub.sources.auth import OAUTH_KEYS, OAuthProfile
+from hub.sources.base import (Connector, ReadState, Stream, batched, chunks, concat_tables, fit_schema,
                           json_records_to_arrow, max_time, prefetch, records_to_arrow)
-from sources.http import LazyPage, VendorProfile
-from sources.ratelimit import RateLimiter
+from hub.sources.http import LazyPage, VendorProfile
+from hub.sources.ratelimit import RateLimiter
 
 LIST_LIMIT = 100
 READ_LIMIT = 100     # inputs per batch/read

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.errors import SourceError
-from reverse_etl.base import MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record, TargetField
+from hub.reverse_etl.base import MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record, TargetField
 
 DEFAULT_API_VERSION = "59.0"
 LOOKUP_BATCH = 100   # keeps the query URL far below the ~16 KB Salesforce accepts

@@ -23,10 +23,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hub.errors import SourceError
-from sources.auth import OAUTH_KEYS, OAuthProfile
-from sources import notices, versions
-from sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
-from sources.http import VendorProfile
+from hub.sources.auth import OAUTH_KEYS, OAuthProfile
+from hub.sources import notices, versions
+from hub.sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
+from hub.sources.http import VendorProfile
 
 DEFAULT_API_VERSION = versions.TESTED["salesforce"]
 DELETED_MIN_WINDOW = timedelta(minutes=3)

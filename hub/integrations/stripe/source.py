@@ -38,9 +38,9 @@ import pyarrow.compute as pc
 from hub.config import ConnectionConfig
 from hub.errors import SourceError
 from hub.webhooks import masked_json
-from sources import notices, versions
-from sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
-from sources.http import ApiClient, VendorProfile, limiter_for
+from hub.sources import notices, versions
+from hub.sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
+from hub.sources.http import ApiClient, VendorProfile, limiter_for
 
 # pinned (sources/versions.py) so the objects' shape does not change with the account's default version
 API_VERSION = versions.TESTED["stripe"]

@@ -1,0 +1,8 @@
+"""HubSpot: CRM v3 objects, OAuth, the push target, webhooks v3 and the sandbox's emulator."""
+
+from hub.integrations.spec import Integration
+
+integration = Integration(
+    name="hubspot", title="HubSpot", package=__name__,
+    connector="source:HubSpot", pusher="target:HubSpotPusher", webhooks="webhooks:SCHEME", emulator="emulator:EMULATOR",
+    summary="CRM v3 contacts and companies, both ways; signed webhooks v3")

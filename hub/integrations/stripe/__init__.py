@@ -1,0 +1,8 @@
+"""Stripe: customers, invoices and events, signed webhooks and the sandbox's emulator."""
+
+from hub.integrations.spec import Integration
+
+integration = Integration(
+    name="stripe", title="Stripe", package=__name__,
+    connector="source:Stripe", webhooks="webhooks:SCHEME", emulator="emulator:EMULATOR",
+    summary="customers, invoices and events; signed webhooks")
