@@ -88,7 +88,7 @@ class Config:
 
 
 def env_var(*path: str) -> str:
-    """The environment variable that overrides a config key: ``HUB__CONNECTIONS__HUBSPOT__TOKEN``."""
+    """The environment variable that overrides a config key: ``HUB__CONNECTIONS__CRM__TOKEN``."""
     return ENV_PREFIX + "__".join(p.upper() for p in path)
 
 

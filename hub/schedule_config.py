@@ -32,7 +32,7 @@ FIRE_WITHIN_YEARS = 8
 
 @dataclass(frozen=True)
 class JobStep:
-    """One step of a job: a kind and an optional selector (``push:person_to_hubspot``)."""
+    """One step of a job: a kind and an optional selector (``push:person_to_crm``)."""
 
     kind: str
     selector: str | None = None

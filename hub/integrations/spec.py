@@ -43,7 +43,7 @@ class ApiVersion:
     #: ``"module:function"`` in the integration's folder: ``function(version)`` says what the vendor's published
     #: schedule holds for a version ("... is deprecated ..."), None when it is supported; shown by ``hub status``
     lifecycle: str | None = None
-    #: a prefix users may write that is not part of the version (Salesforce's ``v59.0`` is ``59.0``)
+    #: a prefix users may write that is not part of the version (``v59.0`` for ``59.0``, say)
     prefix: str = ""
 
     def accepted(self) -> frozenset[str] | None:
@@ -104,7 +104,7 @@ class Integration:
 class WebhookScheme(Protocol):
     """How one vendor signs and shapes its webhooks (``Integration.webhooks``)."""
 
-    #: the scheme's name in messages ("Stripe")
+    #: the scheme's name in messages (the vendor's title)
     title: str
 
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str, *, method: str, url: str,
