@@ -43,6 +43,7 @@ class ConnectionConfig:
     type: str
     base_url: str | None = None
     streams: tuple[str, ...] | None = None
+    #: every other non-secret key, as written; its connector says which it takes (hub/integrations/checks.py)
     options: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, Secret] = field(default_factory=dict)
     #: the project's directory; OAuth connections keep rotated tokens in its .hub/tokens.json
