@@ -80,3 +80,17 @@ def test_the_core_names_no_vendor(path):
     # until hB's branch moves `hub sandbox` to hub/commands/sandbox.py, its old block is still in hub/cli.py
     text = re.sub(r"# hb moves this command.*?(?=\ndef main)", "", text, flags=re.S)
     assert [v for v in VENDORS if v in text] == []
+
+
+def test_one_runner_for_hub_run_and_schedules():
+    """Only hub/run.py calls the steps; `hub run`, the scheduler and the demo go through :func:`hub.run.run`."""
+    callers = []
+    for path in [*sorted((ROOT / "hub").glob("*.py")), *sorted((ROOT / "hub" / "commands").glob("*.py"))]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("ingest", "build", "push") and ast.unparse(node.func.value) == "project":
+                callers.append(path.relative_to(ROOT).as_posix())
+    assert sorted(set(callers)) == ["hub/run.py"], callers
+    runner = _imported_anywhere("hub.schedule") | _imported_anywhere("hub.commands.run")
+    assert "hub.run.run" in runner
