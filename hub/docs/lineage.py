@@ -1,0 +1,211 @@
+"""Column lineage across the whole project: from a vendor field (``raw_hubspot.contacts.email``) through every model
+column that derives from it, to the target field a sync writes (``hubspot.contacts.email``), and back.
+
+Each SQL model is parsed once with sqlglot, qualified, and walked scope by scope (CTEs, subqueries, unions): a
+projection's columns are traced to the tables they finally come from. The generated nodes (an entity's union of
+records, identity resolution) pass their contract's columns through by name. A model's edges depend only on its SQL,
+so they are cached by the SQL's hash (:class:`LineageCache`, a JSON file): a rebuild with 200 unchanged models parses
+nothing.
+
+Nodes are ``relation.column`` strings; :class:`Lineage` answers ``upstream``/``downstream`` of any of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from hub.modeling.catalog import Catalog
+
+DIALECT = "duckdb"
+CACHE_VERSION = 1
+
+
+@dataclass
+class Lineage:
+    """Column-level edges: ``parents[node]`` are the columns ``node`` is computed from."""
+
+    parents: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    children: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, child: str, parent: str) -> None:
+        """Record that ``child`` is computed from ``parent``."""
+        if child != parent:
+            self.parents[child].add(parent)
+            self.children[parent].add(child)
+
+    def upstream(self, node: str) -> list[str]:
+        """Every column ``node`` derives from, nearest first."""
+        return _walk(node, self.parents)
+
+    def downstream(self, node: str) -> list[str]:
+        """Every column (and target field) derived from ``node``, nearest first."""
+        return _walk(node, self.children)
+
+    def origins(self, node: str) -> list[str]:
+        """The columns at the very start of ``node``'s lineage (vendor fields, for raw tables)."""
+        return [n for n in self.upstream(node) if not self.parents.get(n)]
+
+    def ends(self, node: str) -> list[str]:
+        """The columns and target fields at the very end of what derives from ``node``."""
+        return [n for n in self.downstream(node) if not self.children.get(n)]
+
+
+def _walk(start: str, graph: dict[str, set[str]]) -> list[str]:
+    seen, out, queue = {start}, [], deque([start])
+    while queue:
+        for nxt in sorted(graph.get(queue.popleft(), ())):
+            if nxt not in seen:
+                seen.add(nxt)
+                out.append(nxt)
+                queue.append(nxt)
+    return out
+
+
+class LineageCache:
+    """Per SQL text hash, a model's column edges; read and written as one JSON file (absent = empty)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, list[list[str]]] = {}
+        self.dirty = False
+        if path is not None and path.exists():
+            try:
+                data = orjson.loads(path.read_bytes())
+                if data.get("version") == CACHE_VERSION:
+                    self.entries = data.get("models", {})
+            except (OSError, orjson.JSONDecodeError, AttributeError):
+                self.entries = {}   # a damaged cache is only slower: rebuild it
+
+    def save(self) -> None:
+        """Write the cache if anything was added (atomically: a temp file renamed over it)."""
+        if self.path is None or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps({"version": CACHE_VERSION, "models": self.entries}))
+        tmp.replace(self.path)
+
+
+def build(catalog: Catalog, syncs: Iterable[dict[str, Any]], cache: LineageCache | None = None) -> Lineage:
+    """The lineage of every model of ``catalog`` and every sync's mapping (``syncs`` as :mod:`collect` gives them)."""
+    from hub.modeling.entities import ENTITIES
+
+    cache = cache or LineageCache(None)
+    graph = Lineage()
+    members: dict[str, list[Any]] = defaultdict(list)
+    for model in catalog:
+        if model.kind == "sql" and model.sql:
+            key = hashlib.sha256(f"{model.name}\n{model.sql}".encode()).hexdigest()[:24]
+            edges = cache.entries.get(key)
+            if edges is None:
+                edges = model_edges(model.name, model.sql)
+                cache.entries[key] = edges
+                cache.dirty = True
+            for child, parent in edges:
+                graph.add(child, parent)
+            if model.header.entity:
+                members[model.header.entity].append(model)
+    for entity in ENTITIES.values():
+        contract = [c for c, _ in entity.columns]
+        for member in members.get(entity.name, ()):
+            for column in member.columns or contract:
+                graph.add(f"{entity.union}.{column}", f"{member.name}.{column}")
+        for column in contract:   # identity resolution keeps each record's fields, and when each last changed
+            graph.add(f"{entity.identity}.{column}", f"{entity.union}.{column}")
+            graph.add(f"{entity.identity}.{column}_changed_at", f"{entity.union}.updated_at")
+    for sync in syncs:
+        for column, target_field in sync["mapping"]:
+            graph.add(target_node(sync, target_field), f"{sync['model']}.{column}")
+    return graph
+
+
+def target_node(sync: dict[str, Any], target_field: str) -> str:
+    """The node of a field a sync writes: ``<connection>.<object>.<field>`` (prefixed so it never meets a table)."""
+    return f"target:{sync['to']}.{sync['object']}.{target_field}"
+
+
+def model_edges(name: str, sql: str) -> list[list[str]]:
+    """``[child, parent]`` column pairs of one model: each output column and the table columns it is computed from.
+
+    SQL sqlglot cannot qualify gives no edges rather than an error: the docs must build whatever the model holds.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
+
+    try:
+        tree = sqlglot.parse_one(sql, read=DIALECT)
+        tree = qualify(tree, dialect=DIALECT, validate_qualify_columns=False, identify=False,
+                       quote_identifiers=False, expand_stars=False)
+        root = build_scope(tree)
+    except (SqlglotError, RecursionError, KeyError, ValueError, AttributeError):
+        return []
+    if root is None:
+        return []
+    edges: list[list[str]] = []
+    for column, parents in _outputs(root, exp).items():
+        edges += [[f"{name}.{column}", parent] for parent in sorted(parents)]
+    return edges
+
+
+def _outputs(scope: Any, exp: Any) -> dict[str, set[str]]:
+    """Per output column of ``scope``'s query, the base-table columns it derives from."""
+    if scope.set_operation_scopes:
+        merged: dict[str, set[str]] = defaultdict(set)
+        for part in scope.set_operation_scopes:
+            for column, parents in _outputs(part, exp).items():
+                merged[column] |= parents
+        return merged
+    out: dict[str, set[str]] = {}
+    selects = getattr(scope.expression, "selects", [])
+    for projection in selects:
+        name = projection.alias_or_name
+        if not name or name == "*":
+            continue
+        out[name.lower()] = _trace(scope, projection, exp, depth=0)
+    return out
+
+
+def _trace(scope: Any, expression: Any, exp: Any, depth: int) -> set[str]:
+    """The base-table columns the columns in ``expression`` (within ``scope``) come from."""
+    found: set[str] = set()
+    if depth > 50:
+        return found
+    for column in expression.find_all(exp.Column):
+        source = scope.sources.get(column.table) if column.table else _only_source(scope)
+        name = column.name.lower()
+        if isinstance(source, exp.Table):
+            relation = f"{(source.db or 'main').lower()}.{source.name.lower()}"
+            found.add(f"{relation}.{name}")
+        elif source is not None and hasattr(source, "expression"):   # a CTE or subquery: look inside it
+            inner = _outputs_by_name(source, name, exp)
+            if inner is not None:
+                found |= _trace(source, inner, exp, depth + 1)
+            elif source.set_operation_scopes:
+                for part in source.set_operation_scopes:
+                    projection = _outputs_by_name(part, name, exp)
+                    if projection is not None:
+                        found |= _trace(part, projection, exp, depth + 1)
+    return found
+
+
+def _outputs_by_name(scope: Any, name: str, exp: Any) -> Any:
+    for projection in getattr(scope.expression, "selects", []):
+        if projection.alias_or_name.lower() == name:
+            return projection
+    return None
+
+
+def _only_source(scope: Any) -> Any:
+    sources = list(scope.sources.values())
+    return sources[0] if len(sources) == 1 else None
