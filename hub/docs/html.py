@@ -56,6 +56,12 @@ def link(href: str, text: Any, **attrs: str) -> str:
     return f'<a href="{e(href)}"{extra}>{e(text)}</a>'
 
 
+def link_html(href: str, inner: str, **attrs: str) -> str:
+    """An ``<a>`` around already-rendered HTML (a ``<time>``, a badge)."""
+    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{e(v)}"' for k, v in attrs.items())
+    return f'<a href="{e(href)}"{extra}>{inner}</a>'
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str | None = None,
           id_: str | None = None, row_ids: Sequence[str | None] | None = None, empty: str = "none") -> str:
     """A table of already-rendered cells; ``row_ids`` gives rows an ``id`` to link to (and highlight)."""

@@ -181,7 +181,7 @@ def _trace(scope: Any, expression: Any, exp: Any, depth: int) -> set[str]:
     found: set[str] = set()
     if depth > 50:
         return found
-    for column in expression.find_all(exp.Column):
+    for column in _value_columns(expression, exp):
         source = scope.sources.get(column.table) if column.table else _only_source(scope)
         name = column.name.lower()
         if isinstance(source, exp.Table):
@@ -196,6 +196,28 @@ def _trace(scope: Any, expression: Any, exp: Any, depth: int) -> set[str]:
                     projection = _outputs_by_name(part, name, exp)
                     if projection is not None:
                         found |= _trace(part, projection, exp, depth + 1)
+    return found
+
+
+def _value_columns(expression: Any, exp: Any) -> list[Any]:
+    """The columns whose values flow into ``expression``'s value: not those that only choose a row (the ordering key
+    of ``arg_max``, a ``FILTER (WHERE ...)``, a window's partition and order)."""
+    found, stack = [], [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Column):
+            found.append(node)
+            continue
+        if isinstance(node, (exp.ArgMax, exp.ArgMin)):
+            stack.append(node.this)
+            continue
+        if isinstance(node, exp.Filter):
+            stack.append(node.this)
+            continue
+        if isinstance(node, exp.Window):
+            stack.append(node.this)
+            continue
+        stack.extend(node.iter_expressions())
     return found
 
 
