@@ -130,3 +130,12 @@ class ModelError(HubError):
 
 class PushError(HubError):
     """A reverse-ETL sync could not be planned or sent."""
+
+
+# --- docs (hub docs, the pages hub serve shows) ---
+
+
+class DocsError(HubError):
+    """The docs site cannot be written where asked (a folder that is not an earlier hub docs site, say)."""
+
+    exit_code = 2

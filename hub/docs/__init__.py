@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 DEFAULT_OUT = Path(".hub") / "docs"
 CACHE = Path(".hub") / "docs-lineage.json"
 ASSETS = ("hub.css", "hub.js")
+#: written into every site, so a rebuild replaces only a folder hub made (never, say, a mistyped --out $HOME)
+MARKER = ".hub-docs"
 
 
 @dataclass
@@ -78,9 +80,15 @@ def render(project: Project) -> dict[str, bytes]:
 
 def build_site(project: Project, out: Path | None = None) -> SiteReport:
     """Write the site into ``out`` (default ``.hub/docs`` of the project), replacing what an earlier build left."""
+    from hub.errors import DocsError
+
     started = time.perf_counter()
     target = Path(out) if out is not None else project.root / DEFAULT_OUT
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+        raise DocsError(f"--out {target}: exists and is not a site hub docs wrote; hub replaces only its own",
+                        hint="name an empty or new folder")
     files = render(project)
+    files[MARKER] = b"written by hub docs; the whole folder is replaced by the next build\n"
     # Written beside the target and swapped in, so a reader never sees half a site, and stale pages disappear.
     staging = target.with_name(f".{target.name}.new-{os.getpid()}")
     if staging.exists():
