@@ -80,10 +80,11 @@ def run_pages(site: Site) -> dict[str, str]:
         for s in r["steps"]:
             if s["step"] != "push" or s["target"] not in syncs:
                 continue
-            for row in site.rejected.get(s["target"], []):
-                if s["finished_at"] and s["started_at"] <= row["last_rejected_at"] <= s["finished_at"]:
-                    rejected.append([link(f"sync-{slug(s['target'])}.html#rejected-{slug(row['key'])}", row["key"],
-                                          class_="rejected-link"), e(s["target"]), e(row["code"]), e(row["reason"])])
+            for row in site.rejected.get(s["target"], []):   # what is still refused, marked if refused in this run
+                here = bool(s["finished_at"]) and s["started_at"] <= row["last_rejected_at"] <= s["finished_at"]
+                rejected.append([link(f"sync-{slug(s['target'])}.html#rejected-{slug(row['key'])}", row["key"],
+                                      class_="rejected-link"), e(s["target"]), "yes" if here else "earlier",
+                                 e(row["code"]), e(row["reason"])])
         body = (f'<dl class="facts"><dt>command</dt><dd>{e(r["command"])}</dd><dt>status</dt>'
                 f'<dd>{state_badge(r["status"])}</dd><dt>started</dt><dd>{when(r["started_at"])}</dd>'
                 f'<dt>finished</dt><dd>{when(r["finished_at"]) or "not yet"}</dd><dt>seconds</dt>'
@@ -92,8 +93,9 @@ def run_pages(site: Site) -> dict[str, str]:
                 + '<h2 id="steps">Steps</h2>'
                 + table(["step", "target", "status", "started", "seconds", "rows in", "rows out", "counts", "error"],
                         rows, empty="no step recorded")
-                + '<h2 id="rejected">Rows rejected in this run</h2>'
-                + table(["key", "sync", "code", "vendor's reason"], rejected, empty="none still rejected"))
+                + '<h2 id="rejected">Rejected rows of the syncs this run pushed</h2>'
+                + table(["key", "sync", "refused in this run", "code", "vendor's reason"], rejected,
+                        empty="none still rejected"))
         out[run_href(r["run_id"])] = _page(site, f"Run {r['run_id']}", body)
     return out
 
