@@ -102,12 +102,13 @@ def build(site: Site) -> FlowMap:
         tid = f"trigger:{t['name']}"
         fm.node(tid, "trigger", f"⚡ {t['name']}", f"operations.html#trigger-{slug(t['name'])}")
         edge(f"connection:{t['connection']}", tid, None, [f"trigger:{t['name']}"])
-        for action in t["actions"]:
+        for number, action in enumerate(t["actions"]):
             kind, _, what = action.partition(":")
             if kind == "notify":
-                aid = f"action:{action}"
-                fm.node(aid, "action", f"notify {what.split('/')[2] if what.count('/') >= 2 else what}",
-                        f"operations.html#trigger-{slug(t['name'])}")
+                # a notify URL can hold a secret (a Slack webhook path): only its host is shown, anywhere
+                host = what.split("/")[2].rpartition("@")[2] if what.count("/") >= 2 else "a URL"
+                aid = f"action:{t['name']}:{number}"
+                fm.node(aid, "action", f"notify {host}", f"operations.html#trigger-{slug(t['name'])}")
                 edge(tid, aid, None, [f"trigger:{t['name']}"])
     for s in site.syncs:
         sid = f"sync:{s['name']}"
