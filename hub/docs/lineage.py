@@ -158,22 +158,36 @@ def model_edges(name: str, sql: str) -> list[list[str]]:
     return edges
 
 
-def _outputs(scope: Any, exp: Any) -> dict[str, set[str]]:
-    """Per output column of ``scope``'s query, the base-table columns it derives from."""
+def _branches(scope: Any) -> list[Any]:
+    """The SELECT scopes a query's rows come from: itself, or every branch of a UNION (nested ones flattened)."""
     if scope.set_operation_scopes:
-        merged: dict[str, set[str]] = defaultdict(set)
-        for part in scope.set_operation_scopes:
-            for column, parents in _outputs(part, exp).items():
-                merged[column] |= parents
-        return merged
-    out: dict[str, set[str]] = {}
-    selects = getattr(scope.expression, "selects", [])
-    for projection in selects:
+        return [leaf for part in scope.set_operation_scopes for leaf in _branches(part)]
+    return [scope]
+
+
+def _columns_of(scope: Any) -> dict[str, list[tuple[Any, Any]]]:
+    """Per output column name, the (branch scope, projection) pairs that produce it; a UNION's columns are named by
+    its first branch and matched by position in the others, as SQL does."""
+    branches = _branches(scope)
+    first = getattr(branches[0].expression, "selects", [])
+    out: dict[str, list[tuple[Any, Any]]] = {}
+    for position, projection in enumerate(first):
         name = projection.alias_or_name
         if not name or name == "*":
             continue
-        out[name.lower()] = _trace(scope, projection, exp, depth=0)
+        pairs = []
+        for branch in branches:
+            selects = getattr(branch.expression, "selects", [])
+            if position < len(selects):
+                pairs.append((branch, selects[position]))
+        out[name.lower()] = pairs
     return out
+
+
+def _outputs(scope: Any, exp: Any) -> dict[str, set[str]]:
+    """Per output column of ``scope``'s query, the base-table columns it derives from."""
+    return {name: set().union(*(_trace(branch, projection, exp, 0) for branch, projection in pairs))
+            for name, pairs in _columns_of(scope).items()}
 
 
 def _trace(scope: Any, expression: Any, exp: Any, depth: int) -> set[str]:
@@ -188,14 +202,8 @@ def _trace(scope: Any, expression: Any, exp: Any, depth: int) -> set[str]:
             relation = f"{(source.db or 'main').lower()}.{source.name.lower()}"
             found.add(f"{relation}.{name}")
         elif source is not None and hasattr(source, "expression"):   # a CTE or subquery: look inside it
-            inner = _outputs_by_name(source, name, exp)
-            if inner is not None:
-                found |= _trace(source, inner, exp, depth + 1)
-            elif source.set_operation_scopes:
-                for part in source.set_operation_scopes:
-                    projection = _outputs_by_name(part, name, exp)
-                    if projection is not None:
-                        found |= _trace(part, projection, exp, depth + 1)
+            for branch, projection in _columns_of(source).get(name, ()):
+                found |= _trace(branch, projection, exp, depth + 1)
     return found
 
 
@@ -219,13 +227,6 @@ def _value_columns(expression: Any, exp: Any) -> list[Any]:
             continue
         stack.extend(node.iter_expressions())
     return found
-
-
-def _outputs_by_name(scope: Any, name: str, exp: Any) -> Any:
-    for projection in getattr(scope.expression, "selects", []):
-        if projection.alias_or_name.lower() == name:
-            return projection
-    return None
 
 
 def _only_source(scope: Any) -> Any:
