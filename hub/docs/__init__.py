@@ -56,8 +56,7 @@ def render(project: Project) -> dict[str, bytes]:
 
     site = collect(project)
     cache = lineage.LineageCache(project.root / CACHE)
-    assert site.catalog is not None
-    graph = lineage.build(site.catalog, site.syncs, cache)
+    graph = lineage.build(site.models, site.syncs, cache)
     try:
         cache.save()
     except OSError:

@@ -17,14 +17,13 @@ import orjson
 from hub.secrets import redact
 
 if TYPE_CHECKING:
-    from hub.modeling.catalog import Catalog
     from hub.project import Project
     from hub.warehouse.duck import Warehouse
 
 #: runs that get a page of their own: the latest ones, the latest failures, and the latest per sync
 RECENT_RUNS = 300
 RECENT_FAILURES = 100
-RECENT_PER_TARGET = 10
+RECENT_PER_TARGET = 5
 #: how many runs the per-run charts of the runs page show (older history is shown per day)
 CHART_RUNS = 200
 ACTIVE_DAYS = 30
@@ -53,21 +52,26 @@ class Site:
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     apis: list[dict[str, Any]] = field(default_factory=list)
     running: list[dict[str, Any]] = field(default_factory=list)        # runs in progress when the site was read
-    catalog: Catalog | None = None
+    owner_of: dict[str, str] = field(default_factory=dict)             # relation -> the model that writes it
+    connection_names: set[str] = field(default_factory=set)
+    commands: dict[str, dict[str, Any]] = field(default_factory=dict)  # per command (trigger:NAME...): latest run
 
 
 def collect(project: Project, now: datetime | None = None) -> Site:
     """Read ``project``'s configuration and history into a :class:`Site` (read-only)."""
     from hub import schedule as scheduling
-    from hub.modeling.catalog import load_catalog
+    from hub.docs.modelcache import models
     from hub.reverse_etl import config as sync_config
     from hub.serve import triggers as trigger_config
 
     now = now or datetime.now(UTC)
     site = Site(project=project.root.name, generated_at=now)
-    site.catalog = load_catalog(project)
     site.connections = _connections(project)
-    site.models = [_model(m) for m in site.catalog]
+    site.connection_names = {c["name"] for c in site.connections}
+    site.models = models(project)
+    for m in site.models:
+        for relation in (m["name"], *m["produces"]):
+            site.owner_of[relation] = m["name"]
     syncs = sync_config.load(project)
     schedules = scheduling.load(project)
     site.schedules = [{"name": s.name, "cron": s.cron, "timezone": s.timezone, "steps": [str(x) for x in s.steps],
@@ -107,13 +111,6 @@ def _connections(project: Project) -> list[dict[str, Any]]:
     return out
 
 
-def _model(model: Any) -> dict[str, Any]:
-    return {"name": model.name, "kind": model.kind, "materialized": model.materialized,
-            "description": model.header.description, "depends_on": list(model.depends_on),
-            "produces": list(model.produces), "columns": list(model.columns), "connection": model.connection,
-            "stream": model.stream, "file": model.file, "sql": model.sql}
-
-
 def _history(project: Project, wh: Warehouse, site: Site, now: datetime) -> None:
     """Run history, sync state and health, all from ``_hub``; an empty warehouse leaves them empty."""
     from hub import history
@@ -129,6 +126,10 @@ def _history(project: Project, wh: Warehouse, site: Site, now: datetime) -> None
         return
     site.run_total = wh.query("SELECT count(*) FROM _hub.runs").scalar() or 0
     site.targets = _targets(wh, now)
+    site.commands = {r["command"]: r for r in wh.query("""
+        SELECT command, arg_max(status, started_at) AS status, max(started_at) AS last_run,
+               arg_max(run_id, started_at) AS run_id, count(*) FILTER (WHERE started_at >= ?) AS recent
+        FROM _hub.runs GROUP BY command""", [now - timedelta(days=ACTIVE_DAYS)]).records()}
     site.runs = _runs(wh, [s["name"] for s in site.syncs])
     site.runs_by_day = wh.query("""
         SELECT CAST(date_trunc('day', r.started_at) AS DATE) AS day, count(*) AS runs,
@@ -141,13 +142,21 @@ def _history(project: Project, wh: Warehouse, site: Site, now: datetime) -> None
     site.running = [r for r in site.runs if r["status"] == "running"]
     site.schema_changes = since_last_run(wh)
     site.skipped_deletions = deletions.skipped(wh)
-    site.conflicts = state.conflicts(wh)[:1000]
-    for sync in site.syncs:
-        rows = state.rejected(wh, sync["name"])
-        for row in rows:
+    if state.has_tables(wh):   # the latest 1,000: the sync pages count them per field and list the latest
+        site.conflicts = wh.query("""
+            SELECT model, key, model_column, status, policy, winner, resolved_value, candidates, syncs, detected_at
+            FROM _hub.sync_conflicts ORDER BY detected_at DESC LIMIT 1000""").records()
+        for row in site.conflicts:
+            row["candidates"] = orjson.loads(row["candidates"])
+            row["resolved_value"] = redact(row["resolved_value"]) if row["resolved_value"] else None
+    site.rejected = {s["name"]: [] for s in site.syncs}
+    if state.has_tables(wh):   # one query for every sync (a query per sync costs more than the rows)
+        for row in wh.query("""SELECT sync, key, target_id, operation, reason, code, payload, attempts,
+                                      first_rejected_at, last_rejected_at FROM _hub.rejected_rows
+                               ORDER BY sync, first_rejected_at, key""").records():
             row["reason"] = redact(row["reason"] or "")
             row["payload"] = redact(row["payload"]) if row.get("payload") else None
-        site.rejected[sync["name"]] = rows
+            site.rejected.setdefault(row.pop("sync"), []).append(row)
     counts = state.counts(wh)
     for sync in site.syncs:
         sync.update(counts.get(sync["name"], {}))

@@ -67,6 +67,9 @@ def build(site: Site) -> FlowMap:
 
     def edge(source: str, target: str, step_key: str | None, who: list[str]) -> None:
         info = site.targets.get(step_key or "") or {}
+        if step_key and step_key.startswith("trigger:"):   # a trigger's own firings are runs `trigger:NAME`
+            found = site.commands.get(step_key) or {}
+            info = {**found, "last_ok": found.get("last_run") if found.get("status") == "success" else None}
         state = _state(info, [intervals[w] for w in who if w in intervals], now)
         how = ", ".join(_how(w, site) for w in who) or "manual"
         fm.edges.append(Edge(source, target, how, info.get("last_run"), state, info.get("recent") or 0,
@@ -101,7 +104,7 @@ def build(site: Site) -> FlowMap:
     for t in site.triggers:
         tid = f"trigger:{t['name']}"
         fm.node(tid, "trigger", f"⚡ {t['name']}", f"operations.html#trigger-{slug(t['name'])}")
-        edge(f"connection:{t['connection']}", tid, None, [f"trigger:{t['name']}"])
+        edge(f"connection:{t['connection']}", tid, f"trigger:{t['name']}", [f"trigger:{t['name']}"])
         for number, action in enumerate(t["actions"]):
             kind, _, what = action.partition(":")
             if kind == "notify":
@@ -109,7 +112,7 @@ def build(site: Site) -> FlowMap:
                 host = what.split("/")[2].rpartition("@")[2] if what.count("/") >= 2 else "a URL"
                 aid = f"action:{t['name']}:{number}"
                 fm.node(aid, "action", f"notify {host}", f"operations.html#trigger-{slug(t['name'])}")
-                edge(tid, aid, None, [f"trigger:{t['name']}"])
+                edge(tid, aid, f"trigger:{t['name']}", [f"trigger:{t['name']}"])
     for s in site.syncs:
         sid = f"sync:{s['name']}"
         fm.node(sid, "sync", s["name"], f"sync-{slug(s['name'])}.html")

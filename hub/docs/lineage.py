@@ -17,12 +17,9 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
-
-if TYPE_CHECKING:
-    from hub.modeling.catalog import Catalog
 
 DIALECT = "duckdb"
 CACHE_VERSION = 1
@@ -34,12 +31,14 @@ class Lineage:
 
     parents: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     children: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _ends: dict[tuple[str, bool], frozenset[str]] = field(default_factory=dict, repr=False)
 
     def add(self, child: str, parent: str) -> None:
         """Record that ``child`` is computed from ``parent``."""
         if child != parent:
             self.parents[child].add(parent)
             self.children[parent].add(child)
+            self._ends.clear()
 
     def upstream(self, node: str) -> list[str]:
         """Every column ``node`` derives from, nearest first."""
@@ -50,12 +49,34 @@ class Lineage:
         return _walk(node, self.children)
 
     def origins(self, node: str) -> list[str]:
-        """The columns at the very start of ``node``'s lineage (vendor fields, for raw tables)."""
-        return [n for n in self.upstream(node) if not self.parents.get(n)]
+        """The columns at the very start of ``node``'s lineage (vendor fields, for raw tables), sorted."""
+        return sorted(self._terminal(node, self.parents, up=True) - {node})
 
     def ends(self, node: str) -> list[str]:
-        """The columns and target fields at the very end of what derives from ``node``."""
-        return [n for n in self.downstream(node) if not self.children.get(n)]
+        """The columns and target fields at the very end of what derives from ``node``, sorted."""
+        return sorted(self._terminal(node, self.children, up=False) - {node})
+
+    def _terminal(self, node: str, graph: dict[str, set[str]], *, up: bool) -> frozenset[str]:
+        """The nodes without further edges reachable from ``node``, memoized (every page asks for many columns
+        whose lineages share most of their path); iterative, so a deep chain of models cannot overflow the stack."""
+        memo = self._ends
+        stack, visiting = [node], set()
+        while stack:
+            current = stack[-1]
+            if (current, up) in memo:
+                stack.pop()
+                continue
+            nexts = [n for n in graph.get(current, ()) if (n, up) not in memo and n not in visiting]
+            if nexts and current not in visiting:
+                visiting.add(current)
+                stack.extend(nexts)
+                continue
+            stack.pop()
+            visiting.discard(current)
+            found = graph.get(current)
+            memo[(current, up)] = frozenset().union(*(memo.get((n, up), frozenset()) for n in found)) \
+                if found else frozenset([current])
+        return memo[(node, up)]
 
 
 def _walk(start: str, graph: dict[str, set[str]]) -> list[str]:
@@ -94,30 +115,31 @@ class LineageCache:
         tmp.replace(self.path)
 
 
-def build(catalog: Catalog, syncs: Iterable[dict[str, Any]], cache: LineageCache | None = None) -> Lineage:
-    """The lineage of every model of ``catalog`` and every sync's mapping (``syncs`` as :mod:`collect` gives them)."""
+def build(models: Iterable[dict[str, Any]], syncs: Iterable[dict[str, Any]],
+          cache: LineageCache | None = None) -> Lineage:
+    """The lineage of every model and every sync's mapping (both as :mod:`hub.docs.collect` gives them)."""
     from hub.modeling.entities import ENTITIES
 
     cache = cache or LineageCache(None)
     graph = Lineage()
-    members: dict[str, list[Any]] = defaultdict(list)
-    for model in catalog:
-        if model.kind == "sql" and model.sql:
-            key = hashlib.sha256(f"{model.name}\n{model.sql}".encode()).hexdigest()[:24]
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for model in models:
+        if model["kind"] == "sql" and model["sql"]:
+            key = hashlib.sha256(f"{model['name']}\n{model['sql']}".encode()).hexdigest()[:24]
             edges = cache.entries.get(key)
             if edges is None:
-                edges = model_edges(model.name, model.sql)
+                edges = model_edges(model["name"], model["sql"])
                 cache.entries[key] = edges
                 cache.dirty = True
             for child, parent in edges:
                 graph.add(child, parent)
-            if model.header.entity:
-                members[model.header.entity].append(model)
+            if model.get("entity"):
+                members[model["entity"]].append(model)
     for entity in ENTITIES.values():
         contract = [c for c, _ in entity.columns]
         for member in members.get(entity.name, ()):
-            for column in member.columns or contract:
-                graph.add(f"{entity.union}.{column}", f"{member.name}.{column}")
+            for column in member["columns"] or contract:
+                graph.add(f"{entity.union}.{column}", f"{member['name']}.{column}")
         for column in contract:   # identity resolution keeps each record's fields, and when each last changed
             graph.add(f"{entity.identity}.{column}", f"{entity.union}.{column}")
             graph.add(f"{entity.identity}.{column}_changed_at", f"{entity.union}.updated_at")

@@ -27,12 +27,11 @@ def node_link(node: str, site: Site) -> str:
         return link(f"connection-{slug(connection)}.html#targets", f"{connection}.{rest}", class_="field target")
     relation, _, column = node.rpartition(".")
     schema = relation.partition(".")[0]
-    if schema.startswith("raw_") and any(c["name"] == schema[4:] for c in site.connections):
+    if schema.startswith("raw_") and schema[4:] in site.connection_names:
         return link(f"connection-{slug(schema[4:])}.html#fields", node, class_="field vendor")
-    models = {m["name"] for m in site.models}
-    if relation in models:
+    owner = site.owner_of.get(relation)
+    if owner == relation:
         return link(f"model-{slug(relation)}.html#col-{slug(column)}", node, class_="field")
-    owner = next((m["name"] for m in site.models if relation in m["produces"]), None)
     return link(f"model-{slug(owner)}.html", node, class_="field") if owner else f'<span class="field">{e(node)}</span>'
 
 
@@ -127,7 +126,7 @@ def _relation_link(relation: str, site: Site) -> str:
     schema = relation.partition(".")[0]
     if schema.startswith("raw_"):
         return link(f"connection-{slug(schema[4:])}.html", relation)
-    owner = next((m["name"] for m in site.models if relation == m["name"] or relation in m["produces"]), None)
+    owner = site.owner_of.get(relation)
     return link(f"model-{slug(owner)}.html", relation) if owner else e(relation)
 
 
@@ -231,9 +230,10 @@ def operations(site: Site) -> dict[str, str]:
         sched_ids.append(f"schedule-{slug(s['name'])}")
     trig = [[e(t["name"]), f"<code>{e(t['connection'])}:{e(t['event_type'])}</code>", f"<code>{e(t['when'] or '')}"
              f"</code>", ", ".join(_action_link(a) for a in t["actions"]),
-             state_badge((site.targets.get(f"trigger:{t['name']}") or {}).get("status"))] for t in site.triggers]
+             _latest(site.commands.get(f"trigger:{t['name']}"))] for t in site.triggers]
     failing = [[e(k.partition(":")[0]), e(k.partition(":")[2]), when(v["last_run"]),
-                link(f"run-{slug(v['run_id'])}.html", v["run_id"], class_="run-link failed"), f'<span class="error">{e(v["error"] or "")}</span>']
+                link(f"run-{slug(v['run_id'])}.html", v["run_id"], class_="run-link failed"),
+                f'<span class="error">{e(v["error"] or "")}</span>']
                for k, v in sorted(site.targets.items()) if v["status"] in ("failed", "interrupted")]
     fresh_rows = [[link(f"connection-{slug(f['connection'])}.html", f["connection"]), e(f["schedule"]),
                    num(f["interval_seconds"]), when(f["last_success_at"]) or "never",
@@ -261,6 +261,11 @@ def operations(site: Site) -> dict[str, str]:
                     [[link(f"sync-{slug(d['sync'])}.html", d["sync"]), e(d["key"]), e(d["target_id"]),
                       when(d["detected_at"])] for d in site.skipped_deletions]))
     return {"operations.html": _page(site, "Operations", body)}
+
+
+def _latest(run: dict[str, Any] | None) -> str:
+    """A command's latest run as a badge and a time ("never" when it never ran)."""
+    return f"{state_badge(run['status'])} {when(run['last_run'])}" if run else state_badge(None)
 
 
 def _action_link(action: str) -> str:

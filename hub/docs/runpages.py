@@ -16,6 +16,9 @@ from hub.docs.html import bar_chart, e, link, num, page, search_box, slug, state
 from hub.docs.lineage import Lineage, target_node
 from hub.docs.pages import node_link
 
+#: rejected rows listed on a run's page per sync (the sync's page lists and searches them all)
+REJECTED_PER_RUN = 50
+
 
 def _page(site: Site, title: str, body: str) -> str:
     return page(title, body, project=site.project, generated=site.generated_at)
@@ -80,8 +83,11 @@ def run_pages(site: Site) -> dict[str, str]:
         for s in r["steps"]:
             if s["step"] != "push" or s["target"] not in syncs:
                 continue
-            for row in site.rejected.get(s["target"], []):   # what is still refused, marked if refused in this run
-                here = bool(s["finished_at"]) and s["started_at"] <= row["last_rejected_at"] <= s["finished_at"]
+            rows = site.rejected.get(s["target"], [])
+            # what this run refused, else (a run that refused nothing new) what is still refused, a page's worth
+            end = s["finished_at"]
+            here = [r for r in rows if end and s["started_at"] <= r["last_rejected_at"] <= end]
+            for row in (here or rows)[:REJECTED_PER_RUN]:
                 rejected.append([link(f"sync-{slug(s['target'])}.html#rejected-{slug(row['key'])}", row["key"],
                                       class_="rejected-link"), e(s["target"]), "yes" if here else "earlier",
                                  e(row["code"]), e(row["reason"])])

@@ -41,7 +41,7 @@ def test_a_vendor_field_traced_to_the_target_field_and_back(built: Built, tmp_pa
     project = Project(built.root)
     site = collect(project)
     cache = lineage.LineageCache(tmp_path / "cache.json")
-    graph = lineage.build(site.catalog, site.syncs, cache)
+    graph = lineage.build(site.models, site.syncs, cache)
     cache.save()
     target = "target:hubspot.contacts.firstname"
     assert set(graph.origins(target)) == {"raw_hubspot.contacts.firstname", "raw_salesforce.contact.first_name"}
@@ -50,7 +50,7 @@ def test_a_vendor_field_traced_to_the_target_field_and_back(built: Built, tmp_pa
     # a second build reads every model's edges from the cache: same graph, nothing parsed
     again = lineage.LineageCache(tmp_path / "cache.json")
     assert again.entries == cache.entries
-    rebuilt = lineage.build(site.catalog, site.syncs, again)
+    rebuilt = lineage.build(site.models, site.syncs, again)
     assert not again.dirty and rebuilt.parents == graph.parents
     page = (built.site / "model-canonical.person.html").read_text()
     assert "raw_hubspot.contacts.firstname" in page and "hubspot.contacts.firstname" in page
