@@ -76,7 +76,7 @@ def build(site: Site) -> FlowMap:
                              f"run-{slug(info['run_id'])}.html" if info.get("run_id") else None))
 
     for s in site.schedules:
-        fm.node(f"schedule:{s['name']}", "schedule", f"⏱ {s['name']} ({s['cron']})",
+        fm.node(f"schedule:{s['name']}", "schedule", f"{s['name']} ({s['cron']})",
                 f"operations.html#schedule-{slug(s['name'])}")
     for c in site.connections:
         cid = f"connection:{c['name']}"
@@ -103,7 +103,7 @@ def build(site: Site) -> FlowMap:
                 edge(source, f"model:{m['name']}", f"build:{m['name']}", runs_of["build"].get("*", []))
     for t in site.triggers:
         tid = f"trigger:{t['name']}"
-        fm.node(tid, "trigger", f"⚡ {t['name']}", f"operations.html#trigger-{slug(t['name'])}")
+        fm.node(tid, "trigger", f"trigger {t['name']}", f"operations.html#trigger-{slug(t['name'])}")
         edge(f"connection:{t['connection']}", tid, f"trigger:{t['name']}", [f"trigger:{t['name']}"])
         for number, action in enumerate(t["actions"]):
             kind, _, what = action.partition(":")
