@@ -219,7 +219,9 @@ def main() -> None:
               f"({', '.join(f'{t:.0f}' for t in drawn)} ms)")
         print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
               f"(wall times stretch when the machine is shared; CPU seconds do not)")
-        print(f"goals: build <= 5 s: {'met' if warm['seconds'] <= 5 and cold['seconds'] <= 5 else 'NOT met'}; "
+        wall = "met" if warm["seconds"] <= 5 and cold["seconds"] <= 5 else "NOT met"
+        cpu = "met" if warm["cpu"] <= 5 and cold["cpu"] <= 5 else "NOT met"
+        print(f"goals: build <= 5 s: {wall} in wall time, {cpu} in CPU time; "
               f"drawn <= 1 s: {'met' if min(drawn) <= 1000 else 'NOT met'}")
     finally:
         if args.keep is None:
