@@ -28,7 +28,7 @@ TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8"}
 HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                      "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"}
+                                      "script-src 'self'; frame-ancestors 'none'"}
 
 
 def new_token() -> str:

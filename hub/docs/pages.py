@@ -56,14 +56,11 @@ def index(site: Site, fm: flow.FlowMap) -> dict[str, str]:
         last = when(edge.last_run) or "never"
         rows.append([link(a.href, a.label), link(b.href, b.label), e(edge.how),
                      link_html(edge.href, last) if edge.href else last, state_badge(edge.state), num(edge.runs)])
-    mark = ('<script>requestAnimationFrame(function(){requestAnimationFrame(function(){'
-            'if(window.performance&&performance.mark){performance.mark("flowmap-drawn");}'
-            'document.documentElement.setAttribute("data-flowmap","drawn");});});</script>')
     body = (f'<ul class="cards" aria-label="Health">{summary}</ul>'
             f'<section aria-labelledby="map-h"><h2 id="map-h">Flow map</h2>'
             f'<p>Every connection, stream, model, sync, trigger, schedule, action and target; select a box for its '
             f'page. Hover an arrow (or see the table below) for how often it runs, its last run and its state.</p>'
-            f'{flow.legend()}<div class="mapwrap">{flow.svg(fm)}</div>{mark}</section>'
+            f'{flow.legend()}<div class="mapwrap">{flow.svg(fm)}</div></section>'
             f'<section aria-labelledby="flows-h"><h2 id="flows-h">Flows</h2>{search_box("flows", "Filter flows")}'
             + table(["from", "to", "runs", "last run", "state", "runs (30 days)"], rows, id_="flows")
             + "</section>")
