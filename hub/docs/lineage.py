@@ -157,7 +157,9 @@ def target_node(sync: dict[str, Any], target_field: str) -> str:
 def model_edges(name: str, sql: str) -> list[list[str]]:
     """``[child, parent]`` column pairs of one model: each output column and the table columns it is computed from.
 
-    SQL sqlglot cannot qualify gives no edges rather than an error: the docs must build whatever the model holds.
+    Most models qualify their columns (``c.name``) or read one table, and are traced as written; only a model with a
+    column sqlglot cannot place that way is run through sqlglot's ``qualify`` first, which costs as much as parsing.
+    SQL sqlglot cannot read gives no edges rather than an error: the docs must build whatever the model holds.
     """
     import sqlglot
     from sqlglot import exp
@@ -167,15 +169,16 @@ def model_edges(name: str, sql: str) -> list[list[str]]:
 
     try:
         tree = sqlglot.parse_one(sql, read=DIALECT)
-        tree = qualify(tree, dialect=DIALECT, validate_qualify_columns=False, identify=False,
-                       quote_identifiers=False, expand_stars=False)
-        root = build_scope(tree)
-    except (SqlglotError, RecursionError, KeyError, ValueError, AttributeError):
-        return []
-    if root is None:
+        unplaced: list[Any] = []
+        outputs = _outputs(build_scope(tree), exp, unplaced) if isinstance(tree, exp.Query) else {}
+        if unplaced:
+            tree = qualify(tree, dialect=DIALECT, validate_qualify_columns=False, identify=False,
+                           quote_identifiers=False, expand_stars=False)
+            outputs = _outputs(build_scope(tree), exp, [])
+    except (SqlglotError, RecursionError, KeyError, ValueError, AttributeError, TypeError):
         return []
     edges: list[list[str]] = []
-    for column, parents in _outputs(root, exp).items():
+    for column, parents in outputs.items():
         edges += [[f"{name}.{column}", parent] for parent in sorted(parents)]
     return edges
 
@@ -206,26 +209,30 @@ def _columns_of(scope: Any) -> dict[str, list[tuple[Any, Any]]]:
     return out
 
 
-def _outputs(scope: Any, exp: Any) -> dict[str, set[str]]:
-    """Per output column of ``scope``'s query, the base-table columns it derives from."""
-    return {name: set().union(*(_trace(branch, projection, exp, 0) for branch, projection in pairs))
+def _outputs(scope: Any, exp: Any, unplaced: list[Any]) -> dict[str, set[str]]:
+    """Per output column of ``scope``'s query, the base-table columns it derives from; columns that cannot be placed
+    (no source of that name, or no qualifier among several sources) are appended to ``unplaced``."""
+    return {name: set().union(*(_trace(branch, projection, exp, 0, unplaced) for branch, projection in pairs))
             for name, pairs in _columns_of(scope).items()}
 
 
-def _trace(scope: Any, expression: Any, exp: Any, depth: int) -> set[str]:
+def _trace(scope: Any, expression: Any, exp: Any, depth: int, unplaced: list[Any]) -> set[str]:
     """The base-table columns the columns in ``expression`` (within ``scope``) come from."""
     found: set[str] = set()
     if depth > 50:
         return found
     for column in _value_columns(expression, exp):
         source = scope.sources.get(column.table) if column.table else _only_source(scope)
+        if source is None:
+            unplaced.append(column)
+            continue
         name = column.name.lower()
         if isinstance(source, exp.Table):
             relation = f"{(source.db or 'main').lower()}.{source.name.lower()}"
             found.add(f"{relation}.{name}")
         elif source is not None and hasattr(source, "expression"):   # a CTE or subquery: look inside it
             for branch, projection in _columns_of(source).get(name, ()):
-                found |= _trace(branch, projection, exp, depth + 1)
+                found |= _trace(branch, projection, exp, depth + 1, unplaced)
     return found
 
 
