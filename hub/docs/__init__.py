@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OUT = Path(".hub") / "docs"
 CACHE = Path(".hub") / "docs-lineage.json"
-ASSETS = ("hub.css", "hub.js")
+ASSETS = ("hub.css", "hub.js", "flowmark.js")
 #: written into every site, so a rebuild replaces only a folder hub made (never, say, a mistyped --out $HOME)
 MARKER = ".hub-docs"
 

@@ -60,7 +60,8 @@ def index(site: Site, fm: flow.FlowMap) -> dict[str, str]:
             f'<section aria-labelledby="map-h"><h2 id="map-h">Flow map</h2>'
             f'<p>Every connection, stream, model, sync, trigger, schedule, action and target; select a box for its '
             f'page. Hover an arrow (or see the table below) for how often it runs, its last run and its state.</p>'
-            f'{flow.legend()}<div class="mapwrap">{flow.svg(fm)}</div></section>'
+            f'{flow.legend()}<div class="mapwrap">{flow.svg(fm)}</div>'
+            f'<script src="assets/flowmark.js"></script></section>'
             f'<section aria-labelledby="flows-h"><h2 id="flows-h">Flows</h2>{search_box("flows", "Filter flows")}'
             + table(["from", "to", "runs", "last run", "state", "runs (30 days)"], rows, id_="flows")
             + "</section>")

@@ -32,14 +32,4 @@
   }
   window.addEventListener("hashchange", reveal);
   reveal();
-  // The flow map is inline SVG, drawn by the browser's first paint; two frames later it is on screen. The mark is
-  // what benchmarks/docs.py and the browser tests time ("navigation start to flow map drawn").
-  if (document.getElementById("flowmap")) {
-    requestAnimationFrame(function () {
-      requestAnimationFrame(function () {
-        if (window.performance && performance.mark) { performance.mark("flowmap-drawn"); }
-        document.documentElement.setAttribute("data-flowmap", "drawn");
-      });
-    });
-  }
 })();
