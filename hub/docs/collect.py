@@ -91,16 +91,15 @@ def collect(project: Project, now: datetime | None = None) -> Site:
 
 
 def _connections(project: Project) -> list[dict[str, Any]]:
-    from hub.integrations import all_integrations
+    from hub.integrations import all_integrations, with_part
     from hub.registry import connector_class
 
     titles = {name: i.title for name, i in all_integrations().items()}
+    readable = with_part("connector")
     out = []
     for conn in sorted(project.config.connections.values(), key=lambda c: c.name):
-        try:
-            cls = connector_class(conn.type)
-        except Exception:  # a webhook-only type without a connector: shown with no streams  # noqa: BLE001
-            cls = None
+        # a webhook-only integration (no connector) is shown without streams
+        cls = connector_class(conn.type) if conn.type in readable else None
         streams = []
         if cls is not None:
             names = conn.streams if conn.streams is not None else cls.default_streams
