@@ -83,7 +83,10 @@ def build_site(project: Project, out: Path | None = None) -> SiteReport:
 
     started = time.perf_counter()
     target = Path(out) if out is not None else project.root / DEFAULT_OUT
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+    # .hub/docs is hub's own; a folder named with --out is replaced only when empty or written by hub docs
+    foreign = out is not None and target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists()))
+    if foreign:
         raise DocsError(f"--out {target}: exists and is not a site hub docs wrote; hub replaces only its own",
                         hint="name an empty or new folder")
     files = render(project)
