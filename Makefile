@@ -19,6 +19,7 @@ demo: $(STAMP)     ## the whole loop, offline, against the built-in sandbox
 	$(BIN)/hub demo
 
 test: $(STAMP)     ## the test suite (loopback only)
+	scripts/ensure-browser.sh
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)    ## benchmarks that print figures (a few minutes; push is paced by the emulated rate limit)

@@ -132,3 +132,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print, *, people: in
     echo(f"done in {time.perf_counter() - started:.1f} s. Run `hub demo` again: it ingests what the push changed and "
          f"finds nothing left to send.")
     echo(f"explore: hub -C {directory} query \"SELECT * FROM canonical.person LIMIT 5\"  |  hub -C {directory} status")
+    # --- docs step: the site of what flows where, built last so it shows this run
+    from hub.docs import build_site
+
+    site = build_site(project)
+    echo(f"docs: {site.index} ({site.pages} pages; `hub -C {directory} docs` rebuilds it, `hub serve` shows it live)")

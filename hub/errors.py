@@ -179,3 +179,10 @@ class ChaosSpecError(HubError, ValueError):
     """A sandbox ``--chaos`` spec that cannot be read; the message is one line saying what to write instead."""
 
     exit_code = 2
+
+
+# --- docs (hub docs, the pages hub serve shows) ---
+
+
+class DocsError(HubError):
+    """The docs site cannot be written where asked (a folder that is not an earlier hub docs site, say)."""

@@ -46,6 +46,8 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
         where = ("loopback only; use --host 0.0.0.0 to accept other machines" if is_loopback(host)
                  else "reachable from other machines")
         click.echo(f"listening on {service.url} ({where})")
+        docs = f"{service.url}/?token={service.docs_token}" if service.docs_token else f"{service.url}/"
+        click.echo(f"docs pages: {docs}")   # --- docs hook (hub/docs/live.py)
         click.echo(f"receiving webhooks for: {', '.join(sorted(service.receivers)) or 'none'}")
         for name, why in sorted(service.unconfigured.items()):
             click.echo(f"not receiving for {name}: {why}", err=True)

@@ -34,8 +34,10 @@ class WebhookServer(HTTPEmulator):
 
     def __init__(self, inbox: Inbox, receivers: Mapping[str, Receiver], *, host: str = "127.0.0.1",
                  port: int = 8080, unconfigured: Mapping[str, str] | None = None,
-                 health: Callable[[], dict[str, Any]] | None = None) -> None:
+                 health: Callable[[], dict[str, Any]] | None = None,
+                 pages: Callable[[Request], Response | None] | None = None) -> None:
         super().__init__(host, port)
+        self.pages = pages   # --- docs hook (hub/docs/live.py): GETs the server does not route itself
         self.inbox = inbox
         self.health = health or self._inbox_health
         self.receivers = dict(receivers)
@@ -49,6 +51,10 @@ class WebhookServer(HTTPEmulator):
         if path == "/healthz" and request.method == "GET":
             health = self.health()
             return json_response(200 if health["status"] == "ok" else 503, health)
+        if self.pages is not None and not path.startswith(PREFIX):   # --- docs hook: the site at /
+            answer = self.pages(request)
+            if answer is not None:
+                return answer
         return json_response(404 if not path.startswith(PREFIX) else 405, {"error": "not found"})
 
     def _webhook(self, request: Request, connection: str) -> Response:

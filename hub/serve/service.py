@@ -70,6 +70,7 @@ class Service:
         self.inbox: Inbox | None = None
         self.owner: Owner | None = None
         self.server: WebhookServer | None = None
+        self.docs_token: str | None = None   # --- docs hook: set by start() when not bound to loopback
 
     def _schedules(self) -> dict[str, Schedule]:
         if "schedules" not in self.project.config.sections:
@@ -97,7 +98,8 @@ class Service:
         self.inbox.on_stored = self.owner.poke
         self.owner.start()
         self.server = WebhookServer(self.inbox, self.receivers, host=self._host, port=self._port,
-                                    unconfigured=self.unconfigured, health=self.owner.health)
+                                    unconfigured=self.unconfigured, health=self.owner.health,
+                                    pages=self._docs_pages())
         try:
             self.server.start()
         except OSError:
@@ -108,6 +110,16 @@ class Service:
         if self.schedules:
             self._start_scheduler()
         return self
+
+    def _docs_pages(self) -> Any:
+        """--- docs hook: the docs site at ``/``, rendered through the owner thread (which holds the warehouse);
+        a token is required unless bound to loopback (:mod:`hub.docs.live`)."""
+        from hub.docs.live import LivePages, new_token
+
+        owner = self.owner
+        assert owner is not None
+        self.docs_token = None if is_loopback(self._host) else new_token()
+        return LivePages(self.project, token=self.docs_token, run=owner.call)
 
     def _start_scheduler(self) -> None:
         from hub.schedule import Scheduler, WarehouseSlots, run_and_alert

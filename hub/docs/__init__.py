@@ -1,0 +1,109 @@
+"""The docs site: what flows where, how often, and whether it worked, as static HTML that opens from disk.
+
+::
+
+    from hub.docs import build_site
+    report = build_site(Project.find("."))          # .hub/docs/index.html
+    print(report.index, report.seconds, report.biggest)
+
+:func:`render` makes every page in memory (``hub serve`` answers from it at ``/``); :func:`build_site` writes them
+with the assets (CSS and a small script from ``assets/``, nothing from a CDN). The parts: :mod:`.collect` reads the
+project, :mod:`.lineage` traces columns, :mod:`.flow` draws the map, :mod:`.pages` and :mod:`.runpages` render.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.project import Project
+
+DEFAULT_OUT = Path(".hub") / "docs"
+CACHE = Path(".hub") / "docs-lineage.json"
+ASSETS = ("hub.css", "hub.js", "flowmark.js")
+#: written into every site, so a rebuild replaces only a folder hub made (never, say, a mistyped --out $HOME)
+MARKER = ".hub-docs"
+
+
+@dataclass
+class SiteReport:
+    """What :func:`build_site` wrote."""
+
+    out: Path
+    pages: int
+    seconds: float
+    biggest: tuple[str, int]        # file name, bytes
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+
+def assets_dir() -> Path:
+    """The folder of the CSS and JS shipped with hub."""
+    return Path(__file__).parent / "assets"
+
+
+def render(project: Project) -> dict[str, bytes]:
+    """Every page of the site, by file name (assets included), read from ``project`` now."""
+    from hub.docs import flow, lineage, pages, runpages
+    from hub.docs.collect import collect
+
+    site = collect(project)
+    cache = lineage.LineageCache(project.root / CACHE)
+    graph = lineage.build(site.models, site.syncs, cache)
+    try:
+        cache.save()
+    except OSError:
+        pass   # a read-only project directory only makes the next build slower
+    fm = flow.build(site)
+    out: dict[str, str] = {}
+    out.update(pages.index(site, fm))
+    out.update(pages.models_page(site))
+    out.update(pages.model_pages(site, graph))
+    out.update(pages.connection_pages(site, graph))
+    out.update(pages.operations(site))
+    out.update(runpages.runs_page(site))
+    out.update(runpages.run_pages(site))
+    out.update(runpages.sync_pages(site, graph))
+    files = {name: text.encode("utf-8") for name, text in out.items()}
+    for name in ASSETS:
+        files[f"assets/{name}"] = (assets_dir() / name).read_bytes()
+    return files
+
+
+def build_site(project: Project, out: Path | None = None) -> SiteReport:
+    """Write the site into ``out`` (default ``.hub/docs`` of the project), replacing what an earlier build left."""
+    from hub.errors import DocsError
+
+    started = time.perf_counter()
+    target = Path(out) if out is not None else project.root / DEFAULT_OUT
+    # .hub/docs is hub's own; a folder named with --out is replaced only when empty or written by hub docs
+    foreign = out is not None and target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists()))
+    if foreign:
+        raise DocsError(f"--out {target}: exists and is not a site hub docs wrote; hub replaces only its own",
+                        hint="name an empty or new folder")
+    files = render(project)
+    files[MARKER] = b"written by hub docs; the whole folder is replaced by the next build\n"
+    # Written beside the target and swapped in, so a reader never sees half a site, and stale pages disappear.
+    staging = target.with_name(f".{target.name}.new-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "assets").mkdir(parents=True)
+    for name, data in files.items():
+        (staging / name).write_bytes(data)
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    biggest = max(((n, len(d)) for n, d in files.items() if n.endswith(".html")), key=lambda x: x[1])
+    return SiteReport(target.resolve(), sum(1 for n in files if n.endswith(".html")), time.perf_counter() - started,
+                      biggest)

@@ -1,0 +1,123 @@
+"""The docs pages served live by ``hub serve`` at ``/``, beside the webhooks.
+
+:class:`LivePages` is the one hook the webhook server calls for a GET it does not route itself. It answers from the
+latest rendering of the site and renders again in the background when that is older than ``max_age`` seconds
+(stale-while-revalidate): a page never waits for a trigger or scheduled job that holds the warehouse, it shows the
+state as of its footer's time. Only the very first request waits for a rendering.
+
+On loopback no token is asked. Bound to anything else, every request needs the token (``?token=`` once, which sets an
+HttpOnly cookie, or ``Authorization: Bearer``); ``hub serve`` prints the URL with it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from hub.project import Project
+    from hub.sandbox.server import Request, Response
+
+COOKIE = "hub_docs"
+TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".js": "text/javascript; charset=utf-8"}
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                      "script-src 'self'; frame-ancestors 'none'"}
+
+
+def new_token() -> str:
+    """A fresh token for pages served beyond loopback."""
+    return secrets.token_urlsafe(24)
+
+
+class LivePages:
+    """Answers ``GET /`` and the site's pages from a cached rendering; ``None`` for paths that are not pages."""
+
+    def __init__(self, project: Project, *, token: str | None = None, max_age: float = 5.0,
+                 run: Callable[[Callable[[], dict[str, bytes]]], dict[str, bytes]] | None = None) -> None:
+        self.project = project
+        self.token = token
+        self.max_age = max_age
+        #: how a rendering reaches the warehouse: in hub serve, through the owner thread that holds it
+        self._run = run or (lambda work: work())
+        self._pages: dict[str, bytes] | None = None
+        self._rendered_at = 0.0
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._refreshing = threading.Event()
+
+    def __call__(self, request: Request) -> Response | None:
+        from hub.sandbox.server import Response
+
+        if request.method not in ("GET", "HEAD"):
+            return None
+        name = "index.html" if request.path in ("", "/") else request.path.lstrip("/")
+        if not (name.endswith(tuple(TYPES)) and "/" not in name.removeprefix("assets/")):
+            return None
+        if self.token:
+            given = (parse_qs(request.query_string).get("token") or [""])[-1] if request.query_string else ""
+            if given and hmac.compare_digest(given, self.token):
+                # set the cookie and drop the token from the address bar (and from any link copied from it)
+                return Response(303, b"", content_type="text/plain", headers={
+                    "Location": request.path or "/",
+                    "Set-Cookie": f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"})
+            if not self._authorized(request):
+                return Response(401, b"hub docs: this server is not on loopback; open the URL with ?token= that "
+                                     b"`hub serve` printed\n", content_type="text/plain; charset=utf-8")
+        pages = self.pages()
+        if pages is None:
+            return Response(503, f"hub docs: cannot render the pages: {self._error}\n".encode(),
+                            content_type="text/plain; charset=utf-8", headers={"Retry-After": "5"})
+        body = pages.get(name)
+        if body is None:
+            return Response(404, b"hub docs: no such page\n", content_type="text/plain; charset=utf-8")
+        suffix = name[name.rfind("."):]
+        return Response(200, b"" if request.method == "HEAD" else body, content_type=TYPES[suffix],
+                        headers=dict(HEADERS))
+
+    def _authorized(self, request: Request) -> bool:
+        assert self.token
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), self.token):
+            return True
+        for part in request.headers.get("cookie", "").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == COOKIE and hmac.compare_digest(value, self.token):
+                return True
+        return False
+
+    def pages(self) -> dict[str, bytes] | None:
+        """The latest rendering; renders now only when there is none yet, else refreshes in the background."""
+        if self._pages is None:
+            with self._lock:
+                if self._pages is None:
+                    self._refresh()
+            return self._pages
+        if time.monotonic() - self._rendered_at > self.max_age and not self._refreshing.is_set():
+            self._refreshing.set()
+            threading.Thread(target=self._background, name="hub-docs-render", daemon=True).start()
+        return self._pages
+
+    def _background(self) -> None:
+        try:
+            with self._lock:
+                self._refresh()
+        finally:
+            self._refreshing.clear()
+
+    def _refresh(self) -> None:
+        from hub.docs import render
+        from hub.errors import HubError
+
+        try:
+            self._pages = self._run(lambda: render(self.project))
+            self._error = None
+        except HubError as exc:   # keep serving the last good pages; say why on the first
+            self._error = str(exc)
+        self._rendered_at = time.monotonic()
