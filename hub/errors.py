@@ -132,24 +132,17 @@ class PushError(HubError):
     """A reverse-ETL sync could not be planned or sent."""
 
 
-# --- webhooks (hub serve) ---
+# --- core (hC): errors once defined beside the code that raises them; those modules re-export them ---
 
 
-class WebhookError(HubError):
-    """A webhook request hub will not take: answered with a 4xx, nothing stored."""
+class BadEventError(HubError):
+    """An authentic webhook request whose body hub cannot read as events (answered 400)."""
 
 
-class SignatureError(WebhookError):
-    """A webhook that cannot be shown to come from its sender; answer it with 401 and do not process it.
-
-    ``reason`` is a short code: ``missing_header``, ``malformed_header``, ``mismatch``, ``stale`` or ``bad_secret``.
-    """
+class SignatureError(HubError):
+    """A webhook that cannot be shown to come from the vendor; answer it with 400/401 and do not process it."""
 
     def __init__(self, scheme: str, reason: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(f"{scheme} webhook rejected: {message}", hint=hint)
         self.scheme = scheme
         self.reason = reason
-
-
-class BadEventError(WebhookError):
-    """An authentic webhook request whose body hub cannot read as events (answered 400)."""

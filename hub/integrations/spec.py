@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from hub.serve.inbox import InboxEvent, StoredEvent
+    from hub.serve.inbox import StoredEvent
+    from hub.serve.inbox import InboxEvent
 
 
 @dataclass(frozen=True)
