@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from hub.serve.inbox import StoredEvent
     from hub.serve.inbox import InboxEvent
+    from hub.serve.inbox import StoredEvent
+    from pyarrow import Schema, Table
 
 
 @dataclass(frozen=True)
@@ -94,14 +93,14 @@ class WebhookScheme(Protocol):
     def subject(self, event: Mapping[str, Any]) -> tuple[str, str] | None:
         """``(stream, source id)`` of the record an event is about, for triggers; None when unknown."""
 
-    def row_schema(self) -> pa.Schema:
+    def row_schema(self) -> Schema:
         """The Arrow schema of the sender's ``raw_<connection>.events`` rows (``id`` first)."""
 
     def row(self, event: StoredEvent) -> dict[str, Any]:
         """A stored event as a row of :meth:`row_schema` with ``id`` = the event id; raise TypeError/ValueError when
         it cannot be one (the event is then set aside as a dead letter)."""
 
-    def deleted(self, rows: pa.Table) -> dict[str, list[str]]:
+    def deleted(self, rows: Table) -> dict[str, list[str]]:
         """Per stream, the ids that deletion events among ``rows`` (events-table rows) say are gone."""
 
 
