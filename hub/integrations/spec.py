@@ -80,7 +80,7 @@ class WebhookScheme(Protocol):
     (:func:`hub.webhooks.verify.scheme_for`) and never names a sender.
     """
 
-    #: the scheme's name in messages ("Acme")
+    #: the scheme's name in messages (the vendor's title)
     title: str
 
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str, *, method: str, url: str,
