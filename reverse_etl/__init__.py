@@ -5,7 +5,7 @@ Public entry points (the CLI's ``hub push``, ``hub run``, ``hub status`` and ``h
     from hub.reverse_etl import push, rejected_rows, sync_status, render_push_report
 
     report = push(project)                       # every [syncs.*] of hub.toml
-    report = push(project, ["person_to_hubspot"], dry_run=True)
+    report = push(project, ["person_to_crm"], dry_run=True)
     print(render_push_report(report))
 
 A push first checks every selected sync (model, columns, connection, target object and fields) and plans all of them,

@@ -34,8 +34,8 @@ class TargetField:
     name: str
     createable: bool = True
     updateable: bool = True
-    unique: bool = False        # usable to find records by (HubSpot unique property, Salesforce external id)
-    filterable: bool = True     # usable in a lookup's filter (Salesforce describe ``filterable``)
+    unique: bool = False        # usable to find records by (a unique property, an external id)
+    filterable: bool = True     # usable in a lookup's filter (some targets cannot filter on every field)
     required: bool = False      # a create without a value is refused
     max_length: int = 0         # longest text the target keeps (0: no limit known)
     kind: str = ""              # a type the target checks values of: "email", "number", "boolean", "date"
@@ -94,7 +94,7 @@ class Pusher:
     type: ClassVar[str] = ""
     OPS: ClassVar[frozenset[str]] = frozenset()
     batch_size: ClassVar[int] = 100
-    #: ``lookup`` works only by a unique match field (HubSpot's batch read by idProperty)
+    #: ``lookup`` works only by a unique match field (a batch read by a unique property, say)
     lookup_needs_unique: ClassVar[bool] = False
     #: target object names the vendor always has, for did-you-mean when the object is unknown
     known_objects: ClassVar[tuple[str, ...]] = ()
@@ -118,7 +118,7 @@ class Pusher:
         raise NotImplementedError
 
     def refusal(self, op: str, records: list[Record], status: int, message: str) -> list[Outcome] | None:
-        """Outcomes read from a refusal of the whole batch (e.g. HubSpot's 409 naming the existing record), or None
+        """Outcomes read from a refusal of the whole batch (e.g. a 409 naming the record that exists), or None
         when the refusal says nothing about single records (the engine then isolates the culprits)."""
         return None
     def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:

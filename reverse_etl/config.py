@@ -2,10 +2,10 @@
 
 ::
 
-    [syncs.person_to_hubspot]
+    [syncs.person_to_crm]
     model = "canonical.person"
-    to = "hubspot"                   # a connection
-    object = "contacts"
+    to = "crm"                       # a connection
+    object = "contacts"              # the target's object, as its integration names it
     mode = "upsert"                  # upsert | update (never create) | insert (never update) | mirror (also remove)
     match = { email = "email" }      # model column = target field used to find the target record
     fields = { first_name = "firstname", last_name = "lastname", phone = "phone" }
@@ -19,8 +19,8 @@
                                      # or "recreate" it (found again by match key, else created)
 
 Only what can be checked from the file is checked here; the model's columns are checked against the warehouse
-(:mod:`hub.reverse_etl.diff`) and the target fields against the target's own field list (:mod:`hub.reverse_etl.engine`), all
-before anything is written.
+(:mod:`hub.reverse_etl.diff`) and the target fields against the target's own field list
+(:mod:`hub.reverse_etl.engine`), all before anything is written.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
             raise UnknownNameError("key", key, KEYS, file=CONFIG_FILE, line=line(key), where=f" in [syncs.{name}]")
     for key in REQUIRED:
         if key not in body:
-            raise err(f"needs {key}", hint=_EXAMPLES[key])
+            raise err(f"needs {key}", hint=_example(key, config, body))
     for key in ("model", "to", "object", "mode", "key", "where", "on_target_delete"):
         if key in body and (not isinstance(body[key], str) or not body[key].strip()):
             raise err(f"{key} must be a non-empty string", key)
@@ -217,14 +217,38 @@ def _conflicts(value: Any, config: Any, err: Any, line: int | None) -> str | tup
                 raise UnknownNameError("connection", name, config.connections, file=CONFIG_FILE, line=line,
                                        where=" in conflicts")
         return tuple(value)
+    names = ", ".join(f"\"{name}\"" for name in list(config.connections)[:2]) or "\"crm\", \"billing\""
     raise err("conflicts must be \"latest\", \"hold\" or a list of connections, highest priority first", "conflicts",
-              hint="e.g. conflicts = [\"salesforce\", \"hubspot\"]")
+              hint=f"e.g. conflicts = [{names}]")
 
 
 _EXAMPLES = {
     "model": "e.g. model = \"canonical.person\"",
-    "to": "e.g. to = \"hubspot\" (a [connections.NAME])",
-    "object": "e.g. object = \"contacts\" (HubSpot) or \"Contact\" (Salesforce)",
+    "to": "e.g. to = \"crm\" (a [connections.NAME])",
+    "object": "e.g. object = \"contacts\" (an object of the target)",
     "match": "e.g. match = { email = \"email\" }",
     "fields": "e.g. fields = { first_name = \"firstname\" }",
 }
+
+
+def _example(key: str, config: Any, body: dict[str, Any]) -> str:
+    """The hint for a missing key, from this project where it can be: a connection hub can push to, or the objects
+    the sync's target always has (its pusher's ``known_objects``)."""
+    from hub.registry import pusher_class
+
+    def pushable(kind: str) -> Any:
+        try:
+            return pusher_class(kind)
+        except UnknownNameError:
+            return None
+
+    if key == "to":
+        names = [name for name, c in config.connections.items() if pushable(c.type) is not None]
+        if names:
+            return f"e.g. to = \"{names[0]}\" (a [connections.NAME] hub can push to: {', '.join(names)})"
+    if key == "object" and body.get("to") in config.connections:
+        pusher = pushable(config.connections[body["to"]].type)
+        if pusher is not None and pusher.known_objects:
+            known = pusher.known_objects
+            return f"e.g. object = \"{known[0]}\" (one of {', '.join(known)}, or another object of the target)"
+    return _EXAMPLES[key]

@@ -1,6 +1,6 @@
 """Records a target deleted: not re-created unless the sync says so (``on_target_delete``).
 
-A record the hub once pushed and that a user then deleted in the target (HubSpot archive, Salesforce delete) shows up
+A record the hub once pushed and that a user then deleted (or archived) in the target shows up
 in two ways: the target's raw data marks it archived/deleted, or an update of it answers "missing". Under
 ``on_target_delete = "skip"`` (the default) the row is put in ``_hub.sync_skipped_deletions`` and from then on is
 neither updated, nor found again by match key, nor created: that would resurrect what the user deleted. Its sync state

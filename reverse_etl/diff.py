@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from hub.project import Project
 
 LINK_UPDATED = ("source_updated_at", "updated_at", "source_modified_at")
-DELETED = ("archived", "is_deleted")
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,8 @@ def _snapshot(wh: Warehouse, sync: SyncConfig) -> Snapshot | None:
         return None
     return Snapshot(qualified(f"raw_{sync.to}", stream.table), id_column,
                     {f: by_shape[_shape(f)] for _, f in sync.mapping if _shape(f) in by_shape},
-                    next((by_shape[_shape(d)] for d in DELETED if _shape(d) in by_shape), None),
+                    # the column the connector flags deleted/archived records with (Stream.deleted_flag)
+                    by_shape.get(_shape(getattr(stream, "deleted_flag", None) or "")),
                     by_shape.get(_shape(stream.cursor_field or "")),
                     state.last_ingest_start(wh, sync.to, stream.name))
 

@@ -5,10 +5,11 @@ Batches go out from a small thread pool (each worker with its own :class:`~hub.s
 request and writing acknowledgements. The main thread alone touches the warehouse.
 
 Rows the target would certainly refuse are rejected before sending (:mod:`hub.reverse_etl.validate`), so they never sink
-a batch. A batch the target still refuses as a whole (a 4xx, e.g. HubSpot's 400 for one bad input in a create) is
-first read by the pusher (HubSpot's 409 names the record that exists), else split in halves until the bad records stand
-alone and are rejected on their own: O(bad rows x log batch) calls. When refusals outrun the split budget the cause is
-not in the records; the sync stops and the rows not yet sent stay unacknowledged, never rejected for a neighbour.
+a batch. A batch the target still refuses as a whole (a 4xx, e.g. a 400 for one bad input in a create) is first read
+by the pusher (:meth:`Pusher.refusal`: a 409 may name the record that exists), else split in halves until the bad
+records stand alone and are rejected on their own: O(bad rows x log batch) calls. When refusals outrun the split
+budget the cause is not in the records; the sync stops and the rows not yet sent stay unacknowledged, never
+rejected for a neighbour.
 
 Unknown outcomes: a write whose answer was lost (timed out after sending, dropped, 5xx, cut body) comes back as
 :class:`~hub.errors.UnknownOutcomeError`; the HTTP layer never re-sends it. Idempotent operations (everything but
@@ -151,7 +152,7 @@ def _by_key(project: Project, sync: SyncConfig, pusher: Pusher, match: TargetFie
     if sync.mode == "update" and match.unique and "update_by_key" in pusher.OPS:
         return "update_by_key"
     if "lookup" in pusher.OPS and not match.filterable:
-        # the target would refuse every lookup (Salesforce: INVALID_FIELD "can not be filtered"): say so now
+        # the target would refuse every lookup (the field "can not be filtered"): say so now
         raise ConfigError(f"[syncs.{sync.name}] {sync.connection_type} cannot find {sync.object} records by "
                           f"'{sync.match_field}': the target does not allow filtering on that field",
                           file=CONFIG_FILE, line=project.config.line_of("syncs", sync.name, "match"),
@@ -419,7 +420,7 @@ class Execution:
             else:
                 self.result.updates += 1
         elif outcome.status == EXISTS and mode != "insert" and outcome.target_id and not item.rerouted:
-            # the create found the record there already (HubSpot's 409 names it): it is ours to update
+            # the create found the record there already (the target's refusal named it): it is ours to update
             record.target_id, item.op, item.rerouted = outcome.target_id, "update", True
             self._enqueue(item)
         elif outcome.status == EXISTS:

@@ -2,8 +2,8 @@
 
 A two-way sync plans its updates from the target's last ingest. A user may edit the record after that ingest; a
 blind update would then replace their edit with a value the hub computed without it, and nothing would say so.
-So before a two-way sync sends its updates, the records are read again by id (one read per batch: HubSpot's
-``batch/read``, Salesforce's SOQL by ``Id`` with ``SystemModstamp``), and each field about to be written is compared
+So before a two-way sync sends its updates, the records are read again by id (one read per batch, each target's own
+way: :meth:`Pusher.read`), and each field about to be written is compared
 with what the ingest saw. A record whose such field changed is left alone this run: its row stays unacknowledged
 (so the next run plans it again, from an ingest that holds the edit, and field-level survivorship settles it) and
 the field is recorded in ``_hub.sync_conflicts`` with status ``deferred``.
@@ -94,7 +94,7 @@ def _same(now: Any, seen: str | None, fold: bool) -> bool:
 
 
 def _instant(value: str | None) -> datetime | None:
-    # Salesforce writes "2025-01-01T10:00:00.000+0000"; the warehouse gives "2025-01-01T10:00:00+00:00"
+    # targets may write "2025-01-01T10:00:00.000+0000" where the warehouse gives "2025-01-01T10:00:00+00:00"
     if value is None or len(value) < 19 or value[4] != "-" or "T" not in value:
         return None
     try:

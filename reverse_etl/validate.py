@@ -1,6 +1,6 @@
 """Checking a row against the target's field metadata before it is sent, so a known-bad row never poisons a batch.
 
-HubSpot validates a batch as a whole: one invalid email fails all 100 inputs with a 400. Rows the target would
+Some targets validate a batch as a whole: one invalid email fails all 100 inputs with a 400. Rows the target would
 certainly refuse (an email that is not one, a required field left empty on a create, text longer than the field holds)
 are rejected here, with the reason the target would give, and never sent. The checks are the vendors' own rules, no
 stricter: a row they would accept is never rejected locally.

@@ -10,7 +10,8 @@ The parts, each optional:
 
 - ``connector``: a :class:`hub.sources.base.Connector` subclass (source streams, auth and OAuth, options, secrets).
 - ``pusher``: a :class:`hub.reverse_etl.base.Pusher` subclass (push targets).
-- ``webhooks``: an object with the :class:`WebhookScheme` methods (signature verification and event parsing).
+- ``webhooks``: an object with the :class:`WebhookScheme` methods (signature verification, event parsing, the events
+  table's rows, deletions, the record an event is about).
 - ``staging``: a folder of staging SQL, ``<stream>.sql`` each (default ``staging``, when it exists).
 - ``emulator``: an object with the :class:`EmulatorPlugin` methods (the sandbox's emulator of the vendor).
 
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hub.serve.inbox import InboxEvent
+    from hub.serve.inbox import StoredEvent
+    from pyarrow import Schema, Table
 
 
 @dataclass(frozen=True)
@@ -102,14 +105,19 @@ class Integration:
 
 
 class WebhookScheme(Protocol):
-    """How one vendor signs and shapes its webhooks (``Integration.webhooks``)."""
+    """How one sender signs and shapes its webhooks (``Integration.webhooks``, usually ``"webhooks:SCHEME"``).
+
+    Subclass :class:`hub.webhooks.scheme.Scheme`: it implements every method but :meth:`verify` for a sender of one
+    JSON object per request with ``id`` and ``type``. ``hub serve`` finds a connection's scheme through the registry
+    (:func:`hub.webhooks.verify.scheme_for`) and never names a sender.
+    """
 
     #: the scheme's name in messages (the vendor's title)
     title: str
 
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str, *, method: str, url: str,
                now: float | None) -> None:
-        """Return None for an authentic request; raise :class:`hub.webhooks.verify.SignatureError` otherwise."""
+        """Return None for an authentic request; raise :class:`hub.errors.SignatureError` otherwise."""
 
     def events(self, connection: str, body: bytes, headers: Mapping[str, str]) -> list[InboxEvent]:
         """The events of a verified request (``headers`` keys lower-case); raise ``BadEventError`` when malformed."""
@@ -117,8 +125,15 @@ class WebhookScheme(Protocol):
     def subject(self, event: Mapping[str, Any]) -> tuple[str, str] | None:
         """``(stream, source id)`` of the record an event is about, for triggers; None when unknown."""
 
-    def row(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The ``raw_<connection>.events`` row of an event, when the vendor's events table has its own shape."""
+    def row_schema(self) -> Schema:
+        """The Arrow schema of the sender's ``raw_<connection>.events`` rows (``id`` first)."""
+
+    def row(self, event: StoredEvent) -> dict[str, Any]:
+        """A stored event as a row of :meth:`row_schema` with ``id`` = the event id; raise TypeError/ValueError when
+        it cannot be one (the event is then set aside as a dead letter)."""
+
+    def deleted(self, rows: Table) -> dict[str, list[str]]:
+        """Per stream, the ids that deletion events among ``rows`` (events-table rows) say are gone."""
 
 
 class EmulatorPlugin(Protocol):

@@ -6,23 +6,24 @@ warehouse, the open waits in the flusher's thread as any writer does (:mod:`hub.
 leaves the events in the inbox for the next attempt: nothing is lost and intake never stops.
 
 Exactly once: the inbox is already unique per (connection, event id); the insert skips ids the table already has, so a
-crash between the warehouse commit and the inbox's ``flushed`` mark (or an event that `hub ingest stripe.events`
-brought in first) never makes a second row. Stripe events get the row of the Stripe connector's ``events`` stream
-(:func:`hub.integrations.stripe.source.event_row`, the one definition both writers use); other senders get ``id, created, type, data``.
+crash between the warehouse commit and the inbox's ``flushed`` mark (or an event that `hub ingest <connection>.events`
+brought in first) never makes a second row. Each event becomes a row of its connection's scheme (the integration's
+``webhooks`` part, :mod:`hub.webhooks.scheme`): an integration whose connector also ingests an ``events`` stream
+builds the same row both ways; other senders get ``id, created, type, data``.
 
 Dead letters: an authentic event whose fields do not fit the table's types (``"created": "yesterday"``), or whose
 row cannot be built or inserted at all, would otherwise fail its whole batch on every attempt, for ever. Such an
 event is set aside in ``_hub.webhook_dead_letters`` (connection, event id, type, when received, the reason, and its
 body with secret-named values masked) and in the inbox's ``dead_letters``, and the rest of the batch loads.
 
-Deletions: a Stripe ``*.deleted`` event also sets ``deleted`` on its object's row in the raw table (customers,
-invoices, ...), so the deleted record leaves the staging models at once.
+Deletions: an event the scheme reads as a deletion (:meth:`Scheme.deleted`) also sets ``deleted`` on its object's row
+in the raw table, so the deleted record leaves the staging models at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,17 +33,20 @@ import pyarrow as pa
 
 from hub.secrets import redact
 from hub.serve.inbox import Inbox, StoredEvent
-from hub.webhooks import EVENTS_TABLE, masked_json
+from hub.webhooks import EVENTS_TABLE
+from hub.webhooks.scheme import Scheme, masked_text
 from hub.warehouse.sql import qualified, quote
 
 if TYPE_CHECKING:
+    from hub.integrations.spec import WebhookScheme
     from hub.project import Project
 
 BATCH = 20_000
 MARK = "flushed"
 DEAD_LETTERS = ("_hub", "webhook_dead_letters")
-S, I, B = pa.string(), pa.int64(), pa.bool_()
-GENERIC = pa.schema([("id", S), ("created", I), ("type", S), ("data", S)])
+I, B = pa.int64(), pa.bool_()
+#: the rows of a connection no longer configured: those of a sender without a table shape of its own
+GENERIC = Scheme()
 #: what can go wrong turning one event into a typed row (anything else is a bug and fails the flush, loudly)
 _ROW_ERRORS = (pa.ArrowException, OverflowError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError)
 
@@ -64,10 +68,10 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
     by_connection: dict[str, list[StoredEvent]] = {}
     for event in events:
         by_connection.setdefault(event.connection, []).append(event)
-    types = {name: c.type for name, c in project.config.connections.items()}
+    schemes = _schemes(project, by_connection)
     tables, dead = [], []
     for connection, batch in by_connection.items():
-        table, rejected = _typed(types.get(connection), batch)
+        table, rejected = _typed(schemes[connection], batch)
         dead += rejected
         if table is not None:
             tables.append((connection, table))
@@ -76,13 +80,12 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
             with wh.transaction() as con:
                 for connection, table in tables:
                     _insert(con, connection, table)
-                    if types.get(connection) == "stripe":
-                        _mark_deleted(con, connection, table)
+                    _mark_deleted(con, connection, schemes[connection].deleted(table))
                 _bury(con, dead)
         except Exception as exc:   # noqa: BLE001 - a poison row must not block the batch: isolate it, see below
             if not _is_row_error(exc):
                 raise
-            dead = _one_by_one(wh, tables, dead, by_connection, types)
+            dead = _one_by_one(wh, tables, dead, by_connection, schemes)
     if dead:
         inbox.set_dead([(d.event.seq, d.reason) for d in dead])
     inbox.set_mark(MARK, events[-1].seq)
@@ -98,7 +101,7 @@ def _is_row_error(exc: BaseException) -> bool:
 
 
 def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLetter],
-                by_connection: dict[str, list[StoredEvent]], types: dict[str, str]) -> list[DeadLetter]:
+                by_connection: dict[str, list[StoredEvent]], schemes: dict[str, WebhookScheme]) -> list[DeadLetter]:
     """The batch failed on some row: insert event by event, setting aside those the warehouse refuses."""
     dead = list(dead)
     for connection, table in tables:
@@ -108,8 +111,7 @@ def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLett
             try:
                 with wh.transaction() as con:
                     _insert(con, connection, row)
-                    if types.get(connection) == "stripe":
-                        _mark_deleted(con, connection, row)
+                    _mark_deleted(con, connection, schemes[connection].deleted(row))
             except Exception as exc:   # noqa: BLE001 - classified just below
                 if not _is_row_error(exc):
                     raise
@@ -120,13 +122,22 @@ def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLett
     return dead
 
 
-def _typed(connection_type: str | None, events: list[StoredEvent]) -> tuple[pa.Table | None, list[DeadLetter]]:
+def _schemes(project: Project, by_connection: dict[str, list[StoredEvent]]) -> dict[str, WebhookScheme]:
+    """Each connection's webhook scheme; one no longer in hub.toml gets the generic rows (its events still land)."""
+    from hub.webhooks.verify import scheme_for, scheme_named
+
+    connections = project.config.connections
+    return {name: scheme_named(scheme_for(connections[name].type)) if name in connections else GENERIC
+            for name in by_connection}
+
+
+def _typed(scheme: WebhookScheme, events: list[StoredEvent]) -> tuple[pa.Table | None, list[DeadLetter]]:
     """The events as one typed table, and those that do not fit it (set aside with the reason)."""
-    row_of, schema = _row_function(connection_type)
+    schema = scheme.row_schema()
     rows, dead = [], []
     for event in events:
         try:
-            rows.append(row_of(event))
+            rows.append(scheme.row(event))
         except _ROW_ERRORS as exc:
             dead.append(DeadLetter(event, f"unreadable event: {type(exc).__name__}: {_short(str(exc))}"))
     kept = [e for e in events if all(d.event is not e for d in dead)] if dead else events
@@ -156,24 +167,6 @@ def _misfit(row: dict[str, Any], schema: pa.Schema) -> str | None:
     return None
 
 
-def _row_function(connection_type: str | None) -> tuple[Callable[[StoredEvent], dict[str, Any]], pa.Schema]:
-    if connection_type == "stripe":
-        from hub.integrations.stripe.source import event_row, schema_of
-
-        def stripe_row(event: StoredEvent) -> dict[str, Any]:
-            body = orjson.loads(event.body)
-            if not isinstance(body, dict):
-                raise TypeError("the event is not a JSON object")
-            return {**event_row(body), "id": event.event_id}
-
-        return stripe_row, schema_of("events")
-    return _generic_row, GENERIC
-
-
-def _generic_row(event: StoredEvent) -> dict[str, Any]:
-    return {"id": event.event_id, "created": _created(event), "type": event.type, "data": _masked_text(event.body)}
-
-
 def _insert(con: Any, connection: str, table: pa.Table) -> None:
     schema, relation = f"raw_{connection}", qualified(f"raw_{connection}", EVENTS_TABLE)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
@@ -184,7 +177,7 @@ def _insert(con: Any, connection: str, table: pa.Table) -> None:
                                           "AND table_name = ?", [schema, EVENTS_TABLE]).fetchall()]
     mine = [n for n in table.column_names if n in existing]
     names, values = [quote(n) for n in mine], [f"b.{quote(n)}" for n in mine]
-    # the table may be dlt's (hub ingest <stripe>.events made it first): fill its bookkeeping columns too
+    # the table may be dlt's (hub ingest <connection>.events made it first): fill its bookkeeping columns too
     if "_dlt_load_id" in existing:
         names.append("_dlt_load_id")
         values.append(f"'serve-{time.time():.6f}'")
@@ -199,12 +192,10 @@ def _insert(con: Any, connection: str, table: pa.Table) -> None:
     con.unregister("hub_serve_batch")
 
 
-def _mark_deleted(con: Any, connection: str, table: pa.Table) -> None:
-    """``*.deleted`` events flag their object's raw row (``deleted``) at once, so it leaves the models now, not at
-    the next ingest; a row not ingested yet is left alone (the ingest reads the deletion from the events)."""
-    from hub.integrations.stripe.source import deleted_objects
-
-    for stream, ids in deleted_objects(table).items():
+def _mark_deleted(con: Any, connection: str, deleted: dict[str, list[str]]) -> None:
+    """Deletion events flag their object's raw row (``deleted``) at once, so it leaves the models now, not at the next
+    ingest; a row not ingested yet is left alone (the ingest reads the deletion from the events)."""
+    for stream, ids in deleted.items():
         has_flag = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
                                "table_name = ? AND column_name = 'deleted'", [f"raw_{connection}", stream]).fetchone()
         if has_flag[0]:
@@ -215,7 +206,7 @@ def _mark_deleted(con: Any, connection: str, table: pa.Table) -> None:
 def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:
     """Record dead letters in the warehouse, once per (connection, event id)."""
     rows = [(d.event.connection, d.event.event_id, d.event.type,
-             datetime.fromtimestamp(d.event.received_at, tz=UTC), d.reason, _masked_text(d.event.body))
+             datetime.fromtimestamp(d.event.received_at, tz=UTC), d.reason, masked_text(d.event.body))
             for d in dead]
     if not rows:
         return
@@ -227,26 +218,6 @@ def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:
     con.executemany(f"INSERT INTO {relation} VALUES (?, ?, ?, ?, now(), ?, ?) ON CONFLICT DO NOTHING", rows)
 
 
-def _masked_text(body: bytes) -> str:
-    """The body as text for the warehouse: secret-named JSON values masked, known secrets redacted."""
-    try:
-        return redact(masked_json(orjson.loads(body)))
-    except orjson.JSONDecodeError:
-        return redact(body.decode("utf-8", "replace"))
-
-
 def _short(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _created(event: StoredEvent) -> int:
-    try:
-        body = orjson.loads(event.body)
-    except orjson.JSONDecodeError:
-        return int(event.received_at)
-    for key in ("created", "occurredAt", "timestamp"):
-        value = body.get(key) if isinstance(body, dict) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 2**62:
-            return int(value / 1000) if key == "occurredAt" else int(value)
-    return int(event.received_at)

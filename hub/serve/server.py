@@ -16,12 +16,11 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.errors import HubError
+from hub.errors import BadEventError, HubError, SignatureError
 from hub.sandbox.server import HTTPEmulator, Request, Response, json_response
 from hub.serve.flusher import MARK as FLUSHED
 from hub.serve.inbox import Inbox, InboxError
-from hub.serve.intake import BadEventError, Receiver
-from hub.webhooks.verify import SignatureError
+from hub.serve.intake import Receiver
 
 log = logging.getLogger("hub.serve")
 PREFIX = "/webhooks/"
@@ -62,7 +61,7 @@ class WebhookServer(HTTPEmulator):
         if receiver is None:
             why = self.unconfigured.get(connection, "no such connection in hub.toml")
             return self._refuse(404, f"connection '{connection}' does not receive webhooks: {why}")
-        # HubSpot signs the URL it called: behind a TLS proxy that is the proxy's, as X-Forwarded-* tell
+        # some senders sign the URL they called: behind a TLS proxy that is the proxy's, as X-Forwarded-* tell
         host = request.header("x-forwarded-host") or request.header("host") or f"{self.host}:{self.port}"
         query = f"?{request.query_string}" if request.query_string else ""
         url = f"{request.header('x-forwarded-proto') or 'http'}://{host}{request.path}" + query

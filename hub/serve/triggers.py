@@ -3,17 +3,17 @@
 ::
 
     [triggers.paid_invoice]
-    on = "stripe:invoice.paid"             # CONNECTION:EVENT_TYPE; "stripe:invoice.*", "stripe:*" match more
+    on = "billing:invoice.paid"            # CONNECTION:EVENT_TYPE; "billing:invoice.*", "billing:*" match more
     when = "data.object.amount_paid > 0"   # optional filter on the event's JSON (see hub.serve.when)
-    do = ["push:person_to_hubspot", "notify:https://hooks.example/abc"]
+    do = ["push:person_to_crm", "notify:https://hooks.example/abc"]
     retries = 3                            # optional: tries after a failed attempt (backoff 1 s, doubling)
 
 ``push:SYNC`` brings the event's connection up to date first (an incremental ingest of its streams other than
 ``events``, none for a webhook-only connection, then a build of the sync's model and what it reads), finds the person
-the event is about (a Stripe customer id, a HubSpot contact id -> ``canonical.person_source``) and pushes that
-person's row only: the sync's model must be keyed by ``person_id``. An event about nobody hub knows skips its pushes.
-``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every execution is a run ``trigger:NAME`` in
-``_hub.runs`` with one step per action.
+the event is about (the record the connection's webhook scheme names, :meth:`WebhookScheme.subject`, ->
+``canonical.person_source``) and pushes that person's row only: the sync's model must be keyed by ``person_id``. An
+event about nobody hub knows skips its pushes. ``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every
+execution is a run ``trigger:NAME`` in ``_hub.runs`` with one step per action.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def _trigger(project: Project, name: str, body: Any) -> Trigger:
     on = body.get("on")
     if not isinstance(on, str) or ":" not in on:
         raise fail("on" if "on" in body else None, "needs on = \"CONNECTION:EVENT_TYPE\"",
-                   hint="e.g. on = \"stripe:invoice.paid\"")
+                   hint=f"e.g. on = \"{_example_connection(project)}:*\"")
     connection, _, event_type = on.partition(":")
     if connection not in project.config.connections:
         raise UnknownNameError("connection", connection, project.config.connections, file=CONFIG_FILE,
@@ -274,33 +274,12 @@ class Runner:
         return "success", f"HTTP {response.status_code}"
 
 
-#: Per connection type: how to find the source record an event is about -> (stream, source id).
-def _stripe_source(event: Mapping[str, Any]) -> tuple[str, str] | None:
-    obj = (event.get("data") or {}).get("object") or {}
-    if obj.get("object") == "customer" and isinstance(obj.get("id"), str):
-        return "customers", obj["id"]
-    customer = obj.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    return ("customers", customer) if isinstance(customer, str) else None
-
-
-def _hubspot_source(event: Mapping[str, Any]) -> tuple[str, str] | None:
-    kind = str(event.get("subscriptionType") or "")
-    if kind.startswith("contact.") and event.get("objectId") is not None:
-        return "contacts", str(event["objectId"])
-    return None
-
-
-SOURCES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str] | None]] = {
-    "stripe": _stripe_source, "hubspot": _hubspot_source}
-
-
 def affected_people(project: Project, connection: str, event: Mapping[str, Any]) -> list[str]:
     """The person_id(s) the event is about, through ``canonical.person_source`` (empty when unknown)."""
+    from hub.webhooks.verify import scheme_for, scheme_named
+
     conn = project.config.connection(connection)
-    finder = SOURCES.get(conn.type)
-    source = finder(event) if finder else None
+    source = scheme_named(scheme_for(conn.type)).subject(event)
     if source is None:
         return []
     stream, source_id = source
@@ -311,3 +290,8 @@ def affected_people(project: Project, connection: str, event: Mapping[str, Any])
                         "AND lower(stream) = ? AND CAST(source_id AS VARCHAR) = ? ORDER BY 1",
                         [connection, stream, source_id]).rows
     return [r[0] for r in rows]
+
+
+def _example_connection(project: Project) -> str:
+    """A connection of this project to show in an example (the first), or a placeholder."""
+    return next(iter(project.config.connections), "CONNECTION")

@@ -1,4 +1,8 @@
-"""Receiving vendor webhooks: signature verification (``hub.webhooks.verify``) and the facts other layers share.
+"""Receiving webhooks: the generic half. Each integration's folder holds its own scheme (``webhooks.py``, exporting
+``SCHEME``); this package holds what every scheme shares: the base class (:mod:`hub.webhooks.scheme`), HMAC and
+header helpers (:mod:`hub.webhooks.signing`), Standard Webhooks for senders without a scheme of their own
+(:mod:`hub.webhooks.standard`), the entry point that finds a connection's scheme through the registry
+(:mod:`hub.webhooks.verify`), and the facts other layers share (below).
 
 ``hub serve`` lands every connection's webhook events in ``raw_<connection>.events`` (:mod:`hub.serve.flusher`).
 That table is append-only: an event never changes, and one that arrived by webhook may be older than any the vendor
@@ -26,8 +30,8 @@ def webhook_only(connection: ConnectionConfig, api_secret_keys: tuple[str, ...])
 
 
 MASK = "***"
-#: key names whose values are credentials wherever they appear in a payload (Stripe's ``client_secret`` of payment
-#: and setup intents, say): kept out of the warehouse and the dead letters
+#: key names whose values are credentials wherever they appear in a payload (a payment intent's ``client_secret``,
+#: say): kept out of the warehouse and the dead letters
 _SECRET_NAMES = ("secret", "password", "api_key", "access_token", "refresh_token")
 _SECRET_BYTES = tuple(name.encode() for name in _SECRET_NAMES)
 

@@ -1,4 +1,5 @@
-"""Webhook signature verification, per scheme: valid, tampered body, wrong secret, stale timestamp."""
+"""Webhook signature verification, per scheme (each in its integration folder): valid, tampered body, wrong secret,
+stale timestamp; and the entry point that finds schemes through the registry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import pytest
 import stripe
 
 from hub.errors import UnknownNameError
-from hub.webhooks.verify import SignatureError, verify, verify_hubspot, verify_shopify, verify_standard, verify_stripe
+from hub.integrations.hubspot.webhooks import SCHEME as HUBSPOT
+from hub.integrations.shopify.webhooks import SCHEME as SHOPIFY
+from hub.integrations.stripe.webhooks import SCHEME as STRIPE
+from hub.webhooks.standard import SCHEME as STANDARD
+from hub.webhooks.verify import SignatureError, verify
+
+verify_stripe, verify_hubspot = STRIPE.verify, HUBSPOT.verify
+verify_shopify, verify_standard = SHOPIFY.verify, STANDARD.verify
 
 NOW = 1_750_000_000
 BODY = b'{"id":"evt_1","type":"customer.created"}'

@@ -26,7 +26,7 @@ all of its lines: Stripe embeds the first ten, the rest are paged in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from hub.config import ConnectionConfig
 from hub.errors import SourceError
-from hub.webhooks import masked_json
+from hub.integrations.stripe.events import EVENT_COLUMNS, event_row
 from hub.sources import notices, versions
 from hub.sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from hub.sources.http import ApiClient, VendorProfile, limiter_for
@@ -79,9 +79,7 @@ COLUMNS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
         ("latest_charge", S), ("payment_method", S), ("capture_method", S), ("confirmation_method", S),
         ("canceled_at", I), ("receipt_email", S), ("livemode", B), ("payment_method_types", J),
         ("last_payment_error", J), ("metadata", J))),
-    "events": ("event", (
-        ("id", S), ("created", I), ("type", S), ("api_version", S), ("livemode", B), ("pending_webhooks", I),
-        ("object_id", S), ("object_type", S), ("request_id", S), ("idempotency_key", S), ("data", J))),
+    "events": ("event", EVENT_COLUMNS),   # the one events row, shared with hub serve (events.py)
 }
 
 
@@ -229,45 +227,10 @@ class Stripe(Connector):
         return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
 
 
-#: the object an event is about -> the stream (and raw table) holding such objects
-STREAM_OF = {object_name: stream for stream, (object_name, _) in COLUMNS.items() if stream != "events"}
-
-
-def deleted_objects(rows: pa.Table) -> dict[str, list[str]]:
-    """Per stream, the ids that ``*.deleted`` events among ``rows`` (of the events table) say are gone."""
-    out: dict[str, list[str]] = {}
-    for kind, object_type, object_id in zip(rows.column("type").to_pylist(), rows.column("object_type").to_pylist(),
-                                            rows.column("object_id").to_pylist(), strict=True):
-        if kind and kind.endswith(".deleted") and object_type in STREAM_OF and object_id:
-            out.setdefault(STREAM_OF[object_type], []).append(object_id)
-    return out
-
-
 def schema_of(stream: str) -> pa.Schema:
     """The raw table's Arrow schema of ``stream``: JSON columns are strings, ``id`` is never null."""
     return pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id")
                       for name, kind in COLUMNS[stream][1]])
-
-
-_EVENT_FIELDS = tuple(name for name, _ in COLUMNS["events"][1])
-
-
-def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
-    """One Stripe event as a row of ``raw_<connection>.events``, whoever brought it (this connector or a webhook).
-
-    Scalars as sent (the caller's Arrow schema decides whether they type), the object's id and type pulled up, and
-    ``data`` as JSON text with secret-named values (a payment intent's ``client_secret``) masked.
-    """
-    data = event.get("data")
-    obj = data.get("object") if isinstance(data, dict) else None
-    obj = obj if isinstance(obj, dict) else {}
-    request = event.get("request")
-    request = request if isinstance(request, dict) else {}
-    row = {name: event.get(name) for name in _EVENT_FIELDS}
-    row.update(object_id=obj.get("id"), object_type=obj.get("object"), request_id=request.get("id"),
-               idempotency_key=request.get("idempotency_key"),
-               data=None if data is None else masked_json(data))
-    return row
 
 
 def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], schema: pa.Schema) -> pa.Table:
