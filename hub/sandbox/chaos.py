@@ -1,10 +1,10 @@
 """Fault injection for the emulators: seeded shares of 5xx, 429, drops, hangs, slow answers, garbage bodies, and
 answers lost after the vendor acted (late, cut).
 
-A :class:`Chaos` set on an emulator (``sb.emulators[name].chaos = Chaos(server_error=0.1)``, ``None`` to turn it off) sees every
-request before the vendor does. One draw of a ``random.Random`` seeded from ``seed`` and the emulator's name picks at
-most one fault per request (``truncate`` draws again, after the vendor answered), so the same seed and the same request
-order meet the same faults. Faults look like the vendor's own: each emulator names a :class:`FaultStyle` (its error
+A :class:`Chaos` set on an emulator (``sb.emulators[name].chaos = Chaos(server_error=0.1)``, ``None`` to turn it
+off) sees every request before the vendor does. One draw of a ``random.Random`` seeded from ``seed`` and the
+emulator's name picks at most one fault per request (``truncate`` draws again, after the vendor answered), so the same
+seed and the same request order meet the same faults. Faults look like the vendor's own: each emulator names a :class:`FaultStyle` (its error
 bodies, statuses and rate-limit headers) in ``HTTPEmulator.fault_style``; without one they are plain JSON.
 ``injected`` counts what was done, per kind, so tests can check that the faults really happened.
 """

@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from hub.sandbox.clock import AnyClock, iso_millis_z
-from hub.integrations.hubspot.emulator.schema import ALIASES, SCHEMAS, ObjectSchema, PropertyProblem, normalize_properties
+from hub.integrations.hubspot.emulator.schema import (ALIASES, SCHEMAS, ObjectSchema, PropertyProblem,
+                                                     normalize_properties)
 from hub.sandbox.seed import MARKETING, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
 
 #: HubSpot's own bookkeeping properties: a merge never copies them from the merged-away record

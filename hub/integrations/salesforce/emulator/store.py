@@ -8,8 +8,8 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from hub.sandbox.clock import AnyClock, parse_iso, iso_millis_offset
-from hub.integrations.salesforce.emulator.schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field, SObjectType,
-                                           make_id, to_18)
+from hub.integrations.salesforce.emulator.schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field,
+                                                        SObjectType, make_id, to_18)
 from hub.sandbox.seed import SALES, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
