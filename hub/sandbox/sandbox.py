@@ -175,7 +175,7 @@ def emulator_plugins(only: Collection[str] | None = None) -> dict[str, EmulatorP
         only = {only}
     for name in sorted(only or ()):
         if name not in registered:
-            raise UnknownNameError("emulator", name, registered, where=" in only=")
+            raise UnknownNameError("emulator", name, registered)
     return {name: integration.load("emulator") for name, integration in registered.items()
             if only is None or name in only}
 
