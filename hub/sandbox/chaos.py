@@ -16,7 +16,6 @@ import fnmatch
 import random
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
