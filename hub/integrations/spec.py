@@ -95,7 +95,9 @@ class EmulatorPlugin(Protocol):
 
     ``build`` is called once per sandbox, with a :class:`hub.sandbox.context.EmulatorContext` (shared clock, seed
     data, host, TLS, this emulator's chaos and saved state). Its keyword-only parameters are the emulator's options:
-    ``Sandbox(<name>_port=8001)`` arrives as ``port=8001``, and ``hub sandbox --<name>-port`` sets ``port`` too.
+    ``Sandbox(<name>_port=8001)`` arrives as ``port=8001``. Every emulator should take ``port`` (0: a free one):
+    ``hub sandbox`` offers ``--<name>-port`` for each registered emulator. Vendor-shaped faults come from the
+    returned emulator's ``fault_style`` (:class:`hub.sandbox.chaos.FaultStyle`), saved data from its ``to_state()``.
     """
 
     def build(self, context: EmulatorContext, **options: Any) -> Emulator:
