@@ -197,51 +197,6 @@ def cli(ctx: click.Context, project_dir: str | None, debug: bool, wait: float | 
     ctx.obj = Context(project_dir, debug, wait)
 
 
-# hB moves this command to hub/commands/sandbox.py (COMMANDS maps "sandbox" there): delete it from here on that merge.
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--hubspot-port", type=click.IntRange(0, 65535), default=0,
-              help="HubSpot emulator port (default: a free one).")
-@click.option("--salesforce-port", type=click.IntRange(0, 65535), default=0,
-              help="Salesforce emulator port (default: a free one).")
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake data.")
-@click.option("--people", type=click.IntRange(0, 1_000_000), default=400, show_default=True,
-              help="How many fake people to create.")
-@click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (its path is printed).")
-@click.option("--chaos", metavar="SPEC", default=None,
-              help="Inject faults, seeded by --seed: shares of 5xx, 429, drop, timeout, slow, garbage, truncate "
-                   "(and hang=/delay= seconds), e.g. \"5xx=0.1,429=0.05,drop=0.02\".")
-def sandbox(host: str, hubspot_port: int, salesforce_port: int, seed: int, people: int, tls: bool,
-            chaos: str | None) -> None:
-    """Serve local emulators of the HubSpot and Salesforce APIs, seeded with fake data, until Ctrl-C.
-
-    \b
-    Example:
-      hub sandbox --hubspot-port 8001 --salesforce-port 8002
-      hub sandbox --chaos "5xx=0.1,429=0.05,drop=0.02,timeout=0.01,slow=0.05,garbage=0.01"
-    """
-    from hub.sandbox import Sandbox
-    from hub.sandbox.chaos import Chaos, ChaosSpecError
-
-    try:
-        faults = Chaos.parse(chaos, seed=seed) if chaos else None
-    except ChaosSpecError as exc:
-        raise click.ClickException(f"--chaos: {exc}") from None
-    sb = Sandbox(seed=seed, people=people, tls=tls, host=host, hubspot_port=hubspot_port,
-                 salesforce_port=salesforce_port, chaos=faults).start()
-    click.echo(f"HubSpot emulator:    {sb.hubspot.url}")
-    click.echo(f"Salesforce emulator: {sb.salesforce.url}")
-    if sb.ca_path:
-        click.echo(f"CA certificate:      {sb.ca_path}")
-    if faults:
-        click.echo(f"Injecting faults:    {faults.describe()}")
-    click.echo("Sandbox-only credentials (not secrets; they work against this sandbox only):")
-    click.echo(f"  export HUB__CONNECTIONS__HUBSPOT__TOKEN={sb.hubspot.token}")
-    click.echo(f"  export HUB__CONNECTIONS__SALESFORCE__TOKEN={sb.salesforce.token}")
-    click.echo("Press Ctrl-C to stop.")
-    sb.serve_forever()
-
-
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="hub")

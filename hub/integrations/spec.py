@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from hub.sandbox.context import Emulator, EmulatorContext
     from hub.serve.inbox import InboxEvent
     from hub.serve.inbox import StoredEvent
     from pyarrow import Schema, Table
@@ -137,8 +138,15 @@ class WebhookScheme(Protocol):
 
 
 class EmulatorPlugin(Protocol):
-    """The sandbox's emulator of one vendor (``Integration.emulator``); see :mod:`hub.sandbox.sandbox`."""
+    """The sandbox's emulator of one vendor (``Integration.emulator``); see :mod:`hub.sandbox.context`.
 
-    def build(self, context: Any, **options: Any) -> Any:
+    ``build`` is called once per sandbox, with a :class:`hub.sandbox.context.EmulatorContext` (shared clock, seed
+    data, host, TLS, this emulator's chaos and saved state). Its keyword-only parameters are the emulator's options:
+    ``Sandbox(<name>_port=8001)`` arrives as ``port=8001``. Every emulator should take ``port`` (0: a free one):
+    ``hub sandbox`` offers ``--<name>-port`` for each registered emulator. Vendor-shaped faults come from the
+    returned emulator's ``fault_style`` (:class:`hub.sandbox.chaos.FaultStyle`), saved data from its ``to_state()``.
+    """
+
+    def build(self, context: EmulatorContext, **options: Any) -> Emulator:
         """Create the emulator's servers and stores for one sandbox; ``options`` are the sandbox's
-        ``<name>_<option>`` keyword arguments with the prefix removed."""
+        ``<name>_<option>`` keyword arguments with the prefix removed. Returns the emulator, not yet started."""

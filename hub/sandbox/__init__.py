@@ -1,4 +1,6 @@
-"""Local emulators of the vendor APIs hub talks to (HubSpot CRM v3, Salesforce REST), for tests and demos."""
+"""Local emulators of the vendor APIs hub talks to, for tests and demos: a generic engine (HTTP core, chaos, state,
+seed data, clock, TLS, rate limits) that builds each integration's emulator plugin (``hub/integrations/<name>/
+emulator/``, see :mod:`hub.sandbox.context`)."""
 
 from __future__ import annotations
 

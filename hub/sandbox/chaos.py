@@ -1,12 +1,12 @@
 """Fault injection for the emulators: seeded shares of 5xx, 429, drops, hangs, slow answers, garbage bodies, and
 answers lost after the vendor acted (late, cut).
 
-A :class:`Chaos` set on an emulator (``sb.hubspot.chaos = Chaos(server_error=0.1)``, ``None`` to turn it off) sees every
-request before the vendor does. One draw of a ``random.Random`` seeded from ``seed`` and the emulator's name picks at
-most one fault per request (``truncate`` draws again, after the vendor answered), so the same seed and the same request
-order meet the same faults. Faults look like the vendor's own: HubSpot's
-``RATE_LIMIT`` body and X-HubSpot-RateLimit-* headers, Salesforce's error arrays. ``injected`` counts what was done, per
-kind, so tests can check that the faults really happened.
+A :class:`Chaos` set on an emulator (``sb.emulators[name].chaos = Chaos(server_error=0.1)``, ``None`` to turn it
+off) sees every request before the vendor does. One draw of a ``random.Random`` seeded from ``seed`` and the
+emulator's name picks at most one fault per request (``truncate`` draws again, after the vendor answered), so the same
+seed and the same request order meet the same faults. Faults look like the vendor's own: each emulator names a :class:`FaultStyle` (its error
+bodies, statuses and rate-limit headers) in ``HTTPEmulator.fault_style``; without one they are plain JSON.
+``injected`` counts what was done, per kind, so tests can check that the faults really happened.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import fnmatch
 import random
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ AFTER = frozenset({"late", "cut"})
 #: Spec names of the other settings, with their meaning for error messages.
 SETTINGS = {"expire": "how many requests get a 401 expired-token answer", "hang": "seconds a timeout holds the request",
             "delay": "seconds a slow answer waits", "seed": "the seed of the fault draws",
-            "only": "which requests may meet a fault, e.g. 'POST */composite/sobjects'",
+            "only": "which requests may meet a fault, e.g. 'POST */batch/*'",
             "limit": "how many faults at most (0: no limit)"}
 
 _PROXY_PAGES = {
@@ -135,7 +134,7 @@ class Chaos:
 
     def before(self, emulator: HTTPEmulator, request: Request) -> Response | None:
         """The fault for this request, if it draws one: a Response to send instead, or DropConnection."""
-        vendor = _VENDORS.get(emulator.server_name, _Generic)
+        vendor = emulator.fault_style or FaultStyle
         with self._lock:
             rng = self._seed_for(emulator)
             if self._expire_left > 0 and request.path not in vendor.public_paths:
@@ -215,103 +214,30 @@ def _spec(value: Any) -> str:
     return value if isinstance(value, str) else f"{value:g}"
 
 
-class _Generic:
-    """Fault bodies for an emulator without a vendor flavour."""
+class FaultStyle:
+    """How an emulator's faults look: the error bodies, statuses and headers its vendor answers with.
 
+    This base answers plain JSON. An emulator names its vendor's style in ``HTTPEmulator.fault_style`` (a subclass
+    overriding some of these); chaos then fails the way the real API fails, so clients are tested against the bodies
+    they will meet.
+    """
+
+    #: paths that take no token (token endpoints), which ``expire`` leaves alone
     public_paths: frozenset[str] = frozenset()
-    server_statuses = (500, 502, 503, 504)
+    #: the 5xx statuses a ``5xx`` fault draws from (repeat one to make it likelier)
+    server_statuses: tuple[int, ...] = (500, 502, 503, 504)
 
     @staticmethod
     def server_error(status: int) -> Response:
+        """A 5xx answer (``status`` drawn from ``server_statuses``)."""
         return Response(status, orjson.dumps({"message": "internal error"}))
 
     @staticmethod
     def rate_limited(emulator: HTTPEmulator) -> Response:
+        """A 429 answer; ``emulator`` gives its limits, for headers that advertise them."""
         return Response(429, orjson.dumps({"message": "too many requests"}))
 
     @staticmethod
     def expired() -> Response:
+        """A 401 answer for an expired token or key."""
         return Response(401, orjson.dumps({"message": "token expired"}))
-
-
-class _HubSpot(_Generic):
-    """HubSpot's error shape; its 429 carries the rate-limit headers but, like HubSpot, no Retry-After."""
-
-    public_paths = frozenset({"/oauth/v1/token", "/oauth/v3/token"})
-
-    @staticmethod
-    def server_error(status: int) -> Response:
-        from hub.sandbox.hubspot import hubspot_error
-
-        return hubspot_error(status, "internal error", "INTERNAL_ERROR")
-
-    @staticmethod
-    def rate_limited(emulator: HTTPEmulator) -> Response:
-        from hub.sandbox.hubspot import hubspot_error
-
-        headers = {"X-HubSpot-RateLimit-Remaining": "0"}
-        window = getattr(emulator, "limiter", None)
-        if window is not None:  # a sandbox without a limit advertises none, so clients do not throttle themselves
-            headers.update({"X-HubSpot-RateLimit-Max": str(window.limit),
-                            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(window.window * 1000))})
-        return hubspot_error(429, "You have reached your ten_secondly_rolling limit.", "", headers=headers,
-                             errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING")
-
-    @staticmethod
-    def expired() -> Response:
-        from hub.sandbox.hubspot import hubspot_error
-
-        return hubspot_error(401, "The OAuth token used to make this call expired 1 second(s) ago.",
-                             "EXPIRED_AUTHENTICATION")
-
-
-class _Salesforce(_Generic):
-    """Salesforce's error arrays: 503 Server Unavailable / 500 UNKNOWN_EXCEPTION, and a (rare) REST 429."""
-
-    public_paths = frozenset({"/services/oauth2/token", "/services/data"})
-    server_statuses = (503, 503, 500)
-
-    @staticmethod
-    def _array(status: int, code: str, message: str) -> Response:
-        return Response(status, orjson.dumps([{"message": message, "errorCode": code}]),
-                        content_type="application/json;charset=UTF-8")
-
-    @classmethod
-    def server_error(cls, status: int) -> Response:
-        if status == 503:
-            return cls._array(503, "SERVER_UNAVAILABLE", "Server Unavailable")
-        return cls._array(status, "UNKNOWN_EXCEPTION", f"An unexpected error occurred. Please include this ErrorId "
-                                                       f"if you contact support: {uuid.uuid4().int % 10**10}")
-
-    @classmethod
-    def rate_limited(cls, emulator: HTTPEmulator) -> Response:
-        return cls._array(429, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
-
-    @classmethod
-    def expired(cls) -> Response:
-        return cls._array(401, "INVALID_SESSION_ID", "Session expired or invalid")
-
-
-class _Stripe(_Generic):
-    """Stripe's ``{error: {type, code, message}}`` bodies."""
-
-    @staticmethod
-    def _error(status: int, kind: str, message: str, code: str | None = None) -> Response:
-        error = {"type": kind, "message": message, **({"code": code} if code else {})}
-        return Response(status, orjson.dumps({"error": error}), headers={"Request-Id": f"req_{uuid.uuid4().hex[:14]}"})
-
-    @classmethod
-    def server_error(cls, status: int) -> Response:
-        return cls._error(status, "api_error", "An unknown error occurred")
-
-    @classmethod
-    def rate_limited(cls, emulator: HTTPEmulator) -> Response:
-        return cls._error(429, "invalid_request_error", "Request rate limit exceeded. Learn more about rate limits "
-                                                        "here https://stripe.com/docs/rate-limits.", "rate_limit")
-
-    @classmethod
-    def expired(cls) -> Response:
-        return cls._error(401, "invalid_request_error", "Expired API Key provided: sk_test_****", "api_key_expired")
-
-
-_VENDORS: dict[str, type[_Generic]] = {"hubspot": _HubSpot, "salesforce": _Salesforce, "stripe": _Stripe}

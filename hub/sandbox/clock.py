@@ -102,13 +102,13 @@ def make_clock(now: datetime | Callable[[], datetime] | AnyClock | None) -> AnyC
 
 
 def iso_millis_z(ms: int) -> str:
-    """HubSpot's timestamp format: 2024-05-01T10:11:12.345Z."""
+    """ISO-8601 UTC with milliseconds and a Z: 2024-05-01T10:11:12.345Z."""
     secs, frac = divmod(ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:03d}Z"
 
 
-def sf_datetime(ms: int) -> str:
-    """Salesforce's datetime format: 2024-05-01T10:11:12.000+0000."""
+def iso_millis_offset(ms: int) -> str:
+    """ISO-8601 UTC with milliseconds and a +0000 offset: 2024-05-01T10:11:12.000+0000."""
     secs, frac = divmod(ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:03d}+0000"
 

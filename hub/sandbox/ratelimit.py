@@ -19,7 +19,7 @@ class Verdict:
 
 
 class RollingWindowLimiter:
-    """At most ``limit`` requests per key in any ``window`` seconds (HubSpot's TEN_SECONDLY_ROLLING).
+    """At most ``limit`` requests per key in any ``window`` seconds (a rolling window, as ten-secondly API limits are).
 
     Rejected requests are not recorded, so a client that backs off for one window recovers fully.
     """
@@ -56,7 +56,7 @@ class RollingWindowLimiter:
 
 
 class DailyQuota:
-    """A per-UTC-day request counter (HubSpot's daily cap, Salesforce's DailyApiRequests)."""
+    """A per-UTC-day request counter (the daily API request caps vendors count)."""
 
     def __init__(self, limit: int, now: Callable[[], float]) -> None:
         self.limit = limit

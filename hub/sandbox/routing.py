@@ -53,7 +53,7 @@ class Router:
         """Find the route for a request: (route, params, path_exists_for_another_method)."""
         other_method = False
         if len(path) > 1 and path.endswith("/"):
-            path = path.rstrip("/") or "/"  # vendors treat /sobjects/ and /sobjects alike
+            path = path.rstrip("/") or "/"  # vendors treat /things/ and /things alike
         for route in self.routes:
             m = route.regex.match(path)
             if m is None:

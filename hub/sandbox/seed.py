@@ -1,9 +1,13 @@
 """Deterministic fake B2B CRM data for the emulators, with the mess real CRMs have.
 
-About 40% of people live in both HubSpot and Salesforce, with the differences identity resolution
-has to see through (email case and spaces, nicknames, a phone missing on one side, other formats);
-the rest live in one system only. Some records are dirty: invalid emails, unparseable phones,
-blank names, duplicates within a system. Everything follows from ``seed``; nothing touches the network.
+The data is kept by role of system, not by vendor: a ``"marketing"`` system (a marketing CRM: lifecycle stages,
+unique emails, companies keyed by bare domain) and a ``"sales"`` system (a sales CRM: lead sources, account names in
+variants, exact duplicates, a recycle bin). Each emulator plugin reads the role its vendor plays
+(``data.contacts["marketing"]``) and may resize it (:meth:`SeedData.resize`). About 40% of people live in both
+systems, with the differences identity resolution has to see through (email case and spaces, nicknames, a phone
+missing on one side, other formats); the rest live in one system only. Some records are dirty: invalid emails,
+unparseable phones, blank names, duplicates within a system. Everything follows from ``seed``; nothing touches the
+network.
 """
 
 from __future__ import annotations
@@ -96,54 +100,79 @@ class PersonRow:
     deleted: bool = False
 
 
+#: The roles of system the seed fills, in the order their rows are drawn.
+ROLES = (MARKETING, SALES) = ("marketing", "sales")
+
+
 @dataclass
 class SeedData:
-    """Everything the emulators start with, per system, plus the ground truth tests can check against."""
+    """Everything the emulators start with, per role of system, plus the ground truth tests can check against.
+
+    ``contacts[role]`` and ``companies[role]`` are the rows the system playing ``role`` holds; ``person`` and ``key``
+    link the same human and the same company across systems.
+    """
 
     seed: int
     now_ms: int
-    hubspot_companies: list[CompanyRow] = field(default_factory=list)
-    salesforce_accounts: list[CompanyRow] = field(default_factory=list)
-    hubspot_contacts: list[PersonRow] = field(default_factory=list)
-    salesforce_contacts: list[PersonRow] = field(default_factory=list)
+    companies: dict[str, list[CompanyRow]] = field(default_factory=lambda: {role: [] for role in ROLES})
+    contacts: dict[str, list[PersonRow]] = field(default_factory=lambda: {role: [] for role in ROLES})
+    _generator: _Generator | None = field(default=None, repr=False, compare=False)
 
     def overlapping_people(self) -> set[int]:
         """Person keys present in both systems."""
-        return {r.person for r in self.hubspot_contacts} & {r.person for r in self.salesforce_contacts}
+        return {r.person for r in self.contacts[MARKETING]} & {r.person for r in self.contacts[SALES]}
+
+    def all_contacts(self) -> list[PersonRow]:
+        """Every system's contacts, role after role (marketing first)."""
+        return [row for role in ROLES for row in self.contacts[role]]
+
+    def resize(self, role: str, count: int | None) -> list[PersonRow]:
+        """Make the ``role`` system hold exactly ``count`` contacts (None: leave it), adding cheap single-system
+        rows for large data sets or dropping the last ones; returns its contacts. Emulators call it while they are
+        built, in the sandbox's order, so the same seed and counts give the same rows."""
+        rows = self.contacts[role]
+        if count is None:
+            return rows
+        if len(rows) < count:
+            if self._generator is None:
+                raise ValueError("this seed data was not made by generate(), so it cannot grow")
+            self._generator.grow(role, count)
+        del rows[count:]
+        return rows
 
 
-def generate(seed: int = 7, people: int = 400, *, now_ms: int, hubspot_contacts: int | None = None,
-             salesforce_contacts: int | None = None) -> SeedData:
-    """Build the seed data set; same arguments, same data."""
-    return _Generator(seed, now_ms).run(people, hubspot_contacts, salesforce_contacts)
+def generate(seed: int = 7, people: int = 400, *, now_ms: int,
+             contacts: dict[str, int | None] | None = None) -> SeedData:
+    """Build the seed data set; same arguments, same data. ``contacts`` sizes some roles at once (see ``resize``)."""
+    data = _Generator(seed, now_ms).run(people)
+    for role, count in (contacts or {}).items():
+        data.resize(role, count)
+    return data
 
 
 class _Generator:
     def __init__(self, seed: int, now_ms: int) -> None:
         self.rng = random.Random(seed)
         self.now_ms = now_ms
-        self.data = SeedData(seed=seed, now_ms=now_ms)
-        self.hs_emails: set[str] = set()
+        self.data = SeedData(seed=seed, now_ms=now_ms, _generator=self)
+        self.unique_emails: set[str] = set()
         self.companies: list[CompanyRow] = []
+        self.next_key = 0
 
-    def run(self, people: int, hs_count: int | None, sf_count: int | None) -> SeedData:
-        """Companies first, then people; bulk filler rows when a system needs more contacts than people."""
+    def run(self, people: int) -> SeedData:
+        """Companies first, then people."""
         self._companies(max(2, people // 8))
         for key in range(people):
             self._person(key)
-        data = self.data
-        extra = people
-        while hs_count is not None and len(data.hubspot_contacts) < hs_count:
-            data.hubspot_contacts.append(self._bulk_row(extra, hubspot=True))
-            extra += 1
-        while sf_count is not None and len(data.salesforce_contacts) < sf_count:
-            data.salesforce_contacts.append(self._bulk_row(extra, hubspot=False))
-            extra += 1
-        if hs_count is not None:
-            del data.hubspot_contacts[hs_count:]
-        if sf_count is not None:
-            del data.salesforce_contacts[sf_count:]
-        return data
+        self.next_key = people
+        return self.data
+
+    def grow(self, role: str, count: int) -> None:
+        """Bulk filler rows until the ``role`` system holds ``count`` contacts."""
+        rows = self.data.contacts[role]
+        while len(rows) < count:
+            rows.append(self._bulk_row(self.next_key, role))
+            self.next_key += 1
 
     def _times(self, max_age_days: int = 730) -> tuple[int, int]:
         rng = self.rng
@@ -169,20 +198,20 @@ class _Generator:
                                rng.choice(INDUSTRIES), city, country, employees, revenue, created, updated)
             self.companies.append(truth)
             where = rng.random()
-            if where < 0.9:  # HubSpot names the company plainly, keyed by bare domain
-                hs_updated = created + int(rng.random() * (self.now_ms - created))
-                self.data.hubspot_companies.append(CompanyRow(
+            if where < 0.9:  # the marketing system names the company plainly, keyed by bare domain
+                mk_updated = created + int(rng.random() * (self.now_ms - created))
+                self.data.companies[MARKETING].append(CompanyRow(
                     key, truth.name, domain, truth.website, truth.phone, truth.industry, city, country,
-                    employees, revenue, created, hs_updated))
-            if where > 0.12:  # Salesforce holds a variant of the name and a website URL
+                    employees, revenue, created, mk_updated))
+            if where > 0.12:  # the sales system holds a variant of the name and a website URL
                 variant = rng.choice([f"{base.upper()}, {legal}.", f"{base}, {legal}.", base,
                                       f"{base} {legal}".replace("Inc", "Incorporated"), truth.name])
                 website = rng.choice([truth.website, domain, f"http://{domain}/", f"https://{domain}"])
-                sf_created, sf_updated = self._times()
-                self.data.salesforce_accounts.append(CompanyRow(
+                sa_created, sa_updated = self._times()
+                self.data.companies[SALES].append(CompanyRow(
                     key, variant, None, website, truth.phone if rng.random() < 0.7 else None, truth.industry,
                     city, rng.choice([country, *COUNTRY_ALIASES.get(country, [])]),
-                    employees if rng.random() < 0.8 else None, revenue, sf_created, sf_updated))
+                    employees if rng.random() < 0.8 else None, revenue, sa_created, sa_updated))
 
     def _phone(self, style: str) -> str:
         rng = self.rng
@@ -215,10 +244,10 @@ class _Generator:
         local = "".join(ch for ch in local.lower() if ch.isalnum() or ch in "._")
         domain = company.domain if company and rng.random() < 0.75 else rng.choice(PERSONAL_DOMAINS)
         email, n = f"{local}@{domain}", 1
-        while email in self.hs_emails:  # HubSpot enforces unique emails, so keep the truth unique
+        while email in self.unique_emails:  # the marketing system enforces unique emails, so keep the truth unique
             n += 1
             email = f"{local}{n}@{domain}"
-        self.hs_emails.add(email)
+        self.unique_emails.add(email)
         return email
 
     def _person(self, key: int) -> None:
@@ -234,68 +263,68 @@ class _Generator:
         mobile = self._phone(style) if rng.random() < 0.35 else None
         title = rng.choice(TITLES)
         ckey = company.key if company else None
-        hs = sf = None
+        mk = sa = None
         where = rng.random()
         if where < 0.7:
             c, u = self._times()
-            hs = PersonRow(key, first, last, email, phone, mobile, title, city, country, ckey,
+            mk = PersonRow(key, first, last, email, phone, mobile, title, city, country, ckey,
                            rng.choice(LIFECYCLE), c, u)
         if where < 0.4 or where >= 0.7:
             c, u = self._times()
-            sf = PersonRow(key, first, last, email, phone, mobile, title, city, country, ckey,
+            sa = PersonRow(key, first, last, email, phone, mobile, title, city, country, ckey,
                            rng.choice(LEAD_SOURCES), c, u)
-        if hs and sf:
-            self._differ(hs, sf)
-        for row in (hs, sf):
+        if mk and sa:
+            self._differ(mk, sa)
+        for row in (mk, sa):
             if row is not None:
                 self._dirty(row)
-        if hs:
-            data.hubspot_contacts.append(hs)
+        if mk:
+            data.contacts[MARKETING].append(mk)
             if rng.random() < 0.03:  # same human signed up twice, with another address
-                dup = _copy(hs)
+                dup = _copy(mk)
                 dup.email = self._email(first, last, None)
                 dup.created_ms, dup.updated_ms = self._times()
-                data.hubspot_contacts.append(dup)
+                data.contacts[MARKETING].append(dup)
             if rng.random() < 0.01:
-                hs.deleted = True  # archived
-        if sf:
-            data.salesforce_contacts.append(sf)
-            if rng.random() < 0.03:  # Salesforce allows exact duplicates
-                dup = _copy(sf)
+                mk.deleted = True  # archived
+        if sa:
+            data.contacts[SALES].append(sa)
+            if rng.random() < 0.03:  # the sales system allows exact duplicates
+                dup = _copy(sa)
                 dup.created_ms, dup.updated_ms = self._times()
-                data.salesforce_contacts.append(dup)
+                data.contacts[SALES].append(dup)
             if rng.random() < 0.03:  # recently deleted, still in the recycle bin
-                sf.deleted = True
-                sf.updated_ms = self.now_ms - int(rng.uniform(0.5, 20) * DAY_MS)
+                sa.deleted = True
+                sa.updated_ms = self.now_ms - int(rng.uniform(0.5, 20) * DAY_MS)
 
-    def _differ(self, hs: PersonRow, sf: PersonRow) -> None:
+    def _differ(self, mk: PersonRow, sa: PersonRow) -> None:
         """Make two records of the same person disagree the way two CRMs do."""
         rng = self.rng
         kinds = rng.sample(["email", "phone", "name", "format", "country", "title"], k=rng.randint(1, 3))
         for kind in kinds:
-            if kind == "email" and sf.email:
-                local, _, domain = sf.email.partition("@")
-                sf.email = rng.choice([f"{local.title()}@{domain.title()}", sf.email.upper(), f" {sf.email} ",
+            if kind == "email" and sa.email:
+                local, _, domain = sa.email.partition("@")
+                sa.email = rng.choice([f"{local.title()}@{domain.title()}", sa.email.upper(), f" {sa.email} ",
                                        f"{local.capitalize()}@{domain}  "])
             elif kind == "phone":
                 if rng.random() < 0.5:
-                    hs.phone = None
+                    mk.phone = None
                 else:
-                    sf.phone = None
-                if hs.phone is None and sf.phone is None:
-                    sf.phone = self._phone("us")
-            elif kind == "name" and hs.first_name in NICKNAMES:
-                nick = NICKNAMES[hs.first_name]
+                    sa.phone = None
+                if mk.phone is None and sa.phone is None:
+                    sa.phone = self._phone("us")
+            elif kind == "name" and mk.first_name in NICKNAMES:
+                nick = NICKNAMES[mk.first_name]
                 if rng.random() < 0.5:
-                    hs.first_name = nick  # "Bob" in HubSpot, "Robert" in Salesforce
+                    mk.first_name = nick  # "Bob" in one system, "Robert" in the other
                 else:
-                    sf.first_name = nick
-            elif kind == "format" and hs.phone and sf.phone:
-                sf.phone = self._reformat(hs.phone)
-            elif kind == "country" and sf.country in COUNTRY_ALIASES:
-                sf.country = rng.choice(COUNTRY_ALIASES[sf.country])
+                    sa.first_name = nick
+            elif kind == "format" and mk.phone and sa.phone:
+                sa.phone = self._reformat(mk.phone)
+            elif kind == "country" and sa.country in COUNTRY_ALIASES:
+                sa.country = rng.choice(COUNTRY_ALIASES[sa.country])
             elif kind == "title":
-                sf.title = rng.choice(TITLES)
+                sa.title = rng.choice(TITLES)
 
     def _dirty(self, row: PersonRow) -> None:
         rng = self.rng
@@ -310,7 +339,7 @@ class _Generator:
         if rng.random() < 0.02:
             row.last_name = rng.choice(["", " "])
 
-    def _bulk_row(self, key: int, hubspot: bool) -> PersonRow:
+    def _bulk_row(self, key: int, role: str) -> PersonRow:
         """A cheap single-system contact for large benchmark data sets."""
         rnd = self.rng.random
         first = FIRST_NAMES[int(rnd() * len(FIRST_NAMES))]
@@ -321,7 +350,7 @@ class _Generator:
         updated = created + int(rnd() * (self.now_ms - created))
         phone = f"+1 {AREA_CODES[int(rnd() * len(AREA_CODES))]} 555 01{key % 100:02d}"
         return PersonRow(key, first, last, email, phone, None, TITLES[key % len(TITLES)], company.city,
-                         company.country, company.key, LIFECYCLE[key % len(LIFECYCLE)] if hubspot
+                         company.country, company.key, LIFECYCLE[key % len(LIFECYCLE)] if role == MARKETING
                          else LEAD_SOURCES[key % len(LEAD_SOURCES)], created, updated)
 
 
@@ -330,27 +359,19 @@ def _copy(row: PersonRow) -> PersonRow:
                      row.city, row.country, row.company, row.source, row.created_ms, row.updated_ms, row.deleted)
 
 
-# Words of the custom fields real portals and orgs accumulate; their internal names run long (HubSpot derives them
-# from labels, Salesforce API names go up to 40 characters), which is what pushes a full pull's URL past 16 KB.
+# Words of the custom fields real accounts accumulate; their internal names run long (each emulator spells them its
+# vendor's way, see custom_field_names), which is what pushes a full pull's URL past 16 KB.
 CUSTOM_WORDS = ("marketing", "attribution", "touchpoint", "renewal", "territory", "forecast", "onboarding",
                 "segment", "partner", "region", "campaign", "engagement", "billing", "contract", "support",
                 "escalation", "procurement", "integration", "enrichment", "qualification")
 CUSTOM_VALUES = ("Tier 1", "Tier 2", "Tier 3", "EMEA", "AMER", "APAC", "yes", "no", "pending", "2024-Q3")
 
 
-def custom_field_names(count: int, *, salesforce: bool = False) -> list[str]:
-    """``count`` distinct custom field names, as long as real ones: HubSpot ``lower_case`` (about 55 characters),
-    Salesforce ``Title_Case__c`` (at most 40, Salesforce's limit for an API name)."""
-    names = []
+def custom_field_words(count: int, words_per_name: int) -> list[list[str]]:
+    """The words of ``count`` distinct custom field names, ``words_per_name`` each; an emulator joins them in its
+    vendor's style and appends the index (``f"{'_'.join(words)}_{i:03d}"``)."""
     size = len(CUSTOM_WORDS)
-    for i in range(count):
-        words = [CUSTOM_WORDS[(i + k * (1 + i // size)) % size] for k in range(4 if salesforce else 5)]
-        if salesforce:
-            stem = "_".join(w.capitalize() for w in words)[:31].rstrip("_")
-            names.append(f"{stem}_{i:03d}__c")
-        else:
-            names.append(f"{'_'.join(words)}_{i:03d}")
-    return names
+    return [[CUSTOM_WORDS[(i + k * (1 + i // size)) % size] for k in range(words_per_name)] for i in range(count)]
 
 
 def custom_values(names: list[str], record: int) -> dict[str, str]:

@@ -23,13 +23,13 @@ import orjson
 from hub.sandbox.routing import RequestLog, Route, Router
 
 if TYPE_CHECKING:
-    from hub.sandbox.chaos import Chaos
+    from hub.sandbox.chaos import Chaos, FaultStyle
 
 log = logging.getLogger("hub.sandbox")
 
 _MAX_LINE = 65536
-#: the longest request line the vendors' front ends accept; a longer one (a URL carrying hundreds of property names)
-#: is refused with 414 before it reaches the API (Salesforce documents 16,384 bytes; HubSpot's edge refuses alike)
+#: the longest request line the emulated front ends accept; a longer one (a URL carrying hundreds of property names)
+#: is refused with 414 before it reaches the API (16,384 bytes, as the vendors' documented limits; docs/vendors.md)
 MAX_REQUEST_LINE = 16_384
 _MAX_HEADERS = 100
 
@@ -113,10 +113,13 @@ class HTTPEmulator:
 
     Subclasses register routes and implement :meth:`dispatch` (auth, limits, vendor headers).
     ``before_request`` is a hook that sees every request first and may return a Response to send instead, or raise
-    DropConnection; ``chaos`` (a :class:`hub.sandbox.chaos.Chaos`) injects seeded faults right after it.
+    DropConnection; ``chaos`` (a :class:`hub.sandbox.chaos.Chaos`) injects seeded faults right after it, shaped by
+    ``fault_style``. It implements :class:`hub.sandbox.context.Emulator`, so a plugin's ``build`` may return it.
     """
 
     server_name = "emulator"
+    #: how injected faults look (the vendor's error bodies and headers); None: plain JSON
+    fault_style: type[FaultStyle] | None = None
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
@@ -161,6 +164,14 @@ class HTTPEmulator:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def to_state(self) -> Any:
+        """The emulator's data for the sandbox's state file (JSON-ready); None: nothing to save."""
+        return None
+
+    def credentials(self) -> dict[str, str]:
+        """The secret keys of a connection to this emulator (``{"token": ...}``), for ``hub sandbox`` to print."""
+        return {}
 
     def handle(self, request: Request) -> Response:
         """Route one request through the hook and the vendor's dispatch."""

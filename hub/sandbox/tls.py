@@ -1,4 +1,4 @@
-"""A throwaway local certificate authority so the emulators can serve https (simple-salesforce insists on it)."""
+"""A throwaway local certificate authority so the emulators can serve https (some vendor SDKs insist on it)."""
 
 from __future__ import annotations
 

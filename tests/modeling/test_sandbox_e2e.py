@@ -13,8 +13,8 @@ def truth(sb) -> dict[tuple[str, str], int]:
     """(connection, source id) -> the seed's person key: both stores load their seed rows in order."""
     contacts = sb.hubspot.store.tables["contacts"]
     out = {("hubspot", contacts.objects[oid].sid): row.person
-           for oid, row in zip(contacts.order, sb.data.hubspot_contacts, strict=True)}
-    for record, row in zip(sb.salesforce.store.records("Contact"), sb.data.salesforce_contacts,
+           for oid, row in zip(contacts.order, sb.data.contacts["marketing"], strict=True)}
+    for record, row in zip(sb.salesforce.store.records("Contact"), sb.data.contacts["sales"],
                            strict=True):
         out[("salesforce", record["Id"])] = row.person
     return out
@@ -47,8 +47,8 @@ def test_sandbox_people_resolve_to_the_true_persons(sandbox, make_project):
     assert f"{len(got)} person records -> {report.person.entities} persons" in summary
     assert report.person.merged_examples and report.company.entities < report.company.records
     # Deleted Salesforce contacts and archived HubSpot contacts are not persons.
-    deleted = sum(r.deleted for r in sandbox.data.hubspot_contacts + sandbox.data.salesforce_contacts)
-    assert len(got) == len(sandbox.data.hubspot_contacts) + len(sandbox.data.salesforce_contacts) - deleted
+    deleted = sum(r.deleted for r in sandbox.data.contacts["marketing"] + sandbox.data.contacts["sales"])
+    assert len(got) == len(sandbox.data.contacts["marketing"]) + len(sandbox.data.contacts["sales"]) - deleted
     again = build(project)
     assert again.person.changed_records == 0 and person_ids(project) == got
 

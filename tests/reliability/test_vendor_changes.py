@@ -17,8 +17,8 @@ import orjson
 import pyarrow as pa
 
 from hub.project import Project
-from hub.sandbox.hubspot_schema import Prop
-from hub.sandbox.salesforce_schema import SOBJECTS, Field
+from hub.integrations.hubspot.emulator.schema import Prop
+from hub.integrations.salesforce.emulator.schema import SOBJECTS, Field
 from hub.sources.base import records_to_arrow
 from tests.conftest import run_hub
 

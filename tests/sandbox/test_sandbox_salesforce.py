@@ -10,7 +10,7 @@ import pytest
 
 from hub.sandbox import Sandbox
 from hub.sandbox.clock import Clock
-from hub.sandbox.salesforce_schema import id_suffix
+from hub.integrations.salesforce.emulator.schema import id_suffix
 from tests.sandbox.conftest import API, NOW, salesforce_client
 
 SF_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")

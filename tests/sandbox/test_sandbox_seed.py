@@ -19,20 +19,20 @@ def _norm_email(value: str | None) -> str | None:
 
 def test_same_seed_same_data_and_another_seed_differs():
     a, b = generate(7, 400, now_ms=NOW_MS), generate(7, 400, now_ms=NOW_MS)
-    assert [asdict(r) for r in a.hubspot_contacts] == [asdict(r) for r in b.hubspot_contacts]
-    assert [asdict(r) for r in a.salesforce_accounts] == [asdict(r) for r in b.salesforce_accounts]
+    assert [asdict(r) for r in a.contacts["marketing"]] == [asdict(r) for r in b.contacts["marketing"]]
+    assert [asdict(r) for r in a.companies["sales"]] == [asdict(r) for r in b.companies["sales"]]
     other = generate(8, 400, now_ms=NOW_MS)
-    assert [r.email for r in other.hubspot_contacts] != [r.email for r in a.hubspot_contacts]
+    assert [r.email for r in other.contacts["marketing"]] != [r.email for r in a.contacts["marketing"]]
 
 
 def test_about_forty_percent_of_people_are_in_both_systems_with_differences():
     data = generate(7, 400, now_ms=NOW_MS)
     both = data.overlapping_people()
-    people = {r.person for r in data.hubspot_contacts} | {r.person for r in data.salesforce_contacts}
+    people = {r.person for r in data.contacts["marketing"]} | {r.person for r in data.contacts["sales"]}
     assert 0.3 < len(both) / len(people) < 0.5
     assert people - both, "some people live in one system only"
-    hs = {r.person: r for r in data.hubspot_contacts}
-    sf = {r.person: r for r in data.salesforce_contacts}
+    hs = {r.person: r for r in data.contacts["marketing"]}
+    sf = {r.person: r for r in data.contacts["sales"]}
     pairs = [(hs[p], sf[p]) for p in both]
     # the same person, told apart the way two CRMs disagree
     assert any(h.email and s.email and h.email != s.email and _norm_email(h.email) == _norm_email(s.email)
@@ -46,7 +46,7 @@ def test_about_forty_percent_of_people_are_in_both_systems_with_differences():
 
 def test_dirty_records_are_present():
     data = generate(7, 400, now_ms=NOW_MS)
-    rows = data.hubspot_contacts + data.salesforce_contacts
+    rows = data.contacts["marketing"] + data.contacts["sales"]
     assert any(r.email is not None and not EMAIL.match(r.email.strip()) for r in rows), "invalid emails"
     assert any(r.email in ("n/a", "unknown", "") or (r.email or "").endswith("@") for r in rows)
     assert any(r.phone and sum(ch.isdigit() for ch in r.phone) < 7 for r in rows), "unparseable phones"
@@ -54,30 +54,30 @@ def test_dirty_records_are_present():
     phones = [r.phone for r in rows if r.phone]
     assert any(p.startswith("(") for p in phones) and any(p.startswith("+44") for p in phones)
     assert any("." in p and p[0].isdigit() for p in phones)
-    sf_people = [r.person for r in data.salesforce_contacts]
+    sf_people = [r.person for r in data.contacts["sales"]]
     assert len(sf_people) > len(set(sf_people)), "duplicates within Salesforce"
-    hs_people = [r.person for r in data.hubspot_contacts]
+    hs_people = [r.person for r in data.contacts["marketing"]]
     assert len(hs_people) > len(set(hs_people)), "duplicates within HubSpot"
 
 
 def test_companies_shared_with_name_variations_and_timestamps_in_the_last_two_years():
     data = generate(7, 400, now_ms=NOW_MS)
-    assert 40 <= len(data.hubspot_companies) <= 50
-    hs = {c.key: c for c in data.hubspot_companies}
-    sf = {c.key: c for c in data.salesforce_accounts}
+    assert 40 <= len(data.companies["marketing"]) <= 50
+    hs = {c.key: c for c in data.companies["marketing"]}
+    sf = {c.key: c for c in data.companies["sales"]}
     shared = hs.keys() & sf.keys()
     assert len(shared) > len(hs) // 2
     assert any(hs[k].name != sf[k].name for k in shared)
-    assert all(c.domain for c in data.hubspot_companies)
-    assert sum(r.company is not None for r in data.hubspot_contacts) > len(data.hubspot_contacts) // 2
+    assert all(c.domain for c in data.companies["marketing"])
+    assert sum(r.company is not None for r in data.contacts["marketing"]) > len(data.contacts["marketing"]) // 2
     two_years = 731 * 86_400_000
-    for row in data.hubspot_contacts + data.salesforce_contacts:
+    for row in data.contacts["marketing"] + data.contacts["sales"]:
         assert NOW_MS - two_years <= row.created_ms <= row.updated_ms <= NOW_MS
 
 
 def test_hundred_thousand_contacts_seed_in_seconds():
     started = time.perf_counter()
-    data = generate(7, 400, now_ms=NOW_MS, hubspot_contacts=100_000, salesforce_contacts=50)
+    data = generate(7, 400, now_ms=NOW_MS, contacts={"marketing": 100_000, "sales": 50})
     assert time.perf_counter() - started < 3
-    assert len(data.hubspot_contacts) == 100_000 and len(data.salesforce_contacts) == 50
-    assert len({r.email for r in data.hubspot_contacts}) > 99_000
+    assert len(data.contacts["marketing"]) == 100_000 and len(data.contacts["sales"]) == 50
+    assert len({r.email for r in data.contacts["marketing"]}) > 99_000

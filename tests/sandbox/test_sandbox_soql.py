@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hub.sandbox.clock import Clock
-from hub.sandbox.salesforce_store import SalesforceStore
-from hub.sandbox.soql import SOQLError, parse
-from hub.sandbox.soql_eval import Plan
+from hub.integrations.salesforce.emulator.store import SalesforceStore
+from hub.integrations.salesforce.emulator.soql import SOQLError, parse
+from hub.integrations.salesforce.emulator.soql_eval import Plan
 from tests.sandbox.conftest import NOW
 
 

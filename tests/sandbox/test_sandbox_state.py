@@ -144,7 +144,8 @@ def test_state_file_is_written_even_when_no_data_changed_and_then_restores_the_s
     lambda good: b"[]",
     lambda good: orjson.dumps({**orjson.loads(good), "version": VERSION + 1}),
     lambda good: good.replace(b'"email"', b'"e_mail"'),
-    lambda good: orjson.dumps({**orjson.loads(good), "salesforce": {"Contact": {}}}),
+    lambda good: orjson.dumps({**(s := orjson.loads(good)),
+                               "emulators": {**s["emulators"], "salesforce": {"Contact": {}}}}),
 ], ids=["not-json", "truncated", "not-a-state-file", "newer-version", "schema-changed", "missing-keys"])
 def test_a_corrupt_or_incompatible_state_file_raises_value_error_naming_it(tmp_path, mangle):
     state = tmp_path / "state.json"

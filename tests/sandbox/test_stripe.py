@@ -274,7 +274,7 @@ def test_constructor_endpoints_get_every_event_of_a_payment(monkeypatch):
 def test_seeded_customers_share_emails_with_crm_people(shared):
     store = shared.stripe.store
     people_by_email: dict[str, set[int]] = {}
-    for row in [*shared.data.hubspot_contacts, *shared.data.salesforce_contacts]:
+    for row in [*shared.data.contacts["marketing"], *shared.data.contacts["sales"]]:
         people_by_email.setdefault((row.email or "").strip().lower(), set()).add(row.person)
     people = {p for persons in people_by_email.values() for p in persons}
     customers = store.collections["customer"].items

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
-from hub.sandbox.stripe_webhooks import sign
+from hub.integrations.stripe.emulator.webhooks import sign
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "whsec_test_secret"

@@ -177,10 +177,10 @@ def test_stripe_customers_join_crm_people_by_email(make_project, sandbox):
         "SELECT connection, source_id, person_id FROM canonical.person_source").rows}
     contacts = sb.hubspot.store.tables["contacts"]
     crm: dict[int, set[int]] = {}  # seed person -> canonical person ids of its CRM records
-    for oid, row in zip(contacts.order, sb.data.hubspot_contacts, strict=True):
+    for oid, row in zip(contacts.order, sb.data.contacts["marketing"], strict=True):
         if ("hubspot", contacts.objects[oid].sid) in person_of:
             crm.setdefault(row.person, set()).add(person_of[("hubspot", contacts.objects[oid].sid)])
-    for record, row in zip(sb.salesforce.store.records("Contact"), sb.data.salesforce_contacts, strict=True):
+    for record, row in zip(sb.salesforce.store.records("Contact"), sb.data.contacts["sales"], strict=True):
         if ("salesforce", record["Id"]) in person_of:
             crm.setdefault(row.person, set()).add(person_of[("salesforce", record["Id"])])
     joined = shared = 0

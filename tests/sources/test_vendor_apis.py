@@ -15,7 +15,7 @@ import pytest
 from hub.errors import RateLimitError, SourceError, UnknownOutcomeError
 from hub.project import Project
 from hub.sandbox import Sandbox
-from hub.sandbox.salesforce import sf_error
+from hub.integrations.salesforce.emulator.server import sf_error
 from hub.sources import notices
 from hub.sources.auth import OAuthProfile, connection_auth
 from hub.sources.http import RetryPolicy

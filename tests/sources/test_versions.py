@@ -9,8 +9,8 @@ import simple_salesforce.api
 from hub.errors import ConfigError, SourceError
 from hub.project import Project
 from hub.sandbox import Sandbox
-from hub.sandbox.salesforce import API_VERSIONS
-from hub.sandbox.stripe_objects import API_VERSION as EMULATED_STRIPE_VERSION
+from hub.integrations.salesforce.emulator.server import API_VERSIONS
+from hub.integrations.stripe.emulator.objects import API_VERSION as EMULATED_STRIPE_VERSION
 from hub.sources import versions
 from hub.integrations.salesforce.source import Salesforce
 from tests.conftest import run_hub, sandbox_project

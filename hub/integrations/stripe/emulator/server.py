@@ -22,9 +22,10 @@ from hub.sandbox.clock import AnyClock
 from hub.sandbox.ratelimit import RollingWindowLimiter
 from hub.sandbox.routing import Route
 from hub.sandbox.server import HTTPEmulator, Request, Response
-from hub.sandbox.stripe_objects import API_VERSION, StripeFailure, decode_form, deleted_stub, public
-from hub.sandbox.stripe_store import Origin, StripeStore
-from hub.sandbox.stripe_webhooks import Webhooks
+from hub.integrations.stripe.emulator.faults import StripeFaults
+from hub.integrations.stripe.emulator.objects import API_VERSION, StripeFailure, decode_form, deleted_stub, public
+from hub.integrations.stripe.emulator.store import Origin, StripeStore
+from hub.integrations.stripe.emulator.webhooks import Webhooks
 
 MAX_LIMIT = 100
 IDEMPOTENCY_TTL_S = 24 * 3600
@@ -52,6 +53,7 @@ class StripeEmulator(HTTPEmulator):
     """A stateful Stripe test-mode account on loopback."""
 
     server_name = "stripe"
+    fault_style = StripeFaults
 
     def __init__(self, store: StripeStore, clock: AnyClock, *, seed: int = 7, host: str = "127.0.0.1",
                  port: int = 0, tls: ssl.SSLContext | None = None,
@@ -86,6 +88,14 @@ class StripeEmulator(HTTPEmulator):
         add("POST", "/v1/invoiceitems", self._writer(lambda r, p, o: self.store.create_invoice_item(p, o)))
         add("POST", "/v1/payment_intents", self._writer(lambda r, p, o: self.store.create_payment_intent(p, o)))
         add("POST", "/v1/webhook_endpoints", self._writer(lambda r, p, o: self._add_endpoint(p)))
+
+    def to_state(self) -> dict[str, Any]:
+        """The account's objects and events, for the sandbox's state file."""
+        return self.store.to_state()
+
+    def credentials(self) -> dict[str, str]:
+        """A connection's ``token``: the test-mode secret key."""
+        return {"token": self.token}
 
     def start(self) -> None:
         """Serve, and start the webhook delivery thread."""

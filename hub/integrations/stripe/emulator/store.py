@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from hub.sandbox import stripe_objects as so
+from hub.integrations.stripe.emulator import objects as so
 from hub.sandbox.clock import AnyClock
-from hub.sandbox.stripe_objects import StripeFailure, missing
+from hub.integrations.stripe.emulator.objects import StripeFailure, missing
 
 EVENT_RETENTION_S = 30 * 86400
 PREFIXES = {"customer": "cus", "invoice": "in", "invoiceitem": "ii", "charge": "ch", "payment_intent": "pi",

@@ -9,10 +9,10 @@ from typing import Any
 
 import orjson
 
-from hub.sandbox.salesforce_schema import make_id
-from hub.sandbox.salesforce_store import SalesforceStore
-from hub.sandbox.soql import SOQLError, parse
-from hub.sandbox.soql_eval import Plan
+from hub.integrations.salesforce.emulator.schema import make_id
+from hub.integrations.salesforce.emulator.store import SalesforceStore
+from hub.integrations.salesforce.emulator.soql import SOQLError, parse
+from hub.integrations.salesforce.emulator.soql_eval import Plan
 
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
 MAX_CURSORS = 200

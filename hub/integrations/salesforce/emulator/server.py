@@ -8,16 +8,17 @@ from typing import Any
 
 import orjson
 
-from hub.sandbox import salesforce_collections as collections
-from hub.sandbox.clock import AnyClock, parse_iso, sf_datetime
+from hub.integrations.salesforce.emulator import collections
+from hub.sandbox.clock import AnyClock, parse_iso, iso_millis_offset
 from hub.sandbox.ratelimit import DailyQuota
-from hub.sandbox.salesforce_auth import SalesforceAuth
-from hub.sandbox.salesforce_query import QueryService, batch_size
-from hub.sandbox.salesforce_schema import to_18
+from hub.integrations.salesforce.emulator.auth import SalesforceAuth
+from hub.integrations.salesforce.emulator.faults import SalesforceFaults
+from hub.integrations.salesforce.emulator.query import QueryService, batch_size
+from hub.integrations.salesforce.emulator.schema import to_18
 from hub.sandbox.routing import Route
-from hub.sandbox.salesforce_store import RecordError, SalesforceStore, SObjectTable
+from hub.integrations.salesforce.emulator.store import RecordError, SalesforceStore, SObjectTable
 from hub.sandbox.server import EmulatorError, HTTPEmulator, Request, Response
-from hub.sandbox.soql import SOQLError
+from hub.integrations.salesforce.emulator.soql import SOQLError
 
 CONTENT_TYPE = "application/json;charset=UTF-8"
 API_VERSIONS = [("Winter '23", "56.0"), ("Spring '23", "57.0"), ("Summer '23", "58.0"), ("Winter '24", "59.0"),
@@ -50,6 +51,7 @@ class SalesforceEmulator(HTTPEmulator):
     """A stateful Salesforce REST API on loopback for Contact and Account."""
 
     server_name = "salesforce"
+    fault_style = SalesforceFaults
 
     def __init__(self, store: SalesforceStore, clock: AnyClock, *, seed: int = 7, host: str = "127.0.0.1",
                  port: int = 0, tls: ssl.SSLContext | None = None, api_limit: int = 100_000) -> None:
@@ -90,6 +92,14 @@ class SalesforceEmulator(HTTPEmulator):
     def token(self) -> str:
         """A valid access token (session id) for the Authorization: Bearer header."""
         return self.auth.access_token
+
+    def to_state(self) -> dict[str, Any]:
+        """The org's records (recycle bin included), for the sandbox's state file."""
+        return self.store.to_state()
+
+    def credentials(self) -> dict[str, str]:
+        """A connection's ``token``: a session id."""
+        return {"token": self.token}
 
     # --- cross-cutting -------------------------------------------------------------------------
 
@@ -245,7 +255,7 @@ class SalesforceEmulator(HTTPEmulator):
                                                             "more than one minute")
         if start < earliest:
             raise sf_error(400, "INVALID_REPLICATION_DATE", f"startDate is before the earliest date available "
-                                                            f"({sf_datetime(int(earliest.timestamp() * 1000))})")
+                                                            f"({iso_millis_offset(int(earliest.timestamp() * 1000))})")
         latest = min(end, now).replace(second=0, microsecond=0)
         return int(start.timestamp() * 1000), int(latest.timestamp() * 1000), int(earliest.timestamp() * 1000)
 
@@ -258,19 +268,19 @@ class SalesforceEmulator(HTTPEmulator):
         start, latest, earliest = self._window(request, earliest_ms)
         with self.store.lock:
             self.store.records(table.sobject.name)   # ages out what has sat in the bin for 15 days
-            rows = [{"id": rid, "deletedDate": sf_datetime(ms)} for rid, ms in table.deleted_log
+            rows = [{"id": rid, "deletedDate": iso_millis_offset(ms)} for rid, ms in table.deleted_log
                     if start <= ms <= latest and table.records.get(rid, {"IsDeleted": True})["IsDeleted"]]
             if len(rows) > MAX_DELETED_IDS:
                 raise sf_error(400, "EXCEEDED_ID_LIMIT", f"More than {MAX_DELETED_IDS:,} ids were found; choose "
                                                          "start and end dates closer together")
-        return _json(200, {"deletedRecords": rows, "earliestDateAvailable": sf_datetime(earliest),
-                           "latestDateCovered": sf_datetime(latest)})
+        return _json(200, {"deletedRecords": rows, "earliestDateAvailable": iso_millis_offset(earliest),
+                           "latestDateCovered": iso_millis_offset(latest)})
 
     def updated(self, request: Request) -> Response:
         """GET .../sobjects/{Object}/updated/?start=&end=."""
         table = self._table(request)
         start, latest, _ = self._window(request, self.clock.millis() - UPDATED_DAYS * 86_400_000)
-        low, high = sf_datetime(start), sf_datetime(latest)
+        low, high = iso_millis_offset(start), iso_millis_offset(latest)
         with self.store.lock:
             ids = [r["Id"] for r in self.store.records(table.sobject.name)
                    if not r["IsDeleted"] and low <= r["SystemModstamp"] <= high]

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from hub.sandbox.salesforce_schema import to_18
-from hub.sandbox.salesforce_store import RecordError, SalesforceStore, SObjectTable, record_error
+from hub.integrations.salesforce.emulator.schema import to_18
+from hub.integrations.salesforce.emulator.store import RecordError, SalesforceStore, SObjectTable, record_error
 
 MAX_RECORDS = 200
 ROLLED_BACK = record_error("ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were "

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from hub.sandbox.clock import parse_iso, sf_datetime
-from hub.sandbox.salesforce_schema import NUMERIC, SOBJECTS, STRINGY, SObjectType
-from hub.sandbox.soql import MAX_OFFSET, WILD, Literal, Path, Query, SOQLError, position
+from hub.sandbox.clock import parse_iso, iso_millis_offset
+from hub.integrations.salesforce.emulator.schema import NUMERIC, SOBJECTS, STRINGY, SObjectType
+from hub.integrations.salesforce.emulator.soql import MAX_OFFSET, WILD, Literal, Path, Query, SOQLError, position
 
 
 class RecordSource(Protocol):
@@ -130,7 +130,7 @@ class Plan:
         if ftype == "boolean" and lit.kind == "boolean":
             return lit.value
         if ftype == "datetime" and lit.kind == "datetime":
-            return sf_datetime(int(parse_iso(lit.value).timestamp() * 1000))
+            return iso_millis_offset(int(parse_iso(lit.value).timestamp() * 1000))
         if ftype == "date" and lit.kind == "date":
             return lit.value
         expected = {"datetime": "dateTime", "date": "date", "boolean": "boolean"}.get(

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from hub.sandbox.stripe_store import StripeStore
+from hub.integrations.stripe.emulator.store import StripeStore
 
 RETRY_DELAYS = (0.05, 0.2, 0.5)  # seconds before the 2nd, 3rd and 4th attempt
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"

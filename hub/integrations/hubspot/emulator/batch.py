@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.sandbox.hubspot_store import Failure, HubObject, HubSpotStore, Table
+from hub.integrations.hubspot.emulator.store import Failure, HubObject, HubSpotStore, Table
 
 Outcome = tuple[list[dict[str, Any]], list[Failure], int] | None
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.sandbox.clock import parse_iso
-from hub.sandbox.hubspot_store import Failure, HubObject, HubSpotStore, Table
+from hub.integrations.hubspot.emulator.store import Failure, HubObject, HubSpotStore, Table
 
 MAX_TOTAL = 10_000  # HubSpot never pages a search past 10,000 results
 MAX_LIMIT = 200

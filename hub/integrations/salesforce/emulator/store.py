@@ -7,10 +7,10 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from hub.sandbox.clock import AnyClock, parse_iso, sf_datetime
-from hub.sandbox.salesforce_schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field, SObjectType,
-                                           make_id, to_18)
-from hub.sandbox.seed import CompanyRow, PersonRow, SeedData, custom_field_names, custom_values
+from hub.sandbox.clock import AnyClock, parse_iso, iso_millis_offset
+from hub.integrations.salesforce.emulator.schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field,
+                                                        SObjectType, make_id, to_18)
+from hub.sandbox.seed import SALES, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,7 +79,7 @@ class SalesforceStore:
         self.lock = threading.RLock()
         self.user_id = make_id(USER_ID_PREFIX, 4_200_001)
         #: the org's custom text fields on every object (``X__c``), seeded sparsely
-        self.custom = custom_field_names(custom_fields, salesforce=True)
+        self.custom = custom_field_names(custom_fields)
         # what the integration user sees: ``hidden_fields`` are behind field-level security (absent from describe,
         # INVALID_FIELD in SOQL, and not stored here: nothing this user does can read or write them)
         contact, account = (t.customized(self.custom, hidden_fields) for t in (CONTACT, ACCOUNT))
@@ -196,7 +196,7 @@ class SalesforceStore:
 
     def now(self) -> str:
         """The clock's now in Salesforce's second-precision datetime format."""
-        return sf_datetime(self.clock.millis() // 1000 * 1000)
+        return iso_millis_offset(self.clock.millis() // 1000 * 1000)
 
     def insert(self, table: SObjectTable, values: dict[str, Any], *, created: str | None = None,
                modified: str | None = None) -> dict[str, Any]:
@@ -306,7 +306,7 @@ class SalesforceStore:
             raise _Invalid(fld, value)
         if kind == "datetime":
             try:
-                return sf_datetime(int(parse_iso(str(value)).timestamp() * 1000))
+                return iso_millis_offset(int(parse_iso(str(value)).timestamp() * 1000))
             except ValueError:
                 raise _Invalid(fld, value) from None
         text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
@@ -387,16 +387,16 @@ class SalesforceStore:
     def _load(self, seed: SeedData) -> None:
         accounts, contacts = self.tables["Account"], self.tables["Contact"]
         account_ids: dict[int, str] = {}
-        for n, row in enumerate(seed.salesforce_accounts):
+        for n, row in enumerate(seed.companies[SALES]):
             values = {**_account_fields(row), **custom_values(self.custom, n)}
-            record = self.insert(accounts, values, created=sf_datetime(row.created_ms // 1000 * 1000),
-                                 modified=sf_datetime(row.updated_ms // 1000 * 1000))
+            record = self.insert(accounts, values, created=iso_millis_offset(row.created_ms // 1000 * 1000),
+                                 modified=iso_millis_offset(row.updated_ms // 1000 * 1000))
             account_ids[row.key] = record["Id"]
-        for n, row in enumerate(seed.salesforce_contacts):
+        for n, row in enumerate(seed.contacts[SALES]):
             fields = {**_contact_fields(row, account_ids.get(row.company) if row.company is not None else None),
                       **custom_values(self.custom, n)}
-            record = self.insert(contacts, fields, created=sf_datetime(row.created_ms // 1000 * 1000),
-                                 modified=sf_datetime(row.updated_ms // 1000 * 1000))
+            record = self.insert(contacts, fields, created=iso_millis_offset(row.created_ms // 1000 * 1000),
+                                 modified=iso_millis_offset(row.updated_ms // 1000 * 1000))
             if row.deleted:
                 record["IsDeleted"] = True
                 contacts.reindex({**record, "IsDeleted": False}, record)
@@ -433,3 +433,13 @@ def _account_fields(row: CompanyRow) -> dict[str, Any]:
     return {"Name": row.name, "Website": row.website, "Phone": row.phone,
             "Industry": INDUSTRY.get(row.industry or "", row.industry), "BillingCity": row.city,
             "BillingCountry": row.country, "NumberOfEmployees": row.employees, "AnnualRevenue": row.revenue}
+
+
+def custom_field_names(count: int) -> list[str]:
+    """``count`` distinct custom field names, as long as real ones: ``Title_Case__c``, at most 40 characters
+    (Salesforce's limit for an API name)."""
+    names = []
+    for i, words in enumerate(custom_field_words(count, 4)):
+        stem = "_".join(w.capitalize() for w in words)[:31].rstrip("_")
+        names.append(f"{stem}_{i:03d}__c")
+    return names

@@ -10,11 +10,12 @@ from typing import Any
 
 import orjson
 
-from hub.sandbox import hubspot_search
+from hub.integrations.hubspot.emulator import search as hubspot_search
 from hub.sandbox.clock import AnyClock, iso_millis_z
-from hub.sandbox.hubspot_auth import HubSpotAuth, token_answer
-from hub.sandbox.hubspot_batch import run_batch
-from hub.sandbox.hubspot_store import Failure, HubObject, HubSpotStore, Table
+from hub.integrations.hubspot.emulator.auth import HubSpotAuth, token_answer
+from hub.integrations.hubspot.emulator.faults import HubSpotFaults
+from hub.integrations.hubspot.emulator.batch import run_batch
+from hub.integrations.hubspot.emulator.store import Failure, HubObject, HubSpotStore, Table
 from hub.sandbox.ratelimit import DailyQuota, RollingWindowLimiter, Verdict
 from hub.sandbox.routing import Route
 from hub.sandbox.server import EmulatorError, HTTPEmulator, Request, Response
@@ -54,6 +55,7 @@ class HubSpotEmulator(HTTPEmulator):
     """A stateful HubSpot CRM v3 API on loopback for contacts and companies."""
 
     server_name = "hubspot"
+    fault_style = HubSpotFaults
 
     def __init__(self, store: HubSpotStore, clock: AnyClock, *, seed: int = 7, host: str = "127.0.0.1",
                  port: int = 0, tls: ssl.SSLContext | None = None,
@@ -87,6 +89,14 @@ class HubSpotEmulator(HTTPEmulator):
     def token(self) -> str:
         """The private-app access token the emulator accepts."""
         return self.auth.private_token
+
+    def to_state(self) -> dict[str, Any]:
+        """The portal's records, for the sandbox's state file."""
+        return self.store.to_state()
+
+    def credentials(self) -> dict[str, str]:
+        """A connection's ``token``: the private-app token."""
+        return {"token": self.token}
 
     # --- cross-cutting: auth, limits, error rendering -------------------------------------------
 

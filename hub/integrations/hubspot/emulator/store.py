@@ -12,8 +12,9 @@ from typing import Any
 import orjson
 
 from hub.sandbox.clock import AnyClock, iso_millis_z
-from hub.sandbox.hubspot_schema import ALIASES, SCHEMAS, ObjectSchema, PropertyProblem, normalize_properties
-from hub.sandbox.seed import CompanyRow, PersonRow, SeedData, custom_field_names, custom_values
+from hub.integrations.hubspot.emulator.schema import (ALIASES, SCHEMAS, ObjectSchema, PropertyProblem,
+                                                     normalize_properties)
+from hub.sandbox.seed import MARKETING, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
 
 #: HubSpot's own bookkeeping properties: a merge never copies them from the merged-away record
 SYSTEM_PROPS = frozenset({"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
@@ -155,7 +156,7 @@ class HubSpotStore:
         self.clock = clock
         self.lock = threading.RLock()
         #: the portal's own text properties on every object (long names, as real portals have), seeded sparsely
-        self.custom = custom_field_names(custom_properties)
+        self.custom = custom_property_names(custom_properties)
         self.tables = {"contacts": Table(SCHEMAS["contacts"].customized(self.custom, hidden_properties), 1001),
                        "companies": Table(SCHEMAS["companies"].customized(self.custom, hidden_properties),
                                           7_000_001)}
@@ -354,12 +355,12 @@ class HubSpotStore:
         rng = random.Random(seed.seed * 7919 + 1)
         companies, contacts = self.tables["companies"], self.tables["contacts"]
         company_ids: dict[int, tuple[str, str]] = {}
-        for n, row in enumerate(seed.hubspot_companies):
+        for n, row in enumerate(seed.companies[MARKETING]):
             companies.next_id += rng.randint(0, 40)  # real HubSpot ids have gaps
             values = {**_company_props(row), **custom_values(self.custom, n)}
             obj = self.insert(companies, _present(companies, values), now=row.updated_ms, created=row.created_ms)
             company_ids[row.key] = (obj.sid, row.name)
-        for n, row in enumerate(seed.hubspot_contacts):
+        for n, row in enumerate(seed.contacts[MARKETING]):
             contacts.next_id += rng.randint(0, 2)
             values = {**_contact_props(row, company_ids.get(row.company)), **custom_values(self.custom, n)}
             obj = self.insert(contacts, _present(contacts, values), now=row.updated_ms, created=row.created_ms)
@@ -392,3 +393,9 @@ def _company_props(row: CompanyRow) -> dict[str, str | None]:
             "industry": INDUSTRY_CODES.get(row.industry or ""), "city": row.city, "country": row.country,
             "numberofemployees": None if row.employees is None else str(row.employees),
             "annualrevenue": None if row.revenue is None else str(int(row.revenue))}
+
+
+def custom_property_names(count: int) -> list[str]:
+    """``count`` distinct custom property names, as long as real ones: HubSpot derives ``lower_case`` internal names
+    from labels (about 55 characters here)."""
+    return [f"{'_'.join(words)}_{i:03d}" for i, words in enumerate(custom_field_words(count, 5))]

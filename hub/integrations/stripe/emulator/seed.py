@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from hub.sandbox import stripe_objects as so
+from hub.integrations.stripe.emulator import objects as so
 from hub.sandbox.seed import PLACES, PersonRow, SeedData
-from hub.sandbox.stripe_store import EVENT_RETENTION_S, StripeStore
+from hub.integrations.stripe.emulator.store import EVENT_RETENTION_S, StripeStore
 
 SHARE = 0.35
 COUNTRY_CODES = {"United States": "US", "United Kingdom": "GB", "Germany": "DE", "France": "FR", "Canada": "CA",
@@ -42,7 +42,7 @@ class _Seeder:
 
     def run(self) -> None:
         rows: dict[int, PersonRow] = {}
-        for row in [*self.data.hubspot_contacts, *self.data.salesforce_contacts]:
+        for row in self.data.all_contacts():
             if row.person not in rows and _usable(row.email):
                 rows[row.person] = row
                 if len(rows) >= MAX_PEOPLE:
