@@ -3,7 +3,7 @@
 The equivalent deterministic rules: exact email, and phone + last name. Splink does not normalize, so what hub's match
 keys need is done in SQL first: valid emails lower-cased (invalid ones NULL, as hub leaves them out of its keys;
 otherwise "n/a" would join thousands of records), phones reduced to their digits without a leading US 1 (junk NULL),
-last names lower-cased. Prints one JSON line: records and clusters.
+last names lower-cased. Prints one JSON line: records, clusters and the process's peak memory.
 
 Run: .venv/bin/python benchmarks/splink_identity.py WAREHOUSE.duckdb   (needs the `bench` extra: splink==5.0.0)
 """
@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import duckdb
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.peak import peak_mb  # noqa: E402
 
 
 
@@ -53,7 +57,7 @@ def main(warehouse: str) -> None:
     linker = Linker(api.register("records"), settings)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(linker.inference.deterministic_link())
     records, found = con.sql(f"SELECT count(*), count(DISTINCT cluster_id) FROM {clusters.physical_name}").fetchall()[0]
-    print(json.dumps({"records": records, "clusters": found}))
+    print(json.dumps({"records": records, "clusters": found, "peak_mb": peak_mb()}))
 
 
 if __name__ == "__main__":
