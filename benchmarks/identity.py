@@ -334,7 +334,7 @@ def change(project: Project, count: int, seed: int) -> int:
 
 
 def silent_change(project: Project, count: int, seed: int) -> int:
-    """Rewrite ``count`` contacts' titles, half per system, leaving every timestamp as it was (a vendor's silent fix)."""
+    """Rewrite ``count`` contacts' titles, half per system, leaving every timestamp as it was (a silent fix)."""
     with project.warehouse() as wh:
         half = count // 2
         wh.execute(f"""UPDATE raw_hubspot.contacts SET jobtitle = 'Principal ' || coalesce(jobtitle, 'Officer')

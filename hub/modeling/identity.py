@@ -12,8 +12,8 @@ State lives in ``_hub``, per entity (``person`` shown):
 Each record also keeps, per survivable field, ``<field>_changed_at``: when its value last changed (the record's
 ``updated_at`` when the value differs from the one stored, kept otherwise; a new record's fields take its
 ``updated_at``). An edit whose record kept its ``updated_at`` (a silent edit) happened after the map last read the
-record, so it takes that time (``resolved_at``) when it is later. Canonical models pick each field by it, so an edit to one field never carries a record's other, stale
-fields along. A change *to the value the entity already holds* (the hub's own push read back, or the same edit made in
+record, so it takes that time (``resolved_at``) when it is later. Canonical models pick each field by it, so an edit
+to one field never carries a record's other, stale fields along. A change *to the value the entity already holds* (the hub's own push read back, or the same edit made in
 a second system) is not an edit: it takes the time the entity's value was set, so an echo never outranks a real edit.
 
 A build compares each record's key and ``content_hash`` (a hash of all its staged columns) with the map, so an edit
@@ -108,6 +108,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
             labels = components(nodes, primary, resolver.fallback)
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
+            batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
             _priority(wh, settings, t, columns)
         if resolver.link:
             touched = _linked_changes(wh, resolver, t, version) or touched
@@ -118,6 +119,9 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         for temp in _TEMP:
             wh.execute(f"DROP TABLE IF EXISTS temp.{temp}")
         _summarize(wh, resolver, t, summary)
+    # The batch and the graph are gone: hand their memory back now, not whenever the allocator decides to, so the
+    # canonical models built next do not stack their peak on top of it.
+    pa.default_memory_pool().release_unused()
     return summary
 
 
