@@ -13,8 +13,9 @@ Each record also keeps, per survivable field, ``<field>_changed_at``: when its v
 ``updated_at`` when the value differs from the one stored, kept otherwise; a new record's fields take its
 ``updated_at``). An edit whose record kept its ``updated_at`` (a silent edit) happened after the map last read the
 record, so it takes that time (``resolved_at``) when it is later. Canonical models pick each field by it, so an edit
-to one field never carries a record's other, stale fields along. A change *to the value the entity already holds* (the hub's own push read back, or the same edit made in
-a second system) is not an edit: it takes the time the entity's value was set, so an echo never outranks a real edit.
+to one field never carries a record's other, stale fields along. A change *to the value the entity already holds*
+(the hub's own push read back, or the same edit made in a second system) is not an edit: it takes the time the
+entity's value was set, so an echo never outranks a real edit.
 
 A build compares each record's key and ``content_hash`` (a hash of all its staged columns) with the map, so an edit
 is seen whether or not the source moved the record's ``updated_at`` (vendors do not always): only new and changed
