@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from hub.warehouse.duck import Warehouse
 
 RAW_PREFIX = "raw_"
+BUILD_MEMORY = "512MB"   # DuckDB's own memory during a build (Arrow batches of identity resolution come on top)
 
 
 def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool = False,
@@ -51,6 +52,11 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
         wh.execute("SET enable_progress_bar = false")   # DuckDB would draw bars on the user's terminal
         # No model relies on the physical order of rows, and DuckDB writes large tables faster without keeping it.
         wh.execute("SET preserve_insertion_order = false")
+        # DuckDB caches every block it reads or writes up to its memory limit (80% of RAM by default), and the build's
+        # process holds that to its end. A build reads each table about once, so a small cache costs it little, and
+        # an operator that needs more (canonical.person's GROUP BY over a million records) spills to the warehouse's
+        # temp directory instead of doubling the process's peak.
+        wh.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
         books = Bookkeeping(wh)
         books.ensure()
         ensure_state(wh)

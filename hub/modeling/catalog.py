@@ -2,7 +2,7 @@
 
 A file's path names its model: ``models/canonical/person.sql`` is ``canonical.person`` (deeper folders join with ``_``,
 a file at the top goes to ``main``). A project file at the same path as a built-in replaces it. Files under
-``staging/<connector type>/`` are templates, written against the type's default raw schema (``raw_hubspot``); each
+``staging/<connector type>/`` are templates, written against the type's default raw schema (``raw_<type>``); each
 connection of that type gets its own instance, ``staging.<connection>_<file>``, reading ``raw_<connection>``, tagged
 with the connection. A project file naming an instance (``models/staging/crm_contacts.sql``) replaces just that one.
 Last come the generated nodes: one union of records per entity and the identity step that reads it.

@@ -1,8 +1,8 @@
 """The entities identity resolution unifies (person, company): their record contract and the generated union.
 
 A staging model declares ``-- entity: person`` to feed ``staging.person_records``, the union of every such model with
-``connection`` and ``stream`` columns added. The union is generated because the connections are the user's: two HubSpot
-portals give two staging models, each in the union. A member names its columns like the contract below; columns it
+``connection`` and ``stream`` columns added. The union is generated because the connections are the user's: two accounts
+of one CRM give two staging models, each in the union. A member names its columns like the contract below; columns it
 lacks are NULL, columns beyond the contract are carried along for project models to use. A project's own entity model
 (say a CSV of event attendees) joins too, its table name standing in for connection and stream.
 """

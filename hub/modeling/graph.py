@@ -1,7 +1,7 @@
 """The dependency graph of models: edges from references, build order, selectors, and cycles with positions.
 
 Selectors, as `hub build` takes them: ``name`` (just it), ``name+`` (with everything downstream), ``+name`` (with
-everything upstream), ``+name+`` (both), ``connection:hubspot`` (the models of a connection and everything built from
+everything upstream), ``+name+`` (both), ``connection:crm`` (the models of a connection and everything built from
 them), and ``*`` patterns over names (``staging.*``).
 """
 

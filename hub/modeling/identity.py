@@ -11,12 +11,15 @@ State lives in ``_hub``, per entity (``person`` shown):
 
 Each record also keeps, per survivable field, ``<field>_changed_at``: when its value last changed (the record's
 ``updated_at`` when the value differs from the one stored, kept otherwise; a new record's fields take its
-``updated_at``). Canonical models pick each field by it, so an edit to one field never carries a record's other, stale
-fields along. A change *to the value the entity already holds* (the hub's own push read back, or the same edit made in
-a second system) is not an edit: it takes the time the entity's value was set, so an echo never outranks a real edit.
+``updated_at``). An edit whose record kept its ``updated_at`` (a silent edit) happened after the map last read the
+record, so it takes that time (``resolved_at``) when it is later. Canonical models pick each field by it, so an edit
+to one field never carries a record's other, stale fields along. A change *to the value the entity already holds*
+(the hub's own push read back, or the same edit made in a second system) is not an edit: it takes the time the
+entity's value was set, so an echo never outranks a real edit.
 
-A build compares each record's key and ``updated_at`` with the map (sources bump ``updated_at`` on every edit): only
-new and changed records are read and normalized, and only the persons they touch (their old persons and persons sharing
+A build compares each record's key and ``content_hash`` (a hash of all its staged columns) with the map, so an edit
+is seen whether or not the source moved the record's ``updated_at`` (vendors do not always): only new and changed
+records are read and normalized, and only the persons they touch (their old persons and persons sharing
 a key with them) are re-resolved, as one small graph. Each component of that graph keeps the id most of its records had
 (when it joins several persons: the oldest id, the others logged as merged into it); a component with no previous id
 gets a new one. So rebuilding, or adding records, never changes an existing person's id. When the settings, the record
@@ -52,8 +55,9 @@ KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
 STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
+CONTENT = "content_hash"   # the hash of a record's staged columns; a map without it is re-read whole (ids kept)
 _TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves",
-         "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins")
+         "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins", "hub_changed")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
@@ -71,14 +75,20 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
     with wh.transaction():
         _ensure(wh, t)
         columns = [r[0] for r in wh.query(f"DESCRIBE SELECT * FROM {source}").rows]
-        digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}"
+        # DuckDB's hash() may change between versions: a new one re-reads every record once instead of all of them
+        # looking changed to the incremental path.
+        engine = wh.query("SELECT version()").scalar()
+        digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}|{CONTENT}@{engine}"
         state = wh.query("SELECT digest, inputs, version FROM _hub.identity_state WHERE entity = ?",
                          [resolver.entity.name]).rows
         exists = wh.table_exists("_hub", t.identity_name)
+        # A map written before content hashes (it compared updated_at) is re-read whole once: ids are kept, and an
+        # edit that never moved its record's timestamp is caught on the way.
+        hashed = exists and CONTENT in {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}
         inputs = inputs or {}
         before = json.loads(state[0][1] or "{}") if state else {}
         rewritten = any(before.get(name, fp) != fp for name, fp in inputs.items())
-        full = full or not exists or not state or state[0][0] != digest or rewritten
+        full = full or not hashed or not state or state[0][0] != digest or rewritten
         version = (state[0][2] if state else 0) + 1
         summary = IdentitySummary(resolver.entity.name, full=full)
         batch = _read(wh, source, t, full, exists, unique)
@@ -99,6 +109,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
             labels = components(nodes, primary, resolver.fallback)
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
+            batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
             _priority(wh, settings, t, columns)
         if resolver.link:
             touched = _linked_changes(wh, resolver, t, version) or touched
@@ -109,6 +120,9 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         for temp in _TEMP:
             wh.execute(f"DROP TABLE IF EXISTS temp.{temp}")
         _summarize(wh, resolver, t, summary)
+    # The batch and the graph are gone: hand their memory back now, not whenever the allocator decides to, so the
+    # canonical models built next do not stack their peak on top of it.
+    pa.default_memory_pool().release_unused()
     return summary
 
 
@@ -142,43 +156,47 @@ def _ensure(wh: Warehouse, t: _Tables) -> None:
 
 
 def _read(wh: Warehouse, source: str, t: _Tables, full: bool, exists: bool, unique: bool) -> pa.Table | None:
-    """The records to (re)resolve, with ``record_hash`` and ``old_id``; None when nothing changed.
+    """The records to (re)resolve, with ``record_hash``, ``content_hash`` and ``old_id``; None when nothing changed.
 
     Also leaves ``hub_delta``: the key of every record that is new, changed or gone, with its previous id.
+    A record is changed when the hash of its staged columns differs from the one the map stored, whatever its
+    ``updated_at`` says. The join that finds the changed records also carries their columns, so the staged union is
+    read once: a scan of it is most of what an incremental build costs.
     """
     row_hash = "hash(u.connection, u.stream, u.source_id)"
+    staged = f"(SELECT *, hash(*COLUMNS(*)) AS {CONTENT} FROM {source})"
     if full:
         wh.execute("CREATE OR REPLACE TEMP TABLE hub_delta (connection VARCHAR, stream VARCHAR, source_id VARCHAR, "
                    "old_id BIGINT, updated_at TIMESTAMPTZ, gone BOOLEAN)")
         old = f"LEFT JOIN (SELECT connection, stream, source_id, {t.id_column} AS old_id FROM {t.identity}) o " \
               f"USING (connection, stream, source_id)" if exists else ""
-        batch = fetch_arrow(wh, f"SELECT u.*, {row_hash} AS record_hash, "
-                                f"{'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'} FROM {source} u {old}")
+        batch = fetch_arrow(wh, f"SELECT u.* EXCLUDE ({CONTENT}), {row_hash} AS record_hash, u.{CONTENT}, "
+                                f"{'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'} FROM {staged} u {old}")
         return batch if unique else _dedupe(wh, batch)
-    wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_delta AS
-        SELECT connection, stream, source_id, i.{t.id_column} AS old_id, u.updated_at, u.source_id IS NULL AS gone
-        FROM (SELECT connection, stream, source_id, updated_at FROM {source}) u
-        FULL JOIN (SELECT connection, stream, source_id, updated_at, {t.id_column} FROM {t.identity}) i
-            USING (connection, stream, source_id)
-        WHERE i.source_id IS NULL OR u.source_id IS NULL OR i.updated_at IS DISTINCT FROM u.updated_at""")
-    changed, since = wh.query("SELECT count(*) FILTER (WHERE NOT gone), min(updated_at) FILTER (WHERE NOT gone) "
-                              "FROM hub_delta").rows[0]
+    # A FULL JOIN keeps both sides: new and changed records (u), and records that went away (no u).
+    wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_changed AS
+        SELECT u.*, i.{t.id_column} AS old_id, u.{CONTENT} IS NULL AS gone,
+               i.connection AS known_connection, i.stream AS known_stream, i.source_id AS known_id
+        FROM {staged} u
+        FULL JOIN (SELECT connection, stream, source_id, {CONTENT}, {t.id_column} FROM {t.identity}) i
+            ON i.connection = u.connection AND i.stream = u.stream AND i.source_id = u.source_id
+        WHERE u.{CONTENT} IS DISTINCT FROM i.{CONTENT}""")
+    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_delta AS
+        SELECT coalesce(connection, known_connection) AS connection, coalesce(stream, known_stream) AS stream,
+               coalesce(source_id, known_id) AS source_id, old_id, updated_at, gone FROM hub_changed""")
+    changed, total = wh.query("SELECT count(*) FILTER (WHERE NOT gone), count(*) FROM hub_changed").rows[0]
     if not changed:
-        return None if not wh.query("SELECT count(*) FROM hub_delta").scalar() else _empty(wh, source)
-    # The time filter is what keeps this cheap: DuckDB pushes it into the sources' scans, so only recently updated
-    # rows are staged and joined. A NULL updated_at cannot be filtered on, hence the second arm.
-    window = "u.updated_at >= ?" if since is not None else "true"
-    batch = fetch_arrow(wh, f"""
-        SELECT u.*, {row_hash} AS record_hash, d.old_id FROM {source} u
-        JOIN hub_delta d ON d.connection = u.connection AND d.stream = u.stream AND d.source_id = u.source_id
-                        AND NOT d.gone
-        WHERE {window} OR u.updated_at IS NULL""", [since] if since is not None else None)
+        wh.execute("DROP TABLE temp.hub_changed")
+        return None if not total else _empty(wh, source)
+    batch = fetch_arrow(wh, f"SELECT * EXCLUDE (known_connection, known_stream, known_id, gone, old_id, {CONTENT}), "
+                            f"{row_hash} AS record_hash, {CONTENT}, old_id FROM hub_changed u WHERE NOT gone")
+    wh.execute("DROP TABLE temp.hub_changed")
     return batch if unique else _dedupe(wh, batch)
 
 
 def _empty(wh: Warehouse, source: str) -> pa.Table:
-    return fetch_arrow(wh, f"SELECT u.*, hash(u.connection) AS record_hash, CAST(NULL AS BIGINT) AS old_id "
-                           f"FROM {source} u WHERE false")
+    return fetch_arrow(wh, f"SELECT u.*, hash(u.connection) AS record_hash, hash(u.connection) AS {CONTENT}, "
+                           f"CAST(NULL AS BIGINT) AS old_id FROM {source} u WHERE false")
 
 
 def _dedupe(wh: Warehouse, batch: pa.Table) -> pa.Table:
@@ -382,7 +400,8 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> Non
             arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
         arms.append(f"WHEN o.source_id IS NOT NULL AND CAST(r.{f} AS VARCHAR) IS NOT DISTINCT FROM "
                     f"CAST({known} AS VARCHAR) THEN {_changed(f, 'o', old)}")
-        stamps.append(f"CASE {' '.join(arms)} ELSE r.updated_at END AS {f}_changed_at")
+        stamps.append(f"CASE {' '.join(arms)} WHEN r.updated_at IS NOT DISTINCT FROM o.updated_at "
+                      f"THEN greatest(r.updated_at, o.resolved_at) ELSE r.updated_at END AS {f}_changed_at")
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     wh.execute(f"CREATE OR REPLACE TEMP TABLE hub_rows AS {with_}"
                f"SELECT r.*, {', '.join(stamps)} FROM hub_unstamped r{joins}")

@@ -256,7 +256,7 @@ def output_columns(tree: exp.Expression) -> list[str]:
 
 
 def rewrite_schemas(sql: str, mapping: dict[str, str]) -> str:
-    """``sql`` with table schemas renamed (``raw_hubspot`` -> ``raw_crm``) in place, so lines and comments survive."""
+    """``sql`` with table schemas renamed (``raw_<type>`` -> ``raw_crm``) in place, so lines and comments survive."""
     tree = sqlglot.parse_one(sql, read=DIALECT)
     edits = []
     for table in tree.find_all(exp.Table):

@@ -2,7 +2,7 @@
 
 ```toml
 [models.person]
-priority = { phone = ["salesforce", "hubspot"] }   # per field: connections (or connector types), best first
+priority = { phone = ["sales_crm", "marketing"] }   # per field: connections (or connector types), best first
 phone_region = "US"                                 # how phones without a country code are read
 ```
 """
@@ -88,7 +88,7 @@ def _priority(project: Project, name: str, body: Any, fields: set[str]) -> dict[
     line = config.line_of("models", name, "priority")
     if not isinstance(body, dict):
         raise ConfigError(f"[models.{name}] priority must be a table of field = [sources]", file=CONFIG_FILE,
-                          line=line, hint='priority = { phone = ["salesforce", "hubspot"] }')
+                          line=line, hint='priority = { phone = ["sales_crm", "marketing"] }')
     connections = sorted(config.connections)
     by_type: dict[str, list[str]] = {}
     for conn in config.connections.values():
