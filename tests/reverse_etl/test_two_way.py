@@ -3,6 +3,7 @@ back is never pushed again (no echo), and a field edited in both systems between
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub.reverse_etl import sync_status
@@ -142,6 +143,57 @@ def test_edits_to_different_fields_in_two_systems_both_survive(quiet_sandbox, sa
     reset(sb)
     assert [r.changed for r in cycle(project, built).results] == [0, 0]
     assert hs_writes(sb) == 0 and sf_writes(sb) == 0
+
+
+def test_a_value_set_again_in_hubspot_after_a_salesforce_edit_is_the_latest_edit(quiet_sandbox, sandbox_syncs):
+    """Dee in HubSpot, Ann in Salesforce, Dee again in HubSpot, then `hub run`: both systems changed the field since
+    the last run and HubSpot's record was modified last (a property set to the value it holds is still a property
+    update there), so Dee wins everywhere and Salesforce's Ann is the conflict's loser, not a revert."""
+    from hubspot.crm.contacts import SimplePublicObjectInput
+
+    sb = quiet_sandbox
+    project = carl_everywhere(sb, sandbox_syncs)
+    hs, sf = carl(sb)
+    sb.clock.advance(2)
+    first = sb.hubspot.store.update("contacts", hs["hs_object_id"], {"lastname": "Dee"})["updatedAt"]
+    sb.clock.advance(2)
+    sb.salesforce.store.update("Contact", sf["Id"], {"LastName": "Ann"})
+    sb.clock.advance(2)   # a person saves Dee again through HubSpot's API: no new value, a new modification time
+    again = hubspot_sdk(sb).crm.contacts.basic_api.update(
+        hs["hs_object_id"], SimplePublicObjectInput(properties={"lastname": "Dee"}))
+    assert again.properties["lastname"] == "Dee"
+    assert again.updated_at > datetime.fromisoformat(first.replace("Z", "+00:00")) + timedelta(seconds=3)
+    reset(sb)
+    report = cycle(project, built)
+    assert report.ok and [(r.updates, r.conflicts) for r in report.results] == [(0, 1), (1, 1)]
+    hs, sf = carl(sb)
+    assert hs["lastname"] == sf["LastName"] == "Dee" and hs["firstname"] == sf["FirstName"] == "Carl"
+    assert project.query(f"SELECT last_name FROM canonical.person WHERE email = 'carl{D}'").scalar() == "Dee"
+    [conflict] = project.query("SELECT model_column, winner, resolved_value FROM _hub.sync_conflicts").rows
+    assert conflict == ("last_name", "hubspot", "Dee")
+    reset(sb)
+    assert [r.changed for r in cycle(project, built).results] == [0, 0]
+    assert hs_writes(sb) == 0 and sf_writes(sb) == 0
+
+
+def test_a_value_set_again_unchanged_in_hubspot_does_not_revert_a_salesforce_edit(quiet_sandbox, sandbox_syncs):
+    """Salesforce's Ann, then HubSpot's record saved with the last name it already had: HubSpot's record is newer,
+    but its last name did not change since the last run, so only Salesforce changed the field and Ann stays."""
+    sb = quiet_sandbox
+    project = carl_everywhere(sb, sandbox_syncs)
+    hs, sf = carl(sb)
+    sb.clock.advance(2)
+    sb.salesforce.store.update("Contact", sf["Id"], {"LastName": "Ann"})
+    sb.clock.advance(2)
+    sb.hubspot.store.update("contacts", hs["hs_object_id"], {"lastname": "Moss"})
+    reset(sb)
+    report = cycle(project, built)
+    assert report.ok and [(r.updates, r.conflicts) for r in report.results] == [(1, 0), (0, 0)]
+    hs, sf = carl(sb)
+    assert hs["lastname"] == sf["LastName"] == "Ann"
+    assert project.query(f"SELECT last_name FROM canonical.person WHERE email = 'carl{D}'").scalar() == "Ann"
+    reset(sb)
+    assert [r.changed for r in cycle(project, built).results] == [0, 0]
 
 
 def test_the_hubs_own_write_read_back_does_not_outrank_a_real_edit(quiet_sandbox, sandbox_syncs):

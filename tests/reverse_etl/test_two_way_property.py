@@ -81,6 +81,8 @@ class World:
 @example(rounds=[[("hubspot", 1, "first_name", "Dee")],   # back to the value the hub overwrote with its echo
                  [("salesforce", 1, "last_name", "Cid"), ("salesforce", 1, "first_name", "Ann")]])
 @example(rounds=[[("hubspot", 0, "first_name", "Bea"), ("salesforce", 0, "last_name", "Cid")]])
+@example(rounds=[[("hubspot", 1, "last_name", "Dee"), ("salesforce", 1, "last_name", "Ann"),   # set again: HubSpot's
+                  ("hubspot", 1, "last_name", "Dee")]])                                     # record is the newer
 @example(rounds=[[("hubspot", 0, "first_name", "Ann"), ("salesforce", 1, "first_name", "Bea")],
                  [("hubspot", 1, "first_name", "Cid"), ("hubspot", 0, "last_name", "Bea"),
                   ("salesforce", 0, "last_name", "Cid"), ("salesforce", 0, "first_name", "Ann")]])

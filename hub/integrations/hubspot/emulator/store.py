@@ -243,10 +243,15 @@ class HubSpotStore:
         return table.objects[oid]
 
     def apply(self, table: Table, obj: HubObject, values: dict[str, str | None]) -> bool:
-        """Merge property values into a record; bumps the modification date only if something changed."""
+        """Merge property values into a record and bump its modification date; returns whether a value changed.
+
+        Setting a property is a property update in HubSpot even when the value is the one it already holds (the
+        property history gains an entry with the write's timestamp, and ``lastmodifieddate`` is "the most recent
+        timestamp of any property update"), so the date moves on every write that sets a property."""
         old = obj.props
-        if all(old.get(k) == v for k, v in values.items()):
+        if not values:
             return False
+        changed = any(old.get(k) != v for k, v in values.items())
         props = dict(old)
         props.update(values)
         now = self.clock.millis()
@@ -254,7 +259,7 @@ class HubSpotStore:
         _derive(table.schema, props)
         obj.props, obj.updated_ms = props, now
         table.reindex(obj, old)
-        return True
+        return changed
 
     def merge(self, table: Table, winner: HubObject, loser: HubObject) -> HubObject:
         """Merge ``loser`` into ``winner``: blanks of the winner filled from the loser, the loser archived."""
