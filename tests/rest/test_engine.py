@@ -302,3 +302,38 @@ def _emulator(**options: Any) -> RestEmulator:
     emulator = EMULATOR.build(emulator_context(), **options)
     emulator.start()
     return emulator
+
+
+def test_records_land_typed_with_nested_values_as_json_text():
+    from hub.sources.rest.records import TableBuilder
+
+    builder = TableBuilder("id")
+    builder.add([{"id": 1, "n": 2, "tags": ["a"], "owner": {"name": "x"}},
+                 {"id": 2, "n": 2.5, "extra": True, "tags": None}])
+    table = builder.flush()
+    assert table.column_names == ["id", "n", "tags", "owner", "extra"]
+    assert table.column("n").to_pylist() == [2.0, 2.5]
+    assert table.column("tags").to_pylist() == ['["a"]', None]
+    assert table.column("owner").to_pylist() == ['{"name":"x"}', None]
+    # a field whose values disagree (number, object) is text; a column seen before stays, as nulls
+    builder.add([{"id": "3", "n": {"v": 1}}, {"id": 4, "n": 7}])
+    later = builder.flush()
+    assert later.column_names == ["id", "n", "tags", "owner", "extra"]
+    assert later.column("n").to_pylist() == ['{"v":1}', "7"] and later.column("extra").to_pylist() == [None, None]
+
+
+def test_rate_limit_header_styles():
+    import httpx
+
+    from hub.sources.rest.engine import SKEWED_RESET, limit_state
+
+    now = 1_750_000_000.0
+    assert limit_state(httpx.Headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(now) + 7)}),
+                       now) == (0, 7)
+    assert limit_state(httpx.Headers({"RateLimit-Remaining": "3", "RateLimit-Reset": "12"}), now) == (3, 12)
+    assert limit_state(httpx.Headers({"RateLimit": '"default";r=0;t=5'}), now) == (0, 5)
+    assert limit_state(httpx.Headers({"RateLimit": "limit=10, remaining=2, reset=4"}), now) == (2, 4)
+    # an epoch reset is on the API's clock (its Date header); one already past is a skew: a short pause
+    skewed = httpx.Headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(now) - 100)})
+    assert limit_state(skewed, now) == (0, SKEWED_RESET)
+    assert limit_state(httpx.Headers({}), now) == (None, None)
