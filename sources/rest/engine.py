@@ -123,6 +123,8 @@ def pages(client: ApiClient, stream: RestStream, since: datetime | None = None, 
         records = dig(body, stream.records)
         if records is None:
             records = []
+        elif isinstance(records, dict):
+            records = [records]   # an endpoint of one object (``/account``) is a stream of one record
         elif not isinstance(records, list):
             where = f"'{stream.records}'" if stream.records else "the body"
             raise BadResponseError(f"{where} of GET {response.request.url.path} is not a list of records",

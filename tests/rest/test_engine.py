@@ -337,3 +337,13 @@ def test_rate_limit_header_styles():
     skewed = httpx.Headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(now) - 100)})
     assert limit_state(skewed, now) == (0, SKEWED_RESET)
     assert limit_state(httpx.Headers({}), now) == (None, None)
+
+
+def test_an_endpoint_of_one_object_is_a_stream_of_one_record(make_project, rest_emulator):
+    project = Project(write_project(make_project, rest_emulator, extra="""
+        [connections.helpdesk.streams.first_ticket]
+        path = "/tickets/1"
+        records = "ticket"
+        """))
+    ingest_ok(project, "helpdesk.first_ticket")
+    assert rows(project, "SELECT id FROM raw_helpdesk.first_ticket") == [{"id": 1}]
