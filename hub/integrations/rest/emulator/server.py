@@ -66,7 +66,7 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> R
 
 
 class RestEmulator(HTTPEmulator):
-    """The generic REST emulator; ``credentials`` holds every secret a client needs (see :mod:`.auth`)."""
+    """The generic REST emulator; ``auth`` holds every secret a client needs (see :mod:`.auth`)."""
 
     server_name = "rest"
 
@@ -76,7 +76,7 @@ class RestEmulator(HTTPEmulator):
         super().__init__(host, port, tls)
         self.store = store
         self.clock = clock
-        self.credentials = Credentials(clock, seed)
+        self.auth = Credentials(clock, seed)
         self.limiter = RollingWindowLimiter(*rate_limit, clock.seconds) if rate_limit else None
         self.rate_limit_style = rate_limit_style
         self.batch_limit = batch_limit
@@ -85,7 +85,7 @@ class RestEmulator(HTTPEmulator):
         self._idem: dict[tuple[str, str], tuple[bytes, Response | None]] = {}
         self._idem_lock = threading.Lock()
         add = self.router.add
-        add("POST", "/oauth/token", self.credentials.token_endpoint, meta="public")
+        add("POST", "/oauth/token", self.auth.token_endpoint, meta="public")
         add("GET", "/tickets", self._tickets)
         add("GET", r"/tickets/{id:\d+}", self._ticket)
         add("GET", r"/tickets/{id:\d+}/comments", self._comments)
@@ -98,6 +98,16 @@ class RestEmulator(HTTPEmulator):
         add("PATCH", r"/contacts/{id:\d+}", self._update)
         add("DELETE", r"/contacts/{id:\d+}", self._delete)
         add("PUT", "/contacts/by/{field}/{value}", self._upsert)
+
+    def credentials(self) -> dict[str, str]:
+        """Every secret a ``type = "rest"`` connection may need, under the connection's secret key names."""
+        a = self.auth
+        return {"token": a.token, "api_key": a.api_key, "username": a.username, "password": a.password,
+                "client_id": a.client_id, "client_secret": a.client_secret, "refresh_token": a.refresh_token}
+
+    def to_state(self) -> Any:
+        """The records as JSON-ready values (the sandbox saves them in its state file)."""
+        return self.store.to_state()
 
     # --- per-request options, auth, limits, idempotency ------------------------------------------------------------
 
@@ -134,7 +144,7 @@ class RestEmulator(HTTPEmulator):
         opts = self.options(request)
         if route.meta == "public":
             return route.handler(request)
-        who = self.credentials.check(request, opts.get("auth", "any"))
+        who = self.auth.check(request, opts.get("auth", "any"))
         style = opts.get("limit", self.rate_limit_style)
         headers: dict[str, str] = {}
         if self.limiter is not None:
