@@ -155,7 +155,7 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
     if "api_version" in body:  # pinned vendor API version: checked before any call (sources/versions.py)
         from hub.sources.versions import check as check_api_version
         check_api_version(kind, name, body["api_version"], line=line_of(text, ["connections", name], "api_version"))
-    streams = body.get("streams")
+    streams = None if cls.declares_streams else body.get("streams")
     if streams is not None:
         if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
             raise ConfigError(f"[connections.{name}] streams must be a list of names",
@@ -171,6 +171,7 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
     secrets = {k: Secret(str(v)) for k, v in body.items() if k in SECRET_KEYS and v}
     options = {k: v for k, v in body.items() if k in cls.options or k == "api_version"}
     options.update({k: _client_option(name, k, v, text) for k, v in body.items() if k in CLIENT_OPTIONS})
+    options.update(cls.configure(name, body, text))
     return ConnectionConfig(name=name, type=kind, base_url=str(base_url).rstrip("/") if base_url else None,
                             streams=tuple(streams) if streams is not None else None, options=options, secrets=secrets,
                             root=root)
