@@ -350,7 +350,9 @@ class RestEmulator(HTTPEmulator):
         for i, record in enumerate(records):
             errors += [{"index": i, **p} for p in check(i, record)]
         if errors:
-            raise EmulatorError(_json(422, {"errors": errors, "message": "the batch was refused; nothing was written"}))
+            first = errors[0]
+            message = f"the batch was refused, nothing was written: record {first['index']}: {first['message']}"
+            raise EmulatorError(_json(422, {"errors": errors, "message": message}))
         return records
 
     def _batch_create(self, request: Request) -> Response:
@@ -466,7 +468,7 @@ def _body(request: Request) -> Any:
 
 def _refuse(problems: list[dict[str, str]]) -> None:
     if problems:
-        raise EmulatorError(_json(422, {"errors": problems, "message": "the record is invalid"}))
+        raise EmulatorError(_json(422, {"errors": problems, "message": problems[0]["message"]}))
 
 
 def _match(field: str, value: Any, wanted: list[str]) -> bool:
