@@ -6,7 +6,7 @@
     create = "POST /contacts/batch"                 # "METHOD /path"; a path with {placeholders} is one record a call
     update = "PATCH /contacts/{id}"                 # {id}: the target record's id; {field}: the row's field
     upsert = "PUT /contacts/by/email/{email}"       # by the sync's match field
-    lookup = "GET /contacts"                        # ?<lookup_param or match field>=v1&...=v2, records at lookup_records
+    lookup = "GET /contacts"                        # ?<lookup_param or match field>=v1&..., records at lookup_records
     body = { email = "{email}", name = "{name}", profile = { plan = "{plan}" } }   # optional template
     batch_size = 50                                 # > 1: {records_path: [bodies]} to paths without placeholders
     records_path = "records"
