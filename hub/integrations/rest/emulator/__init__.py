@@ -1,10 +1,10 @@
 """The sandbox's generic REST emulator (``EMULATOR``), for ``type = "rest"`` connections and push targets.
 
-``EMULATOR.build(context, **options)`` makes a :class:`RestEmulator` (not started) from a sandbox context that has
-``clock``, ``seed`` and ``host`` (optionally ``tls`` and ``state``), as :class:`hub.sandbox.context.EmulatorContext`
-has. Options: ``tickets``, ``comments``, ``contacts`` (seed
-sizes), ``rate_limit`` (``(requests, seconds)`` or None), ``rate_limit_style``, ``batch_limit``, ``churn``
-(a :class:`Churn` or None), ``port``.
+``EMULATOR.build(context, **options)`` makes a :class:`RestEmulator` (not started) from a sandbox context with
+``clock``, ``seed`` and ``host`` (and optionally ``tls`` and ``state``), as
+:class:`hub.sandbox.context.EmulatorContext` has. Options: ``tickets``, ``comments``, ``contacts`` (seed sizes),
+``rate_limit`` (``(requests, seconds)`` or None), ``rate_limit_style``, ``batch_limit``, ``churn`` (a :class:`Churn`
+or None), ``port``.
 """
 
 from __future__ import annotations
