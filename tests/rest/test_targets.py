@@ -265,3 +265,20 @@ def test_writes_carry_an_idempotency_key(rest_emulator: RestEmulator, make_proje
     push(project)
     rest_emulator.before_request = None
     assert len(seen) == 1 and seen[0] and seen[0].startswith("hub-")
+
+
+def test_batch_update_reads_per_record_errors(rest_emulator: RestEmulator, make_project) -> None:
+    target = BATCH.replace('update = "PATCH /contacts/{id}"', 'update = "PATCH /contacts/batch"') + \
+        'errors_path = "errors"\n'
+    project = rest_project(make_project, rest_emulator, target)
+    write_people(project, people(5))
+    assert push(project).results[0].creates == 5
+    gone = by_email(rest_emulator, "p2@example.com")[0]["id"]
+    rest_emulator.store.delete_contact(gone)   # deleted in the target since we wrote it
+    write_people(project, people(5, "N"))
+    rest_emulator.requests.reset()
+    result = push(project).results[0]
+    assert rest_emulator.requests["PATCH /contacts/batch"] == 1
+    assert (result.updates, result.skipped, result.creates, result.rejected) == (4, 1, 0, 0)
+    assert not by_email(rest_emulator, "p2@example.com")   # on_target_delete = "skip": left deleted
+    assert [c["name"] for c in by_email(rest_emulator, "p4@example.com")] == ["N4"]
