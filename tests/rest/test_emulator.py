@@ -279,3 +279,16 @@ def test_state_round_trip_and_credentials(rest_emulator: RestEmulator, rest_api:
     assert again.store.comments[5] == rest_emulator.store.comments[5]
     assert set(rest_emulator.credentials()) >= {"token", "api_key", "username", "password", "client_id",
                                                 "client_secret", "refresh_token"}
+
+
+def test_chaos_faults_look_like_the_api(rest_emulator: RestEmulator, rest_api: httpx.Client) -> None:
+    if rest_emulator.fault_style is None:
+        pytest.skip("this sandbox has no per-emulator fault styles (hub.sandbox.chaos.FaultStyle)")
+    rest_emulator.chaos = Chaos(rate_limit=1.0, limit=1)
+    limited = rest_api.get("/tickets")
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert limited.json()["error"]["code"] == "rate_limited"
+    rest_emulator.chaos = Chaos(expire=1)
+    assert rest_api.post("/oauth/token", data={}).status_code == 401   # the token endpoint is not "expired"
+    expired = rest_api.get("/tickets")
+    assert expired.status_code == 401 and 'error="invalid_token"' in expired.headers["www-authenticate"]

@@ -44,6 +44,7 @@ import orjson
 
 from hub.integrations.rest.emulator.auth import MODES, Credentials
 from hub.integrations.rest.emulator.data import UNIQUE, Churn, RestStore
+from hub.integrations.rest.emulator.faults import fault_style
 from hub.sandbox.clock import AnyClock
 from hub.sandbox.ratelimit import RollingWindowLimiter
 from hub.sandbox.routing import Route
@@ -82,6 +83,7 @@ class RestEmulator(HTTPEmulator):
         self.batch_limit = batch_limit
         #: edits and deletions after every tickets page served (None: the data holds still)
         self.churn = churn
+        self.fault_style = fault_style()
         self._idem: dict[tuple[str, str], tuple[bytes, Response | None]] = {}
         self._idem_lock = threading.Lock()
         add = self.router.add
