@@ -18,16 +18,16 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
-import orjson
 import pyarrow as pa
 
 from hub.config import ConnectionConfig
 from hub.errors import ConfigError
-from hub.sources.base import BATCH_ROWS, Connector, ReadState, Stream, client_settings, prefetch, records_to_arrow
+from hub.sources.base import Connector, ReadState, Stream, client_settings, prefetch
 from hub.sources.http import ApiClient, limiter_for
 from hub.sources.rest import spec as rest_spec
 from hub.sources.rest.auth import rest_auth
 from hub.sources.rest.engine import RestVendor, child_path, pages
+from hub.sources.rest.records import TableBuilder
 from hub.sources.rest.stream import RestStream
 
 Page = tuple[list[dict[str, Any]], datetime | None]
@@ -106,7 +106,7 @@ class RestConnector(Connector):
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         """Yield the stream's records (changed since ``since`` when it is incremental) as Arrow tables."""
         rest = self.spec.streams[stream.name]
-        builder = _TableBuilder(rest.primary_key)
+        builder = TableBuilder(rest.primary_key)
         for records, newest in prefetch(self._records(rest, since)):
             state.see(newest)
             table = builder.add(records)
@@ -150,49 +150,3 @@ def _newest(stream: RestStream, records: list[Any]) -> datetime | None:
         return None
     field = stream.incremental.cursor_field
     return stream.incremental.newest([r.get(field) for r in records if isinstance(r, Mapping)])
-
-
-class _TableBuilder:
-    """Collects records into Arrow tables of about ``BATCH_ROWS`` rows, with every column seen so far."""
-
-    def __init__(self, primary_key: str) -> None:
-        self.primary_key = primary_key
-        self.rows: list[dict[str, Any]] = []
-        self.columns: dict[str, pa.DataType] = {primary_key: pa.null()}
-
-    def add(self, records: list[Any]) -> pa.Table | None:
-        dumps = orjson.dumps
-        for record in records:
-            if not isinstance(record, Mapping):
-                record = {"value": record}
-            self.rows.append({k: dumps(v).decode() if isinstance(v, (dict, list)) else v for k, v in record.items()})
-        return self.flush() if len(self.rows) >= BATCH_ROWS else None
-
-    def flush(self) -> pa.Table | None:
-        rows, self.rows = self.rows, []
-        if not rows:
-            return None
-        try:
-            array = pa.array(rows)  # pyarrow infers one struct over every record's keys, in C++
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            names = list(dict.fromkeys(k for row in rows for k in row))
-            array = records_to_arrow(rows, pa.struct([pa.field(n, _inferred(n, rows)) for n in names]))
-        table = pa.Table.from_arrays(array.flatten(), names=[f.name for f in array.type])
-        for field in table.schema:
-            if not pa.types.is_null(field.type) or field.name not in self.columns:
-                self.columns[field.name] = field.type
-        columns = []
-        for name, kind in self.columns.items():
-            # a column no record filled yet has no type: text, until a value says otherwise
-            kind = pa.string() if pa.types.is_null(kind) else kind
-            column = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, kind)
-            columns.append(column.cast(kind) if pa.types.is_null(column.type) else column)
-        return pa.Table.from_arrays(columns, names=list(self.columns))
-
-
-def _inferred(name: str, rows: list[dict[str, Any]]) -> pa.DataType:
-    """The type of column ``name`` in ``rows`` as pyarrow infers it; text when its values disagree."""
-    try:
-        return pa.array([row.get(name) for row in rows]).type
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.string()

@@ -7,7 +7,7 @@ paginator says, each request paced, retried and mapped to hub's errors by :class
 
 * ``Retry-After`` (RFC 9110 section 10.2.3), seconds or an HTTP date, on a 429 or 503;
 * ``X-RateLimit-Remaining`` / ``X-RateLimit-Reset`` (GitHub, Twitter and many others; the reset is epoch seconds,
-  or seconds from now when it is small);
+  or seconds from now when it is small; an epoch is read on the API's clock, its ``Date`` header);
 * ``RateLimit-Remaining`` / ``RateLimit-Reset`` (IETF httpapi draft, up to -06; the reset is seconds from now), and
   the later draft's single ``RateLimit: "policy";r=0;t=5`` field.
 
@@ -17,6 +17,7 @@ When the remaining count reaches 0 every request of the connection waits until t
 
 from __future__ import annotations
 
+import email.utils
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,8 @@ from hub.sources.rest.stream import RestStream, dig
 EPOCH_THRESHOLD = 1_000_000_000
 #: the longest pause a rate-limit header may ask for; longer claims are a clock skew or a daily quota
 MAX_PAUSE = 3600.0
+#: the pause when an epoch reset lies in the past by the API's and our clocks: most windows are a second long
+SKEWED_RESET = 1.0
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -54,10 +57,23 @@ def limit_state(headers: httpx.Headers, now: float | None = None) -> tuple[float
         remaining = remaining if remaining is not None else _number(params.get("r") or params.get("remaining"))
         reset = reset if reset is not None else _number(params.get("t") or params.get("reset"))
     if reset is not None and reset > EPOCH_THRESHOLD:
-        reset = reset - now
+        reset = reset - _server_time(headers, now)
+        if reset <= 0:
+            reset = SKEWED_RESET  # a reset in the past: the clocks disagree, and not waiting at all would spin
     if reset is not None:
         reset = min(max(reset, 0.0), MAX_PAUSE)
     return remaining, reset
+
+
+def _server_time(headers: httpx.Headers, now: float) -> float:
+    """The API's own clock from its ``Date`` header (an epoch reset is on that clock), else ours."""
+    value = headers.get("date")
+    if value:
+        try:
+            return email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return now
 
 
 def _number(value: str | None) -> float | None:

@@ -95,7 +95,8 @@ def parse(connection: str, body: Mapping[str, Any], text: str = "") -> RestSpec:
     where = _Where(connection, text)
     table = f"[connections.{connection}]"
     if not body.get("base_url"):
-        raise where.error(f"{table} of type \"rest\" needs base_url", hint='e.g. base_url = "https://api.example.com/v2"')
+        raise where.error(f"{table} of type \"rest\" needs base_url",
+                          hint='e.g. base_url = "https://api.example.com/v2"')
     headers = _table(where, body.get("headers", {}), "headers", f"{table} headers")
     if not all(isinstance(v, str) for v in headers.values()):
         raise where.error(f"{table} headers must map names to text", key="headers")
