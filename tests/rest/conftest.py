@@ -18,10 +18,10 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 def emulator_context(seed: int = 7) -> object:
     """The sandbox context an emulator plugin is built from (clock, seed, host)."""
     try:
-        from hub.sandbox.context import SandboxContext  # type: ignore[import-not-found]
+        from hub.sandbox.context import EmulatorContext  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # the sandbox's own context object is not on this branch yet: any object with the attributes
-        return types.SimpleNamespace(clock=Clock(NOW), seed=seed, host="127.0.0.1", tls=None)
-    return SandboxContext(clock=Clock(NOW), seed=seed, host="127.0.0.1")
+        return types.SimpleNamespace(name="rest", clock=Clock(NOW), seed=seed, host="127.0.0.1", tls=None, state=None)
+    return EmulatorContext(name="rest", seed=seed, clock=Clock(NOW), data=None)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -39,5 +39,5 @@ def rest_emulator() -> Iterator[RestEmulator]:
 def rest_api(rest_emulator: RestEmulator) -> Iterator[httpx.Client]:
     """A keep-alive httpx client for ``rest_emulator`` with its bearer token."""
     with httpx.Client(base_url=rest_emulator.url, timeout=10,
-                      headers={"Authorization": f"Bearer {rest_emulator.credentials.token}"}) as client:
+                      headers={"Authorization": f"Bearer {rest_emulator.auth.token}"}) as client:
         yield client

@@ -97,7 +97,7 @@ def basic(user: str, password: str) -> str:
 
 
 def test_auth_modes(rest_emulator: RestEmulator) -> None:
-    c, url = rest_emulator.credentials, rest_emulator.url
+    c, url = rest_emulator.auth, rest_emulator.url
     good = {
         "bearer": ({"Authorization": f"Bearer {c.token}"}, {}),
         "api_key_header": ({"X-API-Key": c.api_key}, {}),
@@ -122,7 +122,7 @@ def token(url: str, **form: str) -> httpx.Response:
 
 
 def test_oauth_refresh_tokens_rotate(rest_emulator: RestEmulator) -> None:
-    c, url = rest_emulator.credentials, rest_emulator.url
+    c, url = rest_emulator.auth, rest_emulator.url
     first = c.refresh_token
     answer = token(url, grant_type="refresh_token", refresh_token=first, client_id=c.client_id,
                    client_secret=c.client_secret)
@@ -148,7 +148,7 @@ def test_oauth_refresh_tokens_rotate(rest_emulator: RestEmulator) -> None:
 
 
 def test_oauth_client_credentials(rest_emulator: RestEmulator) -> None:
-    c, url = rest_emulator.credentials, rest_emulator.url
+    c, url = rest_emulator.auth, rest_emulator.url
     body = token(url, grant_type="client_credentials", client_id=c.client_id, client_secret=c.client_secret).json()
     assert "refresh_token" not in body
     bearer = {"Authorization": f"Bearer {body['access_token']}"}
@@ -168,7 +168,7 @@ def limited() -> Iterator[RestEmulator]:
 
 
 def test_rate_limit_header_styles(limited: RestEmulator) -> None:
-    auth = {"Authorization": f"Bearer {limited.credentials.token}"}
+    auth = {"Authorization": f"Bearer {limited.auth.token}"}
     seen = {}
     for style in ("retry_after", "x_ratelimit", "ietf"):
         answers = [httpx.get(f"{limited.url}/_/limit={style}/tickets", headers=auth) for _ in range(3)]
@@ -266,3 +266,29 @@ def test_batch_refuses_the_whole_batch(rest_emulator: RestEmulator, rest_api: ht
     body = update.json()
     assert update.status_code == 200 and body["results"][0]["plan"] == "free"
     assert body["errors"] == [{"index": 1, "id": 987654, "code": "not_found", "message": "no contact 987654"}]
+
+
+def test_state_round_trip_and_credentials(rest_emulator: RestEmulator, rest_api: httpx.Client) -> None:
+    rest_api.post("/contacts", json={"email": "kept@example.com"})
+    rest_emulator.store.delete_ticket(4)
+    context = emulator_context()
+    context.state = rest_emulator.to_state()
+    again = EMULATOR.build(context)
+    assert again.store.find("email", "kept@example.com") is not None
+    assert 4 not in again.store.tickets and 4 in again.store.deleted
+    assert again.store.comments[5] == rest_emulator.store.comments[5]
+    assert set(rest_emulator.credentials()) >= {"token", "api_key", "username", "password", "client_id",
+                                                "client_secret", "refresh_token"}
+
+
+def test_chaos_faults_look_like_the_api(rest_emulator: RestEmulator, rest_api: httpx.Client) -> None:
+    if rest_emulator.fault_style is None:
+        pytest.skip("this sandbox has no per-emulator fault styles (hub.sandbox.chaos.FaultStyle)")
+    rest_emulator.chaos = Chaos(rate_limit=1.0, limit=1)
+    limited = rest_api.get("/tickets")
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert limited.json()["error"]["code"] == "rate_limited"
+    rest_emulator.chaos = Chaos(expire=1)
+    assert rest_api.post("/oauth/token", data={}).status_code == 401   # the token endpoint is not "expired"
+    expired = rest_api.get("/tickets")
+    assert expired.status_code == 401 and 'error="invalid_token"' in expired.headers["www-authenticate"]

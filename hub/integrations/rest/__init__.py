@@ -3,5 +3,6 @@
 from hub.integrations.spec import Integration
 
 integration = Integration(
-    name="rest", title="REST API", package=__name__, connector="source:RestConnector", staging=None,
-    summary="any REST API declared in hub.toml: streams, paginators, incremental cursors, auth")
+    name="rest", title="REST API", package=__name__, connector="source:RestConnector", pusher="target:RestPusher",
+    emulator="emulator:EMULATOR", staging=None,
+    summary="any REST API declared in hub.toml: streams, paginators, incremental cursors, auth, push targets")

@@ -1,9 +1,10 @@
 """The sandbox's generic REST emulator (``EMULATOR``), for ``type = "rest"`` connections and push targets.
 
-``EMULATOR.build(context, **options)`` makes a :class:`RestEmulator` (not started) from a sandbox context that has
-``clock``, ``seed`` and ``host`` (and optionally ``tls``). Options: ``tickets``, ``comments``, ``contacts`` (seed
-sizes), ``rate_limit`` (``(requests, seconds)`` or None), ``rate_limit_style``, ``batch_limit``, ``churn``
-(a :class:`Churn` or None), ``port``.
+``EMULATOR.build(context, **options)`` makes a :class:`RestEmulator` (not started) from a sandbox context with
+``clock``, ``seed`` and ``host`` (and optionally ``tls`` and ``state``), as
+:class:`hub.sandbox.context.EmulatorContext` has. Options: ``tickets``, ``comments``, ``contacts`` (seed sizes),
+``rate_limit`` (``(requests, seconds)`` or None), ``rate_limit_style``, ``batch_limit``, ``churn`` (a :class:`Churn`
+or None), ``port``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class RestEmulatorPlugin:
         seed = int(getattr(context, "seed", 7))
         store = RestStore(context.clock, seed, tickets=int(options.pop("tickets", 250)),
                           comments=int(options.pop("comments", 3)), contacts=int(options.pop("contacts", 20)))
+        state = getattr(context, "state", None)
+        if state:
+            store.load(state)
         return RestEmulator(store, context.clock, seed=seed, host=getattr(context, "host", "127.0.0.1"),
                             tls=getattr(context, "tls", None), **options)
 

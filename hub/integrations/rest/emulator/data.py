@@ -78,6 +78,27 @@ class RestStore:
         for i in range(contacts):
             self.create_contact({"email": f"seed{i}@example.com", "name": f"Seed {i}", "plan": PLANS[i % 3]})
 
+    def to_state(self) -> dict[str, Any]:
+        """Tickets, comments, deletions and contacts as JSON-ready values."""
+        with self.lock:
+            return {"tickets": list(self.tickets.values()),
+                    "comments": [c for i in self._ids for c in self.comments[i]],
+                    "deleted": {str(k): v for k, v in self.deleted.items()},
+                    "contacts": list(self.contacts.values())}
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Replace the seeded records with saved ones (from :meth:`to_state`)."""
+        with self.lock:
+            self.tickets = {int(t["id"]): dict(t) for t in state.get("tickets", [])}
+            self._ids = sorted(self.tickets)
+            self.comments = {i: [] for i in self._ids}
+            for comment in state.get("comments", []):
+                self.comments.setdefault(int(comment["ticket_id"]), []).append(dict(comment))
+            self.deleted = {int(k): v for k, v in state.get("deleted", {}).items()}
+            self.contacts = {int(c["id"]): dict(c) for c in state.get("contacts", [])}
+            self._next_contact = max(self.contacts, default=0) + 1
+            self.version += 1
+
     # --- tickets -----------------------------------------------------------------------------------------------
 
     def view(self, since: str | None) -> tuple[list[int], list[dict[str, Any]]]:

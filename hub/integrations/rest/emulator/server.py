@@ -44,6 +44,7 @@ import orjson
 
 from hub.integrations.rest.emulator.auth import MODES, Credentials
 from hub.integrations.rest.emulator.data import UNIQUE, Churn, RestStore
+from hub.integrations.rest.emulator.faults import fault_style
 from hub.sandbox.clock import AnyClock
 from hub.sandbox.ratelimit import RollingWindowLimiter
 from hub.sandbox.routing import Route
@@ -66,7 +67,7 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> R
 
 
 class RestEmulator(HTTPEmulator):
-    """The generic REST emulator; ``credentials`` holds every secret a client needs (see :mod:`.auth`)."""
+    """The generic REST emulator; ``auth`` holds every secret a client needs (see :mod:`.auth`)."""
 
     server_name = "rest"
 
@@ -76,16 +77,17 @@ class RestEmulator(HTTPEmulator):
         super().__init__(host, port, tls)
         self.store = store
         self.clock = clock
-        self.credentials = Credentials(clock, seed)
+        self.auth = Credentials(clock, seed)
         self.limiter = RollingWindowLimiter(*rate_limit, clock.seconds) if rate_limit else None
         self.rate_limit_style = rate_limit_style
         self.batch_limit = batch_limit
         #: edits and deletions after every tickets page served (None: the data holds still)
         self.churn = churn
+        self.fault_style = fault_style()
         self._idem: dict[tuple[str, str], tuple[bytes, Response | None]] = {}
         self._idem_lock = threading.Lock()
         add = self.router.add
-        add("POST", "/oauth/token", self.credentials.token_endpoint, meta="public")
+        add("POST", "/oauth/token", self.auth.token_endpoint, meta="public")
         add("GET", "/tickets", self._tickets)
         add("GET", r"/tickets/{id:\d+}", self._ticket)
         add("GET", r"/tickets/{id:\d+}/comments", self._comments)
@@ -98,6 +100,16 @@ class RestEmulator(HTTPEmulator):
         add("PATCH", r"/contacts/{id:\d+}", self._update)
         add("DELETE", r"/contacts/{id:\d+}", self._delete)
         add("PUT", "/contacts/by/{field}/{value}", self._upsert)
+
+    def credentials(self) -> dict[str, str]:
+        """Every secret a ``type = "rest"`` connection may need, under the connection's secret key names."""
+        a = self.auth
+        return {"token": a.token, "api_key": a.api_key, "username": a.username, "password": a.password,
+                "client_id": a.client_id, "client_secret": a.client_secret, "refresh_token": a.refresh_token}
+
+    def to_state(self) -> Any:
+        """The records as JSON-ready values (the sandbox saves them in its state file)."""
+        return self.store.to_state()
 
     # --- per-request options, auth, limits, idempotency ------------------------------------------------------------
 
@@ -134,7 +146,7 @@ class RestEmulator(HTTPEmulator):
         opts = self.options(request)
         if route.meta == "public":
             return route.handler(request)
-        who = self.credentials.check(request, opts.get("auth", "any"))
+        who = self.auth.check(request, opts.get("auth", "any"))
         style = opts.get("limit", self.rate_limit_style)
         headers: dict[str, str] = {}
         if self.limiter is not None:
@@ -340,7 +352,9 @@ class RestEmulator(HTTPEmulator):
         for i, record in enumerate(records):
             errors += [{"index": i, **p} for p in check(i, record)]
         if errors:
-            raise EmulatorError(_json(422, {"errors": errors, "message": "the batch was refused; nothing was written"}))
+            first = errors[0]
+            message = f"the batch was refused, nothing was written: record {first['index']}: {first['message']}"
+            raise EmulatorError(_json(422, {"errors": errors, "message": message}))
         return records
 
     def _batch_create(self, request: Request) -> Response:
@@ -456,7 +470,7 @@ def _body(request: Request) -> Any:
 
 def _refuse(problems: list[dict[str, str]]) -> None:
     if problems:
-        raise EmulatorError(_json(422, {"errors": problems, "message": "the record is invalid"}))
+        raise EmulatorError(_json(422, {"errors": problems, "message": problems[0]["message"]}))
 
 
 def _match(field: str, value: Any, wanted: list[str]) -> bool:
