@@ -84,7 +84,7 @@ def write_project(make_project, emulator: RestEmulator, *, options: str = "page=
         {params}
         {tickets_extra}
         {child}
-        """, "[connections.helpdesk]\n" + (secrets if secrets is not None else SECRETS["bearer"](emulator.credentials)))
+        """, "[connections.helpdesk]\n" + (secrets if secrets is not None else SECRETS["bearer"](emulator.auth)))
 
 
 def rows(project: Project, sql: str) -> list[dict[str, Any]]:
@@ -139,12 +139,12 @@ def test_each_auth_type(make_project, rest_emulator, auth):
              "client_credentials": f'{{ type = "oauth2", grant = "client_credentials", '
                                    f'token_url = "{rest_emulator.url}/oauth/token" }}'}
     mode = "oauth2" if auth == "client_credentials" else auth
-    secret = SECRETS[auth.split("_header")[0].split("_query")[0]](rest_emulator.credentials)
+    secret = SECRETS[auth.split("_header")[0].split("_query")[0]](rest_emulator.auth)
     project = Project(write_project(make_project, rest_emulator, options=f"page=next_url,auth={mode}",
                                     auth_spec=specs[auth], secrets=secret))
     assert ingest_ok(project).results[0].rows == 250
     if auth == "client_credentials":
-        assert rest_emulator.credentials.grants["client_credentials"] == 1
+        assert rest_emulator.auth.grants["client_credentials"] == 1
 
 
 def test_a_wrong_secret_is_a_clear_auth_error_without_the_secret(make_project, rest_emulator):
@@ -158,7 +158,7 @@ def test_a_wrong_secret_is_a_clear_auth_error_without_the_secret(make_project, r
 
 
 def test_oauth_refresh_tokens_rotate_and_are_saved_before_use(make_project, rest_emulator):
-    credentials = rest_emulator.credentials
+    credentials = rest_emulator.auth
     configured = credentials.refresh_token
     root = write_project(make_project, rest_emulator, options="auth=oauth2", secrets=SECRETS["oauth2"](credentials),
                          auth_spec=f'{{ type = "oauth2", token_url = "{rest_emulator.url}/oauth/token" }}')
@@ -280,7 +280,7 @@ def test_records_without_a_key_are_quarantined(make_project, rest_emulator):
 
 def test_hub_ingest_and_status_in_a_subprocess(make_project, rest_emulator):
     root = write_project(make_project, rest_emulator, comments=True, secrets="")
-    token = rest_emulator.credentials.token
+    token = rest_emulator.auth.token
     env = {"HUB__CONNECTIONS__HELPDESK__TOKEN": token}
     done = run_hub("ingest", cwd=root, env=env)
     assert done.returncode == 0, done.stderr
