@@ -110,7 +110,7 @@ def plan(project: Project, selectors: Sequence[str],
                               f"pull its API too, set {env_var('connections', name, 'token')} or add token = \"...\" "
                               f"under [connections.{name}] in {SECRETS_FILE}")
         if stream:
-            known = connector_class(conn.type).streams
+            known = connector_class(conn.type).stream_catalog(conn)
             if stream not in known:
                 raise UnknownNameError(f"{conn.type} stream", stream, known, where=f" in selector '{selector}'")
             if chosen.get(name, []) is not None:

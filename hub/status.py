@@ -75,10 +75,11 @@ def status(project: Project, now: datetime | None = None) -> Status:
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():
             cls = connector_class(conn.type)
-            names = conn.streams if conn.streams is not None else cls.default_streams
-            known = [s for s in cls.streams if s in names or f"{conn.name}.{s}" in last]
+            catalog = cls.stream_catalog(conn)
+            names = conn.streams if conn.streams is not None else cls.default_streams or tuple(catalog)
+            known = [s for s in catalog if s in names or f"{conn.name}.{s}" in last]
             for name in known:
-                stream = cls.streams[name]
+                stream = catalog[name]
                 row = last.get(f"{conn.name}.{name}")
                 item = StreamStatus(conn.name, name, f"raw_{conn.name}.{stream.table}",
                                     outcome=row["status"] if row else "never")

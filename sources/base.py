@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
@@ -110,9 +110,23 @@ class Connector:
     #: pulled whole again (None: deletions are in the records themselves, or not reported at all)
     deletions_kept: ClassVar[timedelta | None] = None
 
+    #: ``[connections.X] streams`` declares the streams (a table, as ``type = "rest"`` does) instead of choosing some
+    declares_streams: ClassVar[bool] = False
+
     def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:
         self.config = config
         self.client = client
+
+    @classmethod
+    def configure(cls, name: str, body: Mapping[str, Any], text: str) -> dict[str, Any]:
+        """Parse and check the connector's own keys of ``[connections.<name>]`` (its ``options``) when the
+        configuration loads; the result joins the connection's options. ``text`` is hub.toml, for error lines."""
+        return {}
+
+    @classmethod
+    def stream_catalog(cls, config: ConnectionConfig) -> dict[str, Stream]:
+        """The streams one connection offers, by name: the class's, unless the connection declares its own."""
+        return cls.streams
 
     @classmethod
     def connect(cls, config: ConnectionConfig, *, http: httpx.Client | None = None, **client_options: Any) -> Connector:

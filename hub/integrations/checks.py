@@ -57,6 +57,8 @@ def check_connection(connection: ConnectionConfig, text: str) -> None:
         from hub.sources.versions import check as check_api_version
 
         check_api_version(kind, name, body["api_version"], line=line_of(text, ["connections", name], "api_version"))
+    # the connector's own keys, parsed once (a declarative connector's spec); the result joins the options
+    connection.options.update(cls.configure(name, body, text))
     cls.check_config(name, body, text)
 
 
@@ -72,7 +74,7 @@ def _body(connection: ConnectionConfig) -> dict[str, Any]:
 
 def _check_streams(cls: type[Connector], connection: ConnectionConfig, text: str) -> None:
     where = line_of(text, ["connections", connection.name], "streams")
-    if "streams" in connection.options and "streams" not in cls.options:
+    if "streams" in connection.options and "streams" not in cls.options and not cls.declares_streams:
         # not a list of names, and the connector does not declare streams of its own shape (tables)
         raise ConfigError(f"[connections.{connection.name}] streams must be a list of names", file=CONFIG_FILE,
                           line=where)

@@ -250,8 +250,9 @@ class Runner:
         conn = self.project.config.connection(connection)
         cls = connector_class(conn.type)
         if not webhook_only(conn, cls.secret_keys):   # a webhook-only connection has no API to catch up from
-            streams = conn.streams or tuple(getattr(cls, "default_streams", ()) or cls.streams)
-            selectors = [f"{connection}.{s}" for s in streams if cls.streams[s].table != EVENTS_TABLE]
+            catalog = cls.stream_catalog(conn)
+            streams = conn.streams or tuple(getattr(cls, "default_streams", ()) or catalog)
+            selectors = [f"{connection}.{s}" for s in streams if catalog[s].table != EVENTS_TABLE]
             report = self.project.ingest(selectors)
             if not report.ok:
                 raise HubError("; ".join(str(e) for e in report.errors))

@@ -6,9 +6,36 @@ Plain frozen dataclasses, shared by the declarative ``type = "rest"`` connection
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal
+
+import httpx
+
+#: what a paginator asks for next: a full URL (None: the stream's own path) and the query parameters
+NextPage = tuple[str | None, dict[str, Any]]
+
+
+def dig(body: Any, path: str | None) -> Any:
+    """The value at dotted ``path`` in a parsed JSON body (``"links.next"``); ``""``/None is the body itself.
+
+    A missing member, or a step through something that is not an object, gives None.
+    """
+    if not path:
+        return body
+    for part in path.split("."):
+        if isinstance(body, Mapping):
+            body = body.get(part)
+        elif isinstance(body, list) and part.isdigit() and int(part) < len(body):
+            body = body[int(part)]
+        else:
+            return None
+    return body
+
+
+def _params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(params)
 
 
 @dataclass(frozen=True)
@@ -18,6 +45,16 @@ class NextUrlPaginator:
     path: str = "next"
     type: Literal["next_url"] = "next_url"
 
+    def first(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The first page's query parameters."""
+        return _params(params)
+
+    def next(self, params: dict[str, Any], body: Any, records: Sequence[Any],
+             headers: httpx.Headers) -> NextPage | None:
+        """The URL in the body (it carries every parameter itself), or None at the end."""
+        url = dig(body, self.path)
+        return (str(url), {}) if url else None
+
 
 @dataclass(frozen=True)
 class LinkHeaderPaginator:
@@ -25,6 +62,22 @@ class LinkHeaderPaginator:
 
     rel: str = "next"
     type: Literal["link_header"] = "link_header"
+
+    def first(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The first page's query parameters."""
+        return _params(params)
+
+    def next(self, params: dict[str, Any], body: Any, records: Sequence[Any],
+             headers: httpx.Headers) -> NextPage | None:
+        """The ``Link`` header's target of relation ``rel`` (every parameter is in it), or None at the end."""
+        if not headers.get("link"):
+            return None
+        # httpx parses RFC 8288 links for a response; several Link headers are one list
+        links = httpx.Response(200, headers={"link": ", ".join(headers.get_list("link"))}).links
+        for link in links.values():
+            if self.rel in str(link.get("rel", "")).split():
+                return link["url"], {}
+        return None
 
 
 @dataclass(frozen=True)
@@ -41,6 +94,24 @@ class CursorPaginator:
     cursor_from_last: str | None = None
     type: Literal["cursor"] = "cursor"
 
+    def first(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The first page's query parameters (no cursor yet)."""
+        return _params(params)
+
+    def next(self, params: dict[str, Any], body: Any, records: Sequence[Any],
+             headers: httpx.Headers) -> NextPage | None:
+        """The same parameters with the new cursor; None when the body says there is no more, or no cursor came."""
+        if self.stop_path is not None and not dig(body, self.stop_path):
+            return None
+        if self.cursor_from_last:
+            last = records[-1] if records else None
+            cursor = last.get(self.cursor_from_last) if isinstance(last, Mapping) else None
+        else:
+            cursor = dig(body, self.path)
+        if cursor in (None, "") or cursor == params.get(self.param):
+            return None  # the same cursor twice would loop forever
+        return None, {**params, self.param: cursor}
+
 
 @dataclass(frozen=True)
 class OffsetPaginator:
@@ -52,6 +123,21 @@ class OffsetPaginator:
     total_path: str | None = None
     type: Literal["offset"] = "offset"
 
+    def first(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The first page: offset 0 (or the stream's own), ``limit`` records."""
+        return {self.limit_param: self.limit, **params, self.param: params.get(self.param, 0)}
+
+    def next(self, params: dict[str, Any], body: Any, records: Sequence[Any],
+             headers: httpx.Headers) -> NextPage | None:
+        """The next offset; None after a short page, or past ``total_path``'s count."""
+        offset = int(params.get(self.param, 0)) + len(records)
+        total = dig(body, self.total_path) if self.total_path else None
+        if not records or (total is not None and offset >= int(total)):
+            return None
+        if total is None and len(records) < int(params.get(self.limit_param, self.limit)):
+            return None
+        return None, {**params, self.param: offset}
+
 
 @dataclass(frozen=True)
 class PagePaginator:
@@ -61,6 +147,19 @@ class PagePaginator:
     start: int = 1
     total_pages_path: str | None = None
     type: Literal["page"] = "page"
+
+    def first(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The first page: number ``start``."""
+        return {**params, self.param: params.get(self.param, self.start)}
+
+    def next(self, params: dict[str, Any], body: Any, records: Sequence[Any],
+             headers: httpx.Headers) -> NextPage | None:
+        """The next page number; None after an empty page or the last of ``total_pages_path``."""
+        page = int(params.get(self.param, self.start))
+        total = dig(body, self.total_pages_path) if self.total_pages_path else None
+        if not records or (total is not None and page >= int(total)):
+            return None
+        return None, {**params, self.param: page + 1}
 
 
 Paginator = NextUrlPaginator | LinkHeaderPaginator | CursorPaginator | OffsetPaginator | PagePaginator
@@ -77,6 +176,44 @@ class Incremental:
     cursor_field: str
     param: str
     format: Literal["iso", "unix", "unix_ms"] = "iso"
+
+    def render(self, since: datetime) -> str | int:
+        """``since`` as the API wants it in ``param``."""
+        since = since.astimezone(timezone.utc)
+        if self.format == "unix":
+            return int(since.timestamp())
+        if self.format == "unix_ms":
+            return int(since.timestamp() * 1000)
+        return since.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def parse(self, value: Any) -> datetime | None:
+        """A record's ``cursor_field`` value as an aware UTC datetime (None when absent or unreadable).
+
+        Numbers are epoch seconds (milliseconds for ``unix_ms``) whatever the format; text is ISO-8601.
+        """
+        if value is None or value == "" or isinstance(value, bool):
+            return None
+        if isinstance(value, str) and self.format != "iso" and value.lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, (int, float)):
+            seconds = value / 1000 if self.format == "unix_ms" else value
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        text = str(value)
+        text = text[:-1] + "+00:00" if text.endswith("Z") else text
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+    def newest(self, values: Sequence[Any]) -> datetime | None:
+        """The latest of ``values`` (a page's cursor fields)."""
+        best = None
+        for value in values:
+            parsed = self.parse(value)
+            if parsed is not None and (best is None or parsed > best):
+                best = parsed
+        return best
 
 
 @dataclass(frozen=True)

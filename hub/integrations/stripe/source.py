@@ -1,7 +1,9 @@
 """Stripe: customers, invoices, charges, payment intents and events, incremental on ``created``.
 
 Stripe lists run newest first, paged with ``starting_after`` (the last id of the previous page) while ``has_more``; an
-object created mid-read lands in front of the anchor and cannot shift the pages still to come. ``created`` is the only
+object created mid-read lands in front of the anchor and cannot shift the pages still to come. The lists are declared
+as :class:`~hub.sources.rest.RestStream` data (``REST_STREAMS``) and paged by the generic REST engine; what is
+Stripe's own (events as the change log, invoice lines, API versions) stays here. ``created`` is the only
 time filter Stripe lists take, and it is when an object was *created*, never when it last changed. So for the object
 streams an incremental read has two halves:
 
@@ -41,6 +43,8 @@ from hub.integrations.stripe.events import EVENT_COLUMNS, event_row
 from hub.sources import notices, versions
 from hub.sources.base import Connector, ReadState, Stream, batched, prefetch, records_to_table
 from hub.sources.http import ApiClient, VendorProfile, limiter_for
+from hub.sources.rest import CursorPaginator, Incremental, RestStream
+from hub.sources.rest.engine import pages as rest_pages
 
 # pinned (sources/versions.py) so the objects' shape does not change with the account's default version
 API_VERSION = versions.TESTED["stripe"]
@@ -81,6 +85,17 @@ COLUMNS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
         ("last_payment_error", J), ("metadata", J))),
     "events": ("event", EVENT_COLUMNS),   # the one events row, shared with hub serve (events.py)
 }
+
+
+#: every Stripe list: newest first, ``starting_after=<last id>`` while ``has_more`` (docs.stripe.com/api/pagination)
+PAGING = CursorPaginator(param="starting_after", stop_path="has_more", cursor_from_last="id")
+#: the only time filter Stripe lists take: ``created[gte]`` in epoch seconds (docs.stripe.com/api/pagination/search)
+CREATED = Incremental(cursor_field="created", param="created[gte]", format="unix")
+#: the streams as the REST engine reads them; a path with no stream of its own (an invoice's lines) reads as LIST
+REST_STREAMS = {name: RestStream(name, f"/v1/{name}", records="data", primary_key="id", paginator=PAGING,
+                                 incremental=CREATED, params={"limit": PAGE_LIMIT}) for name in COLUMNS}
+LIST = RestStream("list", "/v1", records="data", paginator=PAGING, params={"limit": PAGE_LIMIT})
+HEADERS = {"Stripe-Version": API_VERSION}
 
 
 class StripeVendor(VendorProfile):
@@ -142,7 +157,7 @@ class Stripe(Connector):
         """Yield the stream's records (see the module docstring for what incremental means per stream)."""
         object_name, columns = COLUMNS[stream.name]
         if stream.name == "events":
-            pages = self._list("/v1/events", _created_gte(since))
+            pages = self._list("/v1/events", {}, since, REST_STREAMS["events"])
         else:
             if since is not None and since < datetime.now(timezone.utc) - EVENT_RETENTION + RETENTION_MARGIN:
                 since = None  # the changes before the event window are gone: only a full listing is complete
@@ -163,12 +178,13 @@ class Stripe(Connector):
 
     def _changed(self, path_name: str, object_name: str, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """New objects by ``created``, then the objects that only changed, from their newest events."""
+        listing = REST_STREAMS[path_name]
         if since is None:
-            yield from self._list(f"/v1/{path_name}", {})
+            yield from self._list(listing.path, {}, None, listing)
             return
         changed: dict[str, dict[str, Any]] = {}
         stale: set[str] = set()   # objects whose newest event is rendered in another API version
-        for events in self._list("/v1/events", {"type": f"{object_name}.*", **_created_gte(since)}):
+        for events in self._list("/v1/events", {"type": f"{object_name}.*"}, since, REST_STREAMS["events"]):
             for event in events:  # newest first: the first event seen for an object has its latest state
                 obj = (event.get("data") or {}).get("object") or {}
                 if obj.get("object") == object_name and obj.get("id") not in changed:
@@ -176,7 +192,7 @@ class Stripe(Connector):
                     changed[obj["id"]] = {**obj, "deleted": deleted}
                     if event.get("api_version") != API_VERSION and not deleted:
                         stale.add(obj["id"])
-        for page in self._list(f"/v1/{path_name}", _created_gte(since)):
+        for page in self._list(listing.path, {}, since, listing):
             for obj in page:
                 changed.pop(obj["id"], None)  # the list has the current version already
             yield page
@@ -212,19 +228,16 @@ class Stripe(Connector):
             out.append(invoice)
         return out
 
-    def _list(self, path: str, filters: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        params = {"limit": PAGE_LIMIT, **filters}
-        while True:
-            body = self._page(path, params)
-            data = body.get("data", [])
-            if data:
-                yield data
-            if not body.get("has_more") or not data:
-                return
-            params["starting_after"] = data[-1]["id"]
+    def _list(self, path: str, filters: dict[str, Any], since: datetime | None = None,
+              stream: RestStream | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a Stripe list, through the REST engine (``stream``: how it pages, filters on ``created``)."""
+        stream = stream or LIST
+        for records, _ in rest_pages(self.client, stream, since, path=path, headers=HEADERS, params=filters):
+            if records:
+                yield records
 
     def _page(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
-        return self.client.get(path, params=params, headers={"Stripe-Version": API_VERSION})
+        return self.client.get(path, params=params, headers=HEADERS)
 
 
 def schema_of(stream: str) -> pa.Schema:
@@ -246,10 +259,6 @@ def _table(records: list[dict[str, Any]], stream: str, json_columns: list[str], 
             row[name] = None if value is None else orjson.dumps(value).decode()
         rows.append(row)
     return records_to_table(rows, schema)
-
-
-def _created_gte(since: datetime | None) -> dict[str, int]:
-    return {} if since is None else {"created[gte]": int(since.timestamp())}
 
 
 def _time(unix: int | None) -> datetime | None:
