@@ -13,14 +13,15 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Literal
 
 from hub.errors import HubError, WarehouseError
 from hub.secrets import RedactingFilter, redact
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.schema_changes import LoadGuard, LoadOutcome
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 #: dlt merges through a staging dataset; keep it beside hub's own schema, out of the way of users' schemas.
