@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import gc
 import itertools
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.config import SECRETS_FILE, env_var
@@ -204,7 +207,11 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             result.mode = "incremental" if since else "full"
             boundary = Boundary(stream, books.loaded_keys(name, stream.name) if since else set())
             states.append((stream, state, result, boundary))
+            if since is None:
+                preload_dlt(project.root)   # a full pull loads for certain: dlt loads while the first pages come
             batches = _peek(_counted(boundary.filter(connector.read(stream, since, state), result), result, progress))
+            if batches is not None:
+                preload_dlt(project.root)
             append_only = stream.table == EVENTS_TABLE  # webhook events may be older than any the API still lists
             if batches is None:
                 if since is None and not append_only and books.wh.table_exists(f"raw_{name}", stream.table):
@@ -234,6 +241,34 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             mark_deleted(books.wh, name, stream, state.deleted)   # before the cursor moves: a crash re-reads them
         books.set_cursor(name, stream.name, _next_cursor(state.max_cursor, started).isoformat(), boundary.keys())
         _write_step(books, report, result, started)
+
+
+_preloading: threading.Thread | None = None
+
+
+def preload_dlt(project_root: Path) -> None:
+    """Import dlt in a thread, once per process, as soon as an ingest knows it will load something.
+
+    Importing dlt takes about a second of CPU; pages come from the API meanwhile (the fetch thread waits on the
+    network, pyarrow parses without the GIL), so the import mostly hides behind them instead of running after them.
+    The loader's own ``import dlt`` then waits for this one (Python's import lock); a failure here is left for that
+    import to report. An ingest that finds nothing new never calls this.
+    """
+    global _preloading
+    if _preloading is not None or "dlt" in sys.modules:
+        return
+    from hub.warehouse import loader
+
+    loader.configure(project_root)  # dlt reads its settings from the environment as it is imported
+
+    def load_modules() -> None:
+        try:
+            loader.import_dlt()
+        except Exception:  # noqa: BLE001 - the loader's own import raises it where it can be reported
+            pass
+
+    _preloading = threading.Thread(target=load_modules, name="hub-import-dlt", daemon=True)
+    _preloading.start()
 
 
 def _deletions_window(books: Bookkeeping, connector: Connector, stream: Stream, since: datetime,
