@@ -15,6 +15,8 @@
 Messages are built from the run records in ``_hub`` and pass through :func:`hub.secrets.redact`; the webhook URL and the
 SMTP password are registered as secrets too, so neither can appear in a message or an error. A failure to deliver an
 alert never fails the run it reports on: it comes back as a :class:`Delivery` with ``ok = False``.
+
+Layers: alerts read the run history (:mod:`hub.history`); the runner (:mod:`hub.run`) calls them, never the reverse.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
+from hub import history
 from hub.config import CONFIG_FILE, env_var
 from hub.config import line_of as _line_of
 from hub.errors import ConfigError, HubError, UnknownNameError
@@ -134,8 +137,6 @@ def after_run(project: Project, run_id: str | None, *, now: datetime | None = No
     config = load(project)
     if config is None or not run_id:
         return []
-    from hub import history
-
     now = now or datetime.now(UTC)
     with project.warehouse() as wh:
         record = history.run(wh, run_id)
@@ -169,8 +170,6 @@ def send(config: AlertConfig, subject: str, text: str, *, http: httpx.Client | N
 
 
 def _run_alerts(project: Project, wh: Warehouse, record: dict[str, Any], config: AlertConfig) -> list[Alert]:
-    from hub import history
-
     command = record["command"]
     if command not in ALERTED_COMMANDS and not command.startswith("schedule:"):
         return []
@@ -202,8 +201,6 @@ def _run_alerts(project: Project, wh: Warehouse, record: dict[str, Any], config:
 
 def _stale_alerts(project: Project, wh: Warehouse, now: datetime) -> list[Alert]:
     """One alert per connection per stale spell: it is sent again only after a newer success went stale too."""
-    from hub import history
-
     if not project.config.sections.get("schedules"):
         return []
     stale = [c for c in history.freshness(project, wh, now) if c["stale"]]

@@ -29,9 +29,8 @@ SECRET_KEYS = frozenset({"token", "client_id", "client_secret", "refresh_token",
 #: Top-level sections; later sections are validated by the subsystem that owns them.
 SECTIONS = ("project", "warehouse", "connections", "models", "syncs", "schedules", "alerts", "triggers")
 WAREHOUSE_KEYS = ("path",)
-#: Upper bounds of the client options (sources.base.CLIENT_OPTIONS declares their lower bounds): past these a value is
-#: a typo, and an infinite or huge one hangs a run (``retry_base_delay = inf``) or overflows (``timeout = 1e308``).
-CLIENT_OPTION_MAXIMUM = {"max_retries": 100, "retry_base_delay": 600.0, "timeout": 3600.0}
+#: The keys of ``[connections.<name>]`` every connection has; the rest belong to its connector, which checks them
+#: (hub/integrations/checks.py: this module stays a leaf that knows no connector).
 CONNECTION_KEYS = ("type", "base_url", "streams")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -44,6 +43,7 @@ class ConnectionConfig:
     type: str
     base_url: str | None = None
     streams: tuple[str, ...] | None = None
+    #: every other non-secret key, as written; its connector says which it takes (hub/integrations/checks.py)
     options: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, Secret] = field(default_factory=dict)
     #: the project's directory; OAuth connections keep rotated tokens in its .hub/tokens.json
@@ -89,7 +89,7 @@ class Config:
 
 
 def env_var(*path: str) -> str:
-    """The environment variable that overrides a config key: ``HUB__CONNECTIONS__HUBSPOT__TOKEN``."""
+    """The environment variable that overrides a config key: ``HUB__CONNECTIONS__CRM__TOKEN``."""
     return ENV_PREFIX + "__".join(p.upper() for p in path)
 
 
@@ -132,9 +132,11 @@ def load(root: Path, environ: dict[str, str] | None = None) -> Config:
 
 
 def _connection(name: str, body: Any, text: str, root: Path | None = None) -> ConnectionConfig:
-    from hub.registry import connector_class, connector_types
-    from hub.sources.base import CLIENT_OPTIONS
+    """The generic part of one ``[connections.<name>]``: its name, type, base_url and secrets.
 
+    Every other key is kept in ``options`` unchecked: which keys, streams and API versions a connection takes is its
+    connector's to say, and :func:`hub.integrations.checks.check_connections` asks it (``Project`` does, at load).
+    """
     line = line_of(text, ["connections", name])
     if not isinstance(body, dict):
         raise ConfigError(f"[connections.{name}] must be a table", file=CONFIG_FILE, line=line)
@@ -142,55 +144,26 @@ def _connection(name: str, body: Any, text: str, root: Path | None = None) -> Co
         raise ConfigError(f"connection name '{name}' must be lower-case letters, digits and _ (it names the schema "
                           f"raw_{name})", file=CONFIG_FILE, line=line)
     kind = body.get("type")
-    if not kind:
+    if not kind or not isinstance(kind, str):
         raise ConfigError(f"[connections.{name}] has no type", file=CONFIG_FILE, line=line,
-                          hint=f"add type = one of {', '.join(connector_types())}")
-    if kind not in connector_types():
-        raise UnknownNameError("connector type", str(kind), connector_types(), file=CONFIG_FILE,
-                               line=line_of(text, ["connections", name], "type"))
-    cls = connector_class(kind)
-    # any connection may receive webhooks (`hub serve`), signed with its webhook_secret
-    allowed = (*CONNECTION_KEYS, *CLIENT_OPTIONS, *cls.options, *cls.secret_keys, "webhook_secret", *_versioned(kind))
-    _check_keys(body, allowed, ["connections", name], text)
-    if "api_version" in body:  # pinned vendor API version: checked before any call (sources/versions.py)
-        from hub.sources.versions import check as check_api_version
-        check_api_version(kind, name, body["api_version"], line=line_of(text, ["connections", name], "api_version"))
+                          hint="add type = \"...\" (`hub integrations` lists the types)")
     streams = body.get("streams")
-    if streams is not None:
-        if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
+    names: tuple[str, ...] | None = None
+    if isinstance(streams, list):
+        if not all(isinstance(s, str) for s in streams):
             raise ConfigError(f"[connections.{name}] streams must be a list of names",
                               file=CONFIG_FILE, line=line_of(text, ["connections", name], "streams"))
-        for stream in streams:
-            if stream not in cls.streams:
-                raise UnknownNameError(f"{kind} stream", stream, cls.streams, file=CONFIG_FILE,
-                                       line=line_of(text, ["connections", name], "streams"))
+        names = tuple(streams)
     base_url = body.get("base_url")
     if base_url is not None and not re.match(r"^https?://[^\s/]+", str(base_url)):
         raise ConfigError(f"[connections.{name}] base_url '{base_url}' is not an http(s) URL",
                           file=CONFIG_FILE, line=line_of(text, ["connections", name], "base_url"))
     secrets = {k: Secret(str(v)) for k, v in body.items() if k in SECRET_KEYS and v}
-    options = {k: v for k, v in body.items() if k in cls.options or k == "api_version"}
-    options.update({k: _client_option(name, k, v, text) for k, v in body.items() if k in CLIENT_OPTIONS})
+    # a streams value that is not a list of names (a declarative connector's tables) is the connector's to read
+    generic = {"type", "base_url", *(("streams",) if names is not None else ())}
+    options = {k: v for k, v in body.items() if k not in generic and k not in SECRET_KEYS}
     return ConnectionConfig(name=name, type=kind, base_url=str(base_url).rstrip("/") if base_url else None,
-                            streams=tuple(streams) if streams is not None else None, options=options, secrets=secrets,
-                            root=root)
-
-
-def _versioned(kind: str) -> tuple[str, ...]:
-    """``("api_version",)`` for a connector type whose API version can be pinned."""
-    from hub.sources.versions import TESTED
-
-    return ("api_version",) if kind in TESTED else ()
-
-
-def _client_option(connection: str, key: str, value: Any, text: str) -> int | float:
-    """A retry/timeout option checked against its declaration in ``sources.base.CLIENT_OPTIONS``."""
-    from hub.sources.base import CLIENT_OPTIONS
-
-    option = CLIENT_OPTIONS[key]
-    return check_number(value, minimum=option.minimum, maximum=CLIENT_OPTION_MAXIMUM[key], whole=option.kind is int,
-                        what=f"[connections.{connection}] {key}", line=line_of(text, ["connections", connection], key),
-                        key=key, hint=option.help)
+                            streams=names, options=options, secrets=secrets, root=root)
 
 
 def check_number(value: Any, *, minimum: float, maximum: float, whole: bool = False, what: str,

@@ -130,3 +130,52 @@ class ModelError(HubError):
 
 class PushError(HubError):
     """A reverse-ETL sync could not be planned or sent."""
+
+
+# --- core (hC): errors once defined beside the code that raises them; those modules re-export them ---
+
+
+class InstallError(HubError):
+    """A schedule cannot be expressed for the chosen system scheduler, or installing it failed."""
+
+
+class BadEventError(HubError):
+    """An authentic webhook request whose body hub cannot read as events (answered 400)."""
+
+
+class SignatureError(HubError):
+    """A webhook that cannot be shown to come from the vendor; answer it with 400/401 and do not process it."""
+
+    def __init__(self, scheme: str, reason: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{scheme} webhook rejected: {message}", hint=hint)
+        self.scheme = scheme
+        self.reason = reason
+
+
+class InboxError(HubError):
+    """The webhook inbox could not store an event (disk full, file unwritable): answer 503 so the sender retries."""
+
+
+class ExpressionError(HubError):
+    """A trigger's ``when`` expression that does not parse; ``position`` is the character where it went wrong."""
+
+    def __init__(self, message: str, expression: str, position: int) -> None:
+        shown = expression if len(expression) <= 80 else expression[:77] + "..."
+        super().__init__(f"{message} at character {position + 1} of {shown!r}",
+                         hint="write e.g. data.object.amount_paid > 0 and type == 'invoice.paid'")
+        self.position = position
+
+
+class NoSuchObject(PushError, LookupError):
+    """Raised by a pusher's ``fields`` when the target has no such object; the push engine turns it into an
+    :class:`UnknownNameError` pointing at hub.toml. ``known`` are the objects the target does have."""
+
+    def __init__(self, known: list[str] | tuple[str, ...]) -> None:
+        super().__init__(f"no such object (the target has: {', '.join(known) or 'none'})")
+        self.known = list(known)
+
+
+class ChaosSpecError(HubError, ValueError):
+    """A sandbox ``--chaos`` spec that cannot be read; the message is one line saying what to write instead."""
+
+    exit_code = 2

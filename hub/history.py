@@ -1,4 +1,8 @@
-"""Run history: queries over ``_hub.runs`` and ``_hub.run_steps`` for `hub runs`, `hub status` and alerts."""
+"""Run history: queries over ``_hub.runs`` and ``_hub.run_steps`` for `hub runs`, `hub status` and alerts.
+
+Layers: this module builds on :mod:`hub.schedule_config` only (staleness is measured against the schedules); alerts,
+the runner and the scheduler build on it (``tests/ops/test_layers.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from hub import schedule_config
 from hub.warehouse.bookkeeping import INTERRUPTED, Bookkeeping, interrupted
 
 if TYPE_CHECKING:
@@ -79,9 +84,7 @@ def freshness(project: Project, wh: Warehouse, now: datetime) -> list[dict[str, 
     A connection's last success is that of its least recently loaded stream; it is stale when that is older than twice
     the interval of the most frequent schedule that ingests it.
     """
-    from hub import schedule as scheduling
-
-    schedules = scheduling.load(project)
+    schedules = schedule_config.load(project)
     books = Bookkeeping(wh)
     last = books.last_steps("ingest").records() if books.has_schema() else []
     out = []

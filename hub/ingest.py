@@ -284,8 +284,8 @@ def _deletions_window(books: Bookkeeping, connector: Connector, stream: Stream, 
 
 
 def mark_deleted(wh: Any, connection: str, stream: Stream, ids: list[str]) -> None:
-    """Set the vendor's deleted flag on the raw rows of records the vendor reports deleted (HubSpot's archived list,
-    Salesforce's delete log), which its pulls no longer return.
+    """Set the vendor's deleted flag on the raw rows of records the vendor reports deleted (an archived list, a delete
+    log), which its pulls no longer return.
 
     One statement for all ids; the rows keep their other values, rows never landed stay out (as after a full pull),
     and a later pull that returns the record again (restored) overwrites the flag with the vendor's. Rows flagged

@@ -4,7 +4,7 @@
 usable from Python as the CLI is from a shell::
 
     from hub.project import Project
-    report = Project.find("path/to/project").ingest(["hubspot.contacts"])
+    report = Project.find("path/to/project").ingest(["crm.contacts"])
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class Project:
                  http_factory: Callable[[ConnectionConfig], httpx.Client] | None = None) -> None:
         self.root = Path(root).resolve()
         self.config = configuration.load(self.root, dict(environ) if environ is not None else None)
+        from hub.integrations.checks import check_connections
+
+        check_connections(self.config)   # each connection against its connector, before any command does anything
         self._http_factory = http_factory
         self._checked = False
 

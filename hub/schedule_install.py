@@ -15,15 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.errors import HubError
-from hub.schedule import Schedule
+from hub.errors import InstallError
+from hub.schedule_config import Schedule
 
 _DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-
-class InstallError(HubError):
-    """A schedule cannot be expressed for the chosen system scheduler, or installing it failed."""
 
 
 @dataclass(frozen=True)

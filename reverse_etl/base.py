@@ -21,18 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hub.errors import NoSuchObject  # noqa: F401 - in the error tree; pushers import it from here
 from hub.sources.http import ApiClient
 
 OK, REJECTED, MISSING, EXISTS = "ok", "rejected", "missing", "exists"
-
-
-class NoSuchObject(LookupError):
-    """Raised by :meth:`Pusher.fields` when the target has no such object; the engine turns it into an
-    :class:`~hub.errors.UnknownNameError` pointing at hub.toml. ``known`` are the objects the target does have."""
-
-    def __init__(self, known: list[str] | tuple[str, ...]) -> None:
-        super().__init__(", ".join(known))
-        self.known = list(known)
 
 
 @dataclass(frozen=True)

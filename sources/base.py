@@ -138,6 +138,15 @@ class Connector:
                          **{**client_settings(config), **client_options})
 
     @classmethod
+    def check_config(cls, name: str, body: dict[str, Any], text: str) -> None:
+        """Check what is this connector's own in ``[connections.<name>]``: return None, or raise ConfigError with
+        hub.toml:LINE (``text`` is hub.toml's, for ``hub.config.line_of``).
+
+        ``body`` is the merged table (hub.toml, secrets.toml, environment; secrets as :class:`hub.secrets.Secret`).
+        Its keys, streams and API version were checked already (hub/integrations/checks.py).
+        """
+
+    @classmethod
     def declare(cls, *streams: Stream) -> dict[str, Stream]:
         return {s.name: s for s in streams}
 

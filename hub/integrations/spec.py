@@ -13,6 +13,9 @@ The parts, each optional:
 - ``webhooks``: an object with the :class:`WebhookScheme` methods (signature verification and event parsing).
 - ``staging``: a folder of staging SQL, ``<stream>.sql`` each (default ``staging``, when it exists).
 - ``emulator``: an object with the :class:`EmulatorPlugin` methods (the sandbox's emulator of the vendor).
+
+Besides the parts, ``api_version`` (an :class:`ApiVersion`) says which version of the vendor's API hub speaks and which
+a connection may pin (``api_version = "..."`` in hub.toml); :mod:`hub.sources.versions` reads it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,31 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hub.serve.inbox import InboxEvent
+
+
+@dataclass(frozen=True)
+class ApiVersion:
+    """The vendor API versions of one integration: the one hub is tested against, and which a connection may pin."""
+
+    #: sent when the connection pins none; the sandbox's emulator and the SDK conformance tests speak it
+    tested: str
+    #: versions a connection may pin besides ``tested``; None: any, as far as the connector's ``check_config``
+    #: (its format, the vendor's retirement schedule) accepts it
+    supported: frozenset[str] | None = frozenset()
+    #: ``"module:function"`` in the integration's folder: ``function(version)`` says what the vendor's published
+    #: schedule holds for a version ("... is deprecated ..."), None when it is supported; shown by ``hub status``
+    lifecycle: str | None = None
+    #: a prefix users may write that is not part of the version (``v59.0`` for ``59.0``, say)
+    prefix: str = ""
+
+    def accepted(self) -> frozenset[str] | None:
+        """Every version a connection may pin (None: the connector decides)."""
+        return None if self.supported is None else frozenset({self.tested, *self.supported})
+
+    def normalize(self, value: object) -> str:
+        """A pinned value as the version it names."""
+        text = str(value)
+        return text[len(self.prefix):] if self.prefix and text.startswith(self.prefix) else text
 
 
 @dataclass(frozen=True)
@@ -43,13 +71,17 @@ class Integration:
     staging: str | None = "staging"
     #: a one-line description for ``hub integrations`` and the docs pages
     summary: str = ""
+    #: the vendor API versions hub speaks (None: the vendor's API is not versioned, or hub does not pin it)
+    api_version: ApiVersion | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def load(self, part: str) -> Any:
         """The object a part names (``self.connector``, say), imported now; None when the integration has none."""
         target = getattr(self, part)
-        if target is None:
-            return None
+        return None if target is None else self.resolve(target)
+
+    def resolve(self, target: str) -> Any:
+        """The object ``"module:attribute"`` names in the integration's folder, imported now."""
         module, _, attribute = target.partition(":")
         loaded = importlib.import_module(f"{self.package}.{module}" if module else self.package)
         return getattr(loaded, attribute) if attribute else loaded
@@ -72,7 +104,7 @@ class Integration:
 class WebhookScheme(Protocol):
     """How one vendor signs and shapes its webhooks (``Integration.webhooks``)."""
 
-    #: the scheme's name in messages ("Stripe")
+    #: the scheme's name in messages (the vendor's title)
     title: str
 
     def verify(self, body: bytes, headers: Mapping[str, str], secret: str, *, method: str, url: str,

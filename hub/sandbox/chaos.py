@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from hub.errors import ChaosSpecError
 from hub.sandbox.server import DropConnection, Request, Response
 
 if TYPE_CHECKING:
@@ -43,10 +44,6 @@ _PROXY_PAGES = {
     502: b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
          b"<hr><center>nginx</center></body></html>",
 }
-
-
-class ChaosSpecError(ValueError):
-    """A ``--chaos`` spec that cannot be read; the message is one line saying what to write instead."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.errors import HubError
+from hub.errors import InboxError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -36,10 +36,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY, reason TEXT NO
 MODE = 0o600
 #: How long a request waits for its batch to reach the disk before answering 503 (the sender will retry).
 COMMIT_TIMEOUT_S = 10.0
-
-
-class InboxError(HubError):
-    """The inbox could not store an event (disk full, file unwritable): answer 503 so the sender retries."""
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,11 @@ from typing import Any
 import orjson
 
 from hub.config import ConnectionConfig
-from hub.errors import HubError
+from hub.errors import BadEventError
 from hub.serve.inbox import InboxEvent
 from hub.webhooks.verify import SCHEMES, verify
 
 STANDARD = "standard_webhooks"
-
-
-class BadEventError(HubError):
-    """An authentic request whose body hub cannot read as events (answered 400)."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.errors import HubError
+from hub.errors import ExpressionError
 
 _TOKEN = re.compile(r"""\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<str>'[^']*'|"[^"]*")|(?P<op>==|!=|<=|>=|<|>|\(|\))"""
                     r"""|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*))""")
@@ -33,16 +33,6 @@ Node = Callable[[Mapping[str, Any]], Any]
 #: Deepest nesting of parentheses and ``not``: deeper is no filter a person writes, and both the parser and the
 #: compiled filter recurse once per level, so an unbounded depth is a RecursionError.
 MAX_DEPTH = 64
-
-
-class ExpressionError(HubError):
-    """A ``when`` expression that does not parse; ``position`` is the character where it went wrong."""
-
-    def __init__(self, message: str, expression: str, position: int) -> None:
-        shown = expression if len(expression) <= 80 else expression[:77] + "..."
-        super().__init__(f"{message} at character {position + 1} of {shown!r}",
-                         hint="write e.g. data.object.amount_paid > 0 and type == 'invoice.paid'")
-        self.position = position
 
 
 def compile_when(expression: str) -> Node:

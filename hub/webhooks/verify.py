@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.errors import HubError, UnknownNameError
+from hub.errors import SignatureError, UnknownNameError
 
 STRIPE_TOLERANCE_S = 300
 HUBSPOT_MAX_AGE_MS = 300_000
@@ -25,15 +25,6 @@ STANDARD_TOLERANCE_S = 300
 # HubSpot signs the URI with these escapes decoded (its v3 validation guide)
 _HUBSPOT_UNESCAPE = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
                      "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
-
-
-class SignatureError(HubError):
-    """A webhook that cannot be shown to come from the vendor; answer it with 400/401 and do not process it."""
-
-    def __init__(self, scheme: str, reason: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(f"{scheme} webhook rejected: {message}", hint=hint)
-        self.scheme = scheme
-        self.reason = reason
 
 
 def verify_stripe(body: bytes, headers: Mapping[str, str], secret: str, *, tolerance: int = STRIPE_TOLERANCE_S,

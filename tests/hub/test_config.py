@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hub import config
+from hub.project import Project
 from hub.errors import ConfigError, ProjectNotFoundError, SecretMissingError, UnknownNameError
 
 BASIC = """
@@ -57,7 +58,7 @@ def test_malformed_toml_points_at_line(make_project):
 def test_unknown_connector_type_suggests(make_project):
     root = make_project('[connections.crm]\ntype = "hubspt"\n')
     with pytest.raises(UnknownNameError) as info:
-        config.load(root, environ={})
+        Project(root, environ={})   # connector checks: hub/integrations/checks.py
     assert info.value.suggestion == "hubspot"
     assert "hub.toml:2" in str(info.value)
 
@@ -65,14 +66,14 @@ def test_unknown_connector_type_suggests(make_project):
 def test_unknown_stream_suggests(make_project):
     root = make_project('[connections.hubspot]\ntype = "hubspot"\nstreams = ["contact"]\n')
     with pytest.raises(UnknownNameError) as info:
-        config.load(root, environ={})
+        Project(root, environ={})   # connector checks: hub/integrations/checks.py
     assert "did you mean 'contacts'" in str(info.value) and "hub.toml:3" in str(info.value)
 
 
 def test_unknown_key_suggests(make_project):
     root = make_project('[connections.hubspot]\ntype = "hubspot"\nstrems = ["contacts"]\n')
     with pytest.raises(UnknownNameError) as info:
-        config.load(root, environ={})
+        Project(root, environ={})   # connector checks: hub/integrations/checks.py
     assert "did you mean 'streams'" in str(info.value) and "hub.toml:3" in str(info.value)
 
 
@@ -126,3 +127,9 @@ def test_secret_values_never_print():
     assert str(s) == "***" and repr(s) == "Secret('***')" and f"{s}" == "***"
     assert s.reveal() == "tok-1234567890"
     assert redact("Bearer tok-1234567890 was refused") == "Bearer *** was refused"
+
+
+def test_config_alone_knows_no_connector(make_project):
+    """hub.config reads and merges; connection keys, types and streams are the connector's to check."""
+    root = make_project('[connections.crm]\ntype = "hubspt"\nstrems = ["x"]\n')
+    assert config.load(root, environ={}).connections["crm"].options == {"strems": ["x"]}

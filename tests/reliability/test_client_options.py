@@ -48,7 +48,7 @@ def test_defaults_when_unset_and_environment_overrides(make_project):
 def test_bad_values_name_file_line_and_key(make_project, line, message):
     root = make_project(HUB_TOML.format(options=line), SECRETS)
     with pytest.raises(ConfigError) as info:
-        load(root, {})
+        Project(root, environ={})
     assert str(info.value).startswith("hub.toml:4: [connections.crm] ") and message in str(info.value)
     assert info.value.key == line.split(" ")[0]
 
@@ -56,7 +56,7 @@ def test_bad_values_name_file_line_and_key(make_project, line, message):
 def test_misspelt_option_suggests_the_right_one(make_project):
     root = make_project(HUB_TOML.format(options="max_retry = 3"), SECRETS)
     with pytest.raises(UnknownNameError, match="did you mean 'max_retries'"):
-        load(root, {})
+        Project(root, environ={})
 
 
 def test_ingest_gives_up_after_the_configured_tries(make_project, fresh_sandbox):

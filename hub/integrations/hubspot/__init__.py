@@ -1,8 +1,9 @@
 """HubSpot: CRM v3 objects, OAuth, the push target, webhooks v3 and the sandbox's emulator."""
 
-from hub.integrations.spec import Integration
+from hub.integrations.spec import ApiVersion, Integration
 
 integration = Integration(
     name="hubspot", title="HubSpot", package=__name__,
     connector="source:HubSpot", pusher="target:HubSpotPusher", webhooks="webhooks:SCHEME", emulator="emulator:EMULATOR",
-    summary="CRM v3 contacts and companies, both ways; signed webhooks v3")
+    summary="CRM v3 contacts and companies, both ways; signed webhooks v3",
+    api_version=ApiVersion("v3"))   # CRM objects, properties, search and batch under /crm/v3

@@ -22,6 +22,7 @@ import httpx
 
 from hub.errors import SourceError
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
+from hub.integrations.salesforce import versions as salesforce_versions
 from hub.sources import notices, versions
 from hub.sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
 from hub.sources.http import VendorProfile
@@ -29,7 +30,7 @@ from hub.sources.http import VendorProfile
 if TYPE_CHECKING:  # pyarrow loads when a stream is read: `hub status` declares connectors without it
     import pyarrow as pa
 
-DEFAULT_API_VERSION = versions.TESTED["salesforce"]
+DEFAULT_API_VERSION = salesforce_versions.TESTED
 DELETED_MIN_WINDOW = timedelta(minutes=3)
 #: URL-encoded characters of field names one query may carry. Salesforce takes 16,384 bytes of URI and headers
 #: together; a group this size plus an Id list (below) and the headers stays well inside it.
@@ -115,6 +116,15 @@ class Salesforce(Connector):
     oauth = OAuthProfile(token_path="/services/oauth2/token", expired_marker="INVALID_SESSION_ID",
                          url_option="auth_url", default_url="https://login.salesforce.com", vendor="Salesforce",
                          instance_url=True)
+
+    @classmethod
+    def check_config(cls, name: str, body: dict[str, Any], text: str) -> None:
+        """A pinned ``api_version`` must be a Salesforce version Salesforce still serves."""
+        from hub.config import line_of
+
+        if "api_version" in body:
+            salesforce_versions.check(name, body["api_version"],
+                                      line=line_of(text, ["connections", name], "api_version"))
 
     @property
     def api(self) -> str:
