@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
@@ -39,7 +38,8 @@ from hub.sources.base import (Connector, ReadState, Stream, batched, chunks, con
 from hub.sources.http import LazyPage, VendorProfile
 from hub.sources.ratelimit import RateLimiter
 
-if TYPE_CHECKING:  # pyarrow loads when a stream is read: `hub status` declares connectors without it
+if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` declares connectors without them
+    import httpx
     import pyarrow as pa
 
 LIST_LIMIT = 100
@@ -192,6 +192,8 @@ class HubSpot(Connector):
 
     def _fits(self, stream: Stream, props: list[str]) -> bool:
         """Whether a list request naming every property stays within :data:`URL_BUDGET`."""
+        import httpx
+
         params = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false", "after": "9" * 20}
         return len(str(httpx.URL(self.client.url(f"/crm/v3/objects/{stream.name}"), params=params))) <= URL_BUDGET
 

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-import httpx
 
 from hub.errors import SourceError
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
@@ -27,7 +26,8 @@ from hub.sources import notices, versions
 from hub.sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
 from hub.sources.http import VendorProfile
 
-if TYPE_CHECKING:  # pyarrow loads when a stream is read: `hub status` declares connectors without it
+if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` declares connectors without them
+    import httpx
     import pyarrow as pa
 
 DEFAULT_API_VERSION = salesforce_versions.TESTED
