@@ -375,17 +375,18 @@ class Boundary:
                 yield table
 
     def _see(self, table: pa.Table) -> None:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         if self.field not in table.column_names or self.key not in table.column_names:
             self.usable, self.at_top = False, []
             return
         column = table.column(self.field)
-        highest = pc.max(column).as_py()
         try:
+            highest = pc.max(column).as_py()
             if highest is None or (self.top is not None and highest < self.top):
                 return
-        except TypeError:  # the column changed type between batches: values no longer compare
+        except (TypeError, pa.ArrowException):  # not orderable, or it changed type between batches
             self.usable, self.at_top = False, []
             return
         if highest != self.top:
