@@ -8,6 +8,9 @@ it: events delivered by webhook may be older than any the vendor still lists. A 
 ``webhook_secret`` (no API token) has nothing to pull: ingesting everything skips it with a notice, naming it fails.
 Cursors advance only after the load committed, to ``min(highest value seen, run start - CURSOR_LAG)``: a record
 modified while the run was paging is picked up next time even if the vendor's clock runs a little ahead of ours.
+Vendors filter on ``>= cursor``, so the records at the cursor come back every run: their keys are saved with the cursor
+(:class:`Boundary`), and the next read leaves out a record whose key and cursor value are both unchanged. An ingest
+that finds nothing else loads nothing: dlt is not even imported, and it says so.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
 changes nothing.
@@ -17,10 +20,13 @@ from __future__ import annotations
 
 import gc
 import itertools
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.config import SECRETS_FILE, env_var
@@ -38,6 +44,9 @@ if TYPE_CHECKING:
     from hub.warehouse.schema_changes import SchemaChange
 
 CURSOR_LAG = timedelta(seconds=60)
+#: the most boundary keys saved per stream: past this (a bulk update stamped every record alike) they are not saved,
+#: and the next run merges those records again, as it did before keys were kept
+MAX_BOUNDARY_KEYS = 10_000
 Progress = Callable[[str, str, int], None]
 
 
@@ -54,6 +63,7 @@ class StreamResult:
     status: str = "pending"    # "success" | "failed"
     error: str | None = None
     quarantined: int = 0       # records set aside in _hub.quarantine (no primary key)
+    unchanged: int = 0         # records the vendor returned again, already loaded with the same cursor value
     primary_key: str = "id"
     schema_changes: list[SchemaChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)   # the connector's, e.g. fields the vendor did not list
@@ -75,6 +85,7 @@ class IngestReport:
     results: list[StreamResult] = field(default_factory=list)
     errors: list[HubError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)   # webhook-only connections: nothing to pull
+    unchanged: list[str] = field(default_factory=list)  # connections whose streams had nothing new: nothing loaded
 
     @property
     def ok(self) -> bool:
@@ -88,7 +99,12 @@ class IngestReport:
         """Every stream's schema changes and quarantined records, and each skipped connection, one line each."""
         return [line for r in self.results for line in r.notices()] + [
             f"{name}: skipped, webhook-only connection (a webhook_secret and no token): its events arrive through "
-            "`hub serve`" for name in self.skipped]
+            "`hub serve`" for name in self.skipped] + [
+            f"{name}: nothing new since the last ingest ({self._again(name)} record(s) at the cursor already loaded); "
+            "nothing loaded" for name in self.unchanged]
+
+    def _again(self, connection: str) -> int:
+        return sum(r.unchanged for r in self.results if r.connection == connection)
 
 
 def plan(project: Project, selectors: Sequence[str],
@@ -189,8 +205,13 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             if since is not None and connector.deletions_kept is not None:
                 since, state.deleted_since = _deletions_window(books, connector, stream, since, started)
             result.mode = "incremental" if since else "full"
-            states.append((stream, state, result))
-            batches = _peek(_counted(connector.read(stream, since, state), result, progress))
+            boundary = Boundary(stream, books.loaded_keys(name, stream.name) if since else set())
+            states.append((stream, state, result, boundary))
+            if since is None:
+                preload_dlt(project.root)   # a full pull loads for certain: dlt loads while the first pages come
+            batches = _peek(_counted(boundary.filter(connector.read(stream, since, state), result), result, progress))
+            if batches is not None:
+                preload_dlt(project.root)
             append_only = stream.table == EVENTS_TABLE  # webhook events may be older than any the API still lists
             if batches is None:
                 if since is None and not append_only and books.wh.table_exists(f"raw_{name}", stream.table):
@@ -207,7 +228,9 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             result.status, result.error = "failed", str(exc)
             _write_step(books, report, result, started)
         raise
-    for stream, state, result in states:
+    if not loads and states and all(r.mode == "incremental" for r in results.values()):
+        report.unchanged.append(name)
+    for stream, state, result, boundary in states:
         result.status = "success"
         result.warnings = state.notices
         if outcome is not None:
@@ -216,8 +239,36 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
             schema_changes.record(books.wh, report.run_id, name, stream.name, outcome, stream.table)
         if state.deleted and stream.deleted_flag:
             mark_deleted(books.wh, name, stream, state.deleted)   # before the cursor moves: a crash re-reads them
-        books.set_cursor(name, stream.name, _next_cursor(state.max_cursor, started).isoformat())
+        books.set_cursor(name, stream.name, _next_cursor(state.max_cursor, started).isoformat(), boundary.keys())
         _write_step(books, report, result, started)
+
+
+_preloading: threading.Thread | None = None
+
+
+def preload_dlt(project_root: Path) -> None:
+    """Import dlt in a thread, once per process, as soon as an ingest knows it will load something.
+
+    Importing dlt takes about a second of CPU; pages come from the API meanwhile (the fetch thread waits on the
+    network, pyarrow parses without the GIL), so the import mostly hides behind them instead of running after them.
+    The loader's own ``import dlt`` then waits for this one (Python's import lock); a failure here is left for that
+    import to report. An ingest that finds nothing new never calls this.
+    """
+    global _preloading
+    if _preloading is not None or "dlt" in sys.modules:
+        return
+    from hub.warehouse import loader
+
+    loader.configure(project_root)  # dlt reads its settings from the environment as it is imported
+
+    def load_modules() -> None:
+        try:
+            loader.import_dlt()
+        except Exception:  # noqa: BLE001 - the loader's own import raises it where it can be reported
+            pass
+
+    _preloading = threading.Thread(target=load_modules, name="hub-import-dlt", daemon=True)
+    _preloading.start()
 
 
 def _deletions_window(books: Bookkeeping, connector: Connector, stream: Stream, since: datetime,
@@ -237,22 +288,34 @@ def mark_deleted(wh: Any, connection: str, stream: Stream, ids: list[str]) -> No
     log), which its pulls no longer return.
 
     One statement for all ids; the rows keep their other values, rows never landed stay out (as after a full pull),
-    and a later pull that returns the record again (restored) overwrites the flag with the vendor's.
+    and a later pull that returns the record again (restored) overwrites the flag with the vendor's. Rows flagged
+    already are left alone, so the same delete log read again writes nothing. Neither dlt nor pyarrow is needed: an
+    ingest that loaded nothing still marks what the vendor deleted without loading them.
     """
-    import pyarrow as pa
-    from dlt.common.normalizers.naming.snake_case import NamingConvention
-
-    schema, naming = f"raw_{connection}", NamingConvention()
+    schema = f"raw_{connection}"
     if not wh.table_exists(schema, stream.table):
         return
-    flag, key = naming.normalize_identifier(stream.deleted_flag), naming.normalize_identifier(stream.primary_key)
-    con = wh.connect()
-    con.register("_hub_deleted_ids", pa.table({"id": pa.array(ids, pa.string())}))
-    try:
-        con.execute(f"UPDATE {qualified(schema, stream.table)} SET {quote(flag)} = true "
-                    f"WHERE CAST({quote(key)} AS VARCHAR) IN (SELECT id FROM _hub_deleted_ids)")
-    finally:
-        con.unregister("_hub_deleted_ids")
+    columns = wh.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                       [schema, stream.table]).rows
+    flag, key = (raw_column([c for (c,) in columns], name) for name in (stream.deleted_flag, stream.primary_key))
+    wh.execute(f"UPDATE {qualified(schema, stream.table)} SET {quote(flag)} = true "
+               f"WHERE CAST({quote(key)} AS VARCHAR) IN (SELECT unnest(?::VARCHAR[])) "
+               f"AND {quote(flag)} IS DISTINCT FROM true", [list(ids)])
+
+
+def raw_column(columns: list[str], vendor_name: str) -> str:
+    """The raw table's column that dlt made of the vendor's field ``vendor_name`` (``IsDeleted`` -> ``is_deleted``).
+
+    dlt's naming convention, without importing dlt: its snake_case name is the one column that matches the field
+    ignoring case and underscores. Ambiguous or absent (a name dlt changed otherwise): dlt decides.
+    """
+    loose = vendor_name.replace("_", "").lower()
+    found = [c for c in columns if c.replace("_", "").lower() == loose]
+    if len(found) == 1:
+        return found[0]
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    return NamingConvention().normalize_identifier(vendor_name)
 
 
 def _since(books: Bookkeeping, connection: str, stream: Stream) -> datetime | None:
@@ -276,6 +339,67 @@ def _counted(batches: Iterator[pa.Table], result: StreamResult, progress: Progre
         yield table
         failpoint("ingest.extracted")  # dlt took this batch and asks for more: its load package is half written
     result.seconds = time.perf_counter() - clock
+
+
+class Boundary:
+    """The records at a stream's cursor: the ones the next read will be sent again.
+
+    Vendors filter incremental reads on ``cursor >= since``, so the records stamped with the cursor value come back
+    on every run, unchanged. A read sees all batches first; the keys of the records carrying the highest cursor value
+    (ISO-8601 text of one format, or numbers: they order as the times they denote) are saved with the cursor, and the
+    next read leaves out a record whose key and cursor value are both the ones saved. Leaving one out is always safe:
+    any edit the vendor stamps moves its cursor value. A stream without a cursor field or key column is left as it is.
+    """
+
+    def __init__(self, stream: Stream, known: set[tuple[str, str]]) -> None:
+        self.key, self.field = stream.primary_key, stream.cursor_field
+        self.known = known
+        self.usable = self.field is not None
+        self.top: Any = None                   # the highest cursor value seen (as the batches hold it)
+        self.at_top: list[tuple[str, str]] = []
+
+    def filter(self, batches: Iterator[pa.Table], result: StreamResult) -> Iterator[pa.Table]:
+        """``batches`` without the records already loaded; notes the records at the highest cursor value."""
+        for table in batches:
+            if self.usable:
+                self._see(table)
+            if self.known and self.usable and table.num_rows:
+                keep = [(str(k), str(v)) not in self.known for k, v in zip(table.column(self.key).to_pylist(),
+                                                                           table.column(self.field).to_pylist())]
+                if not all(keep):
+                    result.unchanged += len(keep) - sum(keep)
+                    import pyarrow as pa
+
+                    table = table.filter(pa.array(keep, pa.bool_()))
+            if table.num_rows:
+                yield table
+
+    def _see(self, table: pa.Table) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.field not in table.column_names or self.key not in table.column_names:
+            self.usable, self.at_top = False, []
+            return
+        column = table.column(self.field)
+        try:
+            highest = pc.max(column).as_py()
+            if highest is None or (self.top is not None and highest < self.top):
+                return
+        except (TypeError, pa.ArrowException):  # not orderable, or it changed type between batches
+            self.usable, self.at_top = False, []
+            return
+        if highest != self.top:
+            self.top, self.at_top = highest, []
+        rows = table.filter(pc.fill_null(pc.equal(column, highest), False))
+        self.at_top += [(str(k), str(v)) for k, v in zip(rows.column(self.key).to_pylist(),
+                                                           rows.column(self.field).to_pylist()) if k is not None]
+
+    def keys(self) -> list[tuple[str, str]] | None:
+        """The (key, cursor value) pairs to save with the cursor; None when there are none or too many."""
+        if not self.usable or not self.at_top or len(self.at_top) > MAX_BOUNDARY_KEYS:
+            return None
+        return sorted(set(self.at_top))
 
 
 def _peek(batches: Iterator[Any]) -> Iterator[Any] | None:

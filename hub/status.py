@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.warehouse.bookkeeping import Bookkeeping
@@ -11,6 +12,13 @@ from hub.warehouse.sql import qualified
 
 if TYPE_CHECKING:
     from hub.project import Project
+
+#: the webhook inbox (``hub.serve.service.INBOX``) and dead-letter table (``hub.serve.flusher.DEAD_LETTERS``), named
+#: here so that reading them does not load the server; tests/hub/test_startup.py checks they agree
+INBOX = Path(".hub") / "inbox.sqlite"
+DEAD_LETTERS = ("_hub", "webhook_dead_letters")
+SKIPPED_DELETIONS = "sync_skipped_deletions"   # hub.reverse_etl.deletions
+SYNC_STATE = "sync_state"                      # hub.reverse_etl.state.has_tables
 
 
 @dataclass
@@ -52,26 +60,36 @@ class Status:
 
 
 def status(project: Project, now: datetime | None = None) -> Status:
-    """What `hub status` shows; ``now`` decides staleness (the current time by default)."""
+    """What `hub status` shows; ``now`` decides staleness (the current time by default).
+
+    It pays only for what the project uses: the modules that read syncs' records (pyarrow), schedules (croniter) or
+    the webhook inbox are imported only when their tables, sections or files exist.
+    """
     from hub import history
     from hub.registry import connector_class
-    from hub.reverse_etl import deletions
-    from hub.reverse_etl.state import conflicts as recorded_conflicts
     from hub.warehouse.schema_changes import since_last_run
 
     now = now or datetime.now(UTC)
     result = Status(warehouse=str(project.warehouse_path))
     with project.warehouse(read_only=True) as wh:
         books = Bookkeeping(wh)
+        tables = hub_tables(wh)
         if books.has_schema():
             result.models = [{"model": r["target"], "outcome": r["status"], "rows": r["rows_in"],
                               "last_run_at": r["finished_at"], "last_success_at": r["last_success"],
                               "error": r["error"]} for r in books.last_steps("build").records()]
             result.failures = history.latest_failures(wh)
             result.schema_changes = since_last_run(wh)
-            result.skipped_deletions = deletions.skipped(wh)
-        result.connections = history.freshness(project, wh, now)
-        result.held_conflicts = recorded_conflicts(wh, held_only=True)
+            if SKIPPED_DELETIONS in tables:
+                from hub.reverse_etl import deletions
+
+                result.skipped_deletions = deletions.skipped(wh)
+        if project.config.sections.get("schedules"):
+            result.connections = history.freshness(project, wh, now)
+        if SYNC_STATE in tables:
+            from hub.reverse_etl.state import conflicts as recorded_conflicts
+
+            result.held_conflicts = recorded_conflicts(wh, held_only=True)
         last = {r["target"]: r for r in books.last_steps("ingest").records()} if books.has_schema() else {}
         for conn in project.config.connections.values():
             cls = connector_class(conn.type)
@@ -106,10 +124,13 @@ def status(project: Project, now: datetime | None = None) -> Status:
 
 def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
     """Per connection that received webhooks: received, waiting in the inbox (backlog), dead letters and the latest
-    one's reason (``_hub.webhook_dead_letters``)."""
-    from hub.serve.flusher import DEAD_LETTERS
+    one's reason (``_hub.webhook_dead_letters``).
+
+    ``hub.serve`` (the server, its wiring, pyarrow) is imported only when there is an inbox or a dead letter to read.
+    """
+    if not (project.root / INBOX).exists() and DEAD_LETTERS[1] not in hub_tables(wh):
+        return []
     from hub.serve.inbox import summary
-    from hub.serve.service import INBOX
 
     found = {c: {"connection": c, **counts, "latest_dead_letter": None}
              for c, counts in summary(project.root / INBOX).items()}
@@ -120,3 +141,13 @@ def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
             item = found.setdefault(connection, {"connection": connection, "received": None, "backlog": 0})
             item.update(dead_letters=max(count, item.get("dead_letters") or 0), latest_dead_letter=reason)
     return [found[c] for c in sorted(found)]
+
+
+def hub_tables(wh: Any) -> set[str]:
+    """The tables of schema ``_hub`` (one query, cached on the handle, instead of one per table)."""
+    cached = getattr(wh, "_hub_tables", None)
+    if cached is None:
+        cached = {r[0] for r in wh.query("SELECT table_name FROM information_schema.tables "
+                                         "WHERE table_schema = '_hub'").rows}
+        wh._hub_tables = cached
+    return cached

@@ -15,17 +15,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import pyarrow as pa
-
-import httpx
 import orjson
 
 from hub.config import ConnectionConfig
 from hub.errors import ConfigError
 from hub.sources.auth import OAuthProfile, connection_auth
 from hub.sources.http import ApiClient, RetryPolicy, VendorProfile
+
+if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read, not when connector classes are declared
+    import httpx
+    import pyarrow as pa
 
 BATCH_ROWS = 10_000
 T = TypeVar("T")
@@ -203,6 +204,8 @@ def batched(tables: Iterable[pa.Table], size: int = BATCH_ROWS) -> Iterator[pa.T
 
 def concat_tables(tables: list[pa.Table]) -> pa.Table:
     """One table of ``tables``; a column that one page had to widen to text is text in all of them."""
+    import pyarrow as pa
+
     first = tables[0].schema
     if all(t.schema == first for t in tables):
         return pa.concat_tables(tables)
@@ -213,11 +216,15 @@ def concat_tables(tables: list[pa.Table]) -> pa.Table:
 
 def fit_schema(schema: pa.Schema, columns: list[pa.Array]) -> pa.Schema:
     """``schema`` with each field typed as its column is (:func:`records_to_arrow` may have widened it to text)."""
+    import pyarrow as pa
+
     return pa.schema([f if f.type == c.type else f.with_type(c.type) for f, c in zip(schema, columns)])
 
 
 def records_to_table(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Flat records as a table of ``schema`` (a field :func:`records_to_arrow` had to widen is text)."""
+    import pyarrow as pa
+
     columns = records_to_arrow(records, pa.struct(list(schema))).flatten()
     return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
 
@@ -232,6 +239,8 @@ def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) 
     (the loader then keeps the column's type and lands such values in a text variant column, see
     :mod:`hub.warehouse.schema_changes`).
     """
+    import pyarrow as pa
+
     try:
         return pa.array(records, type=record_type)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -252,6 +261,7 @@ def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.S
     ``record_type`` (a number where text is declared, say) or a page is not a JSON object; the caller then takes
     the Python path, which keeps such values (:func:`records_to_arrow`).
     """
+    import pyarrow as pa
     import pyarrow.json as pa_json
 
     data = b"\n".join(pages)
@@ -282,6 +292,8 @@ _BOOLS = {"true": True, "false": False, "1": True, "0": False}
 def _stringify(record: dict[str, Any], record_type: pa.StructType, misfits: set[tuple[str, ...]],
                path: tuple[str, ...]) -> dict[str, Any]:
     """``record`` with every value converted to its field's type; fields it cannot convert go into ``misfits``."""
+    import pyarrow as pa
+
     out = {}
     for f in record_type:
         value = record.get(f.name)
@@ -327,6 +339,8 @@ def _number(value: Any, integer: bool) -> int | float | None:
 
 
 def _widen(record_type: pa.StructType, misfits: set[tuple[str, ...]], path: tuple[str, ...]) -> pa.StructType:
+    import pyarrow as pa
+
     fields = []
     for f in record_type:
         here = (*path, f.name)

@@ -24,22 +24,24 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from hub.errors import (AuthError, BadResponseError, RateLimitError, SourceError, UnknownOutcomeError,
                         UnreachableError)
-from hub.secrets import Secret, redact
+from hub.secrets import redact
 from hub.sources import notices
 from hub.sources.ratelimit import RateLimiter
+
+if TYPE_CHECKING:  # httpx loads when a client is made (hub.sources.transport), not when connectors are declared
+    import httpx
+
+    from hub.sources.transport import BearerAuth, LazyTLSTransport  # noqa: F401 - re-exported, see __getattr__
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 #: transport errors raised before any byte of the request left: re-sending cannot write twice
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 @dataclass(frozen=True)
@@ -114,17 +116,6 @@ def retry_after(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-class BearerAuth(httpx.Auth):
-    """``Authorization: Bearer <token>``; the token stays a :class:`Secret` everywhere else."""
-
-    def __init__(self, token: Secret) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request):
-        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
-        yield request
-
-
 _UNPARSED: Any = object()
 _limiters: dict[str, RateLimiter] = {}
 _limiters_lock = threading.Lock()
@@ -159,8 +150,14 @@ class ApiClient:
         self._sleep = sleep
         self._auth = auth
         self._own_http = http is None
-        self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT, verify=verify,
-                                         headers={"User-Agent": "hub/0.1", "Accept": "application/json"})
+        if http is None:
+            import httpx
+
+            from hub.sources.transport import DEFAULT_TIMEOUT, LazyTLSTransport
+
+            http = httpx.Client(timeout=DEFAULT_TIMEOUT, transport=LazyTLSTransport(verify),
+                                headers={"User-Agent": "hub/0.1", "Accept": "application/json"})
+        self.http = http
         self.calls = 0
 
     def close(self) -> None:
@@ -211,6 +208,10 @@ class ApiClient:
         ``idempotent`` (default: by method) says whether sending the request twice is harmless. When it is not, only
         faults that certainly left the vendor untouched are retried; the others raise :class:`UnknownOutcomeError`.
         """
+        import httpx
+
+        from hub.sources.transport import NOT_SENT
+
         decode = decode or _decode
         url = self.url(path)
         where = f"{method} {_path(httpx.URL(url))}"
@@ -261,6 +262,8 @@ class ApiClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _unknown(self, method: str, url: str, cause: str, status: int | None = None) -> UnknownOutcomeError:
+        import httpx
+
         path = _path(httpx.URL(url))
         return UnknownOutcomeError(
             f"{self.vendor.name} may or may not have applied {method} {path} ({cause}); it was not sent again",
@@ -402,6 +405,8 @@ def _decode_lazy(response: httpx.Response, member: str) -> bool:
 
 
 def _describe(exc: httpx.TransportError) -> str:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
@@ -410,9 +415,24 @@ def _describe(exc: httpx.TransportError) -> str:
 
 
 def _origin(url: str) -> str:
+    import httpx
+
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.netloc.decode()}"
 
 
 def _path(url: httpx.URL) -> str:
     return url.path
+
+
+#: names this module had before the parts built on httpx's classes moved to :mod:`hub.sources.transport`
+_TRANSPORT_NAMES = frozenset({"BearerAuth", "LazyTLSTransport", "ssl_context", "DEFAULT_TIMEOUT", "NOT_SENT"})
+
+
+def __getattr__(name: str) -> Any:
+    """``from hub.sources.http import BearerAuth`` (and the others moved) still works, loading httpx only then."""
+    if name in _TRANSPORT_NAMES:
+        from hub.sources import transport
+
+        return getattr(transport, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,10 +19,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
+
+if TYPE_CHECKING:  # annotations only: `hub status` reads the notices without loading an HTTP client
+    import httpx
 
 log = logging.getLogger("hub.api")
 

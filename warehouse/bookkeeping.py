@@ -3,7 +3,9 @@
 - ``_hub.runs``: one row per command that changed something (start, end, status, error, and the process that ran it:
   a run whose process is gone without finishing it, killed say, is ``interrupted``).
 - ``_hub.run_steps``: what each run did per target (``ingest`` of ``hubspot.contacts``...): rows, time, outcome.
-- ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed.
+- ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed,
+  with the records already loaded at that point (``loaded_keys``: JSON ``[[key, cursor value], ...]``), which the
+  vendor returns again (its filter is ``>= cursor``) and the next read leaves out.
 - ``_hub.schema_changes`` and ``_hub.quarantine``: see :mod:`hub.warehouse.schema_changes`.
 """
 
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from hub.secrets import redact
 from hub.warehouse.duck import Result, Warehouse
@@ -34,6 +38,7 @@ CREATE TABLE IF NOT EXISTS _hub.run_steps (
 CREATE TABLE IF NOT EXISTS _hub.cursors (
     connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, cursor_value VARCHAR, updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (connection, stream));
+ALTER TABLE _hub.cursors ADD COLUMN IF NOT EXISTS loaded_keys VARCHAR;
 CREATE TABLE IF NOT EXISTS _hub.schema_changes (
     run_id VARCHAR NOT NULL, connection VARCHAR NOT NULL, stream VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
     column_name VARCHAR NOT NULL, change VARCHAR NOT NULL, old_type VARCHAR, new_type VARCHAR,
@@ -149,8 +154,21 @@ class Bookkeeping:
         return self.wh.query("SELECT cursor_value FROM _hub.cursors WHERE connection = ? AND stream = ?",
                              [connection, stream]).scalar()
 
-    def set_cursor(self, connection: str, stream: str, value: str | None) -> None:
-        self.wh.execute("INSERT OR REPLACE INTO _hub.cursors VALUES (?, ?, ?, ?)", [connection, stream, value, now()])
+    def loaded_keys(self, connection: str, stream: str) -> set[tuple[str, str]]:
+        """The (key, cursor value) pairs of the records the last run loaded at its cursor (empty when unknown)."""
+        text = self.wh.query("SELECT loaded_keys FROM _hub.cursors WHERE connection = ? AND stream = ?",
+                             [connection, stream]).scalar()
+        try:
+            return {(str(key), str(value)) for key, value in orjson.loads(text)} if text else set()
+        except (orjson.JSONDecodeError, TypeError, ValueError):
+            return set()  # unreadable: the boundary records are merged once more, as before this was kept
+
+    def set_cursor(self, connection: str, stream: str, value: str | None,
+                   loaded_keys: list[tuple[str, str]] | None = None) -> None:
+        """Where the stream's next read starts, and the records already loaded at that point (see the module doc)."""
+        keys = orjson.dumps(loaded_keys).decode() if loaded_keys else None
+        self.wh.execute("INSERT OR REPLACE INTO _hub.cursors (connection, stream, cursor_value, updated_at, "
+                        "loaded_keys) VALUES (?, ?, ?, ?, ?)", [connection, stream, value, now(), keys])
 
     def clear_cursor(self, connection: str, stream: str) -> None:
         self.wh.execute("DELETE FROM _hub.cursors WHERE connection = ? AND stream = ?", [connection, stream])

@@ -8,21 +8,26 @@ keeping the most recently modified copy of a record that arrives twice.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Literal
 
 from hub.errors import HubError, WarehouseError
 from hub.secrets import RedactingFilter, redact
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.schema_changes import LoadGuard, LoadOutcome
 
+if TYPE_CHECKING:
+    import pyarrow as pa
 
+
+#: modules a first load imports inside dlt (found with sys.modules before and after one), loaded ahead with dlt
+WARM_MODULES = ("dlt.common.libs.pyarrow", "dlt.common.configuration.plugins", "dlt.destinations.insert_job_client",
+                "dlt.destinations.impl.duckdb.sql_client", "dlt.destinations.impl.duckdb.duck")
 #: dlt merges through a staging dataset; keep it beside hub's own schema, out of the way of users' schemas.
 STAGING_LAYOUT = "_hub_staging_%s"
 
@@ -49,6 +54,21 @@ def configure(project_dir: Path, debug: bool = False) -> None:
     logger = logging.getLogger("dlt")
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
+
+
+def import_dlt() -> None:
+    """Import the parts of dlt a load uses (:func:`hub.ingest.preload_dlt` runs this in a thread, ahead of the load)."""
+    import dlt  # noqa: F401
+    import dlt.destinations  # noqa: F401
+    from dlt.common.normalizers.naming.snake_case import NamingConvention  # noqa: F401
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials  # noqa: F401
+    from dlt.pipeline.exceptions import PipelineStepFailed  # noqa: F401
+
+    for module in WARM_MODULES:  # what dlt imports on its own during its first load
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # another dlt version lays them out otherwise: they load during the load, as they always did
 
 
 def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[TableLoad]) -> LoadOutcome:

@@ -15,25 +15,34 @@ Every difference is a :class:`SchemaChange`, recorded in ``_hub.schema_changes``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from hub.secrets import redact
 from hub.warehouse.duck import Warehouse
 
+if TYPE_CHECKING:  # pyarrow loads with the first load; `hub status` reads the recorded changes without it
+    import pyarrow as pa
+
 VARIANT_SUFFIX = "__v_text"
 MAX_QUARANTINED_BYTES = 64 * 1024  # per record: a huge record is kept in part, with its size, not in full
-#: DuckDB's name for the Arrow types connectors produce, and back (columns of other types are passed through)
-DUCK_TYPES = {pa.string(): "VARCHAR", pa.large_string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER",
-              pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
-ARROW_TYPES = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(),
-               "BOOLEAN": pa.bool_()}
+
+
+@functools.cache
+def type_maps() -> tuple[dict[pa.DataType, str], dict[str, pa.DataType]]:
+    """DuckDB's name for the Arrow types connectors produce, and back (columns of other types are passed through)."""
+    import pyarrow as pa
+
+    duck = {pa.string(): "VARCHAR", pa.large_string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER",
+            pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
+    arrow = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(),
+             "BOOLEAN": pa.bool_()}
+    return duck, arrow
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,9 @@ class LoadGuard:
             yield batch
 
     def _quarantine(self, table: str, key: str, batch: pa.Table) -> pa.Table:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         if key not in batch.column_names:
             return batch
         column = batch.column(key)
@@ -110,17 +122,21 @@ class LoadGuard:
         return batch.filter(pc.invert(missing))
 
     def _conform_column(self, table: str, types: dict[str, str], batch: pa.Table, name: str) -> pa.Table:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        duck_types, arrow_types = type_maps()
         column = batch.column(name)
-        incoming = DUCK_TYPES.get(column.type)
+        incoming = duck_types.get(column.type)
         target_name = self.normalize(name)
         target = types.get(target_name)
         if target is None or incoming is None:
             if incoming is not None and column.null_count < len(column):
                 types[target_name] = incoming  # later batches of this load follow the first that had values
             return batch
-        if incoming == target or target not in ARROW_TYPES:
+        if incoming == target or target not in arrow_types:
             return batch
-        target_type = ARROW_TYPES[target]
+        target_type = arrow_types[target]
         index = batch.column_names.index(name)
         if column.null_count == len(column):
             return batch.set_column(index, pa.field(name, target_type), pc.cast(column, target_type))
@@ -168,6 +184,9 @@ def columns(wh: Warehouse, schema: str) -> dict[str, dict[str, str]]:
 
 def _split(column: pa.ChunkedArray, target: pa.DataType) -> tuple[pa.Array, pa.Array | None]:
     """``column`` in type ``target`` where its values convert exactly, and the rest as text (None if there is none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
         cast = pc.cast(column, target)
         if pc.all(pc.equal(pc.cast(cast, column.type), column)).as_py() is not False:
@@ -185,6 +204,8 @@ def _split(column: pa.ChunkedArray, target: pa.DataType) -> tuple[pa.Array, pa.A
 
 
 def _exact(text: str | None, target: pa.DataType) -> Any:
+    import pyarrow as pa
+
     if text is None:
         return None
     try:

@@ -28,18 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
 from hub.sources.base import (Connector, ReadState, Stream, batched, chunks, concat_tables, fit_schema,
                           json_records_to_arrow, max_time, prefetch, records_to_arrow)
 from hub.sources.http import LazyPage, VendorProfile
 from hub.sources.ratelimit import RateLimiter
+
+if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` declares connectors without them
+    import httpx
+    import pyarrow as pa
 
 LIST_LIMIT = 100
 READ_LIMIT = 100     # inputs per batch/read
@@ -138,6 +139,9 @@ class HubSpot(Connector):
         return names
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         props = self.properties(stream)
         columns = props + self.absent(stream, props, state)   # never asked for: they come back null
         record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
@@ -188,6 +192,8 @@ class HubSpot(Connector):
 
     def _fits(self, stream: Stream, props: list[str]) -> bool:
         """Whether a list request naming every property stays within :data:`URL_BUDGET`."""
+        import httpx
+
         params = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false", "after": "9" * 20}
         return len(str(httpx.URL(self.client.url(f"/crm/v3/objects/{stream.name}"), params=params))) <= URL_BUDGET
 
@@ -289,6 +295,8 @@ def _parsed(results: list[dict[str, Any]]) -> LazyPage:
 
 
 def _flat_table(records: pa.StructArray, schema: pa.Schema) -> pa.Table:
+    import pyarrow as pa
+
     envelope = records.flatten()
     columns = [*envelope[:4], *envelope[4].flatten()]
     return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))

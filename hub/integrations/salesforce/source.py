@@ -16,11 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from hub.errors import SourceError
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
@@ -29,6 +26,10 @@ from hub.sources import notices, versions
 from hub.sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
 from hub.sources.http import VendorProfile
 
+if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` declares connectors without them
+    import httpx
+    import pyarrow as pa
+
 DEFAULT_API_VERSION = salesforce_versions.TESTED
 DELETED_MIN_WINDOW = timedelta(minutes=3)
 #: URL-encoded characters of field names one query may carry. Salesforce takes 16,384 bytes of URI and headers
@@ -36,8 +37,9 @@ DELETED_MIN_WINDOW = timedelta(minutes=3)
 FIELD_BUDGET = 6_000
 IDS_PER_QUERY = 200     # Ids of one ``Id IN (...)``: about 4,800 characters of URL
 SKIPPED_TYPES = frozenset({"address", "location", "base64"})  # compound and binary fields cannot be selected as-is
-ARROW_TYPES = {"boolean": pa.bool_(), "int": pa.int64(), "long": pa.int64(), "double": pa.float64(),
-               "currency": pa.float64(), "percent": pa.float64()}
+#: the pyarrow type (its factory's name) of each Salesforce field type that is not text
+ARROW_TYPES = {"boolean": "bool_", "int": "int64", "long": "int64", "double": "float64", "currency": "float64",
+               "percent": "float64"}
 
 
 class SalesforceVendor(VendorProfile):
@@ -134,10 +136,13 @@ class Salesforce(Connector):
         return [f for f in body.get("fields", []) if f.get("type") not in SKIPPED_TYPES]
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         fields = self.describe(stream)
         names = [f["name"] for f in fields]
         absent = self.absent(stream, names, state)   # not selected (INVALID_FIELD): null columns instead
-        schema = pa.schema([*(pa.field(f["name"], ARROW_TYPES.get(f.get("type"), pa.string()),
+        schema = pa.schema([*(pa.field(f["name"], getattr(pa, ARROW_TYPES.get(f.get("type"), "string"))(),
                                        nullable=f["name"] != stream.primary_key) for f in fields),
                             *(pa.field(name, pa.string()) for name in absent)])
         keep = tuple(n for n in (stream.primary_key, stream.cursor_field, stream.deleted_flag) if n)

@@ -1,0 +1,72 @@
+"""The parts of the HTTP client layer built on httpx's own classes: auth, transport, timeouts.
+
+They live apart from :mod:`hub.sources.http` so that declaring connectors (every command loads the configured
+connector classes to check hub.toml) imports no HTTP library: httpx loads here, when a client is made. The names are
+still importable from :mod:`hub.sources.http`.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+import httpx
+
+from hub.secrets import Secret
+
+#: transport errors that certainly left the vendor untouched: the request was never sent
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class BearerAuth(httpx.Auth):
+    """``Authorization: Bearer <token>``; the token stays a :class:`Secret` everywhere else."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+
+class LazyTLSTransport(httpx.BaseTransport):
+    """httpx's transport, with TLS set up on the first https request, from one SSL context per process.
+
+    ``httpx.Client()`` builds an SSL context from the CA bundle as it is made (measured: 0.05 s CPU each, 0.19 s for
+    the first), which every ``hub ingest`` paid per connection even when it spoke plain http (the sandbox, a loopback
+    proxy). Plain http requests go through a transport whose context is never used; https ones through a transport
+    made on first use with :func:`ssl_context`, verified as httpx would (``verify`` as httpx takes it).
+    """
+
+    def __init__(self, verify: Any = True) -> None:
+        self._verify = verify
+        self._lock = threading.Lock()
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.scheme == "https").handle_request(request)
+
+    def _for(self, tls: bool) -> httpx.HTTPTransport:
+        with self._lock:
+            if tls and self._tls is None:
+                self._tls = httpx.HTTPTransport(verify=ssl_context() if self._verify is True else self._verify)
+            elif not tls and self._plain is None:
+                import ssl
+
+                # no TLS happens on a plain-http connection: this context only saves httpx from building a real one
+                self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            return self._tls if tls else self._plain  # type: ignore[return-value]
+
+    def close(self) -> None:
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
+
+
+@functools.cache
+def ssl_context() -> Any:
+    """The process's SSL context for verified https (httpx's defaults: certifi, or SSL_CERT_FILE / SSL_CERT_DIR)."""
+    return httpx.create_ssl_context(verify=True, trust_env=True)
