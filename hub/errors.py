@@ -186,3 +186,5 @@ class ChaosSpecError(HubError, ValueError):
 
 class DocsError(HubError):
     """The docs site cannot be written where asked (a folder that is not an earlier hub docs site, say)."""
+
+    exit_code = 2
