@@ -1,8 +1,8 @@
 """OAuth2 refresh-token auth for connectors, and the token store that keeps rotated tokens across runs.
 
 A connection with the secrets ``client_id``, ``client_secret`` and ``refresh_token`` gets an :class:`OAuth2Auth`. It
-exchanges the refresh token for an access token when it has none, shortly before a known expiry (HubSpot sends
-``expires_in``; Salesforce does not, so its token counts as valid until a 401), and exactly once after a 401 that the
+exchanges the refresh token for an access token when it has none, shortly before a known expiry (some vendors send
+``expires_in``; without it a token counts as valid until a 401), and exactly once after a 401 that the
 vendor marks as an expired session, then retries the request. What differs between vendors is data on an
 :class:`OAuthProfile`.
 
@@ -54,8 +54,11 @@ class OAuthProfile:
     url_option: str | None = None   # connection option holding the auth root URL (else base_url)
     default_url: str | None = None  # the auth root URL when that option is not set
     vendor: str = "API"             # for notices about the token endpoint (its deprecation headers)
-    #: the token answer's ``instance_url`` is where the API lives (Salesforce): requests for base_url go there
+    #: the token answer's ``instance_url`` is where the API lives: requests for base_url go there
     instance_url: bool = False
+    #: where the token endpoint puts its request id (quoted in errors for support): a body field, then headers
+    request_id_field: str | None = None
+    request_id_headers: tuple[str, ...] = ("request-id", "x-request-id")
 
     def token_url(self, options: dict[str, Any], base_url: str) -> str:
         root = (self.url_option and options.get(self.url_option)) or self.default_url or base_url

@@ -72,8 +72,8 @@ class Stream:
     cursor_field: str | None = None
     #: the vendor's deleted flag (raw column): rows a read reports in ``ReadState.deleted`` get it set to true
     deleted_flag: str | None = None
-    #: the vendor fields the built-in staging models read. The vendor may not list some (Salesforce's field-level
-    #: security, a HubSpot portal without the property): they land as NULL columns, with one warning naming them.
+    #: the vendor fields the built-in staging models read. The vendor may not list some (field-level
+    #: security, an account without the property): they land as NULL columns, with one warning naming them.
     expects: tuple[str, ...] = ()
 
 
@@ -111,6 +111,9 @@ class Connector:
     #: pulled whole again (None: deletions are in the records themselves, or not reported at all)
     deletions_kept: ClassVar[timedelta | None] = None
 
+    #: what a base_url looks like, for the error when a connector without a default one has none
+    base_url_example: ClassVar[str] = "https://api.example.com"
+
     #: ``[connections.X] streams`` declares the streams (a table, as ``type = "rest"`` does) instead of choosing some
     declares_streams: ClassVar[bool] = False
 
@@ -144,7 +147,7 @@ class Connector:
         base_url = config.base_url or cls.default_base_url
         if not base_url:
             raise ConfigError(f"[connections.{config.name}] needs base_url (the {cls.vendor.name} instance URL)",
-                              file="hub.toml", hint="e.g. base_url = \"https://yourcompany.my.salesforce.com\"")
+                              file="hub.toml", hint=f"e.g. base_url = \"{cls.base_url_example}\"")
         vendor = cls.vendor()
         auth, vendor.auth_hint = connection_auth(config, base_url, cls.oauth,
                                                  clock=client_options.pop("auth_clock", None))

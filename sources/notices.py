@@ -2,8 +2,8 @@
 
 Every response passes through :meth:`hub.sources.http.VendorProfile.notice`, which reads a few headers (cheap: a handful of
 lookups per page) into the connection's :class:`Seen` record in this process. RFC 9745 ``Deprecation`` and RFC 8594
-``Sunset`` headers are read for every vendor; Salesforce's ``Sforce-Limit-Info`` and Stripe's ``Stripe-Version`` by
-their profiles. A notice is logged as a warning the first time a process sees it (the command's warning line), and
+``Sunset`` headers are read for every vendor; vendor-specific usage and version headers by each integration's
+profile. A notice is logged as a warning the first time a process sees it (the command's warning line), and
 :func:`save` keeps the latest of each per connection in ``<project>/.hub/api_notes.json`` for ``hub status``.
 """
 

@@ -66,7 +66,7 @@ class OAuth2Auth(httpx.Auth):
     def _route(self, request: httpx.Request) -> None:
         """Send a request meant for the configured base_url to the instance the token endpoint named.
 
-        A Salesforce base_url may well be the login host (login.salesforce.com, a My Domain login URL); the org's
+        A base_url may well be the vendor's login host; the account's
         API lives at the ``instance_url`` of the token answer, which can also move (an org migration).
         """
         instance, base = self._tokens.instance_url, self._base
@@ -133,8 +133,9 @@ class OAuth2Auth(httpx.Auth):
             what = "the client id or client secret was refused"
         else:
             what = f"the token endpoint answered {response.status_code}"
-        rid = (body.get("correlationId") if isinstance(body, dict) else None) \
-            or response.headers.get("x-hubspot-correlation-id") or response.headers.get("request-id")
+        field = self.profile.request_id_field
+        rid = (body.get(field) if field and isinstance(body, dict) else None) \
+            or next((response.headers[h] for h in self.profile.request_id_headers if h in response.headers), None)
         said = f" (request id {rid})" if rid else ""
         return AuthError(f"{what} ({code or response.reason_phrase}){said}", connection=self.connection,
                          status=response.status_code, url=self.token_url, hint=fix)

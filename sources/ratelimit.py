@@ -1,7 +1,7 @@
 """Client-side rate limiting, fed by what the vendor says in its response headers.
 
 A :class:`RateLimiter` paces requests so that at most ``max_requests`` start within any ``interval`` seconds (a sliding
-window, as HubSpot's TEN_SECONDLY_ROLLING policy counts), learns the real limit from the vendor's headers, and honours
+window, as rolling rate-limit policies count), learns the real limit from the vendor's headers, and honours
 pauses the vendor asks for (Retry-After, an exhausted window). One limiter serves one connection, shared by every client
 of that connection in the process.
 """
@@ -51,7 +51,7 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def learn(self, max_requests: int | None, interval: float | None) -> None:
-        """Adopt the limit the vendor announced (e.g. X-HubSpot-RateLimit-Max / -Interval-Milliseconds)."""
+        """Adopt the limit the vendor announced (from a profile's rate-limit headers)."""
         with self._lock:
             if max_requests and max_requests > 0:
                 self.max_requests = max_requests

@@ -2,7 +2,7 @@
 
 - ``_hub.runs``: one row per command that changed something (start, end, status, error, and the process that ran it:
   a run whose process is gone without finishing it, killed say, is ``interrupted``).
-- ``_hub.run_steps``: what each run did per target (``ingest`` of ``hubspot.contacts``...): rows, time, outcome.
+- ``_hub.run_steps``: what each run did per target (``ingest`` of ``crm.contacts``...): rows, time, outcome.
 - ``_hub.cursors``: where the next incremental read of each stream starts; written only after its data is committed,
   with the records already loaded at that point (``loaded_keys``: JSON ``[[key, cursor value], ...]``), which the
   vendor returns again (its filter is ``>= cursor``) and the next read leaves out.

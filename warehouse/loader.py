@@ -113,7 +113,7 @@ def _credentials(warehouse: Warehouse):
 
     dlt raises DuckDB's checkpoint threshold to 1 GB, which defers writing a load's tables to the file until the
     connection closes, and writes every row to the WAL first. DuckDB's default (16 MB) checkpoints a large load at
-    its commit instead, straight from memory: measured, 0.15-0.25 s less for 100,000 HubSpot contacts.
+    its commit instead, straight from memory: measured, 0.15-0.25 s less for 100,000 contacts.
     """
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 

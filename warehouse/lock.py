@@ -189,7 +189,7 @@ def _write_holder(fd: int) -> None:
 
 
 def _command() -> str:
-    """This process as a user would recognise it: ``hub ingest hubspot`` (arguments redacted, cut short)."""
+    """This process as a user would recognise it: ``hub ingest crm`` (arguments redacted, cut short)."""
     argv = list(sys.argv) or ["python"]
     program = os.path.basename(argv[0])
     if program in ("__main__.py", "hub", "-m", "-c", ""):

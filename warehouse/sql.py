@@ -9,5 +9,5 @@ def quote(name: str) -> str:
 
 
 def qualified(*parts: str) -> str:
-    """A dotted, quoted name: ``qualified("raw_hubspot", "contacts")`` -> ``"raw_hubspot"."contacts"``."""
+    """A dotted, quoted name: ``qualified("raw_crm", "contacts")`` -> ``"raw_crm"."contacts"``."""
     return ".".join(quote(p) for p in parts)

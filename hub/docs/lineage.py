@@ -1,5 +1,5 @@
-"""Column lineage across the whole project: from a vendor field (``raw_hubspot.contacts.email``) through every model
-column that derives from it, to the target field a sync writes (``hubspot.contacts.email``), and back.
+"""Column lineage across the whole project: from a vendor field (``raw_crm.contacts.email``) through every model
+column that derives from it, to the target field a sync writes (``crm.contacts.email``), and back.
 
 Each SQL model is parsed once with sqlglot, qualified, and walked scope by scope (CTEs, subqueries, unions): a
 projection's columns are traced to the tables they finally come from. The generated nodes (an entity's union of

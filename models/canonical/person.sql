@@ -24,7 +24,7 @@ SELECT
     arg_max(i.mobile_phone, _hub.survivor_key(
         i.mobile_phone_is_valid, p.mobile_phone_rank, i.mobile_phone_changed_at, i.source_id))
         FILTER (WHERE i.mobile_phone IS NOT NULL) AS mobile_phone,
-    -- The company a record links to (a Salesforce account, a HubSpot company) names it better than free text.
+    -- The company a record links to (a CRM account, a marketing tool's company) names it better than free text.
     arg_max(coalesce(c.name, i.company_name), _hub.survivor_key(
         true, p.company_name_rank, i.company_name_changed_at, i.source_id))
         FILTER (WHERE coalesce(c.name, i.company_name) IS NOT NULL) AS company_name,

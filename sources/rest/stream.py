@@ -1,7 +1,7 @@
 """The data that describes a REST API: streams, paginators, incremental cursors, auth, rate-limit budget, targets.
 
 Plain frozen dataclasses, shared by the declarative ``type = "rest"`` connections (built from hub.toml by
-:mod:`hub.sources.rest.spec`) and by built-in connectors written in Python (Stripe). Nothing here does I/O.
+:mod:`hub.sources.rest.spec`) and by built-in connectors written in Python. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ class LinkHeaderPaginator:
 class CursorPaginator:
     """The body carries an opaque cursor at ``path``; it is sent back as query parameter ``param``.
 
-    ``stop_path`` (optional) is a boolean in the body that says whether more pages exist (Stripe's ``has_more``);
-    ``cursor_from_last`` takes the cursor from the last record's field instead (Stripe's ``starting_after=<last id>``).
+    ``stop_path`` (optional) is a boolean in the body that says whether more pages exist (``has_more``);
+    ``cursor_from_last`` takes the cursor from the last record's field instead (``starting_after=<last id>``).
     """
 
     param: str
@@ -170,7 +170,7 @@ class Incremental:
     """Incremental reads: the highest ``cursor_field`` seen is sent back as ``param`` on the next run.
 
     ``format`` is how the value is sent: ``iso`` (ISO-8601 UTC, the default), ``unix`` (seconds) or ``unix_ms``.
-    ``param`` may use a bracketed name (``created[gte]``), as Stripe's list filters do.
+    ``param`` may use a bracketed name (``created[gte]``), as some APIs' list filters do.
     """
 
     cursor_field: str

@@ -128,7 +128,8 @@ class HubSpot(Connector):
     secret_keys = ("token", *OAUTH_KEYS)
     # Access tokens last 30 minutes (the token response says so in expires_in); an expired one gets this 401. The v3
     # token endpoint takes the same form in the body; /oauth/v1/token is deprecated (sunset 16 Feb 2027).
-    oauth = OAuthProfile(token_path="/oauth/v3/token", expired_marker="EXPIRED_AUTHENTICATION", vendor="HubSpot")
+    oauth = OAuthProfile(token_path="/oauth/v3/token", expired_marker="EXPIRED_AUTHENTICATION", vendor="HubSpot",
+                         request_id_field="correlationId", request_id_headers=("x-hubspot-correlation-id",))
 
     def properties(self, stream: Stream) -> list[str]:
         """Every property name of the object, as the properties endpoint lists them."""

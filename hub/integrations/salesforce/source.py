@@ -110,6 +110,7 @@ class Salesforce(Connector):
     # the delete log and the Recycle Bin keep 15 days; a day's margin for clocks and long runs
     deletions_kept = timedelta(days=14)
     secret_keys = ("token", *OAUTH_KEYS)
+    base_url_example = "https://yourcompany.my.salesforce.com"
     # Sessions carry no expiry: one is good until the API answers 401 INVALID_SESSION_ID. The token endpoint is on
     # the login host (auth_url: login.salesforce.com, test.salesforce.com for sandboxes, or a My Domain URL).
     # The token answer's instance_url is where the org's API lives; base_url may be the login host.

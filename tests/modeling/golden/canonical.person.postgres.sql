@@ -42,7 +42,7 @@ SELECT
   ARG_MAX(
     COALESCE(c.name, i.company_name),
     _hub.survivor_key(TRUE, p.company_name_rank, i.company_name_changed_at, i.source_id)
-  ) /* The company a record links to (a Salesforce account, a HubSpot company) names it better than free text. */ FILTER(WHERE
+  ) /* The company a record links to (a CRM account, a marketing tool's company) names it better than free text. */ FILTER(WHERE
     NOT COALESCE(c.name, i.company_name) IS NULL) AS company_name,
   ARG_MAX(c.company_id, _hub.survivor_key(TRUE, 0, i.company_name_changed_at, i.source_id)) FILTER(WHERE
     NOT c.company_id IS NULL) AS company_id,
