@@ -98,6 +98,9 @@ class Pusher:
     lookup_needs_unique: ClassVar[bool] = False
     #: target object names the vendor always has, for did-you-mean when the object is unknown
     known_objects: ClassVar[tuple[str, ...]] = ()
+    #: keep the target's fields in ``_hub`` between runs (False: they come from hub.toml, which may change any time,
+    #: so they are read again on every push; reading them costs no call or one)
+    cache_fields: ClassVar[bool] = True
 
     def __init__(self, client: ApiClient, obj: str, match_field: str, options: dict[str, Any] | None = None) -> None:
         self.client = client

@@ -114,7 +114,7 @@ def connect(project: Project, wh: Warehouse, sync: SyncConfig, workers: int = WO
 
 def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -> dict[str, TargetField]:
     line = project.config.line_of
-    cached = state.cached_fields(wh, sync.to, sync.object)
+    cached = state.cached_fields(wh, sync.to, sync.object) if pusher.cache_fields else None
     # fetched again when a mapped field is missing, or the cache predates what the checks below need
     if cached is None or any(f not in cached or "filterable" not in cached[f] for _, f in sync.mapping):
         try:
@@ -123,7 +123,8 @@ def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -
             raise UnknownNameError(f"{sync.connection_type} object", sync.object, missing.known, file=CONFIG_FILE,
                                    line=line("syncs", sync.name, "object"), where=f" in [syncs.{sync.name}]") from None
         cached = {name: f.as_dict() for name, f in fetched.items()}
-        state.cache_fields(wh, sync.to, sync.object, cached)
+        if pusher.cache_fields:
+            state.cache_fields(wh, sync.to, sync.object, cached)
     fields = {name: TargetField(name, **meta) for name, meta in cached.items()}
     for column, name in sync.mapping:
         key = "match" if column == sync.match_column else "fields"

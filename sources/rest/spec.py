@@ -101,13 +101,13 @@ def parse(connection: str, body: Mapping[str, Any], text: str = "") -> RestSpec:
     if not all(isinstance(v, str) for v in headers.values()):
         raise where.error(f"{table} headers must map names to text", key="headers")
     streams_body = _table(where, body.get("streams", {}), "streams", f"{table} streams")
-    if not streams_body:
-        raise where.error(f"{table} declares no streams",
-                          hint=f"add a [connections.{connection}.streams.NAME] table with path = \"/...\"")
     streams = {name: _stream(where, name, spec) for name, spec in streams_body.items()}
     streams = _link_parents(where, streams)
     targets = {name: _target(where, name, spec)
                for name, spec in _table(where, body.get("targets", {}), "targets", f"{table} targets").items()}
+    if not streams and not targets:   # a push-only connection declares targets and no streams
+        raise where.error(f"{table} declares no streams and no targets",
+                          hint=f"add a [connections.{connection}.streams.NAME] table with path = \"/...\"")
     username = body.get("username")
     return RestSpec(connection, auth=_auth(where, body.get("auth")), rate_limit=_rate_limit(where, body),
                     headers=headers, streams=streams, targets=targets,

@@ -35,6 +35,11 @@ lookup = "GET /contacts"
 body = { email = "{email}", name = "{name}" }
 lookup_records = "contacts"
 """
+STREAM = """
+[connections.crm.streams.contacts]
+path = "/contacts"
+records = "contacts"
+"""
 SYNC = """
 [syncs.people]
 model = "canonical.person"
@@ -48,7 +53,7 @@ fields = {{ {fields} }}
 
 def rest_project(make_project: Callable[..., Path], emulator: RestEmulator, target: str, *, mode: str = "upsert",
                  match: str = 'email = "email"', fields: str = 'first_name = "name"', timeout: float = 5.0,
-                 name: str = "proj") -> Project:
+                 name: str = "proj", streams: bool = True) -> Project:
     """A project (directory ``name``) with a ``type = "rest"`` connection to the emulator, one target and a sync."""
     hub_toml = textwrap.dedent(f"""
         [connections.crm]
@@ -58,12 +63,7 @@ def rest_project(make_project: Callable[..., Path], emulator: RestEmulator, targ
         timeout = {timeout}
         retry_base_delay = 0.01
 
-        [connections.crm.streams.contacts]
-        path = "/contacts"
-        records = "contacts"
-
-        [connections.crm.targets.contacts]
-        """) + textwrap.dedent(target) + SYNC.format(mode=mode, match=match, fields=fields)
+        """) + (STREAM if streams else "") + "\n[connections.crm.targets.contacts]\n" + textwrap.dedent(target) + SYNC.format(mode=mode, match=match, fields=fields)
     return Project(make_project(hub_toml, f'[connections.crm]\ntoken = "{emulator.auth.token}"\n', name=name))
 
 
@@ -282,3 +282,28 @@ def test_batch_update_reads_per_record_errors(rest_emulator: RestEmulator, make_
     assert (result.updates, result.skipped, result.creates, result.rejected) == (4, 1, 0, 0)
     assert not by_email(rest_emulator, "p2@example.com")   # on_target_delete = "skip": left deleted
     assert [c["name"] for c in by_email(rest_emulator, "p4@example.com")] == ["N4"]
+
+
+def test_a_push_only_connection_declares_targets_and_no_streams(rest_emulator: RestEmulator, make_project) -> None:
+    project = rest_project(make_project, rest_emulator, SINGLE, name="pushonly", streams=False)
+    write_people(project, people(3))
+    result = push(project).results[0]
+    assert (result.creates, result.rejected) == (3, 0)
+    assert [c["name"] for c in by_email(rest_emulator, "p1@example.com")] == ["F1"]
+
+
+def test_an_edited_target_takes_effect_at_the_next_push(rest_emulator: RestEmulator, make_project) -> None:
+    # the target's fields come from hub.toml: they are not cached in _hub, so a new mapped field is known at once
+    project = rest_project(make_project, rest_emulator, SINGLE, name="edited")
+    write_people(project, people(2))
+    assert push(project).ok
+    toml = project.root / "hub.toml"
+    toml.write_text(toml.read_text().replace('body = { email = "{email}", name = "{name}" }',
+                                             'body = { email = "{email}", name = "{name}", plan = "{plan}" }')
+                                     .replace('fields = { first_name = "name" }',
+                                              'fields = { first_name = "name", last_name = "plan" }'))
+    edited = Project(project.root)
+    write_people(edited, [{**row, "last_name": "pro"} for row in people(2, "H")])
+    report = push(edited)
+    assert report.ok, report.errors
+    assert [(c["name"], c["plan"]) for c in by_email(rest_emulator, "p1@example.com")] == [("H1", "pro")]

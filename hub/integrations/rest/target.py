@@ -85,6 +85,8 @@ class RestPusher(Pusher):
     """Writes to one declared target of a ``type = "rest"`` connection."""
 
     type = "rest"
+    # the target's fields come from its declaration in hub.toml: never cached, so an edited target takes effect
+    cache_fields = False
 
     def __init__(self, client: ApiClient, obj: str, match_field: str, options: dict[str, Any] | None = None) -> None:
         super().__init__(client, obj, match_field, options)
