@@ -29,10 +29,7 @@ class TableBuilder:
 
     def add(self, records: list[Any]) -> pa.Table | None:
         """Take one page's records; a table when enough have gathered."""
-        if all(type(r) is dict for r in records):
-            self.rows += records
-        else:
-            self.rows += [r if isinstance(r, Mapping) else {"value": r} for r in records]
+        self.rows += records   # a record that is not an object becomes {"value": record} in flush, when one is seen
         return self.flush() if len(self.rows) >= self.batch_rows else None
 
     def flush(self) -> pa.Table | None:
@@ -40,11 +37,11 @@ class TableBuilder:
         rows, self.rows = self.rows, []
         if not rows:
             return None
-        try:
-            array = pa.array(rows)  # one struct over every record's keys, inferred in C++
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            array = None
-        if array is None or not pa.types.is_struct(array.type):
+        array = _struct_array(rows)
+        if array is None and not all(type(r) is dict for r in rows):
+            rows = [r if isinstance(r, Mapping) else {"value": r} for r in rows]
+            array = _struct_array(rows)
+        if array is None:
             names = list(dict.fromkeys(k for row in rows for k in row))
             return self._conform(_slow_table(rows, names))
         names = [f.name for f in array.type]
@@ -65,6 +62,17 @@ class TableBuilder:
             column = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, kind)
             columns.append(column.cast(kind) if pa.types.is_null(column.type) else column)
         return pa.Table.from_arrays(columns, names=list(self.columns))
+
+
+def _struct_array(rows: list[Any]) -> pa.StructArray | None:
+    """One struct over every record's keys, inferred in C++; None when a record is not an object (or the fields
+    disagree on their type)."""
+    try:
+        array = pa.array(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    # a null row is a record that is not an object (JSON null): it becomes {"value": null} like other scalars
+    return array if pa.types.is_struct(array.type) and not array.null_count else None
 
 
 def _json_column(rows: list[dict[str, Any]], name: str) -> pa.Array:
