@@ -33,6 +33,8 @@ from hub.sources.rest.records import TableBuilder
 from hub.sources.rest.stream import RestStream
 
 Page = tuple[list[dict[str, Any]], datetime | None]
+#: pages read ahead of the conversion: a batch (BATCH_ROWS records) is 100 pages of 100, written while more arrive
+PREFETCH_PAGES = 32
 
 
 class RestConnector(Connector):
@@ -109,7 +111,8 @@ class RestConnector(Connector):
         """Yield the stream's records (changed since ``since`` when it is incremental) as Arrow tables."""
         rest = self.spec.streams[stream.name]
         builder = TableBuilder(rest.primary_key)
-        for records, newest in prefetch(self._records(rest, since)):
+        # a deep queue keeps the paging thread going while a batch of records is converted and written
+        for records, newest in prefetch(self._records(rest, since), depth=PREFETCH_PAGES):
             state.see(newest)
             table = builder.add(records)
             if table is not None:
