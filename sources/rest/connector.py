@@ -13,6 +13,8 @@ comment changes its ticket in most APIs) and the child's cursor follows the pare
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -31,6 +33,8 @@ from hub.sources.rest.records import TableBuilder
 from hub.sources.rest.stream import RestStream
 
 Page = tuple[list[dict[str, Any]], datetime | None]
+#: pages read ahead of the conversion: a batch (BATCH_ROWS records) is 100 pages of 100, written while more arrive
+PREFETCH_PAGES = 32
 
 
 class RestConnector(Connector):
@@ -107,7 +111,8 @@ class RestConnector(Connector):
         """Yield the stream's records (changed since ``since`` when it is incremental) as Arrow tables."""
         rest = self.spec.streams[stream.name]
         builder = TableBuilder(rest.primary_key)
-        for records, newest in prefetch(self._records(rest, since)):
+        # a deep queue keeps the paging thread going while a batch of records is converted and written
+        for records, newest in prefetch(self._records(rest, since), depth=PREFETCH_PAGES):
             state.see(newest)
             table = builder.add(records)
             if table is not None:
@@ -149,4 +154,31 @@ def _newest(stream: RestStream, records: list[Any]) -> datetime | None:
     if stream.incremental is None or not records:
         return None
     field = stream.incremental.cursor_field
-    return stream.incremental.newest([r.get(field) for r in records if isinstance(r, Mapping)])
+    values = [r.get(field) for r in records if isinstance(r, Mapping)]
+    latest = _latest_utc_text(values)
+    if latest is not None:
+        return stream.incremental.parse(latest)
+    return stream.incremental.newest(values)
+
+
+def _latest_utc_text(values: list[Any]) -> str | None:
+    """The latest of ``values`` when all are UTC ISO-8601 text of one layout (``2024-05-01T10:11:12[.345]Z``), where
+    text order is time order; None otherwise. Parsing each value costs about a tenth of the paging thread's time."""
+    if not values or type(values[0]) is not str:
+        return None
+    try:
+        text = "\n".join(values)
+    except TypeError:   # a value that is not text
+        return None
+    layout = _utc_layout(len(values[0]))
+    return max(values) if layout is not None and layout.fullmatch(text + "\n") else None
+
+
+@functools.lru_cache(maxsize=8)
+def _utc_layout(width: int) -> re.Pattern[str] | None:
+    """Lines of UTC ISO-8601 timestamps ``width`` characters long: whole seconds (20) or a fixed count of digits."""
+    if width == 20:
+        return re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n)*")
+    if 22 <= width <= 30:
+        return re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{%d}Z\n)*" % (width - 21))
+    return None

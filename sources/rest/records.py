@@ -29,10 +29,7 @@ class TableBuilder:
 
     def add(self, records: list[Any]) -> pa.Table | None:
         """Take one page's records; a table when enough have gathered."""
-        if all(type(r) is dict for r in records):
-            self.rows += records
-        else:
-            self.rows += [r if isinstance(r, Mapping) else {"value": r} for r in records]
+        self.rows += records   # a record that is not an object becomes {"value": record} in flush, when one is seen
         return self.flush() if len(self.rows) >= self.batch_rows else None
 
     def flush(self) -> pa.Table | None:
@@ -40,19 +37,14 @@ class TableBuilder:
         rows, self.rows = self.rows, []
         if not rows:
             return None
-        try:
-            array = pa.array(rows)  # one struct over every record's keys, inferred in C++
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            array = None
-        if array is None or not pa.types.is_struct(array.type):
+        table = _column_table(rows)
+        if table is None and not all(type(r) is dict for r in rows):
+            rows = [r if isinstance(r, Mapping) else {"value": r} for r in rows]
+            table = _column_table(rows)
+        if table is None:
             names = list(dict.fromkeys(k for row in rows for k in row))
-            return self._conform(_slow_table(rows, names))
-        names = [f.name for f in array.type]
-        columns = array.flatten()
-        for i, f in enumerate(array.type):
-            if pa.types.is_nested(f.type):
-                columns[i] = _json_column(rows, f.name)
-        return self._conform(pa.Table.from_arrays(columns, names=names))
+            table = _slow_table(rows, names)
+        return self._conform(table)
 
     def _conform(self, table: pa.Table) -> pa.Table:
         """``table`` with every column seen so far, in first-seen order; untyped columns as text."""
@@ -65,6 +57,30 @@ class TableBuilder:
             column = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, kind)
             columns.append(column.cast(kind) if pa.types.is_null(column.type) else column)
         return pa.Table.from_arrays(columns, names=list(self.columns))
+
+
+def _column_table(rows: list[Any]) -> pa.Table | None:
+    """Records that are objects as a table, one pyarrow conversion per column (a third of the time of inferring one
+    struct over the records); nested values as JSON text. None when a record is not an object or a column's values
+    disagree on their type (the slow path then decides, field by field)."""
+    first = rows[0]
+    if type(first) is not dict:
+        return None
+    keys = first.keys()
+    if all(type(r) is dict and r.keys() == keys for r in rows):   # the common case: every record has the same fields
+        names = list(first)
+    elif all(type(r) is dict for r in rows):
+        names = list(dict.fromkeys(k for row in rows for k in row))
+    else:
+        return None
+    columns = []
+    for name in names:
+        try:
+            column = pa.array([r.get(name) for r in rows])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        columns.append(_json_column(rows, name) if pa.types.is_nested(column.type) else column)
+    return pa.Table.from_arrays(columns, names=names)
 
 
 def _json_column(rows: list[dict[str, Any]], name: str) -> pa.Array:
