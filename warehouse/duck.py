@@ -70,6 +70,8 @@ class Warehouse:
         #: set when this read-only handle answers from the snapshot: the lock error the live file gave, and the note
         self._snapshot_error: WarehouseLockedError | None = None
         self.snapshot_note: str | None = None
+        #: open explicit transactions: a CHECKPOINT inside one fails and aborts it, so no snapshot is published then
+        self._txn_depth = 0
 
     @property
     def exists(self) -> bool:
@@ -137,7 +139,7 @@ class Warehouse:
 
     def publish_snapshot(self) -> bool:
         """After a commit of a writing handle: publish the snapshot readers open meanwhile (best effort)."""
-        if self._con is None or self.read_only or not self.path.exists():
+        if self._con is None or self.read_only or self._txn_depth or not self.path.exists():
             return False
         return publish_snapshot(self._con, self.path)
 
@@ -191,11 +193,14 @@ class Warehouse:
         """All or nothing: commits when the block ends normally, rolls back on any exception."""
         con = self.connect()
         con.execute("BEGIN TRANSACTION")
+        self._txn_depth += 1
         try:
             yield con
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            self._txn_depth -= 1
         con.execute("COMMIT")
 
     @contextmanager
@@ -204,9 +209,11 @@ class Warehouse:
         bookkeeping tables) like a real run, and the file is left byte for byte as it was."""
         con = self.connect()
         con.execute("BEGIN TRANSACTION")
+        self._txn_depth += 1
         try:
             yield con
         finally:
+            self._txn_depth -= 1
             con.execute("ROLLBACK")
 
     def table_exists(self, schema: str, table: str) -> bool:
@@ -227,8 +234,10 @@ that finds the warehouse held by a writer opens the snapshot instead and says ``
 <command>)``. Above :data:`SNAPSHOT_MAX_BYTES` nothing is published (an old snapshot is removed) and readers fail at
 once naming the writer, as before. Publishing is best effort: it never fails the writer.
 """
-#: Warehouses larger than this publish no snapshot: copying ~1 GB/s, 256 MB costs a writer ~0.25 s per commit step.
-SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024
+#: Warehouses larger than this publish no snapshot. Measured here (2 shared cores, busy): the copy runs ~175 MB/s, so a
+#: typical 3 MB warehouse costs ~15 ms per commit step (plus a CHECKPOINT, mostly ~1 ms once the WAL is flushed),
+#: 53 MB ~0.3 s; 64 MB caps it near 0.4 s per step on slow disks and far less on an SSD.
+SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
 _noted: set[str] = set()
 
 

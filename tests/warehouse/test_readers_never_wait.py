@@ -33,7 +33,7 @@ def test_status_runs_and_query_answer_while_a_writer_holds_the_warehouse(make_pr
             print(f"hub {name}: {time.monotonic() - began:.2f} s while the writer holds the warehouse")
             assert result.returncode == 0, result.stderr
             assert note in result.stderr and "as of" in result.stderr
-        assert f"running: `ingest`" in timings["status"].stdout
+        assert "running: `ingest`" in timings["status"].stdout
         assert f"(pid {writer.pid})" in timings["status"].stdout
         runs = timings["runs"].stdout.splitlines()
         assert "running" in runs[2] and "ingest" in runs[2]   # newest first: the run in progress
