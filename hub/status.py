@@ -54,6 +54,9 @@ class Status:
     skipped_deletions: list[dict[str, Any]] = field(default_factory=list)
     apis: list[dict[str, Any]] = field(default_factory=list)  # per connection: API version, usage, vendor notices
     held_conflicts: list[dict[str, Any]] = field(default_factory=list)  # two-way fields held for review, per field
+    running: list[dict[str, Any]] = field(default_factory=list)  # runs in progress: run_id, command, started_at, steps
+    #: "warehouse.duckdb as of <time> (a writer is running: <command>)" when read from a writer's snapshot
+    as_of: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +82,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
                               "last_run_at": r["finished_at"], "last_success_at": r["last_success"],
                               "error": r["error"]} for r in books.last_steps("build").records()]
             result.failures = history.latest_failures(wh)
+            result.running = running_runs(wh)
             result.schema_changes = since_last_run(wh)
             if SKIPPED_DELETIONS in tables:
                 from hub.reverse_etl import deletions
@@ -112,6 +116,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
                         f"SELECT count(*) FROM {qualified('raw_' + conn.name, stream.table)}").scalar()
                 result.streams.append(item)
         result.webhooks = webhook_status(project, wh)
+        result.as_of = wh.snapshot_note
     from hub.sources.versions import status_rows
 
     result.apis = status_rows(project.config.connections.values(), project.root)
@@ -141,6 +146,17 @@ def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
             item = found.setdefault(connection, {"connection": connection, "received": None, "backlog": 0})
             item.update(dead_letters=max(count, item.get("dead_letters") or 0), latest_dead_letter=reason)
     return [found[c] for c in sorted(found)]
+
+
+def running_runs(wh: Any) -> list[dict[str, Any]]:
+    """Runs in progress (their process still alive), oldest first, with how many steps each has written so far."""
+    from hub.warehouse.bookkeeping import interrupted
+
+    rows = wh.query("SELECT r.run_id, r.command, r.started_at, r.pid, r.host, r.status, "
+                    "(SELECT count(*) FROM _hub.run_steps s WHERE s.run_id = r.run_id) AS steps_done "
+                    "FROM _hub.runs r WHERE r.status = 'running' ORDER BY r.started_at").records()
+    return [{k: r[k] for k in ("run_id", "command", "started_at", "pid", "steps_done")}
+            for r in rows if not interrupted(r)]
 
 
 def hub_tables(wh: Any) -> set[str]:

@@ -119,6 +119,7 @@ class Bookkeeping:
                         "VALUES (?, ?, ?, 'running', ?, ?)", [run_id, command, now(), os.getpid(), HOST])
         with _open_lock:
             _open_runs.setdefault(str(self.wh.path.resolve()), set()).add(run_id)
+        self.wh.publish_snapshot()  # readers see the run in progress while this writer holds the warehouse
         return run_id
 
     def close_interrupted(self) -> None:
@@ -134,6 +135,7 @@ class Bookkeeping:
                         [now(), status, redact(error) if error else None, run_id])
         with _open_lock:
             _open_runs.get(str(self.wh.path.resolve()), set()).discard(run_id)
+        self.wh.publish_snapshot()
 
     def fail_unfinished(self, cause: str) -> list[str]:
         """Record as failed, with ``cause`` (masked), the runs this process started here and never finished."""
@@ -149,6 +151,7 @@ class Bookkeeping:
         self.wh.execute("INSERT INTO _hub.run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [step.run_id, step.step, step.target, step.started_at, step.finished_at, step.status,
                          step.rows_in, step.rows_out, step.detail, redact(step.error) if step.error else None])
+        self.wh.publish_snapshot()  # the run's progress so far, for readers
 
     def cursor(self, connection: str, stream: str) -> str | None:
         return self.wh.query("SELECT cursor_value FROM _hub.cursors WHERE connection = ? AND stream = ?",

@@ -2,15 +2,22 @@
 
 DuckDB allows one writing process per file. A :class:`Warehouse` opens its connection lazily and holds it until closed;
 the same connection is handed to dlt for loading, so one hub process never opens the file twice.
+
+Reads never wait for writes: after each bookkeeping commit a writer publishes a read-only snapshot of the file
+(:func:`publish_snapshot`), which a read-only handle opens when a writer holds the warehouse (see ``SNAPSHOT_DOC``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +25,7 @@ import duckdb
 
 from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError
 from hub.secrets import redact
-from hub.warehouse.lock import WarehouseLock, lock_path
+from hub.warehouse.lock import WarehouseLock, lock_path, read_holder
 
 
 #: DuckDB settings of a connection that runs a user's SQL (`hub query`): no file or network access (COPY TO,
@@ -60,6 +67,11 @@ class Warehouse:
         self._config = dict(UNTRUSTED_CONFIG) if untrusted else {}
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock: WarehouseLock | None = None
+        #: set when this read-only handle answers from the snapshot: the lock error the live file gave, and the note
+        self._snapshot_error: WarehouseLockedError | None = None
+        self.snapshot_note: str | None = None
+        #: open explicit transactions: a CHECKPOINT inside one fails and aborts it, so no snapshot is published then
+        self._txn_depth = 0
 
     @property
     def exists(self) -> bool:
@@ -78,7 +90,13 @@ class Warehouse:
                 return self._con
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = WarehouseLock(self.path, write=not self.read_only)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except WarehouseLockedError as exc:
+                # A writer holds the file: a reader answers at once from the writer's latest snapshot, if any.
+                if not self.read_only or not self._open_snapshot(exc):
+                    raise
+                return self._con  # type: ignore[return-value]
             try:
                 self._con = self._open(lock.wait)
             except BaseException:
@@ -104,6 +122,27 @@ class Warehouse:
                 raise WarehouseError(f"cannot open warehouse {self.path}: {exc}",
                                      hint="check [warehouse] path in hub.toml") from None
 
+    def _open_snapshot(self, locked: WarehouseLockedError) -> bool:
+        snap = snapshot_path(self.path)
+        if not snap.exists():
+            return False
+        try:
+            taken = datetime.fromtimestamp(snap.stat().st_mtime, UTC)
+            self._con = duckdb.connect(str(snap), read_only=True, config=self._config)
+        except (OSError, duckdb.Error):
+            return False  # removed or torn under us: fail as before, naming the writer
+        self._snapshot_error = locked
+        holder = read_holder(lock_path(self.path)).describe()
+        self.snapshot_note = (f"warehouse {self.path.name} as of {taken:%Y-%m-%d %H:%M:%S} UTC "
+                              f"(a writer is running: {holder})")
+        return True
+
+    def publish_snapshot(self) -> bool:
+        """After a commit of a writing handle: publish the snapshot readers open meanwhile (best effort)."""
+        if self._con is None or self.read_only or self._txn_depth or not self.path.exists():
+            return False
+        return publish_snapshot(self._con, self.path)
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
@@ -115,8 +154,12 @@ class Warehouse:
     def __enter__(self) -> Warehouse:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        note = self.snapshot_note
         self.close()
+        if note and exc_type is None and note not in _noted:
+            _noted.add(note)  # status opens the warehouse more than once: say it once
+            print(note, file=sys.stderr, flush=True)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run a statement of hub's own (bookkeeping, models); a failure is a :class:`WarehouseError`."""
@@ -132,6 +175,8 @@ class Warehouse:
             columns = [d[0] for d in cursor.description] if cursor.description else []
             rows = cursor.fetchall() if cursor.description else []
         except duckdb.Error as exc:
+            if self._snapshot_error is not None and isinstance(exc, duckdb.CatalogException):
+                raise self._snapshot_error from None  # not in the snapshot yet: the writer may be creating it
             raise QueryError(redact(_one_line(str(exc))), hint="check the SQL; `hub query \"SHOW ALL TABLES\"` "
                                                               "lists what exists") from None
         return Result(columns, rows)
@@ -148,11 +193,14 @@ class Warehouse:
         """All or nothing: commits when the block ends normally, rolls back on any exception."""
         con = self.connect()
         con.execute("BEGIN TRANSACTION")
+        self._txn_depth += 1
         try:
             yield con
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            self._txn_depth -= 1
         con.execute("COMMIT")
 
     @contextmanager
@@ -161,9 +209,11 @@ class Warehouse:
         bookkeeping tables) like a real run, and the file is left byte for byte as it was."""
         con = self.connect()
         con.execute("BEGIN TRANSACTION")
+        self._txn_depth += 1
         try:
             yield con
         finally:
+            self._txn_depth -= 1
             con.execute("ROLLBACK")
 
     def table_exists(self, schema: str, table: str) -> bool:
@@ -173,6 +223,49 @@ class Warehouse:
     def schemas(self) -> list[str]:
         return [r[0] for r in self.query("SELECT DISTINCT schema_name FROM information_schema.schemata "
                                          "ORDER BY 1").rows]
+
+
+SNAPSHOT_DOC = """
+A read-only copy of the warehouse that readers open while a writer holds it. DuckDB refuses every other process's
+open while one process writes a file, and hub's writers hold it for a whole command. So after each bookkeeping commit
+(a run started, a step written, a run finished) a writer checkpoints and copies the file to
+``.hub/<warehouse stem>.snapshot.duckdb`` beside it (a ``.tmp`` copy, then an atomic rename; mode 0600). A reader
+that finds the warehouse held by a writer opens the snapshot instead and says ``as of <time> (a writer is running:
+<command>)``. Above :data:`SNAPSHOT_MAX_BYTES` nothing is published (an old snapshot is removed) and readers fail at
+once naming the writer, as before. Publishing is best effort: it never fails the writer.
+"""
+#: Warehouses larger than this publish no snapshot. Measured here (2 shared cores, busy): the copy runs ~175 MB/s, so a
+#: typical 3 MB warehouse costs ~15 ms per commit step (plus a CHECKPOINT, mostly ~1 ms once the WAL is flushed),
+#: 53 MB ~0.3 s; 64 MB caps it near 0.4 s per step on slow disks and far less on an SSD.
+SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
+_noted: set[str] = set()
+
+
+def snapshot_path(warehouse: Path) -> Path:
+    """Where the snapshot of ``warehouse`` lives: ``.hub/<stem>.snapshot.duckdb`` in its folder."""
+    warehouse = Path(warehouse)
+    return warehouse.parent / ".hub" / f"{warehouse.stem}.snapshot.duckdb"
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
+    """Checkpoint ``con`` (the writer's connection) and publish a copy of its file; whether one was published."""
+    warehouse = Path(warehouse)
+    target = snapshot_path(warehouse)
+    try:
+        if warehouse.stat().st_size > SNAPSHOT_MAX_BYTES:
+            target.unlink(missing_ok=True)   # a stale snapshot would mislead more than none
+            return False
+        con.execute("CHECKPOINT")           # everything committed is now in the main file, the WAL is empty
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out, warehouse.open("rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)             # readers see the old copy or the new one, never half of one
+        return True
+    except (OSError, duckdb.Error):
+        return False  # inside a transaction with local changes, a full disk...: readers keep the previous snapshot
 
 
 def check_read(sql: str) -> None:

@@ -54,6 +54,9 @@ def status(obj: Context, as_json: bool) -> None:
         if c["stale"]:
             click.echo(f"stale: connection {c['connection']} last succeeded {ago(c['last_success_at'])}, more than "
                        f"twice the interval of schedule '{c['schedule']}'")
+    for r in report.running:   # in progress now (read from the writer's snapshot while it holds the warehouse)
+        click.echo(f"running: `{r['command']}` run {r['run_id']} (pid {r['pid']}), started {ago(r['started_at'])}, "
+                   f"{r['steps_done']} step(s) done")
     for f in report.failures:
         click.echo(f"{f['status']}: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): "
                    f"{f['error'] or ''}")
