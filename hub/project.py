@@ -50,26 +50,39 @@ class Project:
         """Check the whole configuration (connections, models, syncs, schedules, triggers, alerts) before any step
         takes the write lock or makes a call, so a mistake in a later section cannot strike after earlier work.
 
-        Each section keeps its own validator; this only calls every one of them (once per Project: the configuration
-        does not change under it).
+        Each section keeps its own validator; this calls the validator of every part the project has. A validator
+        is imported only when its part exists (sqlglot, scipy, the server and the sandbox cost an empty ingest more
+        than the ingest itself); a section that is absent has nothing to refuse.
         """
         if self._checked:
             return
-        from hub import alerts, schedule
-        from hub.modeling.builder import rankable_fields
-        from hub.modeling.catalog import load_catalog
-        from hub.modeling.settings import load_settings
-        from hub.serve import triggers
-        from hub.reverse_etl import config as sync_config
-        from hub.reverse_etl.where import parse
+        sections = self.config.sections
+        if "models" in sections or _has_sql(self.root / "models"):   # modeling.catalog.MODELS_DIR; not imported
+            from hub.modeling.builder import rankable_fields
+            from hub.modeling.catalog import load_catalog
+            from hub.modeling.settings import load_settings
 
-        load_settings(self, rankable_fields(load_catalog(self)))   # [models.*] and the project's SQL models
-        for sync in sync_config.load(self).values():
-            if sync.where:
-                parse(sync.where, sync=sync.name, line=self.config.line_of("syncs", sync.name, "where"))
-        schedule.load(self)
-        triggers.load(self)
-        alerts.load(self)
+            load_settings(self, rankable_fields(load_catalog(self)))   # [models.*] and the project's SQL models
+        if "syncs" in sections:
+            from hub.reverse_etl import config as sync_config
+
+            for sync in sync_config.load(self).values():
+                if sync.where:
+                    from hub.reverse_etl.where import parse
+
+                    parse(sync.where, sync=sync.name, line=self.config.line_of("syncs", sync.name, "where"))
+        if "schedules" in sections:
+            from hub import schedule
+
+            schedule.load(self)
+        if "triggers" in sections:
+            from hub.serve import triggers
+
+            triggers.load(self)
+        if "alerts" in sections:
+            from hub import alerts
+
+            alerts.load(self)
         self._checked = True
 
     @property
@@ -160,3 +173,8 @@ class Project:
         from hub.status import status
 
         return status(self)
+
+
+def _has_sql(folder: Path) -> bool:
+    """Whether ``folder`` holds a SQL model of the project's own (the built-in ones are checked by hub's tests)."""
+    return folder.is_dir() and next(folder.rglob("*.sql"), None) is not None

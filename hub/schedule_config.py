@@ -15,8 +15,6 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadDateError, croniter
-
 from hub.config import CONFIG_FILE
 from hub.config import line_of as _line_of
 from hub.errors import ConfigError, UnknownNameError
@@ -59,6 +57,8 @@ class Schedule:
 
         Like cron, a job at a fixed hour runs once when clocks fall back, not again in the repeated hour.
         """
+        from croniter import croniter   # here, not at the top: history and status load schedules without one
+
         it = croniter(self.cron, moment.astimezone(self.zone))
         while True:
             candidate: datetime = it.get_next(datetime)
@@ -68,6 +68,8 @@ class Schedule:
 
     def latest_at_or_before(self, moment: datetime) -> datetime:
         """The latest run time not after ``moment``."""
+        from croniter import croniter
+
         # croniter's get_prev is strictly before its start; a second later makes an exact match count
         return croniter(self.cron, moment.astimezone(self.zone) + timedelta(seconds=1)).get_prev(datetime)
 
@@ -118,6 +120,8 @@ def _schedule(project: Project, name: str, body: Any, line_of: Callable[..., int
         if key not in KEYS:
             raise UnknownNameError("key", key, KEYS, file=CONFIG_FILE, line=line_of(*where, key),
                                    where=f" in [schedules.{name}]")
+    from croniter import croniter
+
     cron = body.get("cron")
     if not isinstance(cron, str) or not croniter.is_valid(cron) or len(cron.split()) != 5:
         raise ConfigError(f"[schedules.{name}] cron {cron!r} is not a 5-field cron expression", file=CONFIG_FILE,
@@ -144,6 +148,8 @@ def _schedule(project: Project, name: str, body: Any, line_of: Callable[..., int
 def fires(cron: str, zone: ZoneInfo, start: datetime | None = None) -> bool:
     """Whether ``cron`` has a fire time within :data:`FIRE_WITHIN_YEARS` of ``start`` (now): ``0 2 31 2 *`` has none,
     and croniter, asked for its next time, raises after a long search instead."""
+    from croniter import CroniterBadDateError, croniter
+
     moment = (start or datetime.now(UTC)).astimezone(zone)
     try:
         nxt: datetime = croniter(cron, moment).get_next(datetime)

@@ -16,6 +16,19 @@ Modules: ``server`` (HTTP), ``intake`` (signature and event ids per sender), ``i
 
 from __future__ import annotations
 
-from hub.serve.service import Service, is_loopback
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.serve.service import Service, is_loopback
 
 __all__ = ["Service", "is_loopback"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Service`` and ``is_loopback`` on first use: importing a submodule (``hub.serve.triggers`` for the config
+    check) must not pull in the HTTP server, the flusher's pyarrow and the sandbox."""
+    if name in __all__:
+        from hub.serve import service
+
+        return getattr(service, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -60,6 +60,8 @@ def test_runs_and_query_import_no_dlt_or_pyarrow(ingested):
 def test_ingest_that_finds_nothing_new_imports_no_dlt_and_says_so(ingested):
     names, done = imports_of("ingest", cwd=ingested)
     assert heavy(names, "dlt") == []
+    # no [models], [syncs], [schedules], [triggers] or [alerts]: their validators (and what they import) stay out
+    assert heavy(names, "scipy", "sqlglot", "croniter", "hub.serve", "hub.sandbox", "hub.modeling") == []
     assert "ingested 0 rows" in done.stdout
     assert "hubspot: nothing new since the last ingest" in done.stdout
     assert "salesforce: nothing new since the last ingest" in done.stdout
