@@ -135,7 +135,9 @@ class Bookkeeping:
                         [now(), status, redact(error) if error else None, run_id])
         with _open_lock:
             _open_runs.get(str(self.wh.path.resolve()), set()).discard(run_id)
-        self.wh.publish_snapshot()
+        # the writer releases the warehouse next, and readers then open it live: a copy now would cost the writer a
+        # whole-file copy for nobody, and left behind it would show this run as running to the next writer's readers
+        self.wh.retire_snapshot()
 
     def fail_unfinished(self, cause: str) -> list[str]:
         """Record as failed, with ``cause`` (masked), the runs this process started here and never finished."""

@@ -143,6 +143,11 @@ class Warehouse:
             return False
         return publish_snapshot(self._con, self.path)
 
+    def retire_snapshot(self) -> None:
+        """Remove the published snapshot (a run ended; the warehouse is about to be readable live)."""
+        if not self.read_only:
+            snapshot_path(self.path).unlink(missing_ok=True)
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
@@ -228,7 +233,7 @@ class Warehouse:
 SNAPSHOT_DOC = """
 A read-only copy of the warehouse that readers open while a writer holds it. DuckDB refuses every other process's
 open while one process writes a file, and hub's writers hold it for a whole command. So after each bookkeeping commit
-(a run started, a step written, a run finished) a writer checkpoints and copies the file to
+(a run started, a step written) a writer checkpoints and copies the file to
 ``.hub/<warehouse stem>.snapshot.duckdb`` beside it (a ``.tmp`` copy, then an atomic rename; mode 0600). A reader
 that finds the warehouse held by a writer opens the snapshot instead and says ``as of <time> (a writer is running:
 <command>)``. Above :data:`SNAPSHOT_MAX_BYTES` nothing is published (an old snapshot is removed) and readers fail at
