@@ -22,16 +22,18 @@ class RestEmulatorPlugin:
 
     name = "rest"
 
-    def build(self, context: Any, **options: Any) -> RestEmulator:
+    def build(self, context: Any, *, port: int = 0, tickets: int = 250, comments: int = 3, contacts: int = 20,
+              rate_limit: tuple[int, float] | None = None, rate_limit_style: str = "retry_after",
+              batch_limit: int = 100, churn: Churn | None = None) -> RestEmulator:
         """A REST emulator seeded from ``context.seed`` on ``context.host``, its times from ``context.clock``."""
         seed = int(getattr(context, "seed", 7))
-        store = RestStore(context.clock, seed, tickets=int(options.pop("tickets", 250)),
-                          comments=int(options.pop("comments", 3)), contacts=int(options.pop("contacts", 20)))
+        store = RestStore(context.clock, seed, tickets=int(tickets), comments=int(comments), contacts=int(contacts))
         state = getattr(context, "state", None)
         if state:
             store.load(state)
-        return RestEmulator(store, context.clock, seed=seed, host=getattr(context, "host", "127.0.0.1"),
-                            tls=getattr(context, "tls", None), **options)
+        return RestEmulator(store, context.clock, seed=seed, host=getattr(context, "host", "127.0.0.1"), port=port,
+                            tls=getattr(context, "tls", None), rate_limit=rate_limit,
+                            rate_limit_style=rate_limit_style, batch_limit=batch_limit, churn=churn)
 
 
 EMULATOR = RestEmulatorPlugin()

@@ -70,6 +70,11 @@ class Credentials:
         self.refreshes = 0
         self.grants: dict[str, int] = {"refresh_token": 0, "client_credentials": 0}
 
+    def __call__(self) -> dict[str, str]:
+        """Every secret a ``type = "rest"`` connection may need, under the connection's secret key names."""
+        return {"token": self.token, "api_key": self.api_key, "username": self.username, "password": self.password,
+                "client_id": self.client_id, "client_secret": self.client_secret, "refresh_token": self.refresh_token}
+
     def check(self, request: Request, mode: str) -> str:
         """The identity of an authenticated request (its rate-limit key); raises a 401 EmulatorError otherwise."""
         if mode == "none":

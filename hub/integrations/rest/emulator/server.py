@@ -101,11 +101,11 @@ class RestEmulator(HTTPEmulator):
         add("DELETE", r"/contacts/{id:\d+}", self._delete)
         add("PUT", "/contacts/by/{field}/{value}", self._upsert)
 
-    def credentials(self) -> dict[str, str]:
-        """Every secret a ``type = "rest"`` connection may need, under the connection's secret key names."""
-        a = self.auth
-        return {"token": a.token, "api_key": a.api_key, "username": a.username, "password": a.password,
-                "client_id": a.client_id, "client_secret": a.client_secret, "refresh_token": a.refresh_token}
+    @property
+    def credentials(self) -> Credentials:
+        """The emulator's secrets: attributes (``credentials.token``), and called, the sandbox's
+        ``Emulator.credentials()`` dict of what a connection needs (see :meth:`Credentials.__call__`)."""
+        return self.auth
 
     def to_state(self) -> Any:
         """The records as JSON-ready values (the sandbox saves them in its state file)."""
