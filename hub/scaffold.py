@@ -37,6 +37,12 @@ SECRETS_TOML = """\
 # token = "00D..."                   # a Salesforce access token
 """
 
+SECRETS_TOML_EMPTY = """\
+# Secrets for hub.toml's connections (git-ignored). The environment wins over this file:
+# HUB__CONNECTIONS__<NAME>__TOKEN and so on. `hub demo` passes the sandbox's tokens through the environment,
+# so nothing is stored here for the examples.
+"""
+
 GITIGNORE = """\
 secrets.toml
 .hub/

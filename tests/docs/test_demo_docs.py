@@ -20,5 +20,5 @@ def test_demo_ends_by_printing_the_docs_path(tmp_path: Path) -> None:
     assert last.startswith("docs: "), last
     index = Path(last.split()[1])
     assert index.name == "index.html" and index.is_file()
-    assert index == (tmp_path / "d" / ".hub" / "docs" / "index.html").resolve()
+    assert index == (tmp_path / "d" / "crm-two-way" / ".hub" / "docs" / "index.html").resolve()
     assert "person_to_hubspot" in index.read_text()

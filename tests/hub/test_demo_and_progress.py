@@ -19,7 +19,7 @@ def test_demo_runs_twice(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "incremental" in second.stdout and "(existing" in second.stdout
     assert second.stdout.count("nothing changed") == 2, second.stdout
-    status = run_hub("-C", str(tmp_path / "d"), "status")
+    status = run_hub("-C", str(tmp_path / "d" / "crm-two-way"), "status")
     assert status.returncode == 0 and "success" in status.stdout
 
 
