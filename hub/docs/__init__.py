@@ -77,6 +77,24 @@ def render(project: Project) -> dict[str, bytes]:
     return files
 
 
+def live_state(project: Project, *, pages_ready: bool = True) -> dict[str, object]:
+    """What ``live.json`` says: the runs in progress with their live progress, from the run log (never waits for a
+    writer). Texts are ready to show; hub.js puts them in the page as text, never as HTML."""
+    from datetime import UTC, datetime
+
+    from hub.docs.collect import running_now
+    from hub.docs.html import slug
+
+    now = datetime.now(UTC)
+    running = running_now(project) or []
+    return {"as_of": now.isoformat(), "as_of_text": f"{now:%Y-%m-%d %H:%M:%S} UTC", "pages_ready": pages_ready,
+            "running": [{"run_id": r["run_id"], "command": r["command"], "href": f"run-{slug(r['run_id'])}.html",
+                         "started_at": r["started_at"].isoformat(),
+                         "started_text": f"{r['started_at']:%Y-%m-%d %H:%M:%S} UTC",
+                         "steps_done": r["steps_done"], "doing": r["doing"], "progress": r["progress"]}
+                        for r in running]}
+
+
 def build_site(project: Project, out: Path | None = None) -> SiteReport:
     """Write the site into ``out`` (default ``.hub/docs`` of the project), replacing what an earlier build left."""
     from hub.errors import DocsError
