@@ -153,7 +153,9 @@ def build_in_fresh_process(root: Path) -> dict[str, object]:
             "print(json.dumps({'seconds': time.perf_counter() - t, 'build': r.seconds, 'pages': r.pages, "
             "'cpu': time.process_time(), "
             "'biggest': r.biggest, 'index': str(r.index)}))")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # bytecode cached as an installed hub has it (a checkout run with PYTHONDONTWRITEBYTECODE=1 would compile hub's
+    # modules on every start, ~0.3 s of CPU that no user pays)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

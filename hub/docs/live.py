@@ -59,8 +59,8 @@ class LivePages:
         self._rendered_at = 0.0
         self._error: str | None = None
         self._lock = threading.Lock()
-        self._refreshing = threading.Event()
-        self._rendered = threading.Event()   # set once a rendering (or its error) is in
+        self._state = threading.Lock()
+        self._inflight: threading.Event | None = None   # the rendering under way, set when it is done
 
     def __call__(self, request: Request) -> Response | None:
         from hub.sandbox.server import Response
@@ -84,10 +84,8 @@ class LivePages:
             return Response(200, b"" if request.method == "HEAD" else self.live(), content_type=TYPES[".json"],
                             headers=dict(HEADERS))
         pages = self.pages()
-        if pages is None and self._error is None:   # a writer holds the warehouse and nothing is rendered yet
-            return Response(200, b"" if request.method == "HEAD" else self.holding_page(),
-                            content_type=TYPES[".html"], headers=dict(HEADERS)) if name.endswith(".html") else \
-                Response(404, b"hub docs: no such page yet\n", content_type="text/plain; charset=utf-8")
+        if pages is None and (self._error is None or self._writer()):   # a writer holds it, nothing rendered yet
+            pages = self._holding(name)
         if pages is None:
             return Response(503, f"hub docs: cannot render the pages: {self._error}\n".encode(),
                             content_type="text/plain; charset=utf-8", headers={"Retry-After": "5"})
@@ -112,27 +110,33 @@ class LivePages:
     def pages(self) -> dict[str, bytes] | None:
         """The latest rendering, refreshed in the background when older than ``max_age``. With none yet, waits for the
         first one, unless a writer holds the warehouse: then None after :data:`FIRST_WAIT_S` (the holding page)."""
+        done = None
         if self._pages is None or time.monotonic() - self._rendered_at > self.max_age:
-            self._kick()
-        if self._pages is None:
+            done = self._kick()
+        if self._pages is None and done is not None:
             waited = time.monotonic() + FIRST_WAIT_S
-            while not self._rendered.wait(0.05):
+            while not done.wait(0.05):
                 if time.monotonic() > waited and self._writer():
                     return None
         return self._pages
 
-    def _kick(self) -> None:
-        if not self._refreshing.is_set():
-            self._refreshing.set()
-            threading.Thread(target=self._background, name="hub-docs-render", daemon=True).start()
+    def _kick(self) -> threading.Event:
+        """Start a rendering in the background unless one is under way; the event it sets when done."""
+        with self._state:
+            if self._inflight is None:
+                self._inflight = threading.Event()
+                threading.Thread(target=self._background, args=(self._inflight,), name="hub-docs-render",
+                                 daemon=True).start()
+            return self._inflight
 
-    def _background(self) -> None:
+    def _background(self, done: threading.Event) -> None:
         try:
             with self._lock:
                 self._refresh()
         finally:
-            self._rendered.set()
-            self._refreshing.clear()
+            with self._state:
+                self._inflight = None
+            done.set()
 
     def _writer(self) -> bool:
         """Whether a writer (another process, or this server's own job) holds the warehouse now."""
@@ -147,6 +151,15 @@ class LivePages:
         from hub.docs import live_state
 
         return orjson.dumps(live_state(self.project, pages_ready=self._pages is not None))
+
+    def _holding(self, name: str) -> dict[str, bytes]:
+        """The pages while none is rendered: the holding page under every page name, and the assets."""
+        from hub.docs import ASSETS, assets_dir
+
+        files = {f"assets/{a}": (assets_dir() / a).read_bytes() for a in ASSETS}
+        if name.endswith(".html"):
+            files[name] = self.holding_page()
+        return files
 
     def holding_page(self) -> bytes:
         """What a first request gets while a writer holds the warehouse: the runs in progress, reloading itself once

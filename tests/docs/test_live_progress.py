@@ -67,3 +67,54 @@ def test_pages_show_a_push_in_progress_live(make_project, fresh_sandbox, browser
     # opened from disk, the static site keeps the state it was built with
     browser.get((root / ".hub" / "docs" / "runs.html").as_uri())
     assert "now at push person_to_hubspot" in browser.find_element(By.ID, "live-runs").text
+
+
+HOLDER = """
+import sys
+from hub.project import Project
+
+with Project(sys.argv[1]).writing():
+    with Project(sys.argv[1]).warehouse() as wh:
+        wh.execute("CREATE TABLE IF NOT EXISTS held AS SELECT 1 AS x")
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_the_first_page_does_not_wait_for_a_writer(built, tmp_path) -> None:
+    """No rendering yet, a writer holds the warehouse and no snapshot stands in: the first request gets the holding
+    page (runs in progress, the assets, live.json) at once; once the writer lets go, the pages themselves."""
+    from hub.docs.live import LivePages
+    from hub.serve.inbox import Inbox
+    from hub.serve.server import WebhookServer
+    from hub.warehouse.duck import snapshot_path
+
+    snapshot_path(built.root / "warehouse.duckdb").unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB__")}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(built.root)], env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    server = WebhookServer(inbox, {}, port=0, pages=LivePages(Project(built.root)))
+    server.start()
+    try:
+        assert holder.stdout.readline().strip() == "holding", holder.stderr.read()
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            first = http.get("/runs.html")
+            assert first.status_code == 200
+            assert "which hub" in first.text and f"(pid {holder.pid})" in first.text
+            assert 'data-reload-when-ready="1"' in first.text and 'id="live-runs"' in first.text
+            assert http.get("/assets/hub.js").status_code == 200
+            assert http.get("/live.json").json()["pages_ready"] is False
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.wait(timeout=PARK_LIMIT_S) == 0
+            after = http.get("/runs.html")   # no writer now: this one waits for the rendering
+            assert after.status_code == 200 and "data-reload-when-ready" not in after.text
+            assert 'id="runs"' in after.text
+            assert http.get("/live.json").json()["pages_ready"] is True
+    finally:
+        server.stop()
+        inbox.close()
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
