@@ -226,14 +226,14 @@ def runs(con: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
     found = records(con.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", [limit]))
     if not found:
         return []
-    ids = [r["run_id"] for r in found]
-    marks = ",".join("?" * len(ids))
+    picked = "SELECT run_id FROM runs ORDER BY started_at DESC LIMIT ?"   # a subquery: any limit, no bound list
     steps: dict[str, list[dict[str, Any]]] = {}
     for s in records(con.execute(f"SELECT run_id, step, target, started_at, finished_at, status, rows_in, rows_out, "
-                                 f"detail, error FROM run_steps WHERE run_id IN ({marks}) "
-                                 f"ORDER BY started_at, target", ids)):
+                                 f"detail, error FROM run_steps WHERE run_id IN ({picked}) "
+                                 f"ORDER BY started_at, target", [limit])):
         steps.setdefault(s.pop("run_id"), []).append(s)
-    live = live_progress(con, ids)
+    live = {p.pop("run_id"): p for p in records(con.execute(
+        "SELECT run_id, step, target, done, total, updated_at FROM progress"))}
     for run in found:
         run["steps"] = steps.get(run["run_id"], [])
         run["progress"] = live.get(run["run_id"]) if run["status"] == "running" else None
@@ -244,18 +244,11 @@ def running(con: sqlite3.Connection) -> list[dict[str, Any]]:
     """Runs recorded as running, oldest first, with steps done so far and live progress (pid check left to caller)."""
     found = records(con.execute("SELECT r.*, (SELECT count(*) FROM run_steps s WHERE s.run_id = r.run_id) "
                                 "AS steps_done FROM runs r WHERE status = 'running' ORDER BY started_at"))
-    live = live_progress(con, [r["run_id"] for r in found])
+    live = {p.pop("run_id"): p for p in records(con.execute(
+        "SELECT run_id, step, target, done, total, updated_at FROM progress"))}
     for run in found:
         run["progress"] = live.get(run["run_id"])
     return found
-
-
-def live_progress(con: sqlite3.Connection, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-    if not run_ids:
-        return {}
-    marks = ",".join("?" * len(run_ids))
-    return {p.pop("run_id"): p for p in records(con.execute(
-        f"SELECT run_id, step, target, done, total, updated_at FROM progress WHERE run_id IN ({marks})", run_ids))}
 
 
 def last_steps(con: sqlite3.Connection, step: str) -> list[dict[str, Any]]:
