@@ -98,7 +98,7 @@ class Warehouse:
                 if not self.read_only:
                     raise
                 if not self._open_snapshot(exc):
-                    raise _no_snapshot(self.path, exc) from None
+                    raise _no_snapshot(self.path, exc, waited=lock.wait > 0) from None
                 return self._con  # type: ignore[return-value]
             try:
                 self._con = self._open(lock.wait)
@@ -309,7 +309,7 @@ def _age(delta: Any) -> str:
     return f"{seconds // 3600} h" if seconds < 172800 else f"{seconds // 86400} days"
 
 
-def _no_snapshot(path: Path, exc: WarehouseLockedError) -> WarehouseLockedError:
+def _no_snapshot(path: Path, exc: WarehouseLockedError, *, waited: bool) -> WarehouseLockedError:
     """The lock error of a reader that found no snapshot, saying what the writer is doing (from the run log)."""
     if lock_path(path).exists() and read_holder(lock_path(path)).pid is None:
         return exc   # not a writer (a reader taking the lock, or a process that is not hub)
@@ -325,10 +325,12 @@ def _no_snapshot(path: Path, exc: WarehouseLockedError) -> WarehouseLockedError:
             doing = ""   # the lock error is the answer; what the writer is doing is a courtesy
         finally:
             con.close()
-    limit = snapshot_max_bytes() // (1024 * 1024)
-    return WarehouseLockedError(f"{exc.message}{doing}; no snapshot for readers yet (a writer "
-                                f"copies the warehouse for readers only up to {limit} MB)",
-                                hint="pass --wait SECONDS to queue behind it; `hub status` and `hub runs` answer now")
+    limit = snapshot_max_bytes()
+    size = f"{limit / 1048576:.3g} MB" if limit >= 1048576 else f"{limit:,} bytes"
+    return WarehouseLockedError(f"{exc.message}{doing}; no snapshot for readers yet (a writer copies the warehouse "
+                                f"for readers only up to {size}, {SNAPSHOT_MAX_ENV})",
+                                hint=exc.hint if waited else "pass --wait SECONDS to queue behind it; `hub status` "
+                                                             "and `hub runs` answer now")
 
 
 def _open_error(path: Path, exc: duckdb.IOException) -> WarehouseError:
