@@ -84,6 +84,13 @@ class Step:
     finished_at: datetime | None = None
 
 
+def _as_text(columns: tuple[str, ...]) -> str:
+    """A select list with the timestamps formatted in SQL as the run log keeps them (UTC ISO 8601 to the
+    microsecond): 100,000 runs copy in seconds instead of a minute of Python conversions."""
+    return ", ".join(f"strftime(timezone('UTC', {c}), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'" if c.endswith("_at")
+                     else c for c in columns)
+
+
 class Bookkeeping:
     """Reads and writes the ``_hub`` schema through a :class:`Warehouse`."""
 
@@ -121,8 +128,9 @@ class Bookkeeping:
             return None
         try:
             if not log.complete():
-                log.backfill(self.wh.query(f"SELECT {', '.join(runlog.RUN_COLUMNS)} FROM _hub.runs").rows,
-                             self.wh.query(f"SELECT {', '.join(runlog.STEP_COLUMNS)} FROM _hub.run_steps").rows)
+                self.wh.execute("SET enable_progress_bar = false")   # DuckDB would draw on the user's terminal
+                log.backfill(self.wh.query(f"SELECT {_as_text(runlog.RUN_COLUMNS)} FROM _hub.runs").rows,
+                             self.wh.query(f"SELECT {_as_text(runlog.STEP_COLUMNS)} FROM _hub.run_steps").rows)
         except sqlite3.Error:
             return None
         return log

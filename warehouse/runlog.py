@@ -88,15 +88,15 @@ class RunLog:
         return self._con.execute("SELECT 1 FROM meta WHERE key = 'complete'").fetchone() is not None
 
     def backfill(self, runs: list[tuple[Any, ...]], steps: list[tuple[Any, ...]]) -> None:
-        """Copy the warehouse's history (rows in :data:`RUN_COLUMNS` / :data:`STEP_COLUMNS` order) in, once."""
+        """Copy the warehouse's history in, once: rows in :data:`RUN_COLUMNS` / :data:`STEP_COLUMNS` order, their
+        timestamps already text as :func:`_text` makes them."""
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
                 self._con.execute("DELETE FROM runs")
                 self._con.execute("DELETE FROM run_steps")
-                self._con.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [_row(r) for r in runs])
-                self._con.executemany("INSERT INTO run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      [_row(s) for s in steps])
+                self._con.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", runs)
+                self._con.executemany("INSERT INTO run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", steps)
                 self._con.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", [_text(time.time())])
                 self._con.execute("COMMIT")
             except BaseException:
