@@ -273,7 +273,7 @@ def latest_failures(con: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def describe(item: dict[str, Any] | None) -> str:
-    """Live progress as a short phrase: ``push person_to_hubspot: 1,200 of 5,000 rows``."""
+    """Live progress as a short phrase: ``push person_to_crm: 1,200 of 5,000 rows``."""
     if not item:
         return ""
     done, total = item.get("done"), item.get("total")
