@@ -121,10 +121,15 @@ class Bookkeeping:
     def _log(self) -> runlog.RunLog | None:
         """The run log of this warehouse, with the whole history in it (copied in on first use); None for a
         read-only handle, inside a transaction (which may yet roll back), or when it cannot be written."""
-        if self.wh.read_only or self.wh._txn_depth:
+        if self.wh.read_only:
             return None
         log = runlog.writer_log(self.wh.path)
         if log is None:
+            return None
+        if self.wh._txn_depth:
+            # what is written now may yet roll back: the log is marked incomplete instead, and the next write
+            # outside the transaction copies the committed history in again
+            self._mirror(log.forget)
             return None
         try:
             if not log.complete():
