@@ -1,5 +1,9 @@
 """Run history: queries over ``_hub.runs`` and ``_hub.run_steps`` for `hub runs`, `hub status` and alerts.
 
+:func:`runs` reads the run log (:mod:`hub.warehouse.runlog`, SQLite beside the warehouse) when there is one, so it
+answers at once while a writer holds the warehouse, with the live progress of the runs in progress, and without
+importing DuckDB; a project no writer has touched since the log existed is read from the warehouse.
+
 Layers: this module builds on :mod:`hub.schedule_config` only (staleness is measured against the schedules); alerts,
 the runner and the scheduler build on it (``tests/ops/test_layers.py``).
 """
@@ -11,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hub import schedule_config
-from hub.warehouse.bookkeeping import INTERRUPTED, Bookkeeping, interrupted
+from hub.warehouse import runlog
+from hub.warehouse.runlog import INTERRUPTED, interrupted
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -20,13 +24,30 @@ if TYPE_CHECKING:
 
 
 def runs(project: Project, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest ``limit`` runs, newest first, each with its steps and totals (rows in/out, failed steps, rejected)."""
+    """The latest ``limit`` runs, newest first, each with its steps and totals (rows in/out, failed steps, rejected),
+    and for a run in progress its live ``progress`` (step, target, rows done and total; None when not known)."""
+    con = runlog.reader(project.warehouse_path)
+    if con is not None:
+        try:
+            found = runlog.runs(con, limit)
+        finally:
+            con.close()
+        for run in found:
+            for step in run["steps"]:
+                step["rejected"] = _detail(step).get("rejected") if step["step"] == "push" else None
+            if interrupted(run):
+                run["status"], run["error"], run["progress"] = "interrupted", INTERRUPTED.format(pid=run["pid"]), None
+            _totals(run)
+        return found
+    from hub.warehouse.bookkeeping import Bookkeeping
+
     with project.warehouse(read_only=True) as wh:
         if not Bookkeeping(wh).has_schema():
             return []
         found = wh.query("SELECT * FROM _hub.runs ORDER BY started_at DESC LIMIT ?", [limit]).records()
         for run in found:
             run["steps"] = steps(wh, run["run_id"])
+            run["progress"] = None
             if interrupted(run):  # shown as it is; recorded so by the next run that writes
                 run["status"], run["error"] = "interrupted", INTERRUPTED.format(pid=run["pid"])
     for run in found:
@@ -40,7 +61,7 @@ def fail_unfinished(project: Project, error: BaseException) -> list[str]:
     A run ends ``failed`` however its command dies (a bug's exception, Ctrl-C), never ``running`` to be found
     ``interrupted`` later with the real cause lost. Returns the run ids so recorded.
     """
-    from hub.warehouse.bookkeeping import unfinished
+    from hub.warehouse.bookkeeping import Bookkeeping, unfinished
 
     if not unfinished(project.warehouse_path):
         return []
@@ -84,6 +105,9 @@ def freshness(project: Project, wh: Warehouse, now: datetime) -> list[dict[str, 
     A connection's last success is that of its least recently loaded stream; it is stale when that is older than twice
     the interval of the most frequent schedule that ingests it.
     """
+    from hub import schedule_config
+    from hub.warehouse.bookkeeping import Bookkeeping
+
     schedules = schedule_config.load(project)
     books = Bookkeeping(wh)
     last = books.last_steps("ingest").records() if books.has_schema() else []

@@ -331,11 +331,16 @@ def _next_cursor(max_seen: datetime | None, started: datetime) -> datetime:
 
 
 def _counted(batches: Iterator[pa.Table], result: StreamResult, progress: Progress | None) -> Iterator[pa.Table]:
+    from hub.warehouse.runlog import progress as live
+
     clock = time.perf_counter()
+    target = f"{result.connection}.{result.stream}"
+    live("ingest", target, 0)   # readers see the stream this run is on, and its rows so far (the run log)
     for table in batches:
         result.rows += table.num_rows
         if progress:
             progress(result.connection, result.stream, result.rows)
+        live("ingest", target, result.rows)
         yield table
         failpoint("ingest.extracted")  # dlt took this batch and asks for more: its load package is half written
     result.seconds = time.perf_counter() - clock

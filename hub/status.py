@@ -57,6 +57,8 @@ class Status:
     running: list[dict[str, Any]] = field(default_factory=list)  # runs in progress: run_id, command, started_at, steps
     #: "warehouse.duckdb as of <time> (a writer is running: <command>)" when read from a writer's snapshot
     as_of: str | None = None
+    #: the warehouse is held by a writer and no snapshot stands in: what is shown comes from the run log alone
+    tables_unreadable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,12 +70,34 @@ def status(project: Project, now: datetime | None = None) -> Status:
     It pays only for what the project uses: the modules that read syncs' records (pyarrow), schedules (croniter) or
     the webhook inbox are imported only when their tables, sections or files exist.
     """
+    from hub.errors import WarehouseLockedError
+
+    now = now or datetime.now(UTC)
+    result = Status(warehouse=str(project.warehouse_path))
+    try:
+        _from_warehouse(project, result, now)
+    except WarehouseLockedError as exc:
+        # a writer holds the warehouse and no snapshot can stand in for it: the run log still answers at once
+        if not _from_run_log(project, result, exc):
+            raise
+    live = running_now(project)
+    if live is not None:
+        result.running = live
+    from hub.sources.versions import status_rows
+
+    result.apis = status_rows(project.config.connections.values(), project.root)
+    if project.config.sections.get("syncs") and not result.tables_unreadable:
+        from hub.reverse_etl import sync_status
+
+        result.syncs = sync_status(project)
+    return result
+
+
+def _from_warehouse(project: Project, result: Status, now: datetime) -> None:
     from hub import history
     from hub.registry import connector_class
     from hub.warehouse.schema_changes import since_last_run
 
-    now = now or datetime.now(UTC)
-    result = Status(warehouse=str(project.warehouse_path))
     with project.warehouse(read_only=True) as wh:
         books = Bookkeeping(wh)
         tables = hub_tables(wh)
@@ -117,14 +141,58 @@ def status(project: Project, now: datetime | None = None) -> Status:
                 result.streams.append(item)
         result.webhooks = webhook_status(project, wh)
         result.as_of = wh.snapshot_note
-    from hub.sources.versions import status_rows
 
-    result.apis = status_rows(project.config.connections.values(), project.root)
-    if project.config.sections.get("syncs"):
-        from hub.reverse_etl import sync_status
 
-        result.syncs = sync_status(project)
-    return result
+def _from_run_log(project: Project, result: Status, locked: Exception) -> bool:
+    """What the run log can say while the warehouse cannot be read: each stream's and model's latest outcome, the
+    failures, the runs in progress. Row counts of tables and sync details wait for the warehouse. False: no log."""
+    from hub.registry import connector_class
+    from hub.warehouse import runlog
+
+    con = runlog.reader(project.warehouse_path)
+    if con is None:
+        return False
+    result.streams, result.syncs = [], []   # anything read before the warehouse refused is dropped, not mixed in
+    try:
+        last = {r["target"]: r for r in runlog.last_steps(con, "ingest")}
+        result.models = [{"model": r["target"], "outcome": r["status"], "rows": r["rows_in"],
+                          "last_run_at": r["finished_at"], "last_success_at": r["last_success"],
+                          "error": r["error"]} for r in runlog.last_steps(con, "build")]
+        result.failures = runlog.latest_failures(con)
+    finally:
+        con.close()
+    for conn in project.config.connections.values():
+        cls = connector_class(conn.type)
+        catalog = cls.stream_catalog(conn)
+        names = conn.streams if conn.streams is not None else cls.default_streams or tuple(catalog)
+        for name in [s for s in catalog if s in names or f"{conn.name}.{s}" in last]:
+            row = last.get(f"{conn.name}.{name}")
+            item = StreamStatus(conn.name, name, f"raw_{conn.name}.{catalog[name].table}",
+                                outcome=row["status"] if row else "never")
+            if row:
+                item.rows_last_run, item.last_run_at = row["rows_in"], row["finished_at"]
+                item.last_success_at, item.error = row["last_success"], row["error"]
+                item.mode = (row["detail"] or "").partition("; ")[0] or None
+            result.streams.append(item)
+    result.tables_unreadable = True
+    result.as_of = (f"{locked}; from the run log: latest outcomes and runs in progress are current, row counts "
+                    f"and sync details wait for the warehouse")
+    return True
+
+
+def running_now(project: Project) -> list[dict[str, Any]] | None:
+    """Runs in progress from the run log, with their live progress (step, target, rows so far); None: no log."""
+    from hub.warehouse import runlog
+
+    con = runlog.reader(project.warehouse_path)
+    if con is None:
+        return None
+    try:
+        found = runlog.running(con)
+    finally:
+        con.close()
+    return [{k: r[k] for k in ("run_id", "command", "started_at", "pid", "steps_done", "progress")}
+            for r in found if not runlog.interrupted(r)]
 
 
 def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
@@ -155,7 +223,7 @@ def running_runs(wh: Any) -> list[dict[str, Any]]:
     rows = wh.query("SELECT r.run_id, r.command, r.started_at, r.pid, r.host, r.status, "
                     "(SELECT count(*) FROM _hub.run_steps s WHERE s.run_id = r.run_id) AS steps_done "
                     "FROM _hub.runs r WHERE r.status = 'running' ORDER BY r.started_at").records()
-    return [{k: r[k] for k in ("run_id", "command", "started_at", "pid", "steps_done")}
+    return [{**{k: r[k] for k in ("run_id", "command", "started_at", "pid", "steps_done")}, "progress": None}
             for r in rows if not interrupted(r)]
 
 

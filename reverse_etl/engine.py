@@ -44,6 +44,7 @@ from hub.reverse_etl.config import SyncConfig
 from hub.reverse_etl.deletions import TargetDeletions
 from hub.reverse_etl.plan import Item, Plan
 from hub.reverse_etl.report import SyncResult
+from hub.warehouse.runlog import progress as live_progress
 
 if TYPE_CHECKING:
     import httpx
@@ -193,6 +194,7 @@ class Execution:
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
         plan = self.plan
+        live_progress("push", self.sync.name, 0, self.total)
         in_sync = len(plan.in_sync)
         freshness.hold_back(self.target, plan)   # two-way: a target edit made since the ingest is not overwritten
         self.result.unchanged += len(plan.in_sync) - in_sync   # updates the target turned out to hold already
@@ -361,6 +363,7 @@ class Execution:
         self.sent += len(items)
         if self.progress:
             self.progress(self.sync.name, min(self.sent, self.total), self.total)
+        live_progress("push", self.sync.name, min(self.sent, self.total), self.total)   # for readers: the run log
 
     def _unknown(self, op: str, items: list[Item], exc: UnknownOutcomeError) -> None:
         """The target may or may not hold these writes: send idempotent ones again, reconcile creates."""

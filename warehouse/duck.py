@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -94,8 +95,10 @@ class Warehouse:
                 lock.acquire()
             except WarehouseLockedError as exc:
                 # A writer holds the file: a reader answers at once from the writer's latest snapshot, if any.
-                if not self.read_only or not self._open_snapshot(exc):
+                if not self.read_only:
                     raise
+                if not self._open_snapshot(exc):
+                    raise _no_snapshot(self.path, exc, waited=lock.wait > 0) from None
                 return self._con  # type: ignore[return-value]
             try:
                 self._con = self._open(lock.wait)
@@ -133,8 +136,8 @@ class Warehouse:
             return False  # removed or torn under us: fail as before, naming the writer
         self._snapshot_error = locked
         holder = read_holder(lock_path(self.path)).describe()
-        self.snapshot_note = (f"warehouse {self.path.name} as of {taken:%Y-%m-%d %H:%M:%S} UTC "
-                              f"(a writer is running: {holder})")
+        self.snapshot_note = (f"warehouse {self.path.name} as of {taken:%Y-%m-%d %H:%M:%S} UTC, "
+                              f"{_age(datetime.now(UTC) - taken)} old (a writer is running: {holder})")
         return True
 
     def publish_snapshot(self) -> bool:
@@ -231,18 +234,22 @@ class Warehouse:
 
 
 SNAPSHOT_DOC = """
-A read-only copy of the warehouse that readers open while a writer holds it. DuckDB refuses every other process's
+A read-only copy of the warehouse that `hub query` opens while a writer holds it. DuckDB refuses every other process's
 open while one process writes a file, and hub's writers hold it for a whole command. So after each bookkeeping commit
 (a run started, a step written) a writer checkpoints and copies the file to
 ``.hub/<warehouse stem>.snapshot.duckdb`` beside it (a ``.tmp`` copy, then an atomic rename; mode 0600). A reader
-that finds the warehouse held by a writer opens the snapshot instead and says ``as of <time> (a writer is running:
-<command>)``. Above :data:`SNAPSHOT_MAX_BYTES` nothing is published (an old snapshot is removed) and readers fail at
-once naming the writer, as before. Publishing is best effort: it never fails the writer.
+that finds the warehouse held by a writer opens the snapshot instead and says ``as of <time>, <age> (a writer is
+running: <command>)``. Above :func:`snapshot_max_bytes` no copy is made (it would cost the writer too much per step):
+the last snapshot published stays, and readers answer from it, saying its age; with none, they fail at once naming
+the writer and what it is doing. Runs, steps and live progress never need the snapshot: they are read from the run
+log (:mod:`hub.warehouse.runlog`). Publishing is best effort: it never fails the writer.
 """
 #: Warehouses larger than this publish no snapshot. Measured here (2 shared cores, busy): the copy runs ~175 MB/s, so a
 #: typical 3 MB warehouse costs ~15 ms per commit step (plus a CHECKPOINT, mostly ~1 ms once the WAL is flushed),
 #: 53 MB ~0.3 s; 64 MB caps it near 0.4 s per step on slow disks and far less on an SSD.
 SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
+#: overrides :data:`SNAPSHOT_MAX_BYTES` (bytes), for tests and for a disk fast enough to afford more
+SNAPSHOT_MAX_ENV = "HUB_SNAPSHOT_MAX_BYTES"
 _noted: set[str] = set()
 
 
@@ -252,14 +259,19 @@ def snapshot_path(warehouse: Path) -> Path:
     return warehouse.parent / ".hub" / f"{warehouse.stem}.snapshot.duckdb"
 
 
+def snapshot_max_bytes() -> int:
+    """The largest warehouse a writer copies for readers (:data:`SNAPSHOT_MAX_ENV` or :data:`SNAPSHOT_MAX_BYTES`)."""
+    text = os.environ.get(SNAPSHOT_MAX_ENV, "").strip()
+    return int(text) if text.isdigit() else SNAPSHOT_MAX_BYTES
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
     """Checkpoint ``con`` (the writer's connection) and publish a copy of its file; whether one was published."""
     warehouse = Path(warehouse)
     target = snapshot_path(warehouse)
     try:
-        if warehouse.stat().st_size > SNAPSHOT_MAX_BYTES:
-            target.unlink(missing_ok=True)   # a stale snapshot would mislead more than none
-            return False
+        if warehouse.stat().st_size > snapshot_max_bytes():
+            return False   # too costly per step: readers keep the last snapshot, told how old it is
         con.execute("CHECKPOINT")           # everything committed is now in the main file, the WAL is empty
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
@@ -286,6 +298,39 @@ def check_read(sql: str) -> None:
     kind = statements[0].type.name
     if kind not in READ_STATEMENTS:
         raise QueryRefusedError(f"hub query is read-only: a {kind} statement is not allowed", hint=hint)
+
+
+def _age(delta: Any) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h" if seconds < 172800 else f"{seconds // 86400} days"
+
+
+def _no_snapshot(path: Path, exc: WarehouseLockedError, *, waited: bool) -> WarehouseLockedError:
+    """The lock error of a reader that found no snapshot, saying what the writer is doing (from the run log)."""
+    if lock_path(path).exists() and read_holder(lock_path(path)).pid is None:
+        return exc   # not a writer (a reader taking the lock, or a process that is not hub)
+    from hub.warehouse import runlog
+
+    doing = ""
+    con = runlog.reader(path)
+    if con is not None:
+        try:
+            live = [r for r in runlog.running(con) if r["progress"]]
+            doing = f", at {runlog.describe(live[-1]['progress'])}" if live else ""
+        except sqlite3.Error:
+            doing = ""   # the lock error is the answer; what the writer is doing is a courtesy
+        finally:
+            con.close()
+    limit = snapshot_max_bytes()
+    size = f"{limit / 1048576:.3g} MB" if limit >= 1048576 else f"{limit:,} bytes"
+    return WarehouseLockedError(f"{exc.message}{doing}; no snapshot for readers yet (a writer copies the warehouse "
+                                f"for readers only up to {size}, {SNAPSHOT_MAX_ENV})",
+                                hint=exc.hint if waited else "pass --wait SECONDS to queue behind it; `hub status` "
+                                                             "and `hub runs` answer now")
 
 
 def _open_error(path: Path, exc: duckdb.IOException) -> WarehouseError:

@@ -10,7 +10,8 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print the runs, with their steps, as JSON.")
 @click.pass_obj
 def runs(obj, limit: int, as_json: bool) -> None:
-    """List recent runs, newest first: command, start, duration, status, rows in/out, rejected rows, error.
+    """List recent runs, newest first: command, start, duration, status, rows in/out, rejected rows, error (for a
+    run in progress: the step it is on and its rows so far). Answers at once while another command writes.
 
     \b
     Example:
@@ -19,6 +20,7 @@ def runs(obj, limit: int, as_json: bool) -> None:
     """
     from hub import history
     from hub.output import cell, table, to_json
+    from hub.warehouse.runlog import describe
 
     found = history.runs(obj.project, limit)
     if as_json:
@@ -29,7 +31,8 @@ def runs(obj, limit: int, as_json: bool) -> None:
         return
     click.echo(table(["run", "command", "started", "seconds", "status", "rows in", "rows out", "rejected", "error"], [
         [r["run_id"], r["command"], cell(r["started_at"]), "" if r["seconds"] is None else f"{r['seconds']:.1f}",
-         r["status"], f"{r['rows_in']:,}", f"{r['rows_out']:,}", f"{r['rejected']:,}", _short(r.get("error"))]
+         r["status"], f"{r['rows_in']:,}", f"{r['rows_out']:,}", f"{r['rejected']:,}",
+         f"now at {describe(r['progress'])}" if r.get("progress") else _short(r.get("error"))]
         for r in found]))
 
 

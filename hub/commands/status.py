@@ -26,8 +26,11 @@ def status(obj: Context, as_json: bool) -> None:
     """
     from hub.output import ago, table, to_json
     from hub.sources.notices import usage_line
+    from hub.warehouse.runlog import describe
 
     report = obj.project.status()
+    if report.tables_unreadable:   # a writer holds the warehouse and no snapshot stands in (a snapshot says so itself)
+        click.echo(f"note: {report.as_of}", err=True)
     if as_json:
         click.echo(to_json(report.to_dict()))
         return
@@ -55,8 +58,9 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(f"stale: connection {c['connection']} last succeeded {ago(c['last_success_at'])}, more than "
                        f"twice the interval of schedule '{c['schedule']}'")
     for r in report.running:   # in progress now (read from the writer's snapshot while it holds the warehouse)
+        now = f", now at {describe(r['progress'])}" if r.get("progress") else ""
         click.echo(f"running: `{r['command']}` run {r['run_id']} (pid {r['pid']}), started {ago(r['started_at'])}, "
-                   f"{r['steps_done']} step(s) done")
+                   f"{r['steps_done']} step(s) done{now}")
     for f in report.failures:
         click.echo(f"{f['status']}: latest `{f['command']}` run {f['run_id']} ({ago(f['started_at'])}): "
                    f"{f['error'] or ''}")

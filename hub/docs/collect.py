@@ -84,10 +84,27 @@ def collect(project: Project, now: datetime | None = None) -> Site:
                    "on_target_delete": s.on_target_delete} for s in syncs.values()]
     with project.warehouse(read_only=True) as wh:
         _history(project, wh, site, now)
+    live = running_now(project)
+    if live is not None:   # the run log is current even when the warehouse was read from an older snapshot
+        site.running = live
     from hub.sources.versions import status_rows
 
     site.apis = status_rows(project.config.connections.values(), project.root)
     return site
+
+
+def running_now(project: Project) -> list[dict[str, Any]] | None:
+    """Runs in progress from the run log (never waits for a writer): run_id, command, started_at, steps_done, and
+    ``progress`` (step, target, done, total; None before the first report) with ``doing``, its text. None: no log."""
+    from hub.status import running_now as from_log
+    from hub.warehouse.runlog import describe
+
+    found = from_log(project)
+    if found is None:
+        return None
+    for run in found:
+        run["doing"] = describe(run["progress"])
+    return found
 
 
 def _connections(project: Project) -> list[dict[str, Any]]:
@@ -138,7 +155,8 @@ def _history(project: Project, wh: Warehouse, site: Site, now: datetime) -> None
         FROM _hub.runs r LEFT JOIN (SELECT run_id, sum(rows_in) AS rows_in, sum(rows_out) AS rows_out
                                     FROM _hub.run_steps GROUP BY run_id) s USING (run_id)
         GROUP BY 1 ORDER BY 1""").records()
-    site.running = [r for r in site.runs if r["status"] == "running"]
+    site.running = [{**r, "steps_done": len(r["steps"]), "progress": None, "doing": ""}
+                    for r in site.runs if r["status"] == "running"]
     site.schema_changes = since_last_run(wh)
     site.skipped_deletions = deletions.skipped(wh)
     if state.has_tables(wh):   # the latest 1,000: the sync pages count them per field and list the latest

@@ -79,6 +79,24 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str
            f'</table></div>'
 
 
+def live_panel(running: Sequence[dict[str, Any]], as_of: datetime | None, *, root: str = "") -> str:
+    """The runs in progress with their live progress. Static, it is the state when the site was read; served by
+    `hub serve`, hub.js refreshes it from ``live.json`` every few seconds (the run log: it never waits for a writer)."""
+    items = "".join(live_item(r, root) for r in running) or '<li class="idle">Nothing is running.</li>'
+    stamp = f"as of {when(as_of)}" if as_of else ""
+    return (f'<section id="live" class="live" aria-labelledby="live-h" data-live="{root}live.json">'
+            f'<h2 id="live-h">In progress</h2><ul id="live-runs" aria-live="polite">{items}</ul>'
+            f'<p class="live-note" id="live-note">{stamp}</p></section>')
+
+
+def live_item(run: dict[str, Any], root: str = "") -> str:
+    """One run in progress: command, run link, start, steps done, and the step it is on with its rows so far."""
+    doing = f' <span class="doing">now at {e(run["doing"])}</span>' if run.get("doing") else ""
+    return (f'<li class="running">{state_badge("running")} <strong>{e(run["command"])}</strong> '
+            f'{link(root + "run-" + slug(run["run_id"]) + ".html", run["run_id"])}, started {when(run["started_at"])}, '
+            f'{num(run.get("steps_done") or 0)} step(s) done.{doing}</li>')
+
+
 def search_box(table_id: str, label: str) -> str:
     """A labelled text box that filters the rows of table ``table_id`` as one types (hub.js)."""
     return (f'<p class="search"><label for="q-{e(table_id)}">{e(label)}</label> '

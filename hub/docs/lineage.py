@@ -116,10 +116,14 @@ class LineageCache:
 
 
 def build(models: Iterable[dict[str, Any]], syncs: Iterable[dict[str, Any]],
-          cache: LineageCache | None = None) -> Lineage:
-    """The lineage of every model and every sync's mapping (both as :mod:`hub.docs.collect` gives them)."""
-    from hub.modeling.entities import UNIONS
+          cache: LineageCache | None = None, entities: Iterable[dict[str, Any]] | None = None) -> Lineage:
+    """The lineage of every model and every sync's mapping (both as :mod:`hub.docs.collect` gives them); ``entities``
+    as :func:`hub.docs.modelcache.entities` gives them (by default read from the code, which loads sqlglot)."""
+    if entities is None:
+        from hub.modeling.entities import UNIONS
 
+        entities = [{"name": e.name, "union": e.union, "identity": e.identity, "columns": [c for c, _ in e.columns],
+                     "resolved": e.resolved} for e in UNIONS.values()]
     cache = cache or LineageCache(None)
     graph = Lineage()
     members: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -135,14 +139,15 @@ def build(models: Iterable[dict[str, Any]], syncs: Iterable[dict[str, Any]],
                 graph.add(child, parent)
             if model.get("entity"):
                 members[model["entity"]].append(model)
-    for entity in UNIONS.values():
-        contract = [c for c, _ in entity.columns]
-        for member in members.get(entity.name, ()):
+    for entity in entities:
+        contract = entity["columns"]
+        for member in members.get(entity["name"], ()):
             for column in member["columns"] or contract:
-                graph.add(f"{entity.union}.{column}", f"{member['name']}.{column}")
-        for column in contract if entity.resolved else ():   # identity resolution keeps each record's fields, and when each last changed
-            graph.add(f"{entity.identity}.{column}", f"{entity.union}.{column}")
-            graph.add(f"{entity.identity}.{column}_changed_at", f"{entity.union}.updated_at")
+                graph.add(f"{entity['union']}.{column}", f"{member['name']}.{column}")
+        for column in contract if entity.get("resolved", True) else ():
+            # identity resolution keeps each record's fields, and when each last changed
+            graph.add(f"{entity['identity']}.{column}", f"{entity['union']}.{column}")
+            graph.add(f"{entity['identity']}.{column}_changed_at", f"{entity['union']}.updated_at")
     for sync in syncs:
         for column, target_field in sync["mapping"]:
             graph.add(target_node(sync, target_field), f"{sync['model']}.{column}")

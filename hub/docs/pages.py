@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.docs import flow
 from hub.docs.collect import Site
-from hub.docs.html import e, link, link_html, num, page, search_box, slug, state_badge, table, when
+from hub.docs.html import e, link, link_html, live_panel, num, page, search_box, slug, state_badge, table, when
 from hub.docs.lineage import Lineage, target_node
 
 
@@ -57,6 +57,7 @@ def index(site: Site, fm: flow.FlowMap) -> dict[str, str]:
         rows.append([link(a.href, a.label), link(b.href, b.label), e(edge.how),
                      link_html(edge.href, last) if edge.href else last, state_badge(edge.state), num(edge.runs)])
     body = (f'<ul class="cards" aria-label="Health">{summary}</ul>'
+            + live_panel(site.running, site.generated_at) +
             f'<section aria-labelledby="map-h"><h2 id="map-h">Flow map</h2>'
             f'<p>Every connection, stream, model, sync, trigger, schedule, action and target; select a box for its '
             f'page. Hover an arrow (or see the table below) for how often it runs, its last run and its state.</p>'
@@ -237,9 +238,9 @@ def operations(site: Site) -> dict[str, str]:
                    num(f["interval_seconds"]), when(f["last_success_at"]) or "never",
                    state_badge("stale" if f["stale"] else "ok")] for f in site.freshness]
     running = [[link(f"run-{slug(r['run_id'])}.html", r["run_id"]), e(r["command"]), when(r["started_at"]),
-                e(", ".join(f"{s['step']} {s['target']}" for s in r["steps"]))] for r in site.running]
-    body = ('<h2 id="running">In progress</h2>' + table(["run", "command", "started", "steps done"], running,
-                                                         empty="nothing is running")
+                num(r.get("steps_done") or 0), e(r.get("doing") or "")] for r in site.running]
+    body = ('<h2 id="running">In progress</h2>' + table(["run", "command", "started", "steps done", "now at"],
+                                                         running, empty="nothing is running")
             + '<h2 id="failing">Failing</h2>' + table(["step", "target", "latest run", "run", "error"], failing,
                                                        empty="nothing is failing")
             + '<h2 id="schedules">Schedules</h2>' + table(["schedule", "cron", "steps", "next run", "freshness",

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from hub.docs.collect import CHART_RUNS, Site
-from hub.docs.html import bar_chart, e, link, num, page, search_box, slug, state_badge, table, when
+from hub.docs.html import bar_chart, e, link, live_panel, num, page, search_box, slug, state_badge, table, when
 from hub.docs.lineage import Lineage, target_node
 from hub.docs.pages import node_link
 
@@ -47,7 +47,8 @@ def runs_page(site: Site) -> dict[str, str]:
     rows = [[link(run_href(r["run_id"]), r["run_id"]), e(r["command"]), when(r["started_at"]),
              num(r["seconds"]), state_badge(r["status"]), num(r["rows_in"]), num(r["rows_out"]), num(r["rejected"]),
              f'<span class="error">{e(_short(r["error"]))}</span>'] for r in site.runs]
-    body = (f'<div class="charts">{per_run}{seconds}{failures}{volume}</div>'
+    body = (live_panel(site.running, site.generated_at) +
+            f'<div class="charts">{per_run}{seconds}{failures}{volume}</div>'
             f'<h2 id="list">Runs</h2><p>{len(site.runs):,} of {site.run_total:,} runs have a page: the latest, the '
             f'latest failures and each sync\'s latest pushes (<code>hub runs --limit N</code> lists any).</p>'
             + search_box("runs", "Filter runs (command, status, error, id)")

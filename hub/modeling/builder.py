@@ -145,8 +145,11 @@ class _Runner:
         self.status: dict[str, str] = {}
 
     def build(self, model: Model) -> ModelResult:
+        from hub.warehouse.runlog import progress as live
+
         result = ModelResult(model.name, model.materialized)
         started, clock = now(), time.perf_counter()
+        live("build", model.name, None)   # readers see the model this run is on (the run log)
         result.note = self._skip_reason(model)
         if result.note:
             result.status = "skipped"
