@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 EXPORT_PAGE = 1000            # the exports' largest page (per_page)
-#: the incremental exports' own limit: 10 requests a minute (30 with the High Volume add-on)
-EXPORT_LIMIT = (10, 60.0)
+#: the incremental exports' own limit: 10 requests a minute, 30 with the High Volume API add-on (export_limit)
+EXPORT_LIMIT, EXPORT_LIMIT_HIGH = 10, 30
 S, I, B, J = "string", "int64", "bool", "json"
 
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -70,7 +70,7 @@ class ZendeskVendor(VendorProfile):
     """Zendesk's ``{"error", "description"}`` bodies and its rate-limit headers."""
 
     name = "Zendesk"
-    path_limits = {"/api/v2/incremental/": EXPORT_LIMIT}
+    path_limits = {"/api/v2/incremental/": (EXPORT_LIMIT, 60.0)}
 
     def error_message(self, response: httpx.Response, body: Any) -> str:
         if isinstance(body, dict):
@@ -133,7 +133,7 @@ class Zendesk(Connector):
                expects=("name", "external_id")),
     )
     default_streams = ("tickets", "users", "organizations")
-    options = ("email", "subdomain", "page_size")
+    options = ("email", "subdomain", "page_size", "export_limit")
     secret_keys = ("token",)
 
     @classmethod
@@ -156,6 +156,11 @@ class Zendesk(Connector):
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= EXPORT_PAGE:
             raise ConfigError(f"[connections.{name}] page_size must be a whole number from 1 to {EXPORT_PAGE}",
                               file=CONFIG_FILE, line=line_of(text, where, "page_size"))
+        limit = body.get("export_limit", EXPORT_LIMIT)
+        if isinstance(limit, bool) or limit not in (EXPORT_LIMIT, EXPORT_LIMIT_HIGH):
+            raise ConfigError(f"[connections.{name}] export_limit must be {EXPORT_LIMIT} (requests a minute to the "
+                              f"incremental exports) or {EXPORT_LIMIT_HIGH} (with the High Volume API add-on)",
+                              file=CONFIG_FILE, line=line_of(text, where, "export_limit"))
 
     @classmethod
     def api_client(cls, config: ConnectionConfig, *, http: httpx.Client | None = None,
@@ -172,6 +177,7 @@ class Zendesk(Connector):
         token = config.secret("token")
         email = config.options.get("email")
         vendor = cls.vendor()
+        vendor.path_limits = {"/api/v2/incremental/": (int(config.options.get("export_limit", EXPORT_LIMIT)), 60.0)}
         if email:
             auth: httpx.Auth = api_token_auth(str(email), token)
             vendor.auth_hint = (f"check the API token of connection '{config.name}' and that email is the address "
