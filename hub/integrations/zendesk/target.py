@@ -52,7 +52,7 @@ STANDARD: dict[str, dict[str, tuple[bool, bool, bool, bool, bool, str]]] = {
                 "status": (True, True, False, False, False, ""), "priority": (True, True, False, False, False, ""),
                 "type": (True, True, False, False, False, ""),
                 "requester_id": (True, True, False, False, False, "number"),
-                "requester_email": (True, False, False, False, False, "email"),
+                "requester_email": (True, True, False, False, False, "email"),
                 "organization_id": (True, True, False, False, False, "number"),
                 "assignee_id": (True, True, False, False, False, "number"),
                 "group_id": (True, True, False, False, False, "number"),
@@ -81,7 +81,7 @@ class ZendeskPusher(Pusher):
     def fields(self) -> dict[str, TargetField]:
         if self.object not in KINDS:
             raise NoSuchObject(self.known_objects)
-        out = {name: TargetField(name, *flags) for name, flags in STANDARD[self.object].items()}
+        out = {name: TargetField(name, *flags[:5], kind=flags[5]) for name, flags in STANDARD[self.object].items()}
         kind = KINDS[self.object]
         body = self.client.get(f"/api/v2/{kind}_fields.json")
         for field in (body or {}).get(f"{kind}_fields") or []:
@@ -127,7 +127,7 @@ class ZendeskPusher(Pusher):
             elif self.object == "tickets" and name == "description":
                 item["comment"] = {"body": value} if creating else {"body": value, "public": False}
             elif self.object == "tickets" and name == "requester_email":
-                if creating and value:
+                if value:
                     item["requester"] = {"email": value, "name": str(value).split("@")[0]}
             else:
                 item[name] = value

@@ -160,6 +160,12 @@ class ZendeskStore:
             merged.update({k: v for k, v in changes.pop(custom).items() if k in self.custom_fields[kind]})
             record[custom] = merged
         if kind == "ticket":
+            requester = changes.pop("requester", None)
+            if isinstance(requester, dict) and requester.get("email"):
+                user = self.by_email(str(requester["email"])) or self.create(
+                    "user", {"name": requester.get("name") or str(requester["email"]).split("@")[0],
+                             "email": requester["email"]})
+                changes["requester_id"] = user["id"]
             comment = changes.pop("comment", None)
             if isinstance(comment, dict) and comment.get("body"):
                 record.setdefault("_comments", []).append(str(comment["body"]))
