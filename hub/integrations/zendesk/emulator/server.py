@@ -322,7 +322,12 @@ class ZendeskEmulator(HTTPEmulator):
                 record = self.store.create(kind, values)
             except RecordInvalid as exc:
                 raise _invalid(exc) from None
-            return Response(201, orjson.dumps({kind: public(kind, record, self.url)}))
+            body: dict[str, Any] = {kind: public(kind, record, self.url)}
+            if kind == "ticket":   # Create Ticket answers the ticket and the audit of its creation
+                body["audit"] = {"id": record["_seq"], "ticket_id": record["id"], "created_at": record["created_at"],
+                                 "author_id": record["requester_id"], "events": [], "metadata": {},
+                                 "via": record["via"]}
+            return Response(201, orjson.dumps(body))
 
         return handle
 
