@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import random
 import ssl
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -64,6 +65,8 @@ class ZendeskEmulator(HTTPEmulator):
         self.agent_email, self.agent_token = "agent@sandbox.example", "".join(rng.choice(alphabet) for _ in range(40))
         self.limiter = RollingWindowLimiter(*rate_limit, clock.seconds) if rate_limit else None
         self.export_limiter = RollingWindowLimiter(*export_rate_limit, clock.seconds) if export_rate_limit else None
+        #: requests refused with 429, by limit ("account", "export"), for tests to see the limits bite
+        self.limited: Counter[str] = Counter()
         add = self.router.add
         add("GET", f"/api/v2/incremental/tickets/cursor{J}", self._cursor_export("ticket"))
         add("GET", f"/api/v2/incremental/users/cursor{J}", self._cursor_export("user"))
@@ -109,6 +112,7 @@ class ZendeskEmulator(HTTPEmulator):
                                 "ratelimit-limit": str(verdict.limit), "ratelimit-remaining": str(verdict.remaining),
                                 "ratelimit-reset": reset})
                 if not verdict.allowed:
+                    self.limited["account"] += 1
                     return zendesk_error(429, "APIRateLimitExceeded", "Number of allowed API requests per minute "
                                          "exceeded", headers={**headers, "Retry-After": reset})
             if "/incremental/" in request.path:
@@ -116,6 +120,7 @@ class ZendeskEmulator(HTTPEmulator):
                     raise ZendeskFailure(403, "Forbidden", "You do not have access to this page. Please contact "
                                                            "the account owner of this help desk for further help.")
                 if self.export_limiter is not None and not self.export_limiter.hit(who).allowed:
+                    self.limited["export"] += 1
                     wait = str(max(1, int(self.export_limiter.window)))
                     return zendesk_error(429, "APIRateLimitExceeded", "Number of allowed incremental export API "
                                          "requests per minute exceeded", headers={**headers, "Retry-After": wait})
