@@ -96,8 +96,8 @@ class ZendeskEmulator(HTTPEmulator):
         return self.store.to_state()
 
     def credentials(self) -> dict[str, str]:
-        """A connection's secrets: the admin's API token (the connection's ``email`` option is :attr:`email`)."""
-        return {"api_token": self.api_token}
+        """A connection's ``token`` (the admin's API token) and its ``email`` option, which makes it one."""
+        return {"token": self.api_token, "email": self.email}
 
     # --- cross-cutting ------------------------------------------------------------------------------
 
