@@ -133,6 +133,7 @@ class Zendesk(Connector):
                expects=("name", "external_id")),
     )
     default_streams = ("tickets", "users", "organizations")
+    hidden_cause = "no exported record has them: the API user's role or the account's settings may hide them"
     options = ("email", "subdomain", "page_size", "export_limit")
     secret_keys = ("token",)
 
@@ -196,12 +197,16 @@ class Zendesk(Connector):
         per_page = int(self.config.options.get("page_size", EXPORT_PAGE))
         start = 0 if since is None else int(since.timestamp())
         latest: dict[Any, dict[str, Any]] = {}   # id -> the last version exported
+        listed: set[str] = set()                  # every field any record carried
         pages = self._cursor_pages(path, start, per_page) if cursor_based else self._time_pages(path, start, per_page)
         for records in pages:
             for record in records.get(stream.name) or []:
+                listed.update(record)
                 if record.get("id") is not None:
                     latest.pop(record["id"], None)   # re-inserted: dicts keep the order of the last version
                     latest[record["id"]] = record
+        if latest:
+            self.absent(stream, sorted(listed), state)   # a field no record has: hidden from this API user
         rows = [_row(stream.name, r) for r in latest.values()]
         for row in rows:
             state.see(_changed_at(stream.name, row))

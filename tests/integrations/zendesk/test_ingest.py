@@ -139,3 +139,16 @@ def test_bad_config_is_one_line_before_any_call(make_project) -> None:
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "hub.toml:4" in lines[0] and "email" in lines[0], done.stderr
+
+
+def test_a_field_hidden_from_the_api_user_lands_null_with_one_warning(make_project) -> None:
+    with Sandbox(seed=3, people=20, now=NOW, only={"zendesk"}, zendesk_export_rate_limit=None,
+                 zendesk_hidden={"user": {"phone"}}) as sb:
+        root = zendesk_project(make_project, sb)
+        done = run_hub("ingest", cwd=root)
+        assert done.returncode == 0, done.stderr
+        warnings = [line for line in (done.stdout + done.stderr).splitlines() if "did not list" in line]
+        assert len(warnings) == 1 and "zendesk.users" in warnings[0] and "phone" in warnings[0], done.stdout
+        assert query(root, "SELECT count(*) AS n FROM raw_zendesk.users WHERE phone IS NOT NULL") == [{"n": 0}]
+        assert run_hub("build", cwd=root).returncode == 0
+        assert len(query(root, "SELECT * FROM staging.zendesk_users")) == len(live(sb, "user"))

@@ -19,18 +19,21 @@ class ZendeskEmulatorPlugin:
 
     def build(self, context: EmulatorContext, *, port: int = 0, rate_limit: tuple[int, float] | None = (700, 60.0),
               export_rate_limit: tuple[int, float] | None = (10, 60.0), people: int | None = 40,
-              job_delay: float = 0.0) -> ZendeskEmulator:
+              job_delay: float = 0.0, hidden: dict[str, set[str]] | None = None) -> ZendeskEmulator:
         """The emulator, not started. ``rate_limit`` is the account's requests a minute (Enterprise: 700),
         ``export_rate_limit`` the incremental exports' 10 a minute (None: no limit); ``people`` caps the seeded
-        users; ``job_delay`` is how many seconds a bulk job stays queued."""
+        users; ``job_delay`` is how many seconds a bulk job stays queued; ``hidden`` leaves fields out of every answer
+        (``{"user": {"phone"}}``), as permissions do."""
         if context.state is not None:
             store = ZendeskStore.from_state(context.clock, context.state)
         else:
             store = ZendeskStore(context.clock)
             seed_zendesk(store, context.data, context.random("seed"), people)
         store.job_delay = job_delay
-        return ZendeskEmulator(store, context.clock, seed=context.seed, host=context.host, port=port, tls=context.tls,
-                               rate_limit=rate_limit, export_rate_limit=export_rate_limit)
+        emulator = ZendeskEmulator(store, context.clock, seed=context.seed, host=context.host, port=port,
+                                   tls=context.tls, rate_limit=rate_limit, export_rate_limit=export_rate_limit)
+        emulator.hidden = {kind: set(names) for kind, names in (hidden or {}).items()}
+        return emulator
 
 
 EMULATOR = ZendeskEmulatorPlugin()

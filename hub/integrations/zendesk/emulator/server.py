@@ -65,6 +65,9 @@ class ZendeskEmulator(HTTPEmulator):
         self.agent_email, self.agent_token = "agent@sandbox.example", "".join(rng.choice(alphabet) for _ in range(40))
         self.limiter = RollingWindowLimiter(*rate_limit, clock.seconds) if rate_limit else None
         self.export_limiter = RollingWindowLimiter(*export_rate_limit, clock.seconds) if export_rate_limit else None
+        #: fields the API user may not see, by kind ({"user": {"phone"}}): left out of every answer, as Zendesk leaves
+        #: out what a role's permissions or an account's settings hide
+        self.hidden: dict[str, set[str]] = {}
         #: requests refused with 429, by limit ("account", "export"), for tests to see the limits bite
         self.limited: Counter[str] = Counter()
         add = self.router.add
@@ -94,6 +97,13 @@ class ZendeskEmulator(HTTPEmulator):
 
     def to_state(self) -> dict[str, Any]:
         return self.store.to_state()
+
+    def _public(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as this account's API shows it: fields hidden from the API user (``hidden``) left out."""
+        shown = public(kind, record, self.url)
+        for name in self.hidden.get(kind, ()):
+            shown.pop(name, None)
+        return shown
 
     def credentials(self) -> dict[str, str]:
         """A connection's ``token`` (the admin's API token) and its ``email`` option, which makes it one."""
@@ -191,7 +201,7 @@ class ZendeskEmulator(HTTPEmulator):
             last = (page[-1]["_ts"], page[-1]["id"]) if page else after
             token = _encode_cursor(last)
             path = f"/api/v2/incremental/{PLURAL[kind]}/cursor.json"
-            body = {PLURAL[kind]: [public(kind, r, self.url) for r in page], "after_cursor": token,
+            body = {PLURAL[kind]: [self._public(kind, r) for r in page], "after_cursor": token,
                     "after_url": f"{self.url}{path}?{urlencode({'cursor': token, 'per_page': per_page})}",
                     "before_cursor": None, "before_url": None, "end_of_stream": len(rows) <= per_page}
             return Response(200, orjson.dumps(body))
@@ -208,7 +218,7 @@ class ZendeskEmulator(HTTPEmulator):
             end = page[-1]["_ts"] if page else start
             path = f"/api/v2/incremental/{PLURAL[kind]}.json"
             more = len(rows) > per_page
-            body = {PLURAL[kind]: [public(kind, r, self.url) for r in page], "count": len(page), "end_time": end,
+            body = {PLURAL[kind]: [self._public(kind, r) for r in page], "count": len(page), "end_time": end,
                     "next_page": f"{self.url}{path}?{urlencode({'start_time': end, 'per_page': per_page})}",
                     "end_of_stream": not more}
             return Response(200, orjson.dumps(body))
@@ -220,7 +230,7 @@ class ZendeskEmulator(HTTPEmulator):
     def _show(self, kind: str) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             record = self.store.get(kind, int(request.params["id"]))
-            return Response(200, orjson.dumps({kind: public(kind, record, self.url)}))
+            return Response(200, orjson.dumps({kind: self._public(kind, record)}))
 
         return handle
 
@@ -241,7 +251,7 @@ class ZendeskEmulator(HTTPEmulator):
                     found += [record] if record is not None and not _deleted(kind, record) else []
                 else:
                     found += self.store.by_external_id(kind, value)
-            return Response(200, orjson.dumps({PLURAL[kind]: [public(kind, r, self.url) for r in found],
+            return Response(200, orjson.dumps({PLURAL[kind]: [self._public(kind, r) for r in found],
                                                "next_page": None, "previous_page": None, "count": len(found)}))
 
         return handle
@@ -263,7 +273,7 @@ class ZendeskEmulator(HTTPEmulator):
             page, more = rows[:size], len(rows) > size
             token = _encode_cursor((0, page[-1]["id"])) if page else None
             path = f"{self.url}/api/v2/{PLURAL[kind]}.json"
-            body = {PLURAL[kind]: [public(kind, r, self.url) for r in page],
+            body = {PLURAL[kind]: [self._public(kind, r) for r in page],
                     "meta": {"has_more": more, "after_cursor": token, "before_cursor": None},
                     "links": {"next": f"{path}?{urlencode({'page[size]': size, 'page[after]': token})}" if more
                               else None, "prev": None}}
@@ -327,7 +337,7 @@ class ZendeskEmulator(HTTPEmulator):
                 record = self.store.create(kind, values)
             except RecordInvalid as exc:
                 raise _invalid(exc) from None
-            body: dict[str, Any] = {kind: public(kind, record, self.url)}
+            body: dict[str, Any] = {kind: self._public(kind, record)}
             if kind == "ticket":   # Create Ticket answers the ticket and the audit of its creation
                 body["audit"] = {"id": record["_seq"], "ticket_id": record["id"], "created_at": record["created_at"],
                                  "author_id": record["requester_id"], "events": [], "metadata": {},
@@ -345,7 +355,7 @@ class ZendeskEmulator(HTTPEmulator):
                 record, created = self.store.create_or_update(kind, values)
             except RecordInvalid as exc:
                 raise _invalid(exc) from None
-            return Response(201 if created else 200, orjson.dumps({kind: public(kind, record, self.url)}))
+            return Response(201 if created else 200, orjson.dumps({kind: self._public(kind, record)}))
 
         return handle
 
@@ -359,7 +369,7 @@ class ZendeskEmulator(HTTPEmulator):
                 record = self.store.update(kind, int(request.params["id"]), values)
             except RecordInvalid as exc:
                 raise _invalid(exc) from None
-            return Response(200, orjson.dumps({kind: public(kind, record, self.url)}))
+            return Response(200, orjson.dumps({kind: self._public(kind, record)}))
 
         return handle
 
@@ -367,7 +377,7 @@ class ZendeskEmulator(HTTPEmulator):
         def handle(request: Request) -> Response:
             record = self.store.delete(kind, int(request.params["id"]))
             if kind == "user":   # Delete User answers the user, now inactive
-                return Response(200, orjson.dumps({"user": public(kind, record, self.url)}))
+                return Response(200, orjson.dumps({"user": self._public(kind, record)}))
             return Response(204, b"")
 
         return handle
