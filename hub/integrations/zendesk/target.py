@@ -159,7 +159,8 @@ class ZendeskPusher(Pusher):
                 continue
             index = result.get("index")
             if not (isinstance(index, int) and 0 <= index < len(records)):
-                index = by_external.get(str(result.get("external_id") or "").lower())
+                # real answers may carry the match value instead of an index (external_id, or a user's email)
+                index = by_external.get(str(result.get(self.match_field) or result.get("external_id") or "").lower())
                 if index is None:
                     index = by_id.get(str(result.get("id")))
             if index is None or outcomes[index] is not None:
