@@ -171,3 +171,21 @@ def test_a_create_whose_answer_is_lost_is_found_by_lookup_not_sent_twice(make_pr
     assert sb.zendesk.requests.count("GET /api/v2/job_statuses{ext}") >= 1   # waited for the queued job
     sb.zendesk.requests.reset()
     assert push(project).ok and writes(sb) == 0
+
+
+def test_two_way_read_returns_current_values_and_leaves_deleted_out(make_project, sb: Sandbox) -> None:
+    from hub.integrations.zendesk.source import Zendesk
+    from hub.integrations.zendesk.target import ZendeskPusher
+
+    project = project_on(make_project, sb, "")
+    conn = project.config.connections["zendesk"]
+    store = sb.zendesk.store
+    kept, gone = store.live("organization")[:2]
+    store.update("organization", kept["id"], {"organization_fields": {"tier": "bronze"}})
+    store.delete("organization", gone["id"])
+    with Zendesk.api_client(conn) as client:
+        pusher = ZendeskPusher(client, "organizations", "external_id")
+        assert set(pusher.fields()) >= {"name", "external_id", "organization_fields.tier"}
+        current = pusher.read([str(kept["id"]), str(gone["id"])], ["name", "organization_fields.tier"])
+    assert list(current) == [str(kept["id"])]
+    assert current[str(kept["id"])].values == {"name": kept["name"], "organization_fields.tier": "bronze"}
