@@ -30,6 +30,8 @@ STREAMS = {"ticket": "tickets", "user": "users", "organization": "organizations"
 #: event types that mean the record is gone (soft-deleted tickets are exported with status "deleted")
 DELETIONS = {"zen:event-type:ticket.soft_deleted": "tickets", "zen:event-type:ticket.permanently_deleted": "tickets",
              "zen:event-type:user.deleted": "users", "zen:event-type:organization.deleted": "organizations"}
+#: a user soft-deleted shows as its active status changed to false (``event.current``)
+ACTIVE_CHANGED = "zen:event-type:user.active_changed"
 
 
 class ZendeskWebhooks(Scheme):
@@ -74,12 +76,15 @@ class ZendeskWebhooks(Scheme):
 
         out: dict[str, list[str]] = {}
         for kind, data in zip(rows.column("type").to_pylist(), rows.column("data").to_pylist()):
-            if kind not in DELETIONS or not data:
+            if (kind not in DELETIONS and kind != ACTIVE_CHANGED) or not data:
                 continue
             try:
-                about = self.subject(orjson.loads(data))
+                body = orjson.loads(data)
             except orjson.JSONDecodeError:
                 continue
+            if kind == ACTIVE_CHANGED and (body.get("event") or {}).get("current") is not False:
+                continue   # made active again, not deleted
+            about = self.subject(body)
             if about is not None:
                 out.setdefault(about[0], []).append(about[1])
         return out

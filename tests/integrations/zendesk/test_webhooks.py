@@ -43,6 +43,14 @@ def test_the_scheme_verifies_and_names_the_subject() -> None:
     with pytest.raises(SignatureError) as caught:
         SCHEME.verify(body + b" ", headers, SECRET)
     assert caught.value.reason == "mismatch"
+    import pyarrow as pa
+
+    rows = [("zen:event-type:user.active_changed", {"subject": "zen:user:7", "event": {"current": False}}),
+            ("zen:event-type:user.active_changed", {"subject": "zen:user:8", "event": {"current": True}}),
+            ("zen:event-type:organization.deleted", {"subject": "zen:organization:9"}),
+            ("zen:event-type:ticket.status_changed", {"subject": "zen:ticket:1"})]
+    table = pa.table({"type": [k for k, _ in rows], "data": [orjson.dumps(b).decode() for _, b in rows]})
+    assert SCHEME.deleted(table) == {"users": ["7"], "organizations": ["9"]}
 
 
 def test_serve_verifies_zendesk_webhooks_and_flags_deleted_tickets(make_project) -> None:
