@@ -46,13 +46,25 @@ def test_ingest_exports_every_record_once_and_staging_builds(make_project, sb: S
     some = store.records["ticket"][int(tickets[0]["source_id"])]
     requester = store.records["user"][some["requester_id"]]
     assert tickets[0]["person_stream"] == "users" and tickets[0]["person_source_id"] == str(requester["id"])
-    assert tickets[0]["email"] == requester["email"].lower() and tickets[0]["subject"] == some["subject"]
+    assert tickets[0]["email"] == requester["email"].strip().lower() and tickets[0]["subject"] == some["subject"]
     with_org = [t for t in tickets if t["company_source_id"]]
     assert with_org and all(t["company_stream"] == "organizations" for t in with_org)
     users = query(root, "SELECT source_id, email, first_name FROM staging.zendesk_users")
     assert len(users) == len(live(sb, "user"))
     orgs = query(root, "SELECT source_id, name FROM staging.zendesk_organizations")
     assert {int(o["source_id"]) for o in orgs} == live(sb, "organization")
+    # canonical.ticket: each ticket on the person its requester resolved to, and on its organization's company
+    linked = query(root, """
+        SELECT t.source_id, p.email AS person_email, c.name AS company_name
+        FROM canonical.ticket AS t
+        LEFT JOIN canonical.person AS p ON p.person_id = t.person_id
+        LEFT JOIN canonical.company AS c ON c.company_id = t.company_id""")
+    assert len(linked) == len(live(sb, "ticket"))
+    for row in linked:
+        ticket = store.records["ticket"][int(row["source_id"])]
+        assert row["person_email"] == store.records["user"][ticket["requester_id"]]["email"].strip().lower()
+        org = ticket["organization_id"]
+        assert row["company_name"] == (store.records["organization"][org]["name"] if org else None)
 
 
 def test_incremental_run_takes_edits_and_deletions(make_project, sb: Sandbox) -> None:

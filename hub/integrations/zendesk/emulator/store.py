@@ -215,7 +215,7 @@ class ZendeskStore:
         name = str(values.get("name") or "").strip()
         if not name:
             raise RecordInvalid("Name: is too short (minimum is 1 character)")
-        email = values.get("email")
+        email = str(values["email"]).strip() or None if values.get("email") else None   # Zendesk trims addresses
         if email:
             if "@" not in str(email):
                 raise RecordInvalid(f"Email: {email} is not properly formatted")
