@@ -202,9 +202,14 @@ class Zendesk(Connector):
         for records in pages:
             for record in records.get(stream.name) or []:
                 listed.update(record)
-                if record.get("id") is not None:
-                    latest.pop(record["id"], None)   # re-inserted: dicts keep the order of the last version
-                    latest[record["id"]] = record
+                key = record.get("id")
+                if key is None:
+                    continue
+                seen = latest.get(key)
+                # the later of two versions wins, and a version stamped earlier than one already held never does
+                if seen is None or _stamp(stream.name, record) >= _stamp(stream.name, seen):
+                    latest.pop(key, None)   # re-inserted: dicts keep the order of the last version
+                    latest[key] = record
         if latest:
             self.absent(stream, sorted(listed), state)   # a field no record has: hidden from this API user
         rows = [_row(stream.name, r) for r in latest.values()]
@@ -281,6 +286,13 @@ def _changed_at(stream: str, row: dict[str, Any]) -> datetime | None:
     if stream == "tickets" and isinstance(row.get("generated_timestamp"), int):
         return datetime.fromtimestamp(row["generated_timestamp"], tz=timezone.utc)
     return parse_time(row.get("updated_at"))
+
+
+def _stamp(stream: str, record: dict[str, Any]) -> tuple[int, str]:
+    """What orders two exported versions of one record: the ticket export's ``generated_timestamp``, then
+    ``updated_at`` (ISO 8601 in one format, so text order is time order)."""
+    generated = record.get("generated_timestamp") if stream == "tickets" else None
+    return (generated if isinstance(generated, int) else 0, str(record.get("updated_at") or ""))
 
 
 def _number(value: str | None) -> float | None:
