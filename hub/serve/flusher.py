@@ -199,8 +199,9 @@ def _mark_deleted(con: Any, connection: str, deleted: dict[str, list[str]]) -> N
         has_flag = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
                                "table_name = ? AND column_name = 'deleted'", [f"raw_{connection}", stream]).fetchone()
         if has_flag[0]:
-            con.execute(f"UPDATE {qualified(f'raw_{connection}', stream)} SET deleted = true WHERE id IN "
-                        "(SELECT unnest(?::VARCHAR[]))", [ids])
+            # ids arrive as text; a vendor's numeric ids land as BIGINT: compare as text, as hub.ingest.mark_deleted does
+            con.execute(f"UPDATE {qualified(f'raw_{connection}', stream)} SET deleted = true WHERE CAST(id AS VARCHAR) "
+                        "IN (SELECT unnest(?::VARCHAR[]))", [ids])
 
 
 def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:

@@ -23,7 +23,8 @@ def test_tested_versions_are_the_ones_the_emulators_and_sdks_speak():
     assert simple_salesforce.api.DEFAULT_API_VERSION in listed  # the SDK conformance tests call its default
     assert versions.TESTED["stripe"] == EMULATED_STRIPE_VERSION
     assert versions.TESTED["hubspot"] == "v3"
-    assert set(versions.TESTED) == {"hubspot", "salesforce", "stripe"}
+    assert versions.TESTED["zendesk"] == "v2"   # every Zendesk path is under /api/v2, the one version it serves
+    assert set(versions.TESTED) == {"hubspot", "salesforce", "stripe", "zendesk"}
 
 
 def test_hubspot_routes_of_the_tested_version_exist():
