@@ -165,6 +165,7 @@ class ShopifyEmulator(HTTPEmulator):
         self.restore_rate, self.bucket_size, self.max_query_cost = restore_rate, bucket_size, max_query_cost
         self.scopes: dict[str, frozenset[str]] = {token: ALL_SCOPES}
         self.buckets: dict[str, CostBucket] = {}
+        self.refused = {"THROTTLED": 0, "MAX_COST_EXCEEDED": 0}   # answers that ran nothing, for tests
         self._lock = threading.Lock()
         self.shop = {"id": "gid://shopify/Shop/1", "name": shop_name, "myshopifyDomain": f"{shop_name}.myshopify.com",
                      "currencyCode": store.currency, "ianaTimezone": "Etc/UTC"}
@@ -235,6 +236,7 @@ class ShopifyEmulator(HTTPEmulator):
             return _json(200, {"errors": exc.errors})
         bucket = self.bucket(token)
         if prepared.requested > self.max_query_cost:
+            self.refused["MAX_COST_EXCEEDED"] += 1
             return _json(200, {"errors": [{
                 "message": f"Query cost is {prepared.requested}, which exceeds the single query max cost limit "
                            f"({self.max_query_cost}).\n\nSee {RATE_DOCS} for more information on how the\ncost of a "
@@ -244,6 +246,7 @@ class ShopifyEmulator(HTTPEmulator):
                 "extensions": {"code": "MAX_COST_EXCEEDED", "cost": prepared.requested,
                                "maxCost": self.max_query_cost, "documentation": RATE_DOCS}}]})
         if not bucket.take(prepared.requested):
+            self.refused["THROTTLED"] += 1
             return _json(200, {"errors": [{"message": "Throttled",
                                            "extensions": {"code": "THROTTLED", "documentation": RATE_DOCS}}],
                                "extensions": {"cost": {"requestedQueryCost": prepared.requested,
