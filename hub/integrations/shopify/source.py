@@ -38,7 +38,7 @@ from hub.sources.ratelimit import CostBucket, cost_bucket_for
 
 MAX_PAGE = 250               # the largest first/last Shopify takes
 MAX_QUERY_COST = 1000        # the most one query may cost (requested), whatever the bucket holds
-FIRST_PAGE = 10              # the size of the page that learns a node's cost
+FIRST_PAGE = 5               # the size of the page that learns a node's cost
 LINE_ITEMS = 10              # line items per order asked with the order; the rest are paged in
 MAX_THROTTLED = 20           # THROTTLED answers waited out in a row before giving up
 VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
@@ -56,7 +56,7 @@ NODES = {
     "customers": f"""id legacyResourceId email firstName lastName displayName phone state note tags verifiedEmail
         createdAt updatedAt numberOfOrders amountSpent {{ amount currencyCode }}""",
     "products": """id legacyResourceId title handle vendor productType status tags createdAt updatedAt publishedAt
-        totalInventory variants(first: 100) { nodes { id title sku price inventoryQuantity } }""",
+        totalInventory variants(first: 50) { nodes { id title sku price inventoryQuantity } }""",
 }
 LINE = f"id name sku quantity originalUnitPriceSet {{ {MONEY} }} discountedTotalSet {{ {MONEY} }}"
 NODES["orders"] = NODES["orders"].replace("{LINE}", LINE)
