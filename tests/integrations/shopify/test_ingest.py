@@ -112,4 +112,4 @@ def test_a_bad_api_version_is_refused_before_any_request(make_project, live_shop
     result = run_hub("ingest", cwd=root)
     assert result.returncode != 0
     assert "not a Shopify stable version" in result.stderr and "hub.toml:5" in result.stderr
-    assert emulator.requests.total() == 0
+    assert emulator.requests.total == 0
