@@ -10,6 +10,8 @@ from hub.errors import ConfigError, SourceError
 from hub.project import Project
 from hub.sandbox import Sandbox
 from hub.integrations.salesforce.emulator.server import API_VERSIONS
+from hub.integrations.shopify.emulator.server import API_VERSION as SHOPIFY_VERSION
+from hub.integrations.shopify.emulator.server import SUPPORTED_VERSIONS as SHOPIFY_SERVED
 from hub.integrations.stripe.emulator.objects import API_VERSION as EMULATED_STRIPE_VERSION
 from hub.sources import versions
 from hub.integrations.salesforce.source import Salesforce
@@ -23,7 +25,8 @@ def test_tested_versions_are_the_ones_the_emulators_and_sdks_speak():
     assert simple_salesforce.api.DEFAULT_API_VERSION in listed  # the SDK conformance tests call its default
     assert versions.TESTED["stripe"] == EMULATED_STRIPE_VERSION
     assert versions.TESTED["hubspot"] == "v3"
-    assert set(versions.TESTED) == {"hubspot", "salesforce", "stripe"}
+    assert versions.TESTED["shopify"] == SHOPIFY_VERSION and SHOPIFY_VERSION in SHOPIFY_SERVED
+    assert set(versions.TESTED) == {"hubspot", "salesforce", "shopify", "stripe"}
 
 
 def test_hubspot_routes_of_the_tested_version_exist():
