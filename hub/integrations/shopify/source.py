@@ -39,7 +39,7 @@ from hub.sources.ratelimit import CostBucket, cost_bucket_for
 MAX_PAGE = 250               # the largest first/last Shopify takes
 MAX_QUERY_COST = 1000        # the most one query may cost (requested), whatever the bucket holds
 FIRST_PAGE = 5               # the size of the page that learns a node's cost
-LINE_ITEMS = 10              # line items per order asked with the order; the rest are paged in
+LINE_ITEMS = 5               # line items asked with each order (most have fewer); the rest are paged in
 MAX_THROTTLED = 20           # THROTTLED answers waited out in a row before giving up
 VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
 S, B, I, J = pa.string(), pa.bool_(), pa.int64(), "json"
@@ -60,7 +60,8 @@ NODES = {
 }
 LINE = f"id name sku quantity originalUnitPriceSet {{ {MONEY} }} discountedTotalSet {{ {MONEY} }}"
 NODES["orders"] = NODES["orders"].replace("{LINE}", LINE)
-LINES_QUERY = (f"query HubOrderLines($id: ID!, $after: String) {{ order(id: $id) {{ lineItems(first: {MAX_PAGE}, "
+LINES_PAGE = 100             # line items per follow-up query: 3 + 100 x 5 points, under the single-query maximum
+LINES_QUERY = (f"query HubOrderLines($id: ID!, $after: String) {{ order(id: $id) {{ lineItems(first: {LINES_PAGE}, "
                f"after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE} }} }} }} }}")
 
 COLUMNS: dict[str, tuple[tuple[str, Any], ...]] = {
@@ -271,14 +272,14 @@ class Shopify(Connector):
         return max(1, min(MAX_PAGE, int(budget // per_node)))
 
     def _all_lines(self, order: dict[str, Any]) -> dict[str, Any]:
-        """An order with every line item: the first ten come with it, the rest are paged in (rare)."""
+        """An order with every line item: the first five come with it, the rest are paged in."""
         lines = order.get("lineItems")
         if not isinstance(lines, dict) or not (lines.get("pageInfo") or {}).get("hasNextPage"):
             return order
         nodes = list(lines.get("nodes") or [])
         after = (lines.get("pageInfo") or {}).get("endCursor")
         while after:
-            body = self.graphql(LINES_QUERY, {"id": order["id"], "after": after})
+            body = self.graphql(LINES_QUERY, {"id": order["id"], "after": after}, cost=3 + LINES_PAGE * 5)
             more = ((body.get("data") or {}).get("order") or {}).get("lineItems")
             if more is None:
                 raise self._fail(body.get("errors") or [], f"the line items of {order['id']}")
@@ -290,7 +291,8 @@ class Shopify(Connector):
 
 def schema_of(stream: str) -> pa.Schema:
     """The raw table's Arrow schema: JSON columns are strings, ``id`` is never null."""
-    return pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id") for name, kind in COLUMNS[stream]])
+    return pa.schema([pa.field(name, S if kind == J else kind, nullable=name != "id")
+                      for name, kind in COLUMNS[stream]])
 
 
 def _money(value: Any) -> tuple[str | None, str | None]:

@@ -1,4 +1,4 @@
-"""Fixtures for the Shopify integration: a sandbox with the Shopify emulator only, and the official SDK pointed at it."""
+"""Fixtures for the Shopify integration: a sandbox with only the Shopify emulator, the official SDK pointed at it."""
 
 from __future__ import annotations
 

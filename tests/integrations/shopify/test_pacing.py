@@ -49,7 +49,8 @@ def _connector(make_project, sb, **options) -> Shopify:
 
 def _read_all(connector: Shopify, stream: str) -> tuple[list[str], ReadState]:
     state = ReadState()
-    ids = [i for table in connector.read(connector.streams[stream], None, state) for i in table.column("id").to_pylist()]
+    tables = connector.read(connector.streams[stream], None, state)
+    ids = [i for table in tables for i in table.column("id").to_pylist()]
     connector.client.close()
     return ids, state
 
@@ -99,3 +100,20 @@ def test_late_answers_are_asked_again_and_nothing_is_lost(make_project):
         ids, _ = _read_all(connector, "orders")
         assert emulator.chaos.injected.get("late") == 2
         assert sorted(ids) == sorted(r["id"] for r in emulator.store.records["orders"].values())
+
+
+def test_orders_with_more_lines_than_a_page_asks_for_get_all_of_them(make_project):
+    import orjson
+
+    with Sandbox(seed=9, people=40, now=NOW, only={"shopify"}, shopify_orders=30, shopify_restore_rate=50000.0,
+                 shopify_bucket_size=50000.0) as sb:
+        store = sb.emulators["shopify"].store
+        big = store.add_order(None, [(f"SKU-{i}", f"Item {i}", 1, "1.50") for i in range(12)], email="bulk@example.com")
+        connector = _connector(make_project, sb)
+        state = ReadState()
+        rows = [r for t in connector.read(connector.streams["orders"], None, state) for r in t.to_pylist()]
+        connector.client.close()
+        row = next(r for r in rows if r["id"] == big["id"])
+        assert [line["sku"] for line in orjson.loads(row["line_items"])] == [f"SKU-{i}" for i in range(12)]
+        assert row["total_price"] == big["totalPriceSet"]["shopMoney"]["amount"]
+        assert len(rows) == len(store.records["orders"])

@@ -29,7 +29,8 @@ SORT_FIELDS = {"ID": "_n", "UPDATED_AT": "updatedAt", "CREATED_AT": "createdAt",
                "ORDER_NUMBER": "_n", "NAME": "displayName", "TITLE": "title"}
 SEARCH_FIELDS = {"updated_at": "updatedAt", "created_at": "createdAt", "processed_at": "processedAt",
                  "email": "email", "status": "status", "financial_status": "displayFinancialStatus"}
-_TERM = re.compile(r"""\s*(?:(?P<field>[a-z_]+):(?P<op><=|>=|<|>)?(?:'(?P<sq>[^']*)'|"(?P<dq>[^"]*)"|(?P<bare>[^\s)]+))"""
+_TERM = re.compile(r"""\s*(?:(?P<field>[a-z_]+):(?P<op><=|>=|<|>)?"""
+                   r"""(?:'(?P<sq>[^']*)'|"(?P<dq>[^"]*)"|(?P<bare>[^\s)]+))"""
                    r"""|(?P<word>AND|OR|NOT|[^\s:]+))""")
 
 
