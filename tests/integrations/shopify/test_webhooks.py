@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import orjson
+import pytest
 
 from hub.integrations.shopify.webhooks import SCHEME
 from hub.project import Project
@@ -23,7 +24,10 @@ def test_delete_webhooks_flag_the_raw_rows_and_staging_drops_them(make_project, 
         secrets.write(f'webhook_secret = "{SECRET}"\n')
     assert run_hub("ingest", cwd=root).returncode == 0
     project = Project(root)
-    customer = next(iter(store.records["customers"].values()))
+    customer = next(c for c in store.records["customers"].values() if c["numberOfOrders"] == "0")
+    buyer = next(c for c in store.records["customers"].values() if c["numberOfOrders"] != "0")
+    with pytest.raises(ValueError, match="have orders"):   # Shopify refuses to delete a customer with orders
+        store.delete("customers", buyer["_n"])
     order = next(iter(store.records["orders"].values()))
     with Service(project, port=0) as service:
         emulator.webhooks.add(f"{service.url}/webhooks/shopify", SECRET)

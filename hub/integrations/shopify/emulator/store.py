@@ -233,8 +233,11 @@ class ShopStore:
             return order
 
     def delete(self, kind: str, number: int) -> None:
-        """Delete a record; Shopify then no longer returns it and sends ``<kind>/delete`` with its id."""
+        """Delete a record; Shopify then no longer returns it and sends ``<kind>/delete`` with its id. A customer
+        who placed orders cannot be deleted (``customerDelete``), as in Shopify."""
         with self.lock:
+            if kind == "customers" and any(o.get("_customer") == number for o in self.records["orders"].values()):
+                raise ValueError("Customer can't be deleted because they have orders")
             del self.records[kind][number]
             self.version += 1
         self._notify(f"{kind}/delete", {"id": number})
