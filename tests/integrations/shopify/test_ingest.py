@@ -113,3 +113,34 @@ def test_a_bad_api_version_is_refused_before_any_request(make_project, live_shop
     assert result.returncode != 0
     assert "not a Shopify stable version" in result.stderr and "hub.toml:5" in result.stderr
     assert emulator.requests.total == 0
+
+
+def test_an_order_edited_while_the_ingest_pages_lands_once_and_its_edit_next_run(make_project, live_shop):
+    emulator = live_shop.emulators["shopify"]
+    store = emulator.store
+    first = min(store.records["orders"].values(), key=lambda r: (r["updatedAt"], r["_n"]))
+    old_email = first["email"]
+    seen = {"pages": 0}
+
+    def edit_after_the_second_page(request):
+        if request.path.endswith("/graphql.json") and b"HubOrders" in request.body:
+            seen["pages"] += 1
+            if seen["pages"] == 3:   # the first order was on page one: the edit moves it behind the cursor
+                live_shop.clock.advance(5)
+                store.update("orders", first["_n"], email="edited@example.com")
+        return None
+
+    emulator.before_request = edit_after_the_second_page
+    root = shop_project(make_project, live_shop)
+    result = run_hub("ingest", "shopify.orders", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert seen["pages"] > 3
+    assert _rows(root, f"SELECT count(*), max(email) FROM raw_shopify.orders WHERE id = '{first['id']}'")[0] == (
+        1, old_email)
+    assert _rows(root, "SELECT count(*), count(DISTINCT id) FROM raw_shopify.orders")[0] == (
+        len(store.records["orders"]), len(store.records["orders"]))
+    emulator.before_request = None
+    again = run_hub("ingest", "shopify.orders", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert _rows(root, f"SELECT count(*), max(email) FROM raw_shopify.orders WHERE id = '{first['id']}'")[0] == (
+        1, "edited@example.com")
