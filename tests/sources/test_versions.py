@@ -10,6 +10,8 @@ from hub.errors import ConfigError, SourceError
 from hub.project import Project
 from hub.sandbox import Sandbox
 from hub.integrations.salesforce.emulator.server import API_VERSIONS
+from hub.integrations.shopify.emulator.server import API_VERSION as SHOPIFY_VERSION
+from hub.integrations.shopify.emulator.server import SUPPORTED_VERSIONS as SHOPIFY_SERVED
 from hub.integrations.stripe.emulator.objects import API_VERSION as EMULATED_STRIPE_VERSION
 from hub.sources import versions
 from hub.integrations.salesforce.source import Salesforce
@@ -24,7 +26,8 @@ def test_tested_versions_are_the_ones_the_emulators_and_sdks_speak():
     assert versions.TESTED["stripe"] == EMULATED_STRIPE_VERSION
     assert versions.TESTED["hubspot"] == "v3"
     assert versions.TESTED["zendesk"] == "v2"   # every Zendesk path is under /api/v2, the one version it serves
-    assert set(versions.TESTED) == {"hubspot", "salesforce", "stripe", "zendesk"}
+    assert versions.TESTED["shopify"] == SHOPIFY_VERSION and SHOPIFY_VERSION in SHOPIFY_SERVED
+    assert set(versions.TESTED) == {"hubspot", "salesforce", "shopify", "stripe", "zendesk"}
 
 
 def test_hubspot_routes_of_the_tested_version_exist():

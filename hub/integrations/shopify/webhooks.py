@@ -10,14 +10,22 @@ Source: Shopify/shopify-app-js ``packages/apps/shopify-api/lib/webhooks/validate
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
 
 from hub.errors import BadEventError, SignatureError
 from hub.webhooks import signing
 from hub.webhooks.scheme import Scheme
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from hub.serve.inbox import InboxEvent
+
+#: delete topics -> (stream, GraphQL type of the GID the connector lands as ``id``); the body is ``{"id": <number>}``
+DELETE_TOPICS = {"orders/delete": ("orders", "Order"), "customers/delete": ("customers", "Customer"),
+                 "products/delete": ("products", "Product")}
 
 
 class ShopifyWebhooks(Scheme):
@@ -41,6 +49,26 @@ class ShopifyWebhooks(Scheme):
         if not event_id:
             raise BadEventError("Shopify webhook without X-Shopify-Webhook-Id")
         return [InboxEvent(connection, event_id, headers.get("x-shopify-topic"), body)]
+
+    def subject(self, event: Mapping[str, Any]) -> tuple[str, str] | None:
+        """A body with a numeric ``id`` is about that record; which stream needs the topic, so None here."""
+        return None
+
+    def deleted(self, rows: pa.Table) -> dict[str, list[str]]:
+        """``orders/delete``, ``customers/delete``, ``products/delete``: the record's GID, per stream (the
+        connector's raw ``id`` is the GraphQL GID, ``gid://shopify/Customer/<id>``; the body has the number)."""
+        out: dict[str, list[str]] = {}
+        for topic, data in zip(rows.column("type").to_pylist(), rows.column("data").to_pylist(), strict=True):
+            if topic not in DELETE_TOPICS or not data:
+                continue
+            try:
+                number = orjson.loads(data).get("id")
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(number, int) and not isinstance(number, bool):
+                stream, kind = DELETE_TOPICS[topic]
+                out.setdefault(stream, []).append(f"gid://shopify/{kind}/{number}")
+        return out
 
 
 SCHEME = ShopifyWebhooks()
