@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hub.modeling.entities import ENTITIES
 from tests.conftest import run_hub
 from tests.integrations.shopify.conftest import shop_project
 
@@ -79,15 +78,17 @@ def test_staging_sql_builds_over_the_raw_tables(make_project, live_shop):
     assert all(r["email"] == r["email"].lower() for r in people if r["email"])
 
 
-@pytest.mark.skipif("order" not in ENTITIES, reason="canonical.order comes with the lead's entity engine "
-                                                    "(ENTITIES.md); until then `-- entity: order` is unknown")
 def test_hub_build_feeds_canonical_orders(make_project, live_shop):
     root = shop_project(make_project, live_shop)
     assert run_hub("ingest", cwd=root).returncode == 0
     result = run_hub("build", cwd=root)
     assert result.returncode == 0, result.stderr
-    count = _rows(root, "SELECT count(*) FROM canonical.order")[0][0]
+    count, linked, decimal = _rows(root, "SELECT count(*), count(person_id), "
+                                         "bool_and(typeof(total) = 'DECIMAL(18,2)') FROM canonical.order")[0]
     assert count == len(live_shop.emulators["shopify"].store.records["orders"])
+    # each order with a customer is that customer's person (the customers stream of the same connection)
+    with_customer = _rows(root, "SELECT count(*) FROM staging.shopify_orders WHERE person_source_id IS NOT NULL")[0][0]
+    assert linked == with_customer > 0 and decimal
 
 
 def test_a_token_without_read_customers_lands_orders_with_the_customer_hidden(make_project, live_shop):
