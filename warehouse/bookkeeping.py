@@ -148,12 +148,14 @@ class Bookkeeping:
                             "WHERE run_id = ? AND status = 'running'", [now(), redact(cause), run_id])
         return ids
 
-    def write_step(self, step: Step) -> None:
+    def write_step(self, step: Step, *, publish: bool = True) -> None:
+        """Record a finished step; ``publish=False`` leaves the snapshot to the caller (one for several steps)."""
         step.finished_at = step.finished_at or now()
         self.wh.execute("INSERT INTO _hub.run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [step.run_id, step.step, step.target, step.started_at, step.finished_at, step.status,
                          step.rows_in, step.rows_out, step.detail, redact(step.error) if step.error else None])
-        self.wh.publish_snapshot()  # the run's progress so far, for readers
+        if publish:
+            self.wh.publish_snapshot()  # the run's progress so far, for readers
 
     def cursor(self, connection: str, stream: str) -> str | None:
         return self.wh.query("SELECT cursor_value FROM _hub.cursors WHERE connection = ? AND stream = ?",
