@@ -58,8 +58,17 @@ def test_runs_and_query_import_no_dlt_or_pyarrow(ingested):
 
 
 def test_ingest_that_finds_nothing_new_imports_no_dlt_and_says_so(ingested):
+    keys = Project(ingested).query("SELECT stream, cursor_value, loaded_keys FROM _hub.cursors ORDER BY 1").rows
     names, done = imports_of("ingest", cwd=ingested)
     assert heavy(names, "dlt") == []
+    # the records at the cursor are left out as parsed JSON: no Arrow is built for them
+    assert heavy(names, "pyarrow", "numpy") == []
+    # the hub process runs no event loop: httpcore loads without trio (installed here, with selenium); its refused
+    # ``import trio`` is still listed, alone, by -X importtime
+    assert heavy(names - {"trio"}, "trio") == []
+    # and they stay the boundary: the same cursors and keys as before
+    assert Project(ingested).query("SELECT stream, cursor_value, loaded_keys FROM _hub.cursors ORDER BY 1").rows \
+        == keys
     # no [models], [syncs], [schedules], [triggers] or [alerts]: their validators (and what they import) stay out
     assert heavy(names, "scipy", "sqlglot", "croniter", "hub.serve", "hub.sandbox", "hub.modeling") == []
     assert "ingested 0 rows" in done.stdout
