@@ -11,15 +11,17 @@ run trio) is left alone. A library user's process (``import hub``) is never chan
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import importlib.abc
 
 
-class _WithoutTrio(importlib.abc.Loader):
+class _WithoutTrio:
     """httpcore's own loader, run while ``import trio`` raises ImportError (a ``None`` in ``sys.modules``)."""
 
     def __init__(self, loader: importlib.abc.Loader) -> None:
@@ -42,7 +44,7 @@ class _WithoutTrio(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _HttpcoreFinder(importlib.abc.MetaPathFinder):
+class _HttpcoreFinder:
     """Finds httpcore once, through the other finders, and hands it :class:`_WithoutTrio` as its loader."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:

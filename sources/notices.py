@@ -9,7 +9,6 @@ profile. A notice is logged as a warning the first time a process sees it (the c
 
 from __future__ import annotations
 
-import email.utils
 import fcntl
 import logging
 import os
@@ -89,6 +88,8 @@ def http_date(value: str) -> str | None:
     try:
         if value.startswith("@"):
             return datetime.fromtimestamp(int(value[1:]), UTC).strftime("%Y-%m-%d")
+        import email.utils   # rare (a Sunset header): not every command pays for the import
+
         parsed = email.utils.parsedate_to_datetime(value)
     except (ValueError, TypeError, OverflowError):
         return None
