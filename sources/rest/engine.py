@@ -22,15 +22,16 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from hub.errors import BadResponseError
 from hub.sources.http import ApiClient, VendorProfile, retry_after
 from hub.sources.ratelimit import RateLimiter
 from hub.sources.rest.stream import RestStream, dig
+
+if TYPE_CHECKING:  # httpx loads when a client is made: declaring the connector needs none of it
+    import httpx
 
 #: a reset value above this is an epoch time, below it a number of seconds from now
 EPOCH_THRESHOLD = 1_000_000_000

@@ -130,3 +130,27 @@ def test_status_names_the_serve_and_sync_tables_it_checks_for():
     assert status.INBOX == INBOX and status.DEAD_LETTERS == DEAD_LETTERS
     source = Path(deletions.__file__).read_text() + Path(state.__file__).read_text()
     assert f"_hub.{status.SKIPPED_DELETIONS}" in source and f'"_hub", "{status.SYNC_STATE}"' in source
+
+
+REST_TOML = """
+[connections.api]
+type = "rest"
+base_url = "http://127.0.0.1:9"
+auth = { type = "bearer" }
+
+[connections.api.streams.tickets]
+path = "/tickets"
+records = "tickets"
+primary_key = "id"
+paginator = { type = "link_header" }
+incremental = { cursor_field = "updated_at", param = "updated_since" }
+"""
+
+
+def test_status_of_a_rest_project_imports_no_http_or_arrow(tmp_path):
+    """Declaring a ``type = "rest"`` connection (every command checks hub.toml) loads neither httpx nor pyarrow."""
+    (tmp_path / "hub.toml").write_text(REST_TOML)
+    (tmp_path / "secrets.toml").write_text('[connections.api]\ntoken = "t0ken"\n')
+    names, done = imports_of("status", cwd=tmp_path)
+    assert "api.tickets" in done.stdout
+    assert heavy(names, "httpx", "httpcore", "pyarrow", "numpy", "dlt") == []
