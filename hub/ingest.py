@@ -10,7 +10,9 @@ Cursors advance only after the load committed, to ``min(highest value seen, run 
 modified while the run was paging is picked up next time even if the vendor's clock runs a little ahead of ours.
 Vendors filter on ``>= cursor``, so the records at the cursor come back every run: their keys are saved with the cursor
 (:class:`Boundary`), and the next read leaves out a record whose key and cursor value are both unchanged. An ingest
-that finds nothing else loads nothing: dlt is not even imported, and it says so.
+that finds nothing else loads nothing: dlt is not even imported, and it says so. Connectors that see their records as
+parsed JSON first (HubSpot's search, Salesforce's queries) leave those records out before building Arrow
+(:func:`hub.sources.base.hold_known`), so such an ingest does not import pyarrow either.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
 changes nothing.
