@@ -11,7 +11,7 @@ modified while the run was paging is picked up next time even if the vendor's cl
 Vendors filter on ``>= cursor``, so the records at the cursor come back every run: their keys are saved with the cursor
 (:class:`Boundary`), and the next read leaves out a record whose key and cursor value are both unchanged. An ingest
 that finds nothing else loads nothing: dlt is not even imported, and it says so. Connectors that see their records as
-parsed JSON first (HubSpot's search, Salesforce's queries) leave those records out before building Arrow
+parsed JSON before they build Arrow tables leave those records out first
 (:func:`hub.sources.base.hold_known`), so such an ingest does not import pyarrow either.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
