@@ -11,7 +11,6 @@ a source checkout, the small finder below maps the same names onto the top-level
 from __future__ import annotations
 
 import sys
-from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from importlib.util import spec_from_file_location
 from pathlib import Path
@@ -22,8 +21,9 @@ __version__ = "0.1.0"
 ENGINE_FOLDERS = ("sources", "models", "reverse_etl", "warehouse")
 
 
-class _CheckoutFinder(MetaPathFinder):
-    """Finds ``hub.sources`` (and the other engine folders) at the checkout's top level."""
+class _CheckoutFinder:
+    """Finds ``hub.sources`` (and the other engine folders) at the checkout's top level (a meta path finder: the
+    protocol is its one method; importlib.abc, which would only name it, costs every command 10-20 ms to import)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

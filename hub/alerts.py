@@ -21,13 +21,10 @@ Layers: alerts read the run history (:mod:`hub.history`); the runner (:mod:`hub.
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from hub import history
 from hub.config import CONFIG_FILE, env_var
 from hub.config import line_of as _line_of
 from hub.errors import ConfigError, HubError, UnknownNameError
@@ -137,6 +134,8 @@ def after_run(project: Project, run_id: str | None, *, now: datetime | None = No
     config = load(project)
     if config is None or not run_id:
         return []
+    from hub import history   # only a project with [alerts] reads the history (most runs stop above)
+
     now = now or datetime.now(UTC)
     with project.warehouse() as wh:
         record = history.run(wh, run_id)
@@ -173,6 +172,8 @@ def _run_alerts(project: Project, wh: Warehouse, record: dict[str, Any], config:
     command = record["command"]
     if command not in ALERTED_COMMANDS and not command.startswith("schedule:"):
         return []
+    from hub import history
+
     name = project.root.name
     # a job's steps point at the runs they made (detail = run id): their steps carry the rows and rejections
     children = [history.run(wh, s["detail"]) for s in record["steps"] if s["step"] == "job" and s["detail"]]
@@ -203,6 +204,8 @@ def _stale_alerts(project: Project, wh: Warehouse, now: datetime) -> list[Alert]
     """One alert per connection per stale spell: it is sent again only after a newer success went stale too."""
     if not project.config.sections.get("schedules"):
         return []
+    from hub import history
+
     stale = [c for c in history.freshness(project, wh, now) if c["stale"]]
     if not stale:
         return []
@@ -239,6 +242,9 @@ def _post(url: Secret, text: str, http: httpx.Client | None) -> Delivery:
 
 
 def _mail(config: AlertConfig, subject: str, text: str) -> Delivery:
+    import smtplib   # here: every command asks whether to alert, few projects send mail
+    from email.message import EmailMessage
+
     message = EmailMessage()
     message["Subject"], message["From"], message["To"] = subject, config.email_from, ", ".join(config.email_to)
     message.set_content(text)

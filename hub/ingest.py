@@ -10,7 +10,9 @@ Cursors advance only after the load committed, to ``min(highest value seen, run 
 modified while the run was paging is picked up next time even if the vendor's clock runs a little ahead of ours.
 Vendors filter on ``>= cursor``, so the records at the cursor come back every run: their keys are saved with the cursor
 (:class:`Boundary`), and the next read leaves out a record whose key and cursor value are both unchanged. An ingest
-that finds nothing else loads nothing: dlt is not even imported, and it says so.
+that finds nothing else loads nothing: dlt is not even imported, and it says so. Connectors that see their records as
+parsed JSON before they build Arrow tables leave those records out first
+(:func:`hub.sources.base.hold_known`), so such an ingest does not import pyarrow either.
 
 Everything that can be checked before writing (selectors, connection types, secrets) is checked first, so bad input
 changes nothing.
@@ -174,13 +176,16 @@ def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_r
         books = Bookkeeping(wh)
         books.ensure()
         report = IngestReport(run_id=books.start_run("ingest"))
-        for connector, streams in work:
+        for i, (connector, streams) in enumerate(work, 1):
             try:
                 _ingest_connection(project, books, connector, streams, full_refresh, progress, report)
             except HubError as exc:
                 report.errors.append(exc)
             finally:
                 connector.client.close()
+            if i < len(work):
+                # one snapshot for the connection's steps; after the last one the run ends (which retires it)
+                books.wh.publish_snapshot()
             failpoint("ingest.between_connections")
         books.finish_run(report.run_id, "success" if report.ok else "failed",
                          "; ".join(str(e) for e in report.errors) or None)
@@ -206,6 +211,8 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
                 since, state.deleted_since = _deletions_window(books, connector, stream, since, started)
             result.mode = "incremental" if since else "full"
             boundary = Boundary(stream, books.loaded_keys(name, stream.name) if since else set())
+            if boundary.usable:
+                state.known = boundary.known   # a connector may leave them out before building Arrow (hold_known)
             states.append((stream, state, result, boundary))
             if since is None:
                 preload_dlt(project.root)   # a full pull loads for certain: dlt loads while the first pages come
@@ -214,6 +221,7 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
                 preload_dlt(project.root)
             append_only = stream.table == EVENTS_TABLE  # webhook events may be older than any the API still lists
             if batches is None:
+                boundary.adopt(state.held, result)
                 if since is None and not append_only and books.wh.table_exists(f"raw_{name}", stream.table):
                     books.wh.execute(f"DELETE FROM {qualified('raw_' + name, stream.table)}")  # the source is empty
                 continue
@@ -400,6 +408,15 @@ class Boundary:
         self.at_top += [(str(k), str(v)) for k, v in zip(rows.column(self.key).to_pylist(),
                                                            rows.column(self.field).to_pylist()) if k is not None]
 
+    def adopt(self, held: list[tuple[str, str]], result: StreamResult) -> None:
+        """The records a read held back, every one of them already loaded (:func:`hub.sources.base.hold_known`):
+        they are the read's only records, so the ones at their highest cursor value stay the boundary."""
+        if not held or not self.usable:
+            return
+        result.unchanged += len(held)
+        top = max(value for _, value in held)
+        self.top, self.at_top = top, [pair for pair in held if pair[1] == top]
+
     def keys(self) -> list[tuple[str, str]] | None:
         """The (key, cursor value) pairs to save with the cursor; None when there are none or too many."""
         if not self.usable or not self.at_top or len(self.at_top) > MAX_BOUNDARY_KEYS:
@@ -419,4 +436,4 @@ def _write_step(books: Bookkeeping, report: IngestReport, result: StreamResult, 
     books.write_step(Step(run_id=report.run_id, step="ingest", target=f"{result.connection}.{result.stream}",
                           started_at=started, status=result.status, rows_in=result.rows, rows_out=result.rows,
                           detail=f"{result.mode}; {result.quarantined} quarantined" if result.quarantined
-                          else result.mode, error=result.error))
+                          else result.mode, error=result.error), publish=False)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import decimal
 import io
+import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +14,8 @@ FORMATS = ("table", "csv", "json")
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
+    decimal = sys.modules.get("decimal")   # a Decimal exists only once its module is loaded: no import for nothing
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
@@ -43,6 +43,8 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "ta
     if fmt == "json":
         return to_json([dict(zip(columns, row)) for row in rows])
     if fmt == "csv":
+        import csv
+
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)

@@ -16,7 +16,6 @@ warehouse, logs or error messages (every value is a :class:`~hub.secrets.Secret`
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import tempfile
 import time
@@ -77,6 +76,8 @@ class Tokens:
 
 def fingerprint(value: str) -> str:
     """A hash that identifies a configured refresh token without storing it twice."""
+    import hashlib   # OpenSSL's: loaded when a token is cached, not by every command that declares connectors
+
     return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 

@@ -89,6 +89,11 @@ class ReadState:
     deleted_since: datetime | None = None
     #: warnings for the user, one line each (fields the vendor did not list, and why that is likely)
     notices: list[str] = field(default_factory=list)
+    #: set by the ingest engine for an incremental read: the (key, cursor value) pairs, as text, of the records it
+    #: loaded at the cursor last time, which the vendor sends again (see :func:`hold_known`)
+    known: set[tuple[str, str]] = field(default_factory=set)
+    #: the pairs of the records a read held back because each one it read was known: it yielded nothing
+    held: list[tuple[str, str]] = field(default_factory=list)
 
     def see(self, value: datetime | None) -> None:
         if value is not None and (self.max_cursor is None or value > self.max_cursor):
@@ -280,6 +285,35 @@ def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.S
         return None
     chunks = [chunk.flatten() for chunk in table.column(member).chunks]
     return chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
+
+
+def hold_known(pages: Iterator[T], state: ReadState, records: Callable[[T], Sequence[Mapping[str, Any]]],
+               key: Callable[[Mapping[str, Any]], Any], cursor: Callable[[Mapping[str, Any]], Any]) -> Iterator[T]:
+    """The pages of an incremental read, unless every record in them is one ``state.known`` lists.
+
+    Vendors filter on ``cursor >= since``, so a read that finds nothing new still returns the records at the cursor,
+    which the last run loaded. Pages holding only those are held back, as parsed JSON: when the read ends with nothing
+    else, nothing is yielded (no Arrow is built, pyarrow is not even imported), their pairs go to ``state.held`` for
+    the engine's boundary, and their newest cursor value to ``state.see``. At the first page with any other record,
+    the pages held back are yielded first, then every page as it comes: the engine leaves the known records out of
+    the Arrow tables, as it does for every read. ``key`` and ``cursor`` give a record's key and cursor value as the
+    Arrow table will hold them (their text is compared, as the engine does).
+    """
+    if not state.known:
+        yield from pages
+        return
+    held: list[T] = []
+    for page in pages:
+        if all(key(r) is not None and (str(key(r)), str(cursor(r))) in state.known for r in records(page)):
+            held.append(page)
+            continue
+        yield from held
+        yield page
+        yield from pages
+        return
+    values = [cursor(r) for page in held for r in records(page)]
+    state.held = [(str(key(r)), str(cursor(r))) for page in held for r in records(page)]
+    state.see(max_time(values))
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -18,7 +18,6 @@ What differs between vendors (where the error message sits in the body, which he
 
 from __future__ import annotations
 
-import email.utils
 import random
 import threading
 import time
@@ -112,6 +111,8 @@ def retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        import email.utils   # rare (an HTTP-date Retry-After): not every command pays for the import
+
         parsed = email.utils.parsedate_to_datetime(value)
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
@@ -151,11 +152,9 @@ class ApiClient:
         self._auth = auth
         self._own_http = http is None
         if http is None:
-            import httpx
+            from hub.sources.transport import DEFAULT_TIMEOUT, Client, LazyTLSTransport
 
-            from hub.sources.transport import DEFAULT_TIMEOUT, LazyTLSTransport
-
-            http = httpx.Client(timeout=DEFAULT_TIMEOUT, transport=LazyTLSTransport(verify),
+            http = Client(timeout=DEFAULT_TIMEOUT, transport=LazyTLSTransport(verify),
                                 headers={"User-Agent": "hub/0.1", "Accept": "application/json"})
         self.http = http
         self.calls = 0
@@ -214,7 +213,6 @@ class ApiClient:
 
         decode = decode or _decode
         url = self.url(path)
-        where = f"{method} {_path(httpx.URL(url))}"
         safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         if self.timeout is not None:
             kw.setdefault("timeout", self.timeout)
@@ -230,7 +228,8 @@ class ApiClient:
                     raise self._unknown(method, url, _describe(exc)) from None
                 if last:
                     raise UnreachableError(
-                        f"cannot reach {self.vendor.name} at {_origin(url)} on {where} ({_describe(exc)}; "
+                        f"cannot reach {self.vendor.name} at {_origin(url)} on {method} {_path(httpx.URL(url))} "
+                        f"({_describe(exc)}; "
                         f"no response after {attempt + 1} tries)", connection=self.connection, url=url,
                         retriable=True, hint="check that base_url is right and the service is up") from None
                 self._sleep(self.retry.backoff(attempt))

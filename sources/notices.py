@@ -9,11 +9,8 @@ profile. A notice is logged as a warning the first time a process sees it (the c
 
 from __future__ import annotations
 
-import email.utils
 import fcntl
-import logging
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +23,13 @@ import orjson
 if TYPE_CHECKING:  # annotations only: `hub status` reads the notices without loading an HTTP client
     import httpx
 
-log = logging.getLogger("hub.api")
+
+def log() -> Any:
+    """hub's API logger (``hub.api``); logging loads when there is something to say, not with every command."""
+    import logging
+
+    return logging.getLogger("hub.api")
+
 
 NOTES_FILE = Path(".hub") / "api_notes.json"
 #: share of the daily API limit past which hub warns
@@ -49,7 +52,7 @@ class Seen:
         self.usage, self.usage_at, self.changed = (used, limit), time.time(), True
         if limit > 0 and used / limit > USAGE_WARN_SHARE and (before is None or before[0] / max(before[1], 1)
                                                                <= USAGE_WARN_SHARE):
-            log.warning("warning: connection %s: %s", self.connection, usage_line(used, limit))
+            log().warning("warning: connection %s: %s", self.connection, usage_line(used, limit))
 
     def note(self, key: str, message: str) -> None:
         """Remember a deprecation or retirement notice; the first sighting in this process is logged."""
@@ -58,7 +61,7 @@ class Seen:
             self.notices[key] = {"message": message, "seen_at": time.time()}
             self.changed = True
         if known is None or known["message"] != message:
-            log.warning("warning: connection %s: %s", self.connection, message)
+            log().warning("warning: connection %s: %s", self.connection, message)
 
 
 _lock = threading.Lock()
@@ -89,6 +92,8 @@ def http_date(value: str) -> str | None:
     try:
         if value.startswith("@"):
             return datetime.fromtimestamp(int(value[1:]), UTC).strftime("%Y-%m-%d")
+        import email.utils   # rare (a Sunset header): not every command pays for the import
+
         parsed = email.utils.parsedate_to_datetime(value)
     except (ValueError, TypeError, OverflowError):
         return None
@@ -147,6 +152,8 @@ def save(root: Path, connection: str) -> None:
                 entry["usage"] = {"used": record.usage[0], "limit": record.usage[1], "seen_at": record.usage_at}
             entry.setdefault("notices", {}).update(record.notices)
             record.changed = False
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".api_notes-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:

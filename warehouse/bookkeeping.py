@@ -193,7 +193,8 @@ class Bookkeeping:
             runlog.closed(run_id)
         return ids
 
-    def write_step(self, step: Step) -> None:
+    def write_step(self, step: Step, *, publish: bool = True) -> None:
+        """Record a finished step; ``publish=False`` leaves the snapshot to the caller (one for several steps)."""
         step.finished_at = step.finished_at or now()
         values = (step.run_id, step.step, step.target, step.started_at, step.finished_at, step.status,
                   step.rows_in, step.rows_out, step.detail, redact(step.error) if step.error else None)
@@ -201,7 +202,8 @@ class Bookkeeping:
         log = self._log()
         if log is not None:
             self._mirror(lambda: log.step(values))
-        self.wh.publish_snapshot()  # the run's progress so far, for readers
+        if publish:
+            self.wh.publish_snapshot()  # the run's progress so far, for readers
 
     def cursor(self, connection: str, stream: str) -> str | None:
         return self.wh.query("SELECT cursor_value FROM _hub.cursors WHERE connection = ? AND stream = ?",

@@ -17,20 +17,19 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
-
-import httpx
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.config import ConnectionConfig
 from hub.errors import ConfigError
 from hub.sources.base import Connector, ReadState, Stream, client_settings, prefetch
 from hub.sources.http import ApiClient, limiter_for
 from hub.sources.rest import spec as rest_spec
-from hub.sources.rest.auth import rest_auth
 from hub.sources.rest.engine import RestVendor, child_path, pages
-from hub.sources.rest.records import TableBuilder
 from hub.sources.rest.stream import RestStream
+
+if TYPE_CHECKING:  # httpx and pyarrow load when a client is made and a stream read: `hub status` declares the class
+    import httpx
+    import pyarrow as pa
 
 Page = tuple[list[dict[str, Any]], datetime | None]
 #: pages read ahead of the conversion: a batch (BATCH_ROWS records) is 100 pages of 100, written while more arrive
@@ -93,6 +92,8 @@ class RestConnector(Connector):
     def api_client(cls, config: ConnectionConfig, *, http: httpx.Client | None = None,
                    **client_options: Any) -> ApiClient:
         """The connection's client: the spec's auth and headers, and its budget on the connection's limiter."""
+        from hub.sources.rest.auth import rest_auth
+
         spec = cls.spec_of(config)
         if not config.base_url:
             raise ConfigError(f"[connections.{config.name}] needs base_url", file="hub.toml")
@@ -109,6 +110,8 @@ class RestConnector(Connector):
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         """Yield the stream's records (changed since ``since`` when it is incremental) as Arrow tables."""
+        from hub.sources.rest.records import TableBuilder
+
         rest = self.spec.streams[stream.name]
         builder = TableBuilder(rest.primary_key)
         # a deep queue keeps the paging thread going while a batch of records is converted and written

@@ -22,15 +22,16 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from hub.errors import BadResponseError
 from hub.sources.http import ApiClient, VendorProfile, retry_after
 from hub.sources.ratelimit import RateLimiter
 from hub.sources.rest.stream import RestStream, dig
+
+if TYPE_CHECKING:  # httpx loads when a client is made: declaring the connector needs none of it
+    import httpx
 
 #: a reset value above this is an epoch time, below it a number of seconds from now
 EPOCH_THRESHOLD = 1_000_000_000
@@ -43,14 +44,18 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def limit_state(headers: httpx.Headers, now: float | None = None) -> tuple[float | None, float | None]:
     """``(remaining requests, seconds until the window resets)`` from any of the common header styles."""
+    # one pass over the headers (each lookup of httpx's would scan them all): most pages carry none of these
+    limits = {name: value for name, value in headers.items() if "ratelimit" in name}
+    if not limits:
+        return None, None
     now = time.time() if now is None else now
     remaining = reset = None
     for prefix in ("x-ratelimit-", "ratelimit-"):
         if remaining is None:
-            remaining = _number(headers.get(prefix + "remaining"))
+            remaining = _number(limits.get(prefix + "remaining"))
         if reset is None:
-            reset = _number(headers.get(prefix + "reset"))
-    structured = headers.get("ratelimit")
+            reset = _number(limits.get(prefix + "reset"))
+    structured = limits.get("ratelimit")
     if structured and (remaining is None or reset is None):
         # draft-ietf-httpapi-ratelimit-headers-07+: `"default";r=0;t=10`; earlier: `limit=10, remaining=0, reset=5`
         params = dict(re.findall(r"\b(r|t|remaining|reset)\s*=\s*([0-9.]+)", structured))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
+if TYPE_CHECKING:  # httpx loads when a client is made: declaring streams needs none of it
+    import httpx
 
 #: what a paginator asks for next: a full URL (None: the stream's own path) and the query parameters
 NextPage = tuple[str | None, dict[str, Any]]
@@ -72,6 +73,8 @@ class LinkHeaderPaginator:
         """The ``Link`` header's target of relation ``rel`` (every parameter is in it), or None at the end."""
         if not headers.get("link"):
             return None
+        import httpx   # loaded already: the headers came on an httpx response
+
         # httpx parses RFC 8288 links for a response; several Link headers are one list
         links = httpx.Response(200, headers={"link": ", ".join(headers.get_list("link"))}).links
         for link in links.values():

@@ -58,8 +58,17 @@ def test_runs_and_query_import_no_dlt_or_pyarrow(ingested):
 
 
 def test_ingest_that_finds_nothing_new_imports_no_dlt_and_says_so(ingested):
+    keys = Project(ingested).query("SELECT stream, cursor_value, loaded_keys FROM _hub.cursors ORDER BY 1").rows
     names, done = imports_of("ingest", cwd=ingested)
     assert heavy(names, "dlt") == []
+    # the records at the cursor are left out as parsed JSON: no Arrow is built for them
+    assert heavy(names, "pyarrow", "numpy") == []
+    # the hub process runs no event loop: httpcore loads without trio (installed here, with selenium); its refused
+    # ``import trio`` is still listed, alone, by -X importtime
+    assert heavy(names - {"trio"}, "trio") == []
+    # and they stay the boundary: the same cursors and keys as before
+    assert Project(ingested).query("SELECT stream, cursor_value, loaded_keys FROM _hub.cursors ORDER BY 1").rows \
+        == keys
     # no [models], [syncs], [schedules], [triggers] or [alerts]: their validators (and what they import) stay out
     assert heavy(names, "scipy", "sqlglot", "croniter", "hub.serve", "hub.sandbox", "hub.modeling") == []
     assert "ingested 0 rows" in done.stdout
@@ -121,3 +130,27 @@ def test_status_names_the_serve_and_sync_tables_it_checks_for():
     assert status.INBOX == INBOX and status.DEAD_LETTERS == DEAD_LETTERS
     source = Path(deletions.__file__).read_text() + Path(state.__file__).read_text()
     assert f"_hub.{status.SKIPPED_DELETIONS}" in source and f'"_hub", "{status.SYNC_STATE}"' in source
+
+
+REST_TOML = """
+[connections.api]
+type = "rest"
+base_url = "http://127.0.0.1:9"
+auth = { type = "bearer" }
+
+[connections.api.streams.tickets]
+path = "/tickets"
+records = "tickets"
+primary_key = "id"
+paginator = { type = "link_header" }
+incremental = { cursor_field = "updated_at", param = "updated_since" }
+"""
+
+
+def test_status_of_a_rest_project_imports_no_http_or_arrow(tmp_path):
+    """Declaring a ``type = "rest"`` connection (every command checks hub.toml) loads neither httpx nor pyarrow."""
+    (tmp_path / "hub.toml").write_text(REST_TOML)
+    (tmp_path / "secrets.toml").write_text('[connections.api]\ntoken = "t0ken"\n')
+    names, done = imports_of("status", cwd=tmp_path)
+    assert "api.tickets" in done.stdout
+    assert heavy(names, "httpx", "httpcore", "pyarrow", "numpy", "dlt") == []

@@ -26,6 +26,7 @@ has pyarrow parse the records in C++, without holding the GIL (:func:`~hub.sourc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ import orjson
 
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
 from hub.sources.base import (Connector, ReadState, Stream, batched, chunks, concat_tables, fit_schema,
-                          json_records_to_arrow, max_time, prefetch, records_to_arrow)
+                              hold_known, json_records_to_arrow, max_time, prefetch, records_to_arrow)
 from hub.sources.http import LazyPage, VendorProfile
 from hub.sources.ratelimit import RateLimiter
 
@@ -140,17 +141,8 @@ class HubSpot(Connector):
         return names
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         props = self.properties(stream)
         columns = props + self.absent(stream, props, state)   # never asked for: they come back null
-        record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
-                                 pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
-                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in columns]))])
-        schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
-                            pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
-                            *(pa.field(p, pa.string()) for p in columns)])
         if since is not None:
             pages = self._search(stream, props, since)
         elif self._fits(stream, props):
@@ -159,15 +151,37 @@ class HubSpot(Connector):
             pages = self._list_read(stream, props)
         # The fetch thread only talks HTTP; pages are parsed here, a few at a time, by pyarrow off the GIL. Pages
         # in bytes are cheap to hold, so the fetcher may run far ahead while dlt writes a batch.
+        pages = prefetch(pages, depth=PREFETCH_PAGES)
+        if since is not None:   # search pages are parsed already: the records loaded last time need no Arrow
+            field = stream.cursor_field
+            pages = hold_known(pages, state, _search_results, key=lambda r: r.get("id"),
+                               cursor=lambda r: (r.get("properties") or {}).get(field))
+        yield from self._tables(stream, columns, pages, state)
+        if since is not None:
+            # search never returns archived records: the archived list is what tells which ones left since
+            state.deleted = self.archived_ids(stream)
+
+    def _tables(self, stream: Stream, columns: list[str], pages: Iterator[LazyPage],
+                state: ReadState) -> Iterator[pa.Table]:
+        """``pages`` as flat Arrow tables of about BATCH_ROWS rows; no page, no pyarrow import."""
+        first = next(pages, None)
+        if first is None:
+            return
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        record_type = pa.struct([pa.field("id", pa.string()), pa.field("archived", pa.bool_()),
+                                 pa.field("createdAt", pa.string()), pa.field("updatedAt", pa.string()),
+                                 pa.field("properties", pa.struct([pa.field(p, pa.string()) for p in columns]))])
+        schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("archived", pa.bool_()),
+                            pa.field("created_at", pa.string()), pa.field("updated_at", pa.string()),
+                            *(pa.field(p, pa.string()) for p in columns)])
         tables = (_pages_table(group, record_type, schema)
-                  for group in chunks(prefetch(pages, depth=PREFETCH_PAGES), PARSE_PAGES))
+                  for group in chunks(itertools.chain([first], pages), PARSE_PAGES))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
             yield table
-        if since is not None:
-            # search never returns archived records: the archived list is what tells which ones left since
-            state.deleted = self.archived_ids(stream)
 
     def archived_ids(self, stream: Stream) -> list[str]:
         """Ids of every archived record of the stream (``?archived=true``; HubSpot keeps them 90 days)."""
@@ -288,6 +302,10 @@ def _page_records(page: LazyPage, record_type: pa.StructType) -> pa.StructArray:
     """One page's records; values that do not fit ``record_type`` take the Python path, which keeps them."""
     records = json_records_to_arrow([page.content], "results", record_type) if page.parsed is None else None
     return records if records is not None else records_to_arrow(page.json().get("results") or [], record_type)
+
+
+def _search_results(page: LazyPage) -> list[dict[str, Any]]:
+    return page.parsed["results"]
 
 
 def _parsed(results: list[dict[str, Any]]) -> LazyPage:

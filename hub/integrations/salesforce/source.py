@@ -13,6 +13,7 @@ simple-salesforce #271 and most ETL tools settled on).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -23,7 +24,8 @@ from hub.errors import SourceError
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
 from hub.integrations.salesforce import versions as salesforce_versions
 from hub.sources import notices, versions
-from hub.sources.base import Connector, ReadState, Stream, batched, chunks, max_time, prefetch, records_to_table
+from hub.sources.base import (Connector, ReadState, Stream, batched, chunks, hold_known, max_time, prefetch,
+                              records_to_table)
 from hub.sources.http import VendorProfile
 
 if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` declares connectors without them
@@ -137,15 +139,9 @@ class Salesforce(Connector):
         return [f for f in body.get("fields", []) if f.get("type") not in SKIPPED_TYPES]
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         fields = self.describe(stream)
         names = [f["name"] for f in fields]
         absent = self.absent(stream, names, state)   # not selected (INVALID_FIELD): null columns instead
-        schema = pa.schema([*(pa.field(f["name"], getattr(pa, ARROW_TYPES.get(f.get("type"), "string"))(),
-                                       nullable=f["name"] != stream.primary_key) for f in fields),
-                            *(pa.field(name, pa.string()) for name in absent)])
         keep = tuple(n for n in (stream.primary_key, stream.cursor_field, stream.deleted_flag) if n)
         first, *others = field_groups(names, keep=keep)
         soql = f"SELECT {', '.join(first)} FROM {stream.name}"
@@ -156,7 +152,27 @@ class Salesforce(Connector):
             # asked first, so a record deleted while the query pages is in queryAll's answer or in this list
             state.deleted = self.deleted_ids(stream, state.deleted_since or since)
         pages = self._query(soql) if not others else self._joined(stream, self._query(soql), others)
-        tables = (records_to_table(records, schema) for records in prefetch(pages))
+        pages = prefetch(pages)
+        if since is not None and stream.primary_key in names and stream.cursor_field in names:
+            key, cursor = stream.primary_key, stream.cursor_field
+            # the records loaded last time, sent again at the cursor, need no Arrow
+            pages = hold_known(pages, state, lambda records: records, key=lambda r: r.get(key),
+                               cursor=lambda r: r.get(cursor))
+        yield from self._tables(stream, fields, absent, pages, state)
+
+    def _tables(self, stream: Stream, fields: list[dict[str, Any]], absent: list[str],
+                pages: Iterator[list[dict[str, Any]]], state: ReadState) -> Iterator[pa.Table]:
+        """``pages`` as Arrow tables typed after describe, of about BATCH_ROWS rows; no page, no pyarrow import."""
+        first = next(pages, None)
+        if first is None:
+            return
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        schema = pa.schema([*(pa.field(f["name"], getattr(pa, ARROW_TYPES.get(f.get("type"), "string"))(),
+                                       nullable=f["name"] != stream.primary_key) for f in fields),
+                            *(pa.field(name, pa.string()) for name in absent)])
+        tables = (records_to_table(records, schema) for records in itertools.chain([first], pages))
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
