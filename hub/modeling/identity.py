@@ -115,6 +115,9 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                 nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
                 primary = (*primary, ORIGIN)
             labels = components(nodes, primary, resolver.fallback)
+            # The keys are done with: hand their memory back before DuckDB needs its own for the map.
+            batch, nodes = batch.select(["hub_rid"]), nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
+            pa.default_memory_pool().release_unused()
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
@@ -338,6 +341,8 @@ def _normalize(wh: Warehouse, resolver: Resolver, settings: EntitySettings, batc
     for start in range(0, max(batch.num_rows, 1), SLICE):
         part = resolver.normalize(batch.slice(start, SLICE), settings)
         graph = [c for c in part.column_names if c in (*_CARRIED, *KEY, *resolver.keys)]
+        # One chunk per column: DuckDB reads mixed chunkings in pieces that leave a small row group mid-table, which
+        # a later delete makes it merge (a one-off rewrite of the whole map, a second long).
         normalized = part.select(["hub_rid", *(c for c in part.column_names if c not in graph)]).combine_chunks()
         if start == 0:
             create_temp_table(wh, "hub_norm", normalized)
@@ -345,8 +350,8 @@ def _normalize(wh: Warehouse, resolver: Resolver, settings: EntitySettings, batc
             with registered(wh, "hub_norm_part", normalized):
                 wh.execute("INSERT INTO hub_norm SELECT * FROM hub_norm_part")
         parts.append(part.select(graph))
-    # One chunk per column: DuckDB reads mixed chunkings in pieces that leave a small row group mid-table, which a
-    # later delete makes it merge (a one-off rewrite of the whole map, a second long).
+        part = normalized = None
+        pa.default_memory_pool().release_unused()   # a slice's intermediates, before the next one's
     return pa.concat_tables(parts).combine_chunks()
 
 
