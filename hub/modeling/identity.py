@@ -61,8 +61,8 @@ EXAMPLES = 3
 STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
 CONTENT = "content_hash"   # the hash of a record's staged columns; a map without it is re-read whole (ids kept)
 KEYS = "keys-computed-v1"  # the map stores no match keys (see Resolver.key_sql); one that does is re-read whole
-_TEMP = ("hub_batch", "hub_norm", "hub_batch_ids", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves",
-         "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins", "hub_changed")
+_TEMP = ("hub_batch", "hub_norm", "hub_batch_ids", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final",
+         "hub_events", "hub_moves", "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins", "hub_changed")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
@@ -116,7 +116,8 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                 primary = (*primary, ORIGIN)
             labels = components(nodes, primary, resolver.fallback)
             # The keys are done with: hand their memory back before DuckDB needs its own for the map.
-            batch, nodes = batch.select(["hub_rid"]), nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
+            batch = batch.select(["hub_rid"])
+            nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
             pa.default_memory_pool().release_unused()
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
