@@ -40,24 +40,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.modeling.batch import CARRIED, CONTENT, normalize_batch, read_batch
 from hub.modeling.components import components
 from hub.modeling.materialize import reset_if_reshaped, save_state
 from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from hub.warehouse.arrow import create_temp_table, fetch_arrow, registered
+from hub.warehouse.arrow import create_temp_table, fetch_arrow
 from hub.warehouse.bookkeeping import now
 from hub.warehouse.duck import Warehouse
-from hub.warehouse.sql import qualified
+from hub.warehouse.sql import qualified, quote
 
 KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
 STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
-CONTENT = "content_hash"   # the hash of a record's staged columns; a map without it is re-read whole (ids kept)
-_TEMP = ("hub_unstamped", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final", "hub_events", "hub_moves",
-         "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins", "hub_changed")
+KEYS = "keys-computed-v1"  # the map stores no match keys (see Resolver.key_sql); one that does is re-read whole
+_TEMP = ("hub_batch", "hub_norm", "hub_batch_ids", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final",
+         "hub_events", "hub_moves", "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins", "hub_changed")
 
 
 def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, source: str, run_id: str,
@@ -78,7 +79,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         # DuckDB's hash() may change between versions: a new one re-reads every record once instead of all of them
         # looking changed to the incremental path.
         engine = wh.query("SELECT version()").scalar()
-        digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}|{CONTENT}@{engine}"
+        digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}|{CONTENT}|{KEYS}@{engine}"
         state = wh.query("SELECT digest, inputs, version FROM _hub.identity_state WHERE entity = ?",
                          [resolver.entity.name]).rows
         exists = wh.table_exists("_hub", t.identity_name)
@@ -91,12 +92,16 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         full = full or not hashed or not state or state[0][0] != digest or rewritten
         version = (state[0][2] if state else 0) + 1
         summary = IdentitySummary(resolver.entity.name, full=full)
-        batch = _read(wh, source, t, full, exists, unique)
+        written = bool(syncs) and wh.table_exists("_hub", "sync_state")
+        # Only what normalizing and the graph need leaves DuckDB; the rest of each record stays in ``hub_batch``.
+        wanted = [*CARRIED, *(["connection", "source_id"] if written else []),
+                  *(c for c in resolver.reads if c in columns)]
+        batch = read_batch(wh, source, t.identity, t.id_column, full=full, exists=exists, unique=unique,
+                           wanted=wanted)
         touched = batch is not None
         if batch is not None:
-            batch = resolver.normalize(batch, settings)
+            batch = normalize_batch(wh, resolver, settings, batch)
             summary.changed_records = batch.num_rows
-            written = bool(syncs) and wh.table_exists("_hub", "sync_state")
             if written:
                 delta = None if full else "(SELECT connection, source_id FROM hub_delta WHERE NOT gone)"
                 found = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_origins", scope=delta)
@@ -107,6 +112,10 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                 nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
                 primary = (*primary, ORIGIN)
             labels = components(nodes, primary, resolver.fallback)
+            # The keys are done with: hand their memory back before DuckDB needs its own for the map.
+            batch = batch.select(["hub_rid"])
+            nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
+            pa.default_memory_pool().release_unused()
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
@@ -119,6 +128,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                        [resolver.entity.name, digest, json.dumps({**before, **inputs}, sort_keys=True), version, now()])
         for temp in _TEMP:
             wh.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+        wh.execute("DROP VIEW IF EXISTS temp.hub_unstamped")
         _summarize(wh, resolver, t, summary)
     # The batch and the graph are gone: hand their memory back now, not whenever the allocator decides to, so the
     # canonical models built next do not stack their peak on top of it.
@@ -155,65 +165,6 @@ def _ensure(wh: Warehouse, t: _Tables) -> None:
             version BIGINT NOT NULL, resolved_at TIMESTAMPTZ);""")
 
 
-def _read(wh: Warehouse, source: str, t: _Tables, full: bool, exists: bool, unique: bool) -> pa.Table | None:
-    """The records to (re)resolve, with ``record_hash``, ``content_hash`` and ``old_id``; None when nothing changed.
-
-    Also leaves ``hub_delta``: the key of every record that is new, changed or gone, with its previous id.
-    A record is changed when the hash of its staged columns differs from the one the map stored, whatever its
-    ``updated_at`` says. The join that finds the changed records also carries their columns, so the staged union is
-    read once: a scan of it is most of what an incremental build costs.
-    """
-    row_hash = "hash(u.connection, u.stream, u.source_id)"
-    staged = f"(SELECT *, hash(*COLUMNS(*)) AS {CONTENT} FROM {source})"
-    if full:
-        wh.execute("CREATE OR REPLACE TEMP TABLE hub_delta (connection VARCHAR, stream VARCHAR, source_id VARCHAR, "
-                   "old_id BIGINT, updated_at TIMESTAMPTZ, gone BOOLEAN)")
-        old = f"LEFT JOIN (SELECT connection, stream, source_id, {t.id_column} AS old_id FROM {t.identity}) o " \
-              f"USING (connection, stream, source_id)" if exists else ""
-        batch = fetch_arrow(wh, f"SELECT u.* EXCLUDE ({CONTENT}), {row_hash} AS record_hash, u.{CONTENT}, "
-                                f"{'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'} FROM {staged} u {old}")
-        return batch if unique else _dedupe(wh, batch)
-    # A FULL JOIN keeps both sides: new and changed records (u), and records that went away (no u).
-    wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_changed AS
-        SELECT u.*, i.{t.id_column} AS old_id, u.{CONTENT} IS NULL AS gone,
-               i.connection AS known_connection, i.stream AS known_stream, i.source_id AS known_id
-        FROM {staged} u
-        FULL JOIN (SELECT connection, stream, source_id, {CONTENT}, {t.id_column} FROM {t.identity}) i
-            ON i.connection = u.connection AND i.stream = u.stream AND i.source_id = u.source_id
-        WHERE u.{CONTENT} IS DISTINCT FROM i.{CONTENT}""")
-    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_delta AS
-        SELECT coalesce(connection, known_connection) AS connection, coalesce(stream, known_stream) AS stream,
-               coalesce(source_id, known_id) AS source_id, old_id, updated_at, gone FROM hub_changed""")
-    changed, total = wh.query("SELECT count(*) FILTER (WHERE NOT gone), count(*) FROM hub_changed").rows[0]
-    if not changed:
-        wh.execute("DROP TABLE temp.hub_changed")
-        return None if not total else _empty(wh, source)
-    batch = fetch_arrow(wh, f"SELECT * EXCLUDE (known_connection, known_stream, known_id, gone, old_id, {CONTENT}), "
-                            f"{row_hash} AS record_hash, {CONTENT}, old_id FROM hub_changed u WHERE NOT gone")
-    wh.execute("DROP TABLE temp.hub_changed")
-    return batch if unique else _dedupe(wh, batch)
-
-
-def _empty(wh: Warehouse, source: str) -> pa.Table:
-    return fetch_arrow(wh, f"SELECT u.*, hash(u.connection) AS record_hash, hash(u.connection) AS {CONTENT}, "
-                           f"CAST(NULL AS BIGINT) AS old_id FROM {source} u WHERE false")
-
-
-def _dedupe(wh: Warehouse, batch: pa.Table) -> pa.Table:
-    """A source listing one record twice keeps its latest copy (checked cheaply; fixed in SQL when it happens).
-
-    Staging views are not audited for unique ids: that would re-read every raw row on every build, while this check
-    only looks at the records being resolved."""
-    hashes = np.sort(np.asarray(batch.column("record_hash")))   # sorting numbers beats Arrow's hash-distinct 2x
-    if batch.num_rows == 0 or not (hashes[1:] == hashes[:-1]).any():
-        return batch
-    create_temp_table(wh, "hub_dupes", batch)
-    latest = fetch_arrow(wh, """SELECT * FROM hub_dupes QUALIFY row_number() OVER (
-        PARTITION BY connection, stream, source_id ORDER BY updated_at DESC NULLS LAST) = 1""")
-    wh.execute("DROP TABLE temp.hub_dupes")
-    return latest
-
-
 def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, written: bool = False) -> pa.Table:
     """Unchanged records of every person the batch touches: its records' old persons, persons sharing a key, and
     (``written``) the persons the hub wrote batch records for (``hub_origins``)."""
@@ -221,13 +172,13 @@ def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, wri
     create_temp_table(wh, "hub_keys", pa.table({"k": pc.unique(pa.concat_arrays(values))}))
     idc = t.id_column
     # One semi join per key column: DuckDB runs each as a hash join, where an OR of them would be a slow filter.
-    sharing = " UNION ".join(f"SELECT {idc} FROM {t.identity} i SEMI JOIN hub_keys h ON i.{k} = h.k"
-                             for k in resolver.keys)
+    sharing = " UNION ".join(f"SELECT {idc} FROM {t.identity} i SEMI JOIN hub_keys h "
+                             f"ON ({resolver.key_expression(k, 'i')}) = h.k" for k in resolver.keys)
     return fetch_arrow(wh, f"""
         WITH affected AS (SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION {sharing}
                           {"UNION SELECT origin_id FROM hub_origins" if written else ""})
         SELECT connection, stream, source_id, {idc} AS old_id, record_hash, created_at, updated_at,
-               {', '.join(resolver.keys)}
+               {', '.join(f"{resolver.key_expression(k, 'i')} AS {k}" for k in resolver.keys)}
         FROM {t.identity} i SEMI JOIN affected a ON i.{idc} = a.id
         ANTI JOIN hub_delta d USING (connection, stream, source_id)""")
 
@@ -316,20 +267,30 @@ def _assign(wh: Warehouse, resolver: Resolver, t: _Tables, nodes: pa.Table, labe
 
 def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, members: pa.Table | None,
            ids: np.ndarray, full: bool, exists: bool, version: int) -> None:
-    """Apply the batch and the new ids to the map, and log which ids changed."""
+    """Apply the batch and the new ids to the map, and log which ids changed.
+
+    The ids go back to DuckDB (``hub_batch_ids``) and meet the rest of each record (``hub_batch``) and its normalized
+    columns (``hub_norm``) there: the map is written by one statement inside DuckDB, never row by row, never whole
+    through Python."""
     idc = resolver.id_column
     n = batch.num_rows
-    # One chunk per column: DuckDB reads mixed chunkings in pieces that leave a small row group mid-table, which a
-    # later delete makes it merge (a one-off rewrite of the whole map, a second long).
-    rows = batch.drop_columns(["old_id"]).append_column(idc, pa.array(ids[:n], pa.int64())).combine_chunks()
+    create_temp_table(wh, "hub_batch_ids", pa.table({"hub_rid": batch.column("hub_rid"),
+                                                     idc: pa.array(ids[:n], pa.int64())}).combine_chunks())
+    normalized = [r[0] for r in wh.query("DESCRIBE hub_norm").rows if r[0] != "hub_rid"]
+    staged = [r[0] for r in wh.query("DESCRIBE hub_batch").rows if r[0] not in ("hub_rid", "old_id")]
+    shown = [f"{'n' if c in normalized else 'b'}.{quote(c)}" for c in staged]
+    shown += [f"n.{quote(c)}" for c in normalized if c not in staged] + [f"x.{quote(idc)}"]
+    joined = f"SELECT {', '.join(shown)} FROM hub_batch b JOIN hub_norm n USING (hub_rid) " \
+             f"JOIN hub_batch_ids x USING (hub_rid)"
+    columns = [*staged, *(c for c in normalized if c not in staged), idc]
     order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
     if not exists:   # the first map: every field changed when its record did
-        rows = _first_stamps(resolver, rows)
-        with registered(wh, "hub_rows", rows):
-            wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
+        stamps = "".join(f", updated_at AS {f}_changed_at" for f in resolver.entity.survivable if f in columns)
+        wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM (SELECT *{stamps} FROM ({joined}))")
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         return
-    _stamp(wh, resolver, t, rows)
+    wh.execute(f"CREATE OR REPLACE TEMP VIEW hub_unstamped AS {joined}")
+    _stamp(wh, resolver, t, columns)
     if full:   # every previous id is touched: consumers of the change log rebuild them all
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
@@ -350,27 +311,19 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     wh.execute(f"INSERT INTO {t.identity} BY NAME SELECT {order} FROM hub_rows")
 
 
-def _first_stamps(resolver: Resolver, rows: pa.Table) -> pa.Table:
-    """The batch with each survivable field's ``<field>_changed_at`` set to its record's ``updated_at``."""
-    updated = rows.column("updated_at")
-    for name in (f for f in resolver.entity.survivable if f in rows.column_names):
-        rows = rows.append_column(f"{name}_changed_at", updated)
-    return rows
-
-
-def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, rows: pa.Table) -> None:
-    """Leave ``hub_rows``: the batch with ``<field>_changed_at`` per survivable field (see the module docstring).
+def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, columns: Sequence[str]) -> None:
+    """Leave ``hub_rows``: the batch (``hub_unstamped``, with ``columns``) with ``<field>_changed_at`` per survivable
+    field (see the module docstring).
 
     Read before the map is rewritten: it still holds each record's previous values and the entity's records."""
     idc = resolver.id_column
-    fields = [f for f in resolver.entity.survivable if f in rows.column_names]
+    fields = [f for f in resolver.entity.survivable if f in columns]
     old = {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}
     entity = qualified("canonical", resolver.entity.name)
     held_cols: list[str] = []
     if wh.table_exists("canonical", resolver.entity.name):
         shown = {r[0] for r in wh.query(f"DESCRIBE {entity}").rows}
         held_cols = [f for f in fields if f in shown] if idc in shown else []
-    create_temp_table(wh, "hub_unstamped", rows)
     stamps, ctes, joins = [], [], f" LEFT JOIN {t.identity} o USING ({', '.join(KEY)})"
     if held_cols:
         # the entity's current value of each field, and when it was set (the newest stamp among its records holding

@@ -33,6 +33,12 @@ class Resolver:
     normalize: Callable[[pa.Table, EntitySettings], pa.Table]
     # Columns the identity table adds to the union's, with their types (normalizers' flags and the keys).
     added: tuple[tuple[str, str], ...]
+    # Each key as SQL over the identity map's columns. The map does not store keys: they repeat its normalized
+    # columns, and a million long strings more cost the map's write a second. Equal to what ``normalize`` computes.
+    key_sql: tuple[tuple[str, str], ...] = ()
+    # The record columns ``normalize`` reads (and rewrites): only these travel out of the warehouse into Arrow, the
+    # other columns of a record stay in DuckDB and are joined back when the identity map is written.
+    reads: tuple[str, ...] = ()
     # Records that point at another entity's records (entity, stream column, id column): a change there is a change
     # here too, since canonical models show what the linked record says (a contact's account name).
     link: tuple[str, str, str] | None = None
@@ -40,6 +46,10 @@ class Resolver:
     @property
     def keys(self) -> tuple[str, ...]:
         return (*self.primary, *self.fallback)
+
+    def key_expression(self, key: str, alias: str) -> str:
+        """``key`` computed from the map's columns of the row ``alias``."""
+        return dict(self.key_sql)[key].format(t=alias)
 
 
 def normalize_people(batch: pa.Table, settings: EntitySettings) -> pa.Table:
@@ -74,15 +84,20 @@ def normalize_companies(batch: pa.Table, settings: EntitySettings) -> pa.Table:
 
 PERSON_RESOLVER = Resolver(
     entity=PERSON, id_column="person_id", primary=("email_key",), fallback=("phone_key", "mobile_key"),
-    normalize=normalize_people,
+    normalize=normalize_people, reads=("email", "phone", "mobile_phone", "first_name", "last_name"),
     added=(("email_is_valid", "BOOLEAN"), ("phone_is_valid", "BOOLEAN"), ("mobile_phone_is_valid", "BOOLEAN"),
-           ("name_key", "VARCHAR"), ("email_key", "VARCHAR"), ("phone_key", "VARCHAR"), ("mobile_key", "VARCHAR")),
+           ("name_key", "VARCHAR")),
+    key_sql=(("email_key", "CASE WHEN {t}.email_is_valid THEN 'e:' || {t}.email END"),
+             ("phone_key", "CASE WHEN {t}.phone_is_valid THEN 'p:' || {t}.phone || '|' || {t}.name_key END"),
+             ("mobile_key", "CASE WHEN {t}.mobile_phone_is_valid THEN 'p:' || {t}.mobile_phone || '|' || {t}.name_key "
+                            "END")),
     link=("company", "company_stream", "company_source_id"))
 COMPANY_RESOLVER = Resolver(
     entity=COMPANY, id_column="company_id", primary=("domain_key",), fallback=("name_key",),
-    normalize=normalize_companies,
-    added=(("domain_is_valid", "BOOLEAN"), ("phone_is_valid", "BOOLEAN"), ("company_key", "VARCHAR"),
-           ("domain_key", "VARCHAR"), ("name_key", "VARCHAR")))
+    normalize=normalize_companies, reads=("name", "domain", "phone"),
+    added=(("domain_is_valid", "BOOLEAN"), ("phone_is_valid", "BOOLEAN"), ("company_key", "VARCHAR")),
+    key_sql=(("domain_key", "CASE WHEN {t}.domain_is_valid THEN 'd:' || {t}.domain END"),
+             ("name_key", "CASE WHEN {t}.company_key IS NOT NULL THEN 'n:' || {t}.company_key END")))
 RESOLVERS = {r.entity.name: r for r in (PERSON_RESOLVER, COMPANY_RESOLVER)}
 
 

@@ -276,3 +276,35 @@ def test_full_refresh_rereads_every_record_and_keeps_ids(project, write_raw):
     report = build(project, full_refresh=True)
     assert report.ok and report.person.full and report.person.changed_records == 4
     assert ids(project) == before
+
+
+def test_a_map_that_stored_match_keys_is_re_read_once_and_keys_still_match_incrementally(project, write_raw):
+    contacts = [hubspot_contact("h1", email="ann.lee@acme.com", firstname="Ann", lastname="Lee",
+                                phone="(415) 555-0142"),
+                hubspot_contact("h2", email="zed@zeta.io", firstname="Zed", lastname="Ze")]
+    write_raw("hubspot", "contacts", contacts)
+    ok(project)
+    before = ids(project)
+    with project.warehouse() as wh:   # the map as an older hub left it: keys stored, a digest without the marker
+        wh.execute("ALTER TABLE _hub.person_identity ADD COLUMN email_key VARCHAR")
+        wh.execute("UPDATE _hub.identity_state SET digest = replace(digest, '|keys-computed-v1', '')")
+    report = build(project)
+    assert report.ok and report.person.full and report.person.new_ids == 0
+    assert ids(project) == before
+    assert not {"email_key", "phone_key", "mobile_key"} & {r[0] for r in
+                                                           project.query("DESCRIBE _hub.person_identity").rows}
+    report = build(project)
+    assert report.ok and not report.person.full and report.person.changed_records == 0
+    # New records find their person through keys computed from the map: an email, and phone + name (the same phone
+    # with another name is someone else).
+    write_raw("salesforce", "contact", [
+        salesforce_contact("s1", email=" ANN.LEE@ACME.COM", first_name="Ann", last_name="Lee"),
+        salesforce_contact("s2", first_name="Ann", last_name="LEE", phone="+1 415 555 0142"),
+        salesforce_contact("s3", first_name="Zed", last_name="Ze", phone="+1 415 555 0142")])
+    report = build(project)
+    assert report.ok and not report.person.full and report.person.changed_records == 3
+    got = ids(project)
+    assert got[("salesforce", "s1")] == before[("hubspot", "h1")]
+    assert got[("salesforce", "s2")] == before[("hubspot", "h1")]    # no email: phone + name
+    assert got[("salesforce", "s3")] not in (before[("hubspot", "h1")], before[("hubspot", "h2")])
+    assert {k: v for k, v in got.items() if k in before} == before
