@@ -1,4 +1,4 @@
-"""In-memory Salesforce org state for Contact and Account, with Salesforce's field validation."""
+"""In-memory Salesforce org state for every sObject of the org (objects.ORG), with Salesforce's field validation."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from hub.sandbox.clock import AnyClock, parse_iso, iso_millis_offset
-from hub.integrations.salesforce.emulator.schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field,
+from hub.integrations.salesforce.emulator.objects import (CASE_ORIGINS, CASE_STATUSES, LEAD_STATUSES, ORG, PREFIXES,
+                                                         PRIORITIES, STAGES, derive)
+from hub.integrations.salesforce.emulator.schema import (LEAD_SOURCES, NUMERIC, TIERS, USER_ID_PREFIX, Field,
                                                         SObjectType, make_id, to_18)
-from hub.sandbox.seed import SALES, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
+from hub.sandbox.seed import MARKETING, SALES, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECYCLE_BIN_DAYS = 15   # how long deleted records stay in the Recycle Bin (and queryAll, and the delete log)
 DAY_MS = 86_400_000
 INDUSTRY = {"Software": "Technology", "Logistics": "Transportation", "Financial Services": "Finance"}
+SEEDED_EVERY, SEEDED_MAX = 5, 100   # the seed's leads, opportunities and cases: every 5th row, at most 100 each
 RecordError = dict[str, Any]  # {"statusCode", "message", "fields"} as sObject Collections report it
 
 
@@ -67,7 +70,7 @@ def _key(value: Any) -> str | None:
 
 
 class SalesforceStore:
-    """The org's Contact and Account records; every public method is thread-safe.
+    """The org's records of every sObject; every public method is thread-safe.
 
     ``create``/``update``/``delete`` are direct mutation helpers for tests: no validation, but the
     Salesforce bookkeeping (Ids, Name, LastModifiedDate, SystemModstamp, recycle bin) still happens.
@@ -82,9 +85,11 @@ class SalesforceStore:
         self.custom = custom_field_names(custom_fields)
         # what the integration user sees: ``hidden_fields`` are behind field-level security (absent from describe,
         # INVALID_FIELD in SOQL, and not stored here: nothing this user does can read or write them)
-        contact, account = (t.customized(self.custom, hidden_fields) for t in (CONTACT, ACCOUNT))
-        self.sobjects = {t.name.lower(): t for t in (contact, account)}
-        self.tables = {"Contact": SObjectTable(contact, 9_000_001), "Account": SObjectTable(account, 7_000_001)}
+        # the org's custom text fields are on Contact and Account (the objects the seed fills with them)
+        seen = [(t.customized(self.custom if t.name in ("Contact", "Account") else (), hidden_fields), first)
+                for t, first in ORG]
+        self.sobjects = {t.name.lower(): t for t, _ in seen}
+        self.tables = {t.name: SObjectTable(t, first) for t, first in seen}
         if seed is not None:
             self._load(seed)
 
@@ -96,7 +101,7 @@ class SalesforceStore:
     def _table(self, sobject: str) -> SObjectTable:
         table = self.table(sobject)
         if table is None:
-            raise KeyError(f"unknown sObject {sobject!r}; the sandbox has Contact and Account")
+            raise KeyError(f"unknown sObject {sobject!r}; the sandbox has {', '.join(self.tables)}")
         return table
 
     # --- RecordSource for the SOQL evaluator (call with self.lock held) -------------------------
@@ -202,14 +207,19 @@ class SalesforceStore:
                modified: str | None = None) -> dict[str, Any]:
         """Create a record with system fields filled in."""
         now = self.now()
-        record: dict[str, Any] = {f.name: (False if f.type == "boolean" else None) for f in table.sobject.fields}
-        record.update({k: v for k, v in values.items() if k in record})
+        record: dict[str, Any] = {f.name: (f.default_value if f.default_value is not None else
+                                           False if f.type == "boolean" else None) for f in table.sobject.fields}
+        # a non-nillable field with a default keeps it when the create sends null
+        kept = {f.name for f in table.sobject.fields if not f.nillable and f.default_value is not None}
+        record.update({k: v for k, v in values.items() if k in record and (v is not None or k not in kept)})
         rid = make_id(table.sobject.key_prefix, table.next_number)
         table.next_number += 1
         record.update(Id=rid, IsDeleted=False, OwnerId=record["OwnerId"] or self.user_id, CreatedById=self.user_id,
                       LastModifiedById=self.user_id, CreatedDate=created or now,
                       LastModifiedDate=modified or created or now, SystemModstamp=modified or created or now)
-        _derive(table.sobject, record)
+        if "CaseNumber" in record:   # an auto number: the org's next, never reused
+            record["CaseNumber"] = f"{table.next_number - 4_000_000:08d}"
+        derive(table.sobject, record, now=now, creating=True)
         table.records[rid] = record
         table.order.append(rid)
         table.reindex(None, record)
@@ -221,9 +231,11 @@ class SalesforceStore:
         old = table.records[rid]
         record = dict(old)
         record.update({k: v for k, v in values.items() if k in record})
+        if "StageName" in values and "Probability" not in values:
+            record["Probability"] = None   # a new stage brings its default probability
         now = self.now()
         record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=self.user_id)
-        _derive(table.sobject, record)
+        derive(table.sobject, record, now=now, creating=False)
         table.records[rid] = record
         table.reindex(old, record)
         return record
@@ -331,8 +343,8 @@ class SalesforceStore:
         if fld.reference_to == "User":
             if rid.startswith(USER_ID_PREFIX):
                 return rid
-        elif _type_name(rid) == (fld.reference_to or "").lower():
-            if self.lookup(fld.reference_to or "", rid) is not None:
+        elif (kind := _type_name(rid)) in {r.lower() for r in fld.references}:
+            if self.lookup(kind or "", rid) is not None:
                 return rid
             raise _Invalid(fld, text, record_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                                                    [fld.name]))
@@ -358,10 +370,12 @@ class SalesforceStore:
         """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
         (``options``: the constructor's custom and hidden fields, as when it was saved)."""
         store = cls(clock, **options)
-        if sorted(state) != sorted(store.tables):
+        if set(state) - set(store.tables):
             raise ValueError(f"Salesforce sObjects {sorted(state)} differ from this version's {sorted(store.tables)}")
         for name, table in store.tables.items():
-            saved = state[name]
+            saved = state.get(name)
+            if saved is None:   # saved by a version whose org had fewer objects: this one starts empty
+                continue
             names = [f.name for f in table.sobject.fields]
             if saved["fields"] != names:
                 raise ValueError(f"Salesforce {name} fields differ from this version's schema")
@@ -401,6 +415,34 @@ class SalesforceStore:
                 record["IsDeleted"] = True
                 contacts.reindex({**record, "IsDeleted": False}, record)
                 contacts.deleted_log.append((record["Id"], row.updated_ms // 1000 * 1000))
+            elif n % SEEDED_EVERY == 0 and len(self.tables["Case"].order) < SEEDED_MAX:
+                self._seed_case(n, row, record)
+        for n, row in enumerate(seed.companies[SALES][::SEEDED_EVERY][:SEEDED_MAX]):
+            self._seed_opportunity(n, row, account_ids[row.key])
+        for n, row in enumerate(seed.contacts[MARKETING][::SEEDED_EVERY][:SEEDED_MAX]):
+            self._seed_lead(n, row)
+
+    def _seed_opportunity(self, n: int, row: CompanyRow, account_id: str) -> None:
+        stage = STAGES[n % len(STAGES)][0]
+        close = iso_millis_offset(row.updated_ms // 1000 * 1000)[:10]
+        values = {"Name": f"{row.name} - {('New Business', 'Renewal', 'Upsell')[n % 3]}", "StageName": stage,
+                  "Amount": float(5_000 + (n * 7_919) % 95_000), "CloseDate": close, "AccountId": account_id,
+                  "LeadSource": LEAD_SOURCES[n % len(LEAD_SOURCES)]}
+        self.insert(self.tables["Opportunity"], values, **_stamps(row.created_ms, row.updated_ms))
+
+    def _seed_case(self, n: int, row: PersonRow, contact: dict[str, Any]) -> None:
+        values = {"ContactId": contact["Id"], "AccountId": contact.get("AccountId"),
+                  "Subject": f"{('Cannot log in', 'Invoice question', 'Feature request', 'Data export')[n % 4]}",
+                  "Status": CASE_STATUSES[n % len(CASE_STATUSES)], "Priority": PRIORITIES[n % len(PRIORITIES)],
+                  "Origin": CASE_ORIGINS[n % len(CASE_ORIGINS)], "SuppliedEmail": row.email}
+        self.insert(self.tables["Case"], values, **_stamps(row.created_ms, row.updated_ms))
+
+    def _seed_lead(self, n: int, row: PersonRow) -> None:
+        last = row.last_name if row.last_name and row.last_name.strip() else "[not provided]"
+        values = {"FirstName": row.first_name, "LastName": last, "Email": row.email, "Phone": row.phone,
+                  "Title": row.title, "City": row.city, "Country": row.country, "LeadSource": row.source,
+                  "Company": "[not provided]", "Status": LEAD_STATUSES[n % 2]}
+        self.insert(self.tables["Lead"], values, **_stamps(row.created_ms, row.updated_ms))
 
 
 class _Invalid(Exception):
@@ -416,9 +458,9 @@ def _type_name(record_id: str) -> str | None:
     return known.name.lower() if known else None
 
 
-def _derive(sobject: SObjectType, record: dict[str, Any]) -> None:
-    if sobject.name == "Contact" and "Name" in record:
-        record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p) or None
+def _stamps(created_ms: int, updated_ms: int) -> dict[str, str]:
+    return {"created": iso_millis_offset(created_ms // 1000 * 1000),
+            "modified": iso_millis_offset(updated_ms // 1000 * 1000)}
 
 
 def _contact_fields(row: PersonRow, account_id: str | None) -> dict[str, Any]:
@@ -432,7 +474,8 @@ def _contact_fields(row: PersonRow, account_id: str | None) -> dict[str, Any]:
 def _account_fields(row: CompanyRow) -> dict[str, Any]:
     return {"Name": row.name, "Website": row.website, "Phone": row.phone,
             "Industry": INDUSTRY.get(row.industry or "", row.industry), "BillingCity": row.city,
-            "BillingCountry": row.country, "NumberOfEmployees": row.employees, "AnnualRevenue": row.revenue}
+            "BillingCountry": row.country, "NumberOfEmployees": row.employees, "AnnualRevenue": row.revenue,
+            "Tier__c": TIERS[row.key % len(TIERS)]}
 
 
 def custom_field_names(count: int) -> list[str]:
