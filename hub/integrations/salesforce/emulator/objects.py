@@ -155,25 +155,28 @@ SOBJECTS = {t.name.lower(): t for t, _ in ORG}
 PREFIXES = {t.key_prefix: t for t, _ in ORG}
 
 
-def derive(sobject: SObjectType, record: dict[str, Any], *, now: str, creating: bool) -> None:
-    """Fill the fields Salesforce computes on save (formula-like and status-driven ones)."""
+def derive(sobject: SObjectType, record: dict[str, Any], *, now: str) -> None:
+    """Fill the fields Salesforce computes on save (formula-like and status-driven ones). A field this user cannot
+    see (field-level security) is not in the record, and stays out."""
     name = sobject.name
-    if name in ("Contact", "Lead") and "Name" in record:
-        record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p) or None
+    out: dict[str, Any] = {}
+    if name in ("Contact", "Lead"):
+        out["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p) or None
     elif name == "Opportunity":
         probability, closed, won = STAGE.get(str(record.get("StageName") or "").lower(), (None, False, False))
-        if record.get("Probability") is None:   # a new record, or a stage change that named no probability
-            record["Probability"] = probability
-        record["IsClosed"], record["IsWon"] = closed, won
-        amount, chance = record.get("Amount"), record.get("Probability")
-        record["ExpectedRevenue"] = (round(amount * chance / 100, 2) if amount is not None and chance is not None
-                                     else None)
+        chance = record.get("Probability")
+        if chance is None:   # a new record, or a stage change that named no probability
+            out["Probability"] = chance = probability
+        out["IsClosed"], out["IsWon"] = closed, won
+        amount = record.get("Amount")
+        out["ExpectedRevenue"] = round(amount * chance / 100, 2) if amount is not None and chance is not None else None
     elif name == "Case":
         closed = record.get("Status") == "Closed"
         if closed and not record.get("IsClosed"):
-            record["ClosedDate"] = now
+            out["ClosedDate"] = now
         elif not closed:
-            record["ClosedDate"] = None
-        record["IsClosed"] = closed
+            out["ClosedDate"] = None
+        out["IsClosed"] = closed
     elif name == "Task":
-        record["IsClosed"] = record.get("Status") == "Completed"
+        out["IsClosed"] = record.get("Status") == "Completed"
+    record.update((key, value) for key, value in out.items() if key in record)

@@ -8,18 +8,14 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from hub.sandbox.clock import AnyClock, parse_iso, iso_millis_offset
-from hub.integrations.salesforce.emulator.objects import (CASE_ORIGINS, CASE_STATUSES, LEAD_STATUSES, ORG, PREFIXES,
-                                                         PRIORITIES, STAGES, derive)
-from hub.integrations.salesforce.emulator.schema import (LEAD_SOURCES, NUMERIC, TIERS, USER_ID_PREFIX, Field,
-                                                        SObjectType, make_id, to_18)
-from hub.sandbox.seed import MARKETING, SALES, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
+from hub.integrations.salesforce.emulator.objects import ORG, PREFIXES, derive
+from hub.integrations.salesforce.emulator.schema import NUMERIC, USER_ID_PREFIX, Field, SObjectType, make_id, to_18
+from hub.sandbox.seed import SeedData, custom_field_words
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECYCLE_BIN_DAYS = 15   # how long deleted records stay in the Recycle Bin (and queryAll, and the delete log)
 DAY_MS = 86_400_000
-INDUSTRY = {"Software": "Technology", "Logistics": "Transportation", "Financial Services": "Finance"}
-SEEDED_EVERY, SEEDED_MAX = 5, 100   # the seed's leads, opportunities and cases: every 5th row, at most 100 each
 RecordError = dict[str, Any]  # {"statusCode", "message", "fields"} as sObject Collections report it
 
 
@@ -91,7 +87,9 @@ class SalesforceStore:
         self.sobjects = {t.name.lower(): t for t, _ in seen}
         self.tables = {t.name: SObjectTable(t, first) for t, first in seen}
         if seed is not None:
-            self._load(seed)
+            from hub.integrations.salesforce.emulator.seeding import load
+
+            load(self, seed)
 
     def table(self, sobject: str) -> SObjectTable | None:
         """The table for an sObject name (case-insensitive), or None."""
@@ -219,7 +217,7 @@ class SalesforceStore:
                       LastModifiedDate=modified or created or now, SystemModstamp=modified or created or now)
         if "CaseNumber" in record:   # an auto number: the org's next, never reused
             record["CaseNumber"] = f"{table.next_number - 4_000_000:08d}"
-        derive(table.sobject, record, now=now, creating=True)
+        derive(table.sobject, record, now=now)
         table.records[rid] = record
         table.order.append(rid)
         table.reindex(None, record)
@@ -235,7 +233,7 @@ class SalesforceStore:
             record["Probability"] = None   # a new stage brings its default probability
         now = self.now()
         record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=self.user_id)
-        derive(table.sobject, record, now=now, creating=False)
+        derive(table.sobject, record, now=now)
         table.records[rid] = record
         table.reindex(old, record)
         return record
@@ -396,55 +394,6 @@ class SalesforceStore:
             table.next_number = number
         return store
 
-    # --- seeding --------------------------------------------------------------------------------
-
-    def _load(self, seed: SeedData) -> None:
-        accounts, contacts = self.tables["Account"], self.tables["Contact"]
-        account_ids: dict[int, str] = {}
-        for n, row in enumerate(seed.companies[SALES]):
-            values = {**_account_fields(row), **custom_values(self.custom, n)}
-            record = self.insert(accounts, values, created=iso_millis_offset(row.created_ms // 1000 * 1000),
-                                 modified=iso_millis_offset(row.updated_ms // 1000 * 1000))
-            account_ids[row.key] = record["Id"]
-        for n, row in enumerate(seed.contacts[SALES]):
-            fields = {**_contact_fields(row, account_ids.get(row.company) if row.company is not None else None),
-                      **custom_values(self.custom, n)}
-            record = self.insert(contacts, fields, created=iso_millis_offset(row.created_ms // 1000 * 1000),
-                                 modified=iso_millis_offset(row.updated_ms // 1000 * 1000))
-            if row.deleted:
-                record["IsDeleted"] = True
-                contacts.reindex({**record, "IsDeleted": False}, record)
-                contacts.deleted_log.append((record["Id"], row.updated_ms // 1000 * 1000))
-            elif n % SEEDED_EVERY == 0 and len(self.tables["Case"].order) < SEEDED_MAX:
-                self._seed_case(n, row, record)
-        for n, row in enumerate(seed.companies[SALES][::SEEDED_EVERY][:SEEDED_MAX]):
-            self._seed_opportunity(n, row, account_ids[row.key])
-        for n, row in enumerate(seed.contacts[MARKETING][::SEEDED_EVERY][:SEEDED_MAX]):
-            self._seed_lead(n, row)
-
-    def _seed_opportunity(self, n: int, row: CompanyRow, account_id: str) -> None:
-        stage = STAGES[n % len(STAGES)][0]
-        close = iso_millis_offset(row.updated_ms // 1000 * 1000)[:10]
-        values = {"Name": f"{row.name} - {('New Business', 'Renewal', 'Upsell')[n % 3]}", "StageName": stage,
-                  "Amount": float(5_000 + (n * 7_919) % 95_000), "CloseDate": close, "AccountId": account_id,
-                  "LeadSource": LEAD_SOURCES[n % len(LEAD_SOURCES)]}
-        self.insert(self.tables["Opportunity"], values, **_stamps(row.created_ms, row.updated_ms))
-
-    def _seed_case(self, n: int, row: PersonRow, contact: dict[str, Any]) -> None:
-        values = {"ContactId": contact["Id"], "AccountId": contact.get("AccountId"),
-                  "Subject": f"{('Cannot log in', 'Invoice question', 'Feature request', 'Data export')[n % 4]}",
-                  "Status": CASE_STATUSES[n % len(CASE_STATUSES)], "Priority": PRIORITIES[n % len(PRIORITIES)],
-                  "Origin": CASE_ORIGINS[n % len(CASE_ORIGINS)], "SuppliedEmail": row.email}
-        self.insert(self.tables["Case"], values, **_stamps(row.created_ms, row.updated_ms))
-
-    def _seed_lead(self, n: int, row: PersonRow) -> None:
-        last = row.last_name if row.last_name and row.last_name.strip() else "[not provided]"
-        values = {"FirstName": row.first_name, "LastName": last, "Email": row.email, "Phone": row.phone,
-                  "Title": row.title, "City": row.city, "Country": row.country, "LeadSource": row.source,
-                  "Company": "[not provided]", "Status": LEAD_STATUSES[n % 2]}
-        self.insert(self.tables["Lead"], values, **_stamps(row.created_ms, row.updated_ms))
-
-
 class _Invalid(Exception):
     def __init__(self, fld: Field, value: Any, error: RecordError | None = None) -> None:
         super().__init__(fld.name)
@@ -456,26 +405,6 @@ def _type_name(record_id: str) -> str | None:
     """The lower-cased sObject name an Id's key prefix belongs to."""
     known = PREFIXES.get(record_id[:3])
     return known.name.lower() if known else None
-
-
-def _stamps(created_ms: int, updated_ms: int) -> dict[str, str]:
-    return {"created": iso_millis_offset(created_ms // 1000 * 1000),
-            "modified": iso_millis_offset(updated_ms // 1000 * 1000)}
-
-
-def _contact_fields(row: PersonRow, account_id: str | None) -> dict[str, Any]:
-    # Salesforce requires LastName, so blank names from the source system arrive as placeholders
-    last = row.last_name if row.last_name and row.last_name.strip() else "[not provided]"
-    return {"FirstName": row.first_name, "LastName": last, "Email": row.email, "Phone": row.phone,
-            "MobilePhone": row.mobile, "Title": row.title, "MailingCity": row.city, "MailingCountry": row.country,
-            "LeadSource": row.source, "AccountId": account_id}
-
-
-def _account_fields(row: CompanyRow) -> dict[str, Any]:
-    return {"Name": row.name, "Website": row.website, "Phone": row.phone,
-            "Industry": INDUSTRY.get(row.industry or "", row.industry), "BillingCity": row.city,
-            "BillingCountry": row.country, "NumberOfEmployees": row.employees, "AnnualRevenue": row.revenue,
-            "Tier__c": TIERS[row.key % len(TIERS)]}
 
 
 def custom_field_names(count: int) -> list[str]:
