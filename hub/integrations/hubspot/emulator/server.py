@@ -87,8 +87,9 @@ class HubSpotEmulator(HTTPEmulator):
         add("GET", OBJECTS + "/{objectId}", self.get_object)
         add("PATCH", OBJECTS + "/{objectId}", self.update_object)
         add("DELETE", OBJECTS + "/{objectId}", self.archive_object)
-        add("GET", "/crm/v3/schemas", self.list_schemas)
-        add("GET", "/crm/v3/schemas/{objectType}", self.get_schema)
+        for schemas in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas"):   # the SDK calls the second
+            add("GET", schemas, self.list_schemas)
+            add("GET", schemas + "/{objectType}", self.get_schema)
         AssociationRoutes(store, self.store.table, clock.millis).register(add, _json)
 
     @property
