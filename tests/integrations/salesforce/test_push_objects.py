@@ -138,3 +138,25 @@ def test_a_sync_to_an_object_the_org_lacks_names_the_closest(make_project, sb):
         push(project)
     assert "unknown salesforce object 'Leads'" in str(caught.value) and caught.value.suggestion == "Lead"
     assert sb.salesforce.store.count("Lead") > 0 and not leads(sb, f"web0{D}")
+
+
+def test_a_custom_object_upserts_by_its_external_id(make_project, sb):
+    store = sb.salesforce.store
+    with store.lock:
+        account = next(r["Id"] for r in store.records("Account") if not r["IsDeleted"])
+    project = project_on(make_project, sb, """
+[syncs.subscriptions]
+model = "main.subs"
+to = "salesforce"
+object = "Subscription__c"
+key = "sub_key"
+match = { sub_key = "Hub_Subscription_Id__c" }
+fields = { name = "Name", plan = "Plan__c", account_id = "Account__c" }
+""")
+    write(project, "subs", [{"sub_key": "s-1", "name": "Acme Growth", "plan": "Growth", "account_id": account}])
+    report = push(project)
+    assert report.ok, report.errors
+    assert report.results[0].creates == 1
+    with store.lock:
+        [row] = [r for r in store.records("Subscription__c") if r["Hub_Subscription_Id__c"] == "s-1"]
+    assert (row["Name"], row["Plan__c"], row["Account__c"]) == ("Acme Growth", "Growth", account)
