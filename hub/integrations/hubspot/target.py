@@ -42,7 +42,10 @@ class HubSpotPusher(Pusher):
         except SourceError as exc:
             if exc.status in (400, 404):  # "Unable to infer object type from: ..."
                 # custom objects go by their fully qualified name or type id (p<portal>_<name>, 2-NNN)
-                custom = self.client.get("/crm/v3/schemas").get("results") or []
+                try:
+                    custom = self.client.get("/crm/v3/schemas").get("results") or []
+                except (SourceError, ValueError):   # the suggestions are a courtesy: the object is missing either way
+                    custom = []
                 names = [n for s in custom for n in (s.get("fullyQualifiedName"), s.get("objectTypeId")) if n]
                 raise NoSuchObject([*self.known_objects, *names]) from None
             raise
