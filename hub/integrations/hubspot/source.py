@@ -1,9 +1,9 @@
 """HubSpot CRM v3: contacts, companies, deals, tickets, line items and custom objects, all properties, incremental on
 the last-modified date; each deal's, ticket's and line item's associations (v4) alongside.
 
-A connection's ``streams`` may name a custom object by its name, fully qualified name (``p<portal>_<name>``) or
-object type id (``2-NNN``): ``/crm/v3/schemas`` resolves it (one HubSpot does not have fails with the closest names),
-and its records land in ``raw_<connection>.<stream name>``.
+A connection's ``streams`` may name a custom object by its fully qualified name (``p<portal>_<name>``) or object type
+id (``2-NNN``), as HubSpot's URLs do: ``/crm/v3/schemas`` resolves it (one HubSpot does not have fails with the
+closest names), and its records land in ``raw_<connection>.<stream name>``.
 
 Associations are read through the v4 batch endpoint (up to 1,000 ids a request) for the records of each page, and
 land as one column per associated object type, ``associations_<type>``: the associated ids separated by ``;``, the
@@ -57,8 +57,9 @@ if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` 
     from hub.config import ConnectionConfig
     from hub.sources.http import ApiClient
 
-#: a custom object's name, fully qualified name (p<portal>_<name>) or type id (2-NNN)
-OBJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+#: a custom object as HubSpot's URLs take it: its fully qualified name (p<portal>_<name>) or type id (2-NNN); a
+#: bare name is taken for a standard object's typo, and the config check suggests the closest standard one
+OBJECT_NAME = re.compile(r"^(?:2-\d+|p\d+_[a-z0-9_]+)$")
 ASSOCIATIONS_READ = 1_000   # ids per v4 associations batch read (HubSpot's limit since February 2025)
 LIST_LIMIT = 100
 READ_LIMIT = 100     # inputs per batch/read
@@ -181,12 +182,12 @@ class HubSpot(Connector):
             schemas = self.client.get("/crm/v3/schemas").get("results") or []
             wanted = stream.name.lower()
             for schema in schemas:
-                names = {str(schema.get(k) or "").lower() for k in ("name", "fullyQualifiedName", "objectTypeId")}
+                names = {str(schema.get(k) or "").lower() for k in ("fullyQualifiedName", "objectTypeId")}
                 if wanted in names:
                     self._types[stream.name] = schema["objectTypeId"]
                     break
             else:
-                known = [*type(self).streams, *(str(s.get("name")) for s in schemas)]
+                known = [*type(self).streams, *(str(s.get("fullyQualifiedName")) for s in schemas)]
                 close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
                 hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "") + \
                     f"(HubSpot's objects: {', '.join(type(self).streams)}; custom ones: GET /crm/v3/schemas)"

@@ -14,7 +14,7 @@ import pytest
 from hub.sandbox import Sandbox
 from tests.conftest import run_hub
 
-OBJECTS = ("contacts", "companies", "deals", "tickets", "line_items", "subscriptions")
+OBJECTS = ("contacts", "companies", "deals", "tickets", "line_items", "p4242424_subscriptions")
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def test_ingest_reads_objects_with_associations_and_build_links_them(make_projec
     assert first.returncode == 0, first.stderr
     for name in OBJECTS:
         assert query(root, f"SELECT count(*) AS n FROM raw_hubspot.{name}")[0]["n"] == store.count(name) > 0, name
+    assert query(root, "SELECT count(plan) AS n FROM raw_hubspot.p4242424_subscriptions")[0]["n"] > 0
     with store.lock:
         expected = {str(d.id): store.associations.of("deals", d.id, "companies")
                     for d in store.tables["deals"].live()}
@@ -95,8 +96,13 @@ def test_a_custom_object_by_type_id_and_an_unknown_one(make_project, sb):
     assert done.returncode == 0, done.stderr
     assert query(root, 'SELECT count(*) AS n FROM raw_hubspot."_2_3508482"')[0]["n"] == sb.hubspot.store.count(
         "subscriptions")
-    root = project(make_project, sb, ("contacts", "subscription"))
+    root = project(make_project, sb, ("contacts", "p4242424_subscription"))
     missing = run_hub("ingest", cwd=root)
     assert missing.returncode != 0
     out = missing.stdout + missing.stderr
-    assert "no object type 'subscription'" in out and "did you mean 'subscriptions'" in out
+    assert "no object type 'p4242424_subscription'" in out and "did you mean 'p4242424_subscriptions'" in out
+    root = project(make_project, sb, ("contacts", "deal"))   # not a custom object's name: a typo, refused offline
+    sb.hubspot.requests.reset()
+    typo = run_hub("ingest", cwd=root)
+    assert typo.returncode != 0 and "did you mean 'deals'" in typo.stdout + typo.stderr
+    assert sb.hubspot.requests.total == 0
