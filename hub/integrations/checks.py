@@ -78,9 +78,10 @@ def _check_streams(cls: type[Connector], connection: ConnectionConfig, text: str
         # not a list of names, and the connector does not declare streams of its own shape (tables)
         raise ConfigError(f"[connections.{connection.name}] streams must be a list of names", file=CONFIG_FILE,
                           line=where)
+    catalog = cls.stream_catalog(connection) if not cls.declares_streams else cls.streams
     for stream in connection.streams or ():
-        if stream not in cls.streams:
-            raise UnknownNameError(f"{connection.type} stream", stream, cls.streams, file=CONFIG_FILE, line=where)
+        if stream not in catalog:
+            raise UnknownNameError(f"{connection.type} stream", stream, catalog, file=CONFIG_FILE, line=where)
 
 
 def _check_client_option(connection: str, key: str, value: Any, text: str) -> None:

@@ -12,7 +12,8 @@ from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified, quote
 
 HUBSPOT_CONTACT = ("email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "city", "country",
-                   "lifecyclestage", "associatedcompanyid", "createdate", "lastmodifieddate", "hs_object_id")
+                   "lifecyclestage", "associatedcompanyid", "hubspotscore", "createdate", "lastmodifieddate",
+                   "hs_object_id")
 HUBSPOT_COMPANY = ("name", "domain", "phone", "city", "country", "industry", "numberofemployees", "annualrevenue",
                    "createdate", "hs_lastmodifieddate", "hs_object_id")
 SALESFORCE_CONTACT = ("id", "first_name", "last_name", "name", "email", "phone", "mobile_phone", "title", "account_id",

@@ -44,7 +44,9 @@ def test_builds_in_dependency_order_and_skips_streams_never_ingested(project, wr
                                  ("canonical.company", "canonical.person")]:
         assert order.index(upstream) < order.index(downstream)
     skipped = {r.name: r.note for r in report.results if r.status == "skipped"}
-    assert set(skipped) == {"staging.hubspot_companies", "staging.salesforce_account"}
+    assert set(skipped) == {"staging.hubspot_companies", "staging.salesforce_account", "staging.hubspot_deals",
+                            "staging.hubspot_tickets", "staging.salesforce_lead", "staging.salesforce_opportunity",
+                            "staging.salesforce_case"}
     assert "raw_hubspot.companies has not been ingested yet" in skipped["staging.hubspot_companies"]
     person = next(r for r in report.results if r.name == "canonical.person")
     assert person.rows == 2 and person.seconds >= 0
@@ -75,7 +77,8 @@ def test_selectors(project, write_raw):
     assert {"staging.salesforce_contact", "staging.salesforce_account", "canonical.person"} <= by_connection
     assert "staging.hubspot_contacts" not in by_connection
     assert set(names(build(project, ["staging.hubspot_*"]))) == {"staging.hubspot_contacts",
-                                                                 "staging.hubspot_companies"}
+                                                                 "staging.hubspot_companies", "staging.hubspot_deals",
+                                                                 "staging.hubspot_tickets"}
 
 
 def test_unknown_selectors_suggest_the_closest_name(project):

@@ -86,7 +86,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
         pushed = project.push()
         assert pushed.ok, pushed.errors
         assert all(r.creates and r.updates for r in pushed.results), "the push must create and update in both CRMs"
-        return Reference(raw, cursors, tables, [r.name for r in built.results if r.mode != "identity"],
+        return Reference(raw, cursors, tables, [r.name for r in built.results
+                                                    if r.mode != "identity" and r.status != "skipped"],
                          project.query(SYNC_STATE).rows, target_records(sb), shared_emails(sb))
 
 

@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from hub.project import Project
 from hub.integrations.hubspot.emulator.schema import Prop
-from hub.integrations.salesforce.emulator.schema import SOBJECTS, Field
+from hub.integrations.salesforce.emulator.objects import SOBJECTS
+from hub.integrations.salesforce.emulator.schema import Field
 from hub.sources.base import records_to_arrow
 from tests.conftest import run_hub
 

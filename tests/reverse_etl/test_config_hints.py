@@ -25,7 +25,7 @@ type = "salesforce"
     ('model = "canonical.person"\nobject = "contacts"\nmatch = { email = "email" }',
      'e.g. to = "crm" (a [connections.NAME] hub can push to: crm, sales)'),
     ('model = "canonical.person"\nto = "crm"\nmatch = { email = "email" }',
-     'e.g. object = "contacts" (one of contacts, companies, deals, tickets, or another object of the target)'),
+     'e.g. object = "contacts" (one of contacts, companies, deals, tickets, line_items, or another object of the target)'),
     ('model = "canonical.person"\nto = "sales"\nmatch = { email = "email" }',
      'e.g. object = "Account" (one of Account, Contact, Lead, Opportunity, Case'),
     ('model = "canonical.person"\nto = "crm"\nobject = "contacts"\nmatch = { email = "email" }\nconflicts = 3',

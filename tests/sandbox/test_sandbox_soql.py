@@ -85,7 +85,7 @@ def test_parent_fields_render_nested_and_deleted_rows_need_query_all(store):
     ("SELECT Owner.Name FROM Contact", "INVALID_FIELD", "No such column 'Owner.Name'"),
     ("SELECT Id FROM Contact WHERE CreatedDate > 2024-01-01", "INVALID_FIELD", "must be of type dateTime"),
     ("SELECT Id FROM Contact WHERE Email = 5", "INVALID_FIELD", "must be of type string"),
-    ("SELECT Id FROM Lead", "INVALID_TYPE", "sObject type 'Lead' is not supported"),
+    ("SELECT Id FROM Quote", "INVALID_TYPE", "sObject type 'Quote' is not supported"),
     ("SELECT Id FROM Contact OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE", "2000"),
 ])
 def test_errors_carry_salesforce_codes(store, soql, code, fragment):

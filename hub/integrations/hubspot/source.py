@@ -1,4 +1,13 @@
-"""HubSpot CRM v3: contacts and companies, all properties, incremental on the last-modified date.
+"""HubSpot CRM v3: contacts, companies, deals, tickets, line items and custom objects, all properties, incremental on
+the last-modified date; each deal's, ticket's and line item's associations (v4) alongside.
+
+A connection's ``streams`` may name a custom object by its fully qualified name (``p<portal>_<name>``) or object type
+id (``2-NNN``), as HubSpot's URLs do: ``/crm/v3/schemas`` resolves it (one HubSpot does not have fails with the
+closest names), and its records land in ``raw_<connection>.<stream name>``.
+
+Associations are read through the v4 batch endpoint (up to 1,000 ids a request) for the records of each page, and
+land as one column per associated object type, ``associations_<type>``: the associated ids separated by ``;``, the
+primary one (association label "Primary") first. An incremental pull reads them for the records it reads.
 
 Full pulls page the list endpoint with ``after``. The list takes the property names in its URL, and HubSpot's edge
 refuses a request line over about 16 KB with 414: a portal with a few hundred custom properties has more names than
@@ -26,13 +35,16 @@ has pyarrow parse the records in C++, without holding the GIL (:func:`~hub.sourc
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
+from hub.errors import SourceError
 from hub.sources.auth import OAUTH_KEYS, OAuthProfile
 from hub.sources.base import (Connector, ReadState, Stream, batched, chunks, concat_tables, fit_schema,
                               hold_known, json_records_to_arrow, max_time, prefetch, records_to_arrow)
@@ -43,6 +55,13 @@ if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` 
     import httpx
     import pyarrow as pa
 
+    from hub.config import ConnectionConfig
+    from hub.sources.http import ApiClient
+
+#: a custom object as HubSpot's URLs take it: its fully qualified name (p<portal>_<name>) or type id (2-NNN); a
+#: bare name is taken for a standard object's typo, and the config check suggests the closest standard one
+OBJECT_NAME = re.compile(r"^(?:2-\d+|p\d+_[a-z0-9_]+)$")
+ASSOCIATIONS_READ = 1_000   # ids per v4 associations batch read (HubSpot's limit since February 2025)
 LIST_LIMIT = 100
 READ_LIMIT = 100     # inputs per batch/read
 SEARCH_LIMIT = 200
@@ -118,11 +137,21 @@ class HubSpot(Connector):
     streams = Connector.declare(
         Stream("contacts", "contacts", cursor_field="lastmodifieddate", deleted_flag="archived",
                expects=("email", "firstname", "lastname", "phone", "mobilephone", "company", "associatedcompanyid",
-                        "jobtitle", "city", "country", "lifecyclestage", "createdate")),
+                        "jobtitle", "city", "country", "lifecyclestage", "hubspotscore", "createdate")),
         Stream("companies", "companies", cursor_field="hs_lastmodifieddate", deleted_flag="archived",
                expects=("name", "domain", "phone", "industry", "city", "country", "numberofemployees",
                         "annualrevenue", "createdate")),
+        Stream("deals", "deals", cursor_field="hs_lastmodifieddate", deleted_flag="archived",
+               expects=("dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hs_is_closed",
+                        "hs_is_closed_won", "createdate")),
+        Stream("tickets", "tickets", cursor_field="hs_lastmodifieddate", deleted_flag="archived",
+               expects=("subject", "hs_pipeline_stage", "hs_ticket_priority", "createdate")),
+        Stream("line_items", "line_items", cursor_field="hs_lastmodifieddate", deleted_flag="archived",
+               expects=("name", "quantity", "price", "amount", "createdate")),
     )
+    #: the object types whose associations each stream carries (``associations_<type>`` columns)
+    associated: ClassVar[dict[str, tuple[str, ...]]] = {
+        "deals": ("contacts", "companies"), "tickets": ("contacts", "companies"), "line_items": ("deals",)}
     hidden_cause = ("this portal has no such property, or it was deleted; the private app may also lack the scope "
                     "that shows it")
     default_streams = ("contacts", "companies")
@@ -132,9 +161,44 @@ class HubSpot(Connector):
     oauth = OAuthProfile(token_path="/oauth/v3/token", expired_marker="EXPIRED_AUTHENTICATION", vendor="HubSpot",
                          request_id_field="correlationId", request_id_headers=("x-hubspot-correlation-id",))
 
+    def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:
+        super().__init__(config, client)
+        self.streams = self.stream_catalog(config)  # type: ignore[misc]  # this connection's objects
+        self._types: dict[str, str] = {}
+
+    @classmethod
+    def stream_catalog(cls, config: ConnectionConfig) -> dict[str, Stream]:
+        """The standard objects plus any custom object the connection's ``streams`` names (whether the portal has it
+        is for ``/crm/v3/schemas`` to say; a name that cannot be an object type is left out, for the check)."""
+        extra = {name: Stream(name, name.lower().replace("-", "_"), cursor_field="hs_lastmodifieddate",
+                              deleted_flag="archived")
+                 for name in config.streams or () if name not in cls.streams and OBJECT_NAME.match(name)}
+        return {**cls.streams, **extra}
+
+    def object_type(self, stream: Stream) -> str:
+        """What URLs name the stream's object by: a standard object's name, a custom object's type id."""
+        if stream.name in type(self).streams:
+            return stream.name
+        if stream.name not in self._types:
+            schemas = self.client.get("/crm/v3/schemas").get("results") or []
+            wanted = stream.name.lower()
+            for schema in schemas:
+                names = {str(schema.get(k) or "").lower() for k in ("fullyQualifiedName", "objectTypeId")}
+                if wanted in names:
+                    self._types[stream.name] = schema["objectTypeId"]
+                    break
+            else:
+                known = [*type(self).streams, *(str(s.get("fullyQualifiedName")) for s in schemas)]
+                close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+                hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "") + \
+                    f"(HubSpot's objects: {', '.join(type(self).streams)}; custom ones: GET /crm/v3/schemas)"
+                raise SourceError(f"{stream.name}: HubSpot has no object type '{stream.name}' in this account, or "
+                                  f"the app's scopes do not show it", connection=self.config.name, hint=hint)
+        return self._types[stream.name]
+
     def properties(self, stream: Stream) -> list[str]:
         """Every property name of the object, as the properties endpoint lists them."""
-        body = self.client.get(f"/crm/v3/properties/{stream.name}")
+        body = self.client.get(f"/crm/v3/properties/{self.object_type(stream)}")
         names = [p["name"] for p in body.get("results", []) if p.get("name") not in ENVELOPE]
         if stream.cursor_field not in names:
             names.append(stream.cursor_field)
@@ -178,17 +242,36 @@ class HubSpot(Connector):
                             *(pa.field(p, pa.string()) for p in columns)])
         tables = (_pages_table(group, record_type, schema)
                   for group in chunks(itertools.chain([first], pages), PARSE_PAGES))
+        targets = self.associated.get(stream.name, ())
         for table in batched(tables):
             state.rows += table.num_rows
             state.see(max_time([pc.max(table.column(stream.cursor_field)).as_py()]))
+            if targets:
+                ids = table.column("id").to_pylist()
+                for target in targets:
+                    linked = self.associations(stream, target, ids)
+                    table = table.append_column(pa.field(f"associations_{target}", pa.string()),
+                                                pa.array([linked.get(i) for i in ids], pa.string()))
             yield table
+
+    def associations(self, stream: Stream, target: str, ids: list[str]) -> dict[str, str]:
+        """Each record's associated ``target`` ids, ``;``-separated, the primary one first (v4 batch read; a record
+        without any is a 207 error entry HubSpot reports, and simply absent here)."""
+        out: dict[str, str] = {}
+        for group in chunks(ids, ASSOCIATIONS_READ):
+            body = self.client.post(f"/crm/v4/associations/{self.object_type(stream)}/{target}/batch/read",
+                                    {"inputs": [{"id": i} for i in group]}, idempotent=True)   # a read
+            for result in body.get("results") or []:
+                links = sorted(result.get("to") or [], key=lambda t: (not _primary(t), int(t["toObjectId"])))
+                out[str(result["from"]["id"])] = ";".join(str(t["toObjectId"]) for t in links)
+        return out
 
     def archived_ids(self, stream: Stream) -> list[str]:
         """Ids of every archived record of the stream (``?archived=true``; HubSpot keeps them 90 days)."""
         ids: list[str] = []
         params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": "hs_object_id", "archived": "true"}
         while True:
-            body = self.client.get(f"/crm/v3/objects/{stream.name}", params=params)
+            body = self.client.get(f"/crm/v3/objects/{self.object_type(stream)}", params=params)
             ids += [r["id"] for r in body.get("results") or [] if r.get("id")]
             after = (body.get("paging") or {}).get("next", {}).get("after")
             if not after:
@@ -198,7 +281,7 @@ class HubSpot(Connector):
     def _list(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
         params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false"}
         while True:
-            page = self.client.get_lazy(f"/crm/v3/objects/{stream.name}", params=params, member="paging")
+            page = self.client.get_lazy(f"/crm/v3/objects/{self.object_type(stream)}", params=params, member="paging")
             yield page
             after = (page.member or {}).get("next", {}).get("after")
             if not after:
@@ -210,7 +293,7 @@ class HubSpot(Connector):
         import httpx
 
         params = {"limit": LIST_LIMIT, "properties": ",".join(props), "archived": "false", "after": "9" * 20}
-        return len(str(httpx.URL(self.client.url(f"/crm/v3/objects/{stream.name}"), params=params))) <= URL_BUDGET
+        return len(str(httpx.URL(self.client.url(f"/crm/v3/objects/{self.object_type(stream)}"), params=params))) <= URL_BUDGET
 
     def _list_read(self, stream: Stream, props: list[str]) -> Iterator[LazyPage]:
         """Every record with every property: ids from the list, records from batch/read (names in the body)."""
@@ -220,7 +303,7 @@ class HubSpot(Connector):
     def _list_ids(self, stream: Stream) -> Iterator[list[str]]:
         params: dict[str, Any] = {"limit": LIST_LIMIT, "properties": "hs_object_id", "archived": "false"}
         while True:
-            body = self.client.get(f"/crm/v3/objects/{stream.name}", params=params)
+            body = self.client.get(f"/crm/v3/objects/{self.object_type(stream)}", params=params)
             ids = [r["id"] for r in body.get("results") or [] if r.get("id")]
             if ids:
                 yield ids
@@ -233,7 +316,7 @@ class HubSpot(Connector):
         """One batch/read of ``ids``, kept in bytes for pyarrow. An id archived since it was listed is left out
         (207, ``errors``): the pull does not see a deleted record, as if it had been deleted before."""
         body = {"properties": props, "inputs": [{"id": i} for i in ids[:READ_LIMIT]]}
-        response = self.client.request("POST", f"/crm/v3/objects/{stream.name}/batch/read",
+        response = self.client.request("POST", f"/crm/v3/objects/{self.object_type(stream)}/batch/read",
                                        content=orjson.dumps(body), headers={"Content-Type": "application/json"},
                                        idempotent=True, decode=_whole_object)  # a read: safe to send again
         return LazyPage(response.content, None, connection=self.config.name)
@@ -278,7 +361,7 @@ class HubSpot(Connector):
         body: dict[str, Any] = {"filterGroups": [{"filters": filters}],
                                 "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
                                 "properties": props, "limit": SEARCH_LIMIT}
-        return self.client.post(f"/crm/v3/objects/{stream.name}/search", body, idempotent=True)  # a read
+        return self.client.post(f"/crm/v3/objects/{self.object_type(stream)}/search", body, idempotent=True)  # a read
 
 
 def _pages_table(pages: list[LazyPage], record_type: pa.StructType, schema: pa.Schema) -> pa.Table:
@@ -319,6 +402,10 @@ def _flat_table(records: pa.StructArray, schema: pa.Schema) -> pa.Table:
     envelope = records.flatten()
     columns = [*envelope[:4], *envelope[4].flatten()]
     return pa.Table.from_arrays(columns, schema=fit_schema(schema, columns))
+
+
+def _primary(link: dict[str, Any]) -> bool:
+    return any(t.get("label") == "Primary" for t in link.get("associationTypes") or [])
 
 
 def _filter(prop: str, operator: str, value: str) -> dict[str, str]:

@@ -27,20 +27,27 @@ ACTIONS = {"update": "update", "update_by_key": "update", "upsert": "upsert", "c
 
 
 class HubSpotPusher(Pusher):
-    """Contacts, companies (any CRM object) through HubSpot's batch endpoints."""
+    """Any CRM object (contacts, companies, deals, tickets, line items, custom objects) through HubSpot's batch
+    endpoints."""
 
     type = "hubspot"
     OPS = frozenset({"update", "upsert", "create", "remove", "lookup"})
     batch_size = 100
     lookup_needs_unique = True
-    known_objects = ("contacts", "companies", "deals", "tickets")
+    known_objects = ("contacts", "companies", "deals", "tickets", "line_items")
 
     def fields(self) -> dict[str, TargetField]:
         try:
             body = self.client.get(f"/crm/v3/properties/{self.object}")
         except SourceError as exc:
             if exc.status in (400, 404):  # "Unable to infer object type from: ..."
-                raise NoSuchObject(self.known_objects) from None
+                # custom objects go by their fully qualified name or type id (p<portal>_<name>, 2-NNN)
+                try:
+                    custom = self.client.get("/crm/v3/schemas").get("results") or []
+                except (SourceError, ValueError):   # the suggestions are a courtesy: the object is missing either way
+                    custom = []
+                names = [n for s in custom for n in (s.get("fullyQualifiedName"), s.get("objectTypeId")) if n]
+                raise NoSuchObject([*self.known_objects, *names]) from None
             raise
         out = {}
         for prop in body.get("results", []):

@@ -1,4 +1,9 @@
-"""Salesforce REST: Contact and Account through SOQL, fields discovered by describe, incremental on SystemModstamp.
+"""Salesforce REST: any sObject through SOQL, fields discovered by describe, incremental on SystemModstamp.
+
+Contact, Account, Lead, Opportunity and Case are declared (the built-in staging models read them); a connection's
+``streams`` may also name any other object the org has (Task, a custom ``Thing__c``): it lands in
+``raw_<connection>.<name lower-cased>``. An object the org does not have fails its read with the closest names from
+describeGlobal.
 
 Queries go to ``/queryAll`` so that records deleted since the last run arrive with ``IsDeleted = true`` instead of
 silently vanishing, and page through ``nextRecordsUrl`` exactly as given. Column types follow describe (booleans,
@@ -31,6 +36,9 @@ from hub.sources.http import VendorProfile
 if TYPE_CHECKING:  # pyarrow and httpx load when a stream is read: `hub status` declares connectors without them
     import httpx
     import pyarrow as pa
+
+    from hub.config import ConnectionConfig
+    from hub.sources.http import ApiClient
 
 DEFAULT_API_VERSION = salesforce_versions.TESTED
 DELETED_MIN_WINDOW = timedelta(minutes=3)
@@ -104,6 +112,16 @@ class Salesforce(Connector):
         Stream("Account", "account", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
                expects=("Name", "Website", "Phone", "Industry", "BillingCity", "BillingCountry", "NumberOfEmployees",
                         "AnnualRevenue", "CreatedDate", "LastModifiedDate")),
+        Stream("Lead", "lead", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
+               expects=("Email", "FirstName", "LastName", "Phone", "Company", "Status", "LeadSource", "IsConverted",
+                        "ConvertedContactId", "CreatedDate", "LastModifiedDate")),
+        Stream("Opportunity", "opportunity", primary_key="Id", cursor_field="SystemModstamp",
+               deleted_flag="IsDeleted",
+               expects=("Name", "StageName", "IsClosed", "IsWon", "Amount", "CloseDate", "AccountId", "ContactId",
+                        "CreatedDate", "LastModifiedDate")),
+        Stream("Case", "case", primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted",
+               expects=("Subject", "Status", "Priority", "SuppliedEmail", "ContactId", "AccountId", "CreatedDate",
+                        "LastModifiedDate")),
     )
     hidden_cause = ("most likely field-level security: the integration user's profile or permission sets cannot "
                     "read them; grant Read in Setup > Object Manager > the object > Fields > Set Field-Level Security")
@@ -120,6 +138,18 @@ class Salesforce(Connector):
                          url_option="auth_url", default_url="https://login.salesforce.com", vendor="Salesforce",
                          instance_url=True)
 
+    def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:
+        super().__init__(config, client)
+        self.streams = self.stream_catalog(config)  # type: ignore[misc]  # this connection's objects, not the class's
+
+    @classmethod
+    def stream_catalog(cls, config: ConnectionConfig) -> dict[str, Stream]:
+        """The declared objects plus any other the connection's ``streams`` names (whether the org has it is for
+        describe to say: names that are not sObject API names are left out, so the config check refuses them)."""
+        extra = {name: any_object(name) for name in config.streams or () if name not in cls.streams
+                 and API_NAME.match(name)}
+        return {**cls.streams, **extra}
+
     @classmethod
     def check_config(cls, name: str, body: dict[str, Any], text: str) -> None:
         """A pinned ``api_version`` must be a Salesforce version Salesforce still serves."""
@@ -134,9 +164,33 @@ class Salesforce(Connector):
         return f"/services/data/v{versions.api_version('salesforce', self.config.options)}"
 
     def describe(self, stream: Stream) -> list[dict[str, Any]]:
-        """The object's selectable fields, from describe."""
-        body = self.client.get(f"{self.api}/sobjects/{stream.name}/describe")
-        return [f for f in body.get("fields", []) if f.get("type") not in SKIPPED_TYPES]
+        """The object's selectable fields, from describe; an object the org lacks fails with the closest names."""
+        try:
+            body = self.client.get(f"{self.api}/sobjects/{stream.name}/describe")
+        except SourceError as exc:
+            if exc.status != 404:
+                raise
+            raise self._no_such_object(stream.name) from None
+        fields = [f for f in body.get("fields", []) if f.get("type") not in SKIPPED_TYPES]
+        names = {f["name"] for f in fields}
+        missing = [n for n in (stream.primary_key, stream.cursor_field) if n and n not in names]
+        if missing or not body.get("queryable", True):
+            raise SourceError(f"{stream.name}: Salesforce cannot replicate this object (it is not queryable or has "
+                              f"no {', '.join(missing) or 'Id'})", connection=self.config.name,
+                              hint=f"remove {stream.name} from [connections.{self.config.name}] streams")
+        return fields
+
+    def _no_such_object(self, name: str) -> SourceError:
+        """The error for an object describe does not know: the org's closest names, from describeGlobal."""
+        import difflib
+
+        body = self.client.get(f"{self.api}/sobjects")
+        known = {o["name"].lower(): o["name"] for o in body.get("sobjects", []) if o.get("queryable", True)}
+        close = difflib.get_close_matches(name.lower(), list(known), n=3, cutoff=0.5)
+        hint = (f"did you mean {' or '.join(repr(known[c]) for c in close)}? " if close else "") + \
+            f"(the org has {len(known)} queryable objects: GET /services/data/vXX.X/sobjects lists them)"
+        return SourceError(f"{name}: the Salesforce org has no sObject '{name}', or this user cannot see it",
+                           connection=self.config.name, hint=hint)
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         fields = self.describe(stream)
@@ -238,6 +292,15 @@ class Salesforce(Connector):
             if body.get("done", True) or not next_url:
                 return
             body = self.client.get(next_url, headers=headers)
+
+
+#: an sObject API name: standard (``Lead``), custom (``Subscription__c``), namespaced (``ns__Thing__c``)
+API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+
+
+def any_object(name: str) -> Stream:
+    """The stream of an sObject the connector does not declare: keyed and paged like every replicable object."""
+    return Stream(name, name.lower(), primary_key="Id", cursor_field="SystemModstamp", deleted_flag="IsDeleted")
 
 
 def field_groups(names: list[str], keep: tuple[str, ...]) -> list[list[str]]:

@@ -15,6 +15,7 @@ SELECT
   NULLIF(TRIM(city), '') AS city,
   NULLIF(TRIM(country), '') AS country,
   NULLIF(TRIM(lifecyclestage), '') AS lifecycle_stage,
+  CAST(hubspotscore AS DOUBLE PRECISION) AS lead_score,
   COALESCE(CAST(createdate AS TIMESTAMPTZ), CAST(created_at AS TIMESTAMPTZ)) AS created_at,
   COALESCE(CAST(updated_at AS TIMESTAMPTZ), CAST(lastmodifieddate AS TIMESTAMPTZ)) AS updated_at
 FROM raw_hubspot.contacts

@@ -16,7 +16,8 @@ SELECT
   CAST(lifecycle_stage AS TEXT) AS lifecycle_stage,
   CAST(NULL AS TEXT) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
-  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
+  lead_score
 FROM "staging"."hubspot_contacts"
 UNION ALL
 SELECT
@@ -37,5 +38,6 @@ SELECT
   CAST(NULL AS TEXT) AS lifecycle_stage,
   CAST(lead_source AS TEXT) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
-  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
+  NULL AS lead_score
 FROM "staging"."salesforce_contact"

@@ -1,4 +1,5 @@
-"""The sandbox's HubSpot: a stateful CRM v3 portal (contacts, companies, search, batch, OAuth) on loopback.
+"""The sandbox's HubSpot: a stateful CRM portal (contacts, companies, deals, tickets, line items, a custom object;
+search, batch, schemas, v4 associations, OAuth) on loopback.
 
 The sandbox builds it through ``EMULATOR`` (:class:`hub.integrations.spec.EmulatorPlugin`); HubSpot plays the seed's
 ``"marketing"`` role (:mod:`hub.sandbox.seed`).

@@ -79,6 +79,8 @@ CONTACT_PROPS = [
     Prop("num_associated_deals", "Number of Associated Deals", _N, "number", "deal_information", read_only=True),
     Prop("total_revenue", "Total Revenue", _N, "number", "deal_information"),
     Prop("hs_email_optout", "Unsubscribed from all email", "bool", "booleancheckbox", "emailinformation"),
+    # the lead score HubSpot's scoring rules compute (calculated: the API cannot set it)
+    Prop("hubspotscore", "HubSpot Score", _N, "number", "contactinformation", read_only=True),
     Prop("createdate", "Create Date", _DT, "date", "contactinformation", read_only=True),
     Prop("lastmodifieddate", "Last Modified Date", _DT, "date", "contactinformation", read_only=True),
     Prop("hs_object_id", "Record ID", _N, "number", "contactinformation", read_only=True),
@@ -124,6 +126,10 @@ class ObjectSchema:
     default_props: tuple[str, ...]
     modified_prop: str
     always_props: tuple[str, ...]
+    #: the create-date property (custom objects name it hs_createdate)
+    created_prop: str = "createdate"
+    #: HubSpot's object type id (0-1 contacts, 2-NNN a custom object)
+    type_id: str = ""
 
     def definitions(self) -> list[dict[str, Any]]:
         """All property definitions as the properties API returns them."""
@@ -147,10 +153,11 @@ class ObjectSchema:
 SCHEMAS = {
     "contacts": ObjectSchema("contacts", "CONTACT", {p.name: p for p in CONTACT_PROPS},
                              ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
-                             "lastmodifieddate", ("createdate", "hs_object_id", "lastmodifieddate")),
+                             "lastmodifieddate", ("createdate", "hs_object_id", "lastmodifieddate"), type_id="0-1"),
     "companies": ObjectSchema("companies", "COMPANY", {p.name: p for p in COMPANY_PROPS},
                               ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
-                              "hs_lastmodifieddate", ("createdate", "hs_lastmodifieddate", "hs_object_id")),
+                              "hs_lastmodifieddate", ("createdate", "hs_lastmodifieddate", "hs_object_id"),
+                              type_id="0-2"),
 }
 # the object type ids HubSpot also accepts in URLs
 ALIASES = {"contact": "contacts", "0-1": "contacts", "company": "companies", "0-2": "companies"}

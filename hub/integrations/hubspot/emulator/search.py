@@ -14,7 +14,9 @@ MAX_TOTAL = 10_000  # HubSpot never pages a search past 10,000 results
 MAX_LIMIT = 200
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
 SEARCHABLE = {"contacts": ("email", "firstname", "lastname", "phone", "company"),
-              "companies": ("name", "domain", "website", "phone")}
+              "companies": ("name", "domain", "website", "phone"), "deals": ("dealname",),
+              "tickets": ("subject", "content"), "line_items": ("name", "hs_sku"),
+              "subscriptions": ("subscription_name",)}
 _TOKEN_SPLIT = re.compile(r"[\s@.,;:_/-]+")
 
 Getter = Callable[[HubObject], Any]
@@ -66,7 +68,7 @@ def getter(table: Table, name: str) -> tuple[Getter, str]:
                    f"{table.schema.name} for valid names")
     if name == "hs_object_id":
         return (lambda o: o.id), "number"
-    if name == "createdate":
+    if name == table.schema.created_prop:
         return (lambda o: o.created_ms), "datetime"
     if name == table.schema.modified_prop:
         return (lambda o: o.updated_ms), "datetime"

@@ -14,7 +14,9 @@ from hub.integrations.hubspot.emulator import search as hubspot_search
 from hub.sandbox.clock import AnyClock, iso_millis_z
 from hub.integrations.hubspot.emulator.auth import HubSpotAuth, token_answer
 from hub.integrations.hubspot.emulator.faults import HubSpotFaults
+from hub.integrations.hubspot.emulator.associations import AssociationRoutes, resolve_links
 from hub.integrations.hubspot.emulator.batch import run_batch
+from hub.integrations.hubspot.emulator.objects import custom_schema
 from hub.integrations.hubspot.emulator.store import Failure, HubObject, HubSpotStore, Table
 from hub.sandbox.ratelimit import DailyQuota, RollingWindowLimiter, Verdict
 from hub.sandbox.routing import Route
@@ -52,7 +54,8 @@ def _json(status: int, payload: Any) -> Response:
 
 
 class HubSpotEmulator(HTTPEmulator):
-    """A stateful HubSpot CRM v3 API on loopback for contacts and companies."""
+    """A stateful HubSpot CRM API on loopback: v3 objects (contacts, companies, deals, tickets, line items, a custom
+    object), properties, schemas, search and batch, and v4 associations."""
 
     server_name = "hubspot"
     fault_style = HubSpotFaults
@@ -84,6 +87,10 @@ class HubSpotEmulator(HTTPEmulator):
         add("GET", OBJECTS + "/{objectId}", self.get_object)
         add("PATCH", OBJECTS + "/{objectId}", self.update_object)
         add("DELETE", OBJECTS + "/{objectId}", self.archive_object)
+        for schemas in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas"):   # the SDK calls the second
+            add("GET", schemas, self.list_schemas)
+            add("GET", schemas + "/{objectType}", self.get_schema)
+        AssociationRoutes(store, self.store.table, clock.millis).register(add, _json)
 
     @property
     def token(self) -> str:
@@ -215,6 +222,18 @@ class HubSpotEmulator(HTTPEmulator):
             cached = self._property_cache[table.schema.name] = orjson.dumps({"results": table.schema.definitions()})
         return Response(200, cached, content_type=CONTENT_TYPE)
 
+    def list_schemas(self, request: Request) -> Response:
+        """GET /crm/v3/schemas: the portal's custom object types."""
+        custom = [t.schema for t in self.store.tables.values() if t.schema.type_id.startswith("2-")]
+        return _json(200, {"results": [custom_schema(schema) for schema in custom]})
+
+    def get_schema(self, request: Request) -> Response:
+        """GET /crm/v3/schemas/{objectType} (a custom object's id or fully qualified name)."""
+        table = self._table(request)
+        if not table.schema.type_id.startswith("2-"):
+            raise Failure(404, "OBJECT_NOT_FOUND", f"Unable to find object schema {request.params['objectType']}")
+        return _json(200, custom_schema(table.schema))
+
     def get_property(self, request: Request) -> Response:
         """GET /crm/v3/properties/{objectType}/{propertyName}."""
         table = self._table(request)
@@ -291,11 +310,14 @@ class HubSpotEmulator(HTTPEmulator):
         store = self.store
         with store.lock:
             values = store.validate(table, (body or {}).get("properties", {}))
+            links = resolve_links(store, table, (body or {}).get("associations") or [])
             values.update(self._association_values(table, body.get("associations") or []))
             clash = store.conflict(table, values, None)
             if clash:
                 raise clash
             obj = store.insert(table, values)
+            for target, target_id, primary in links:
+                store.associations.link(table.schema.name, obj.id, target, target_id, primary=primary)
             return _json(201, store.public(table, obj, self._written(table, values)))
 
     def _association_values(self, table: Table, associations: Any) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""In-memory HubSpot CRM state: contacts and companies, with HubSpot's write rules."""
+"""In-memory HubSpot CRM state: contacts, companies, deals, tickets, line items and a custom object, their
+associations, with HubSpot's write rules."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import orjson
 
 from hub.sandbox.clock import AnyClock, iso_millis_z
+from hub.integrations.hubspot.emulator.associations import Associations
+from hub.integrations.hubspot.emulator.objects import FIRST_IDS, MORE_ALIASES, MORE_SCHEMAS, derive
 from hub.integrations.hubspot.emulator.schema import (ALIASES, SCHEMAS, ObjectSchema, PropertyProblem,
                                                      normalize_properties)
 from hub.sandbox.seed import MARKETING, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
@@ -19,6 +22,7 @@ from hub.sandbox.seed import MARKETING, CompanyRow, PersonRow, SeedData, custom_
 #: HubSpot's own bookkeeping properties: a merge never copies them from the merged-away record
 SYSTEM_PROPS = frozenset({"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
                           "hs_merged_object_ids"})
+LINKS = "associations"   # the associations' key in the saved state (no object type is named so)
 INDUSTRY_CODES = {"Software": "COMPUTER_SOFTWARE", "Logistics": "LOGISTICS_AND_SUPPLY_CHAIN",
                   "Healthcare": "HOSPITAL_HEALTH_CARE", "Financial Services": "FINANCIAL_SERVICES",
                   "Manufacturing": "MACHINERY", "Retail": "RETAIL", "Energy": "OIL_ENERGY", "Media": "MEDIA_PRODUCTION",
@@ -145,7 +149,7 @@ def _key(value: str | None) -> str | None:
 
 
 class HubSpotStore:
-    """HubSpot's CRM state for contacts and companies; every method is thread-safe.
+    """HubSpot's CRM state for every object type of the portal; every method is thread-safe.
 
     ``create``/``update``/``archive`` are the direct mutation helpers tests use: they skip property
     validation (so tests can plant dirty data) but keep HubSpot's bookkeeping (ids, timestamps, indexes).
@@ -160,12 +164,18 @@ class HubSpotStore:
         self.tables = {"contacts": Table(SCHEMAS["contacts"].customized(self.custom, hidden_properties), 1001),
                        "companies": Table(SCHEMAS["companies"].customized(self.custom, hidden_properties),
                                           7_000_001)}
+        self.tables.update((name, Table(schema.customized((), hidden_properties), FIRST_IDS[name]))
+                           for name, schema in MORE_SCHEMAS.items())
+        self.associations = Associations()
         if seed is not None:
             self._load(seed)
+            from hub.integrations.hubspot.emulator.seeding import load_more
+
+            load_more(self, seed)
 
     def table(self, object_type: str) -> Table:
         """The table for an object type name (contacts, companies, or their HubSpot aliases)."""
-        name = ALIASES.get(object_type.lower(), object_type.lower())
+        name = ALIASES.get(object_type.lower()) or MORE_ALIASES.get(object_type.lower(), object_type.lower())
         table = self.tables.get(name)
         if table is None:
             raise Failure(400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}")
@@ -236,9 +246,9 @@ class HubSpotStore:
         props = dict(table.blank)
         props.update(values)
         props["hs_object_id"] = str(oid)
-        props["createdate"] = iso_millis_z(created)
+        props[table.schema.created_prop] = iso_millis_z(created)
         props[table.schema.modified_prop] = iso_millis_z(now)
-        _derive(table.schema, props)
+        _derive(table.schema, props, now)
         table.add(HubObject(oid, props, created, now))
         return table.objects[oid]
 
@@ -256,7 +266,7 @@ class HubSpotStore:
         props.update(values)
         now = self.clock.millis()
         props[table.schema.modified_prop] = iso_millis_z(now)
-        _derive(table.schema, props)
+        _derive(table.schema, props, now)
         obj.props, obj.updated_ms = props, now
         table.reindex(obj, old)
         return changed
@@ -314,7 +324,8 @@ class HubSpotStore:
         else:
             selected = {n: props[n] for n in (table.schema.default_props if names is None else names)}
         out: dict[str, Any] = {"id": obj.sid, "properties": selected,
-                               "createdAt": props["createdate"], "updatedAt": props[table.schema.modified_prop],
+                               "createdAt": props[table.schema.created_prop],
+                               "updatedAt": props[table.schema.modified_prop],
                                "archived": obj.archived}
         if obj.archived:
             out["archivedAt"] = iso_millis_z(obj.archived_ms)
@@ -325,21 +336,27 @@ class HubSpotStore:
     def to_state(self) -> dict[str, Any]:
         """Every record of every object type plus id counters, as JSON-ready data for :meth:`from_state`."""
         with self.lock:
-            return {name: {"next_id": table.next_id, "properties": list(table.all_names),
-                           "objects": [[o.id, o.created_ms, o.updated_ms, o.archived_ms if o.archived else None,
-                                        [o.props[n] for n in table.all_names]]
-                                       for o in map(table.objects.__getitem__, table.order)]}
-                    for name, table in self.tables.items()}
+            state: dict[str, Any] = {
+                name: {"next_id": table.next_id, "properties": list(table.all_names),
+                       "objects": [[o.id, o.created_ms, o.updated_ms, o.archived_ms if o.archived else None,
+                                    [o.props[n] for n in table.all_names]]
+                                   for o in map(table.objects.__getitem__, table.order)]}
+                for name, table in self.tables.items()}
+            state[LINKS] = self.associations.to_state()
+            return state
 
     @classmethod
     def from_state(cls, clock: AnyClock, state: dict[str, Any], **options: Any) -> HubSpotStore:
         """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
         (``options``: the constructor's custom and hidden properties, as when it was saved)."""
         store = cls(clock, **options)
-        if sorted(state) != sorted(store.tables):
+        if set(state) - {LINKS} - set(store.tables):
             raise ValueError(f"HubSpot object types {sorted(state)} differ from this version's {sorted(store.tables)}")
+        store.associations.load(state.get(LINKS) or [])
         for name, table in store.tables.items():
-            saved = state[name]
+            saved = state.get(name)
+            if saved is None:   # saved by a version whose portal had fewer object types: this one starts empty
+                continue
             if saved["properties"] != list(table.all_names):
                 raise ValueError(f"HubSpot {name} properties differ from this version's schema")
             for oid, created, updated, archived_ms, values in saved["objects"]:
@@ -379,11 +396,15 @@ def _present(table: Table, values: dict[str, str | None]) -> dict[str, str | Non
     return {k: v for k, v in values.items() if k in table.blank}
 
 
-def _derive(schema: ObjectSchema, props: dict[str, str | None]) -> None:
+def _derive(schema: ObjectSchema, props: dict[str, str | None], now: int) -> None:
     if schema.name == "contacts" and "hs_email_domain" in props:
         email = props.get("email")
         domain = email.rpartition("@")[2].strip() if email and "@" in email else None
         props["hs_email_domain"] = domain or None
+    else:
+        derived = dict(props)
+        derive(schema, derived, iso_millis_z(now))
+        props.update((k, v) for k, v in derived.items() if k in props)   # a hidden property stays out
 
 
 def _contact_props(row: PersonRow, company: tuple[str, str] | None) -> dict[str, str | None]:

@@ -15,6 +15,7 @@ SELECT
     nullif(trim(city), '') AS city,
     nullif(trim(country), '') AS country,
     nullif(trim(lifecyclestage), '') AS lifecycle_stage,
+    try_cast(hubspotscore AS DOUBLE) AS lead_score,
     coalesce(try_cast(createdate AS TIMESTAMPTZ), try_cast(created_at AS TIMESTAMPTZ)) AS created_at,
     coalesce(try_cast(updated_at AS TIMESTAMPTZ), try_cast(lastmodifieddate AS TIMESTAMPTZ)) AS updated_at
 FROM raw_hubspot.contacts

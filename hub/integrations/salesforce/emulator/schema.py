@@ -1,4 +1,5 @@
-"""Salesforce sObject metadata for Contact and Account: fields, describe payloads, record Ids."""
+"""Salesforce sObject metadata: fields, describe payloads, record Ids (Contact and Account here; the org's other
+objects in :mod:`objects`)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ class Field:
     precision: int = 0
     custom: bool = False
     defaulted: bool = False
+    #: the value a record gets when the create leaves the field out (a picklist's default, say)
+    default_value: Any = None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The sObjects a lookup may point at (several for a polymorphic one such as Task.WhoId)."""
+        return tuple(self.reference_to.split(",")) if self.reference_to else ()
 
     @property
     def filterable(self) -> bool:
@@ -53,7 +61,8 @@ class Field:
             "aggregatable": self.type not in ("textarea",), "autoNumber": False,
             "byteLength": self.length * 3, "calculated": False, "caseSensitive": False,
             "createable": self.createable, "custom": self.custom,
-            "defaultValue": False if self.type == "boolean" else None, "defaultedOnCreate": self.defaulted,
+            "defaultValue": self.default_value if self.default_value is not None
+            else False if self.type == "boolean" else None, "defaultedOnCreate": self.defaulted,
             "digits": self.precision if self.type == "int" else 0, "externalId": self.external_id,
             "filterable": self.filterable, "groupable": self.type not in NUMERIC,
             "idLookup": self.type == "id" or self.external_id or self.type == "email", "label": self.label,
@@ -62,7 +71,7 @@ class Field:
             "picklistValues": [{"active": True, "defaultValue": False, "label": v, "validFor": None, "value": v}
                                for v in self.picklist],
             "precision": self.precision if self.type in ("double", "currency") else 0,
-            "referenceTo": [self.reference_to] if self.reference_to else [],
+            "referenceTo": list(self.references),
             "relationshipName": self.relationship, "restrictedPicklist": False, "scale": 0,
             "soapType": SOAP_TYPES.get(self.type, "xsd:string"), "sortable": self.type != "textarea",
             "type": self.type, "unique": self.unique, "updateable": self.updateable,
@@ -94,7 +103,7 @@ class SObjectType:
 
     def summary(self, version: str) -> dict[str, Any]:
         """The entry for this object in describeGlobal."""
-        return {"activateable": False, "createable": True, "custom": False, "customSetting": False,
+        return {"activateable": False, "createable": True, "custom": self.name.endswith("__c"), "customSetting": False,
                 "deletable": True, "deprecatedAndHidden": False, "feedEnabled": True, "hasSubtypes": False,
                 "isSubtype": False, "keyPrefix": self.key_prefix, "label": self.label,
                 "labelPlural": self.label_plural, "layoutable": True, "mergeable": True, "mruEnabled": True,
@@ -144,6 +153,7 @@ _RO = {"createable": False, "updateable": False}
 #: fields field-level security cannot take away (lower-cased): every user reads a record's identity and its stamps
 ALWAYS_VISIBLE = ("id", "isdeleted", "name", "systemmodstamp", "createddate", "lastmodifieddate", "ownerid",
                   "createdbyid", "lastmodifiedbyid")
+TIERS = ("Enterprise", "Mid-Market", "SMB")
 LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Trade Show", "Word of mouth", "Other")
 INDUSTRIES = ("Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications", "Construction",
               "Consulting", "Education", "Electronics", "Energy", "Engineering", "Entertainment", "Finance",
@@ -202,10 +212,10 @@ ACCOUNT = SObjectType("Account", "Account", "Accounts", "001", [
     Field("Description", "Account Description", "textarea", 32000),
     *_system_fields(),
     Field("Hub_Company_Id__c", "Hub Company Id", "string", 64, external_id=True, unique=True, custom=True),
+    # a custom picklist the org added (the account tier support agents see)
+    Field("Tier__c", "Tier", "picklist", 255, picklist=TIERS, custom=True),
 ])
 
-SOBJECTS = {t.name.lower(): t for t in (CONTACT, ACCOUNT)}
-PREFIXES = {t.key_prefix: t for t in (CONTACT, ACCOUNT)}
 
 
 def id_suffix(base15: str) -> str:

@@ -48,7 +48,7 @@ def _record_errors(status: int, errors: list[RecordError]) -> EmulatorError:
 
 
 class SalesforceEmulator(HTTPEmulator):
-    """A stateful Salesforce REST API on loopback for Contact and Account."""
+    """A stateful Salesforce REST API on loopback for the org's sObjects (objects.ORG)."""
 
     server_name = "salesforce"
     fault_style = SalesforceFaults
@@ -153,8 +153,7 @@ class SalesforceEmulator(HTTPEmulator):
         name = request.params["sobject"]
         table = self.store.table(name)
         if table is None:
-            raise sf_error(404, "NOT_FOUND", f"The requested resource does not exist: sObject type '{name}' is "
-                                             "not supported by the sandbox (Contact, Account)")
+            raise sf_error(404, "NOT_FOUND", "The requested resource does not exist")
         return table
 
     @staticmethod

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from hub.sandbox.clock import parse_iso, iso_millis_offset
-from hub.integrations.salesforce.emulator.schema import NUMERIC, SOBJECTS, STRINGY, SObjectType
+from hub.integrations.salesforce.emulator.objects import SOBJECTS
+from hub.integrations.salesforce.emulator.schema import NUMERIC, STRINGY, SObjectType
 from hub.integrations.salesforce.emulator.soql import MAX_OFFSET, WILD, Literal, Path, Query, SOQLError, position
 
 

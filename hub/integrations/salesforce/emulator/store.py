@@ -1,4 +1,4 @@
-"""In-memory Salesforce org state for Contact and Account, with Salesforce's field validation."""
+"""In-memory Salesforce org state for every sObject of the org (objects.ORG), with Salesforce's field validation."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from hub.sandbox.clock import AnyClock, parse_iso, iso_millis_offset
-from hub.integrations.salesforce.emulator.schema import (ACCOUNT, CONTACT, NUMERIC, PREFIXES, USER_ID_PREFIX, Field,
-                                                        SObjectType, make_id, to_18)
-from hub.sandbox.seed import SALES, CompanyRow, PersonRow, SeedData, custom_field_words, custom_values
+from hub.integrations.salesforce.emulator.objects import ORG, PREFIXES, derive
+from hub.integrations.salesforce.emulator.schema import NUMERIC, USER_ID_PREFIX, Field, SObjectType, make_id, to_18
+from hub.sandbox.seed import SeedData, custom_field_words
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECYCLE_BIN_DAYS = 15   # how long deleted records stay in the Recycle Bin (and queryAll, and the delete log)
 DAY_MS = 86_400_000
-INDUSTRY = {"Software": "Technology", "Logistics": "Transportation", "Financial Services": "Finance"}
 RecordError = dict[str, Any]  # {"statusCode", "message", "fields"} as sObject Collections report it
 
 
@@ -67,7 +66,7 @@ def _key(value: Any) -> str | None:
 
 
 class SalesforceStore:
-    """The org's Contact and Account records; every public method is thread-safe.
+    """The org's records of every sObject; every public method is thread-safe.
 
     ``create``/``update``/``delete`` are direct mutation helpers for tests: no validation, but the
     Salesforce bookkeeping (Ids, Name, LastModifiedDate, SystemModstamp, recycle bin) still happens.
@@ -82,11 +81,15 @@ class SalesforceStore:
         self.custom = custom_field_names(custom_fields)
         # what the integration user sees: ``hidden_fields`` are behind field-level security (absent from describe,
         # INVALID_FIELD in SOQL, and not stored here: nothing this user does can read or write them)
-        contact, account = (t.customized(self.custom, hidden_fields) for t in (CONTACT, ACCOUNT))
-        self.sobjects = {t.name.lower(): t for t in (contact, account)}
-        self.tables = {"Contact": SObjectTable(contact, 9_000_001), "Account": SObjectTable(account, 7_000_001)}
+        # the org's custom text fields are on Contact and Account (the objects the seed fills with them)
+        seen = [(t.customized(self.custom if t.name in ("Contact", "Account") else (), hidden_fields), first)
+                for t, first in ORG]
+        self.sobjects = {t.name.lower(): t for t, _ in seen}
+        self.tables = {t.name: SObjectTable(t, first) for t, first in seen}
         if seed is not None:
-            self._load(seed)
+            from hub.integrations.salesforce.emulator.seeding import load
+
+            load(self, seed)
 
     def table(self, sobject: str) -> SObjectTable | None:
         """The table for an sObject name (case-insensitive), or None."""
@@ -96,7 +99,7 @@ class SalesforceStore:
     def _table(self, sobject: str) -> SObjectTable:
         table = self.table(sobject)
         if table is None:
-            raise KeyError(f"unknown sObject {sobject!r}; the sandbox has Contact and Account")
+            raise KeyError(f"unknown sObject {sobject!r}; the sandbox has {', '.join(self.tables)}")
         return table
 
     # --- RecordSource for the SOQL evaluator (call with self.lock held) -------------------------
@@ -202,14 +205,19 @@ class SalesforceStore:
                modified: str | None = None) -> dict[str, Any]:
         """Create a record with system fields filled in."""
         now = self.now()
-        record: dict[str, Any] = {f.name: (False if f.type == "boolean" else None) for f in table.sobject.fields}
-        record.update({k: v for k, v in values.items() if k in record})
+        record: dict[str, Any] = {f.name: (f.default_value if f.default_value is not None else
+                                           False if f.type == "boolean" else None) for f in table.sobject.fields}
+        # a non-nillable field with a default keeps it when the create sends null
+        kept = {f.name for f in table.sobject.fields if not f.nillable and f.default_value is not None}
+        record.update({k: v for k, v in values.items() if k in record and (v is not None or k not in kept)})
         rid = make_id(table.sobject.key_prefix, table.next_number)
         table.next_number += 1
         record.update(Id=rid, IsDeleted=False, OwnerId=record["OwnerId"] or self.user_id, CreatedById=self.user_id,
                       LastModifiedById=self.user_id, CreatedDate=created or now,
                       LastModifiedDate=modified or created or now, SystemModstamp=modified or created or now)
-        _derive(table.sobject, record)
+        if "CaseNumber" in record:   # an auto number: the org's next, never reused
+            record["CaseNumber"] = f"{table.next_number - 4_000_000:08d}"
+        derive(table.sobject, record, now=now)
         table.records[rid] = record
         table.order.append(rid)
         table.reindex(None, record)
@@ -221,9 +229,11 @@ class SalesforceStore:
         old = table.records[rid]
         record = dict(old)
         record.update({k: v for k, v in values.items() if k in record})
+        if "StageName" in values and "Probability" not in values:
+            record["Probability"] = None   # a new stage brings its default probability
         now = self.now()
         record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=self.user_id)
-        _derive(table.sobject, record)
+        derive(table.sobject, record, now=now)
         table.records[rid] = record
         table.reindex(old, record)
         return record
@@ -331,8 +341,8 @@ class SalesforceStore:
         if fld.reference_to == "User":
             if rid.startswith(USER_ID_PREFIX):
                 return rid
-        elif _type_name(rid) == (fld.reference_to or "").lower():
-            if self.lookup(fld.reference_to or "", rid) is not None:
+        elif (kind := _type_name(rid)) in {r.lower() for r in fld.references}:
+            if self.lookup(kind or "", rid) is not None:
                 return rid
             raise _Invalid(fld, text, record_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                                                    [fld.name]))
@@ -358,10 +368,12 @@ class SalesforceStore:
         """A store holding what :meth:`to_state` saved, indexes rebuilt; ValueError if it does not fit this schema
         (``options``: the constructor's custom and hidden fields, as when it was saved)."""
         store = cls(clock, **options)
-        if sorted(state) != sorted(store.tables):
+        if set(state) - set(store.tables):
             raise ValueError(f"Salesforce sObjects {sorted(state)} differ from this version's {sorted(store.tables)}")
         for name, table in store.tables.items():
-            saved = state[name]
+            saved = state.get(name)
+            if saved is None:   # saved by a version whose org had fewer objects: this one starts empty
+                continue
             names = [f.name for f in table.sobject.fields]
             if saved["fields"] != names:
                 raise ValueError(f"Salesforce {name} fields differ from this version's schema")
@@ -382,27 +394,6 @@ class SalesforceStore:
             table.next_number = number
         return store
 
-    # --- seeding --------------------------------------------------------------------------------
-
-    def _load(self, seed: SeedData) -> None:
-        accounts, contacts = self.tables["Account"], self.tables["Contact"]
-        account_ids: dict[int, str] = {}
-        for n, row in enumerate(seed.companies[SALES]):
-            values = {**_account_fields(row), **custom_values(self.custom, n)}
-            record = self.insert(accounts, values, created=iso_millis_offset(row.created_ms // 1000 * 1000),
-                                 modified=iso_millis_offset(row.updated_ms // 1000 * 1000))
-            account_ids[row.key] = record["Id"]
-        for n, row in enumerate(seed.contacts[SALES]):
-            fields = {**_contact_fields(row, account_ids.get(row.company) if row.company is not None else None),
-                      **custom_values(self.custom, n)}
-            record = self.insert(contacts, fields, created=iso_millis_offset(row.created_ms // 1000 * 1000),
-                                 modified=iso_millis_offset(row.updated_ms // 1000 * 1000))
-            if row.deleted:
-                record["IsDeleted"] = True
-                contacts.reindex({**record, "IsDeleted": False}, record)
-                contacts.deleted_log.append((record["Id"], row.updated_ms // 1000 * 1000))
-
-
 class _Invalid(Exception):
     def __init__(self, fld: Field, value: Any, error: RecordError | None = None) -> None:
         super().__init__(fld.name)
@@ -414,25 +405,6 @@ def _type_name(record_id: str) -> str | None:
     """The lower-cased sObject name an Id's key prefix belongs to."""
     known = PREFIXES.get(record_id[:3])
     return known.name.lower() if known else None
-
-
-def _derive(sobject: SObjectType, record: dict[str, Any]) -> None:
-    if sobject.name == "Contact" and "Name" in record:
-        record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p) or None
-
-
-def _contact_fields(row: PersonRow, account_id: str | None) -> dict[str, Any]:
-    # Salesforce requires LastName, so blank names from the source system arrive as placeholders
-    last = row.last_name if row.last_name and row.last_name.strip() else "[not provided]"
-    return {"FirstName": row.first_name, "LastName": last, "Email": row.email, "Phone": row.phone,
-            "MobilePhone": row.mobile, "Title": row.title, "MailingCity": row.city, "MailingCountry": row.country,
-            "LeadSource": row.source, "AccountId": account_id}
-
-
-def _account_fields(row: CompanyRow) -> dict[str, Any]:
-    return {"Name": row.name, "Website": row.website, "Phone": row.phone,
-            "Industry": INDUSTRY.get(row.industry or "", row.industry), "BillingCity": row.city,
-            "BillingCountry": row.country, "NumberOfEmployees": row.employees, "AnnualRevenue": row.revenue}
 
 
 def custom_field_names(count: int) -> list[str]:
