@@ -5,6 +5,7 @@ Kept apart from :mod:`hub.sources.auth` so that declaring connectors imports no 
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -96,11 +97,14 @@ class OAuth2Auth(httpx.Auth):
             current = self._usable()
             if current is not None and current != stale:
                 return current  # another thread refreshed while this one waited
-            form = {"grant_type": "refresh_token", "client_id": self._client_id.reveal(),
-                    "client_secret": self._client_secret.reveal(),
-                    "refresh_token": self._tokens.refresh_token.reveal()}
-            response = yield httpx.Request("POST", self.token_url, data=form,
-                                           headers={"Accept": "application/json"},
+            form = {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token.reveal()}
+            headers = {"Accept": "application/json"}
+            if self.profile.client_auth == "basic":
+                pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
+                headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            else:
+                form.update(client_id=self._client_id.reveal(), client_secret=self._client_secret.reveal())
+            response = yield httpx.Request("POST", self.token_url, data=form, headers=headers,
                                            extensions={"timeout": original.extensions.get("timeout", {})})
             notices.observe_headers(self.connection, self.profile.vendor, response, self._notes_root)
             if response.status_code == 429 or response.status_code >= 500:
