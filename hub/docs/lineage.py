@@ -118,7 +118,7 @@ class LineageCache:
 def build(models: Iterable[dict[str, Any]], syncs: Iterable[dict[str, Any]],
           cache: LineageCache | None = None) -> Lineage:
     """The lineage of every model and every sync's mapping (both as :mod:`hub.docs.collect` gives them)."""
-    from hub.modeling.entities import ENTITIES
+    from hub.modeling.entities import UNIONS
 
     cache = cache or LineageCache(None)
     graph = Lineage()
@@ -135,12 +135,12 @@ def build(models: Iterable[dict[str, Any]], syncs: Iterable[dict[str, Any]],
                 graph.add(child, parent)
             if model.get("entity"):
                 members[model["entity"]].append(model)
-    for entity in ENTITIES.values():
+    for entity in UNIONS.values():
         contract = [c for c, _ in entity.columns]
         for member in members.get(entity.name, ()):
             for column in member["columns"] or contract:
                 graph.add(f"{entity.union}.{column}", f"{member['name']}.{column}")
-        for column in contract:   # identity resolution keeps each record's fields, and when each last changed
+        for column in contract if entity.resolved else ():   # identity resolution keeps each record's fields, and when each last changed
             graph.add(f"{entity.identity}.{column}", f"{entity.union}.{column}")
             graph.add(f"{entity.identity}.{column}_changed_at", f"{entity.union}.updated_at")
     for sync in syncs:

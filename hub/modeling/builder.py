@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import HubError
 from hub.failpoints import failpoint
 from hub.modeling.catalog import Catalog, load_catalog
-from hub.modeling.entities import ENTITIES, union_model
+from hub.modeling.entities import ENTITIES, UNIONS, union_model
 from hub.modeling.graph import Graph
 from hub.modeling.guard import check_no_source_vanishes
 from hub.modeling.identity import resolve
@@ -191,7 +191,7 @@ class _Runner:
         sql = None
         if model.kind == "union":
             members = [self.catalog.models[r.name] for r in model.refs if self._usable(r.name)]
-            entity = ENTITIES[model.name.removeprefix("staging.").removesuffix("_records")]
+            entity = UNIONS[model.name.removeprefix("staging.").removesuffix("_records")]
             sql = union_model(entity, members).sql
         outcome = materialize(self.wh, model, self.catalog.checks.get(model.name, []), sql, full=self.full_refresh)
         result.rows, result.written, result.mode = outcome.rows, outcome.written, outcome.mode

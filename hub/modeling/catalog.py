@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from hub.errors import ModelError, UnknownNameError
 from hub.modeling import audits
-from hub.modeling.entities import ENTITIES, Entity, union_model
+from hub.modeling.entities import UNIONS, Entity, union_model
 from hub.modeling.model import Header, Model, Position, Ref, parse_model, rewrite_schemas
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def load_catalog(project: Project) -> Catalog:
         if model.schema in RESERVED_SCHEMAS:
             raise model.error(f"schema {model.schema} is reserved for hub", hint="move the file to another folder")
     checks = {m.name: audits.validate(m, _audit_root(project, m.builtin)) for m in merged.values()}
-    for entity in ENTITIES.values():
+    for entity in UNIONS.values():
         _add_entity_nodes(merged, entity)
     return Catalog(dict(sorted(merged.items())), checks)
 
@@ -100,6 +100,8 @@ def _add_entity_nodes(models: dict[str, Model], entity: Entity) -> None:
     if entity.union not in models:
         models[entity.union] = union_model(entity, sorted(members, key=lambda m: m.name))
     union = models[entity.union]
+    if not entity.resolved:
+        return
     models[entity.identity] = Model(
         name=entity.identity, kind="identity", header=Header(materialized="identity",
                                                              description=f"Resolves {entity.name} records to "

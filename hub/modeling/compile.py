@@ -16,7 +16,7 @@ from sqlglot.errors import ErrorLevel
 
 from hub.errors import UnknownNameError
 from hub.modeling.catalog import Catalog
-from hub.modeling.entities import ENTITIES, union_model
+from hub.modeling.entities import UNIONS, union_model
 from hub.modeling.model import DIALECT, Model
 
 DIALECTS = ("postgres", "snowflake", "bigquery", "duckdb")
@@ -44,7 +44,7 @@ def source_sql(catalog: Catalog, model: Model) -> str:
         raise model.error("is resolved by hub's identity engine (Python over DuckDB), not by SQL",
                           hint="compile the models that read it, e.g. canonical.person")
     if model.kind == "union":
-        entity = ENTITIES[model.table.removesuffix("_records")]
+        entity = UNIONS[model.table.removesuffix("_records")]
         members = [catalog.models[r.name] for r in model.refs]
         return union_model(entity, members).sql or ""
     return model.body

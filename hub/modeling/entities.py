@@ -1,4 +1,5 @@
-"""The entities identity resolution unifies (person, company): their record contract and the generated union.
+"""The entities: those identity resolution unifies (person, company), and the business records linked to them
+(lead, deal, order, invoice, payment, ticket): their record contracts and the generated unions.
 
 A staging model declares ``-- entity: person`` to feed ``staging.person_records``, the union of every such model with
 ``connection`` and ``stream`` columns added. The union is generated because the connections are the user's: two accounts
@@ -23,6 +24,9 @@ class Entity:
     columns: tuple[tuple[str, str], ...]        # the contract: (column, DuckDB type), in output order
     required: tuple[str, ...]
     survivable: tuple[str, ...]                 # fields [models.<entity>] priority may rank sources for
+    #: True: identity resolution merges the records into one <entity>_id across connections (person, company);
+    #: False: each record is its own, with a stable id, linked to persons and companies (order, ticket, ...)
+    resolved: bool = True
 
     @property
     def union(self) -> str:
@@ -61,6 +65,37 @@ COMPANY = Entity(
     survivable=("name", "domain", "phone", "industry", "city", "country", "employee_count", "annual_revenue"),
 )
 ENTITIES = {e.name: e for e in (PERSON, COMPANY)}
+
+
+def _record(name: str, *columns: tuple[str, str]) -> Entity:
+    """A business record entity: its own contract, between ``source_id`` and the timestamps every record has."""
+    return Entity(name=name, columns=(("source_id", "VARCHAR"), *columns, ("created_at", "TIMESTAMPTZ"),
+                                      ("updated_at", "TIMESTAMPTZ")),
+                  required=("source_id", "updated_at"), survivable=(), resolved=False)
+
+
+V, MONEY, TS = "VARCHAR", "DECIMAL(18,2)", "TIMESTAMPTZ"   # amounts are decimals with their currency, never floats
+PERSON_LINK = (("person_stream", V), ("person_source_id", V))
+COMPANY_LINK = (("company_stream", V), ("company_source_id", V))
+#: The business records: a staging model declares ``-- entity: order`` (say) to feed ``staging.order_records``, and
+#: ``canonical.order`` gives each record a stable ``order_id`` and links it to ``canonical.person`` (through
+#: ``person_stream``/``person_source_id``, the record's customer in the same connection, else its email) and
+#: ``canonical.company``.
+RECORDS = {e.name: e for e in (
+    _record("lead", ("email", V), ("first_name", V), ("last_name", V), ("phone", V), ("company_name", V),
+            ("status", V), ("lead_source", V), ("converted", "BOOLEAN"), *PERSON_LINK),
+    _record("deal", ("name", V), ("stage", V), ("is_closed", "BOOLEAN"), ("is_won", "BOOLEAN"), ("amount", MONEY),
+            ("currency", V), ("close_date", "DATE"), *PERSON_LINK, *COMPANY_LINK),
+    _record("order", ("order_number", V), ("email", V), ("status", V), ("financial_status", V), ("total", MONEY),
+            ("subtotal", MONEY), ("tax", MONEY), ("currency", V), *PERSON_LINK, ("cancelled_at", TS)),
+    _record("invoice", ("number", V), ("email", V), ("status", V), ("total", MONEY), ("balance", MONEY),
+            ("currency", V), ("due_date", "DATE"), ("order_ref", V), *PERSON_LINK),
+    _record("payment", ("amount", MONEY), ("currency", V), ("status", V), ("invoice_stream", V),
+            ("invoice_source_id", V), *PERSON_LINK, ("paid_at", TS)),
+    _record("ticket", ("subject", V), ("status", V), ("priority", V), ("email", V), *PERSON_LINK, *COMPANY_LINK),
+)}
+#: Every entity a staging model may feed, by name: each has a generated ``staging.<entity>_records`` union.
+UNIONS = {**ENTITIES, **RECORDS}
 
 
 def union_model(entity: Entity, members: list[Model]) -> Model:

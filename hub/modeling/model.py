@@ -26,7 +26,7 @@ from sqlglot.errors import ParseError, TokenError
 from hub.errors import ModelError
 
 MATERIALIZATIONS = ("table", "view", "incremental")
-ENTITIES = ("person", "company")
+ENTITIES = ("person", "company", "lead", "deal", "order", "invoice", "payment", "ticket")  # hub.modeling.entities.UNIONS
 HEADER_KEYS = ("materialized", "unique_key", "changes", "cursor", "audit", "entity", "description")
 DIALECT = "duckdb"
 META_SCHEMAS = ("information_schema", "pg_catalog")     # DuckDB's own catalog views, always there

@@ -1,0 +1,16 @@
+SELECT
+  CAST(NULL AS TEXT) AS connection,
+  CAST(NULL AS TEXT) AS stream,
+  CAST(NULL AS TEXT) AS source_id,
+  CAST(NULL AS TEXT) AS subject,
+  CAST(NULL AS TEXT) AS status,
+  CAST(NULL AS TEXT) AS priority,
+  CAST(NULL AS TEXT) AS email,
+  CAST(NULL AS TEXT) AS person_stream,
+  CAST(NULL AS TEXT) AS person_source_id,
+  CAST(NULL AS TEXT) AS company_stream,
+  CAST(NULL AS TEXT) AS company_source_id,
+  CAST(NULL AS TIMESTAMPTZ) AS created_at,
+  CAST(NULL AS TIMESTAMPTZ) AS updated_at
+WHERE
+  FALSE
