@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_plus
@@ -55,6 +56,9 @@ class QuickBooksEmulator(HTTPEmulator):
         self.clock = clock
         self.limiter = RollingWindowLimiter(*rate_limit, clock.seconds) if rate_limit else None
         self.concurrency = concurrency
+        #: seconds each API request spends inside the company while counted as running (a big company answers
+        #: slowly; tests use it to have requests overlap for certain)
+        self.latency = 0.0
         self.active = 0
         self.peak = 0                       # most requests served at once (tests read it)
         self.throttled = 0
@@ -116,6 +120,8 @@ class QuickBooksEmulator(HTTPEmulator):
             self.active += 1
             self.peak = max(self.peak, self.active)
         try:
+            if self.latency:
+                time.sleep(self.latency)
             request_id = request.arg("requestid") if meta.get("write") else None
             if request_id is not None:
                 return self._once(request, route, request_id)
