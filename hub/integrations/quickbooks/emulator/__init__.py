@@ -49,7 +49,7 @@ def seed(company: Company, context: EmulatorContext, customers: int) -> None:
     people = [p for p in context.data.contacts[MARKETING] if p.first_name or p.last_name][:customers]
     for n, person in enumerate(people):
         body: dict[str, Any] = {"DisplayName": f"{person.first_name or ''} {person.last_name or ''}".strip()
-                                + f" ({person.person})"}
+                                + f" ({n + 1})"}
         if person.first_name:
             body["GivenName"] = person.first_name
         if person.last_name:
