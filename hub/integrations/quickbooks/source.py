@@ -126,7 +126,7 @@ class QuickBooks(Connector):
     streams = Connector.declare(*(Stream(name, name, primary_key="id", cursor_field="last_updated_time",
                                          deleted_flag="deleted") for name in STREAMS))
     default_streams = ("customers", "invoices", "payments")
-    options = ("api_version", "realm_id", "auth_url")
+    options = ("api_version", "realm_id", "auth_url", "batch_size")
     secret_keys = ("token", *OAUTH_KEYS)
     deletions_kept = timedelta(days=29)   # CDC looks back 30 days; a day's margin for clocks and long runs
     oauth = OAuthProfile(token_path="/oauth2/v1/tokens/bearer", expired_marker="AuthenticationFailed",
@@ -146,6 +146,12 @@ class QuickBooks(Connector):
                               file="hub.toml", line=line_of(text, ["connections", name], "realm_id"), key="realm_id",
                               hint="copy the Company ID from QuickBooks > Settings > Account and settings > "
                                    "Billing & subscription, e.g. realm_id = \"9341453050298431\"")
+        size = body.get("batch_size")
+        if size is not None and (not str(size).isdigit() or not 1 <= int(str(size)) <= 30):
+            raise ConfigError(f"[connections.{name}] batch_size must be a whole number from 1 to 30, not {size!r}",
+                              file="hub.toml", key="batch_size",
+                              line=line_of(text, ["connections", name], "batch_size"),
+                              hint="QuickBooks takes at most 30 operations per batch request (default 30)")
         if "api_version" in body:
             value = str(body["api_version"])
             if not value.isdigit() or int(value) < MIN_MINOR_VERSION:

@@ -88,7 +88,8 @@ class QuickBooksPusher(Pusher):
                 for name, (required, filterable, length, kind) in FIELDS[self.object].items()}
 
     def batch_limit(self, op: str) -> int:
-        return LOOKUP_BATCH if op == "lookup" else BATCH
+        """Lookups 200 values per query; writes the connection's ``batch_size`` (default and most: 30)."""
+        return LOOKUP_BATCH if op == "lookup" else int(self.options.get("batch_size") or BATCH)
 
     # --- requests ---------------------------------------------------------------------------------------------
 

@@ -193,3 +193,16 @@ def test_payments_apply_to_their_invoice(make_project, sb):
     assert sb.quickbooks.company.records["Invoice"][invoice["Id"]]["Balance"] == 0.0
     payments = [p for p in sb.quickbooks.company.records["Payment"].values() if p.get("PaymentRefNum") == "pay-P-5000"]
     assert len(payments) == 1 and payments[0]["Line"][0]["LinkedTxn"][0]["TxnId"] == invoice["Id"]
+
+
+def test_batch_size_follows_a_company_that_takes_fewer_operations(make_project):
+    """Intuit's batch page now says 10 payloads per batch; a connection can send that many (batch_size)."""
+    from hub.sandbox import Sandbox
+
+    with Sandbox(seed=4, people=60, only=["quickbooks"], quickbooks_batch_max=10) as small:
+        project = books_project(make_project, small, "batch_size = 10\n" + INVOICES)
+        write_table(project, "order_invoice", orders(small, 25, "B-"), ORDER_TYPES)
+        small.quickbooks.requests.reset()
+        report = push(project)
+        assert report.ok and report.results[0].creates == 25, report.errors
+        assert small.quickbooks.requests.count("POST /v3/company/{realm}/batch") == 3      # 10 + 10 + 5

@@ -26,10 +26,13 @@ class QuickBooksEmulatorPlugin:
 
     def build(self, context: EmulatorContext, *, port: int = 0, realm: str = "9341453050298431",
               rate_limit: tuple[int, float] | None = (500, 60.0), concurrency: int | None = 10,
-              customers: int = 25, hidden: Sequence[str] = ()) -> QuickBooksEmulator:
+              customers: int = 25, hidden: Sequence[str] = (), batch_max: int = 30,
+              batch_rate_limit: tuple[int, float] | None = None) -> QuickBooksEmulator:
         """The emulator, not started. ``rate_limit`` is the per-realm window (500 a minute), ``concurrency`` the
         requests served at once (10); None lifts either. ``customers`` sizes the seed; ``hidden`` leaves fields out
-        of every answer (``"Customer.PrimaryPhone"``), as a user without the permission sees records."""
+        of every answer (``"Customer.PrimaryPhone"``), as a user without the permission sees records.
+        ``batch_max`` is the BatchItemRequest a batch takes (30, as python-quickbooks sends; Intuit's batch page now
+        says 10), ``batch_rate_limit`` an extra window for batch requests (that page says 40 a minute; off)."""
         company = Company(realm, context.clock, hidden=frozenset(hidden))
         if context.state is not None:
             company.load(context.state)
@@ -37,7 +40,8 @@ class QuickBooksEmulatorPlugin:
             seed(company, context, customers)
         auth = IntuitAuth(context.random("oauth"), context.clock, realm)
         return QuickBooksEmulator(company, auth, context.clock, host=context.host, port=port, tls=context.tls,
-                                  rate_limit=rate_limit, concurrency=concurrency)
+                                  rate_limit=rate_limit, concurrency=concurrency, batch_max=batch_max,
+                                  batch_rate_limit=batch_rate_limit)
 
 
 def seed(company: Company, context: EmulatorContext, customers: int) -> None:
