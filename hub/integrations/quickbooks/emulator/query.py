@@ -245,7 +245,7 @@ def matches(record: dict[str, Any], condition: Condition) -> bool:
         wanted = [str(w).lower() == "true" for w in wanted]
     try:
         if condition.op == "IN":
-            return have in wanted
+            return have in set(wanted) if len(wanted) > 8 else have in wanted
         other = wanted[0]
         if other is None:
             return False
