@@ -149,8 +149,12 @@ def main() -> None:
         while proc.poll() is None and len(ask("invoices", "K-")) < args.orders // 2:
             time.sleep(0.05)
         at_kill = len(ask("invoices", "K-"))
+        finished_first = proc.poll() is not None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        if finished_first:
+            print(f"the push ended (exit code {proc.returncode}) before it could be killed: "
+                  f"{proc.stderr.read().strip()[-300:] if proc.stderr else ''}")
         rerun = hub(root, "push")
         out, err = rerun.communicate()
         made = ask("invoices", "K-")

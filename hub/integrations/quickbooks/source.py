@@ -45,6 +45,7 @@ CDC_MAX = 1000                # objects in one CDC answer, all entities together
 RATE, WINDOW = 500, 60.0      # requests a minute per company (realm)
 PACE_SHARE = 0.98             # the vendor counts arrivals, the client counts starts
 MIN_MINOR_VERSION = 75
+THROTTLE_PAUSE = 15.0         # seconds every request waits after a 429; five retries outlast the minute
 S, B = "string", "bool"
 
 # stream -> (entity, ((column, dotted path in the record, kind), ...)); kind "json" keeps the value as JSON text
@@ -103,6 +104,14 @@ class QuickBooksVendor(VendorProfile):
 
     def request_id(self, response: httpx.Response, body: Any) -> str | None:
         return response.headers.get("intuit_tid")
+
+    def retry_delay(self, response: httpx.Response) -> float | None:
+        """A 429 (ThrottleExceeded) comes with no Retry-After. hub never runs more than 8 requests at once, so it
+        means the company's minute is used up (by this run, or by another app or process on the same company):
+        every request of the connection waits 15 s, and the retries span more than the 60-second window."""
+        if response.status_code == 429:
+            return THROTTLE_PAUSE
+        return super().retry_delay(response)
 
 
 def fault_errors(body: Any) -> list[dict[str, Any]]:

@@ -232,21 +232,24 @@ def _key(name: str, value: Any) -> Any:
         return text.lower()
 
 
-def matches(record: dict[str, Any], condition: Condition) -> bool:
-    """Whether ``record`` meets one condition of a WHERE clause."""
-    have = _key(condition.field, lookup(record, condition.field))
-    wanted = [_key(condition.field, v) for v in condition.values]
+def matches(record: dict[str, Any], condition: Condition, wanted: list[Any] | frozenset[Any] | None = None) -> bool:
+    """Whether ``record`` meets one condition of a WHERE clause (``wanted``: its values as they compare, computed
+    once per query by :func:`run`)."""
     if condition.op == "LIKE":
         pattern = re.escape(str(condition.values[0]).lower()).replace("%", ".*")
-        return have is not None and re.fullmatch(pattern, str(lookup(record, condition.field)).lower()) is not None
+        value = lookup(record, condition.field)
+        return value is not None and re.fullmatch(pattern, str(value).lower()) is not None
+    have = _key(condition.field, lookup(record, condition.field))
     if have is None:
         return False
-    if isinstance(have, bool) and not isinstance(wanted[0], bool):
-        wanted = [str(w).lower() == "true" for w in wanted]
+    if wanted is None:
+        wanted = _wanted(condition)
+    if isinstance(have, bool) and not isinstance(next(iter(wanted), None), bool):
+        wanted = [str(w).lower() == "true" for w in condition.values]
     try:
         if condition.op == "IN":
-            return have in set(wanted) if len(wanted) > 8 else have in wanted
-        other = wanted[0]
+            return have in wanted
+        other = next(iter(wanted))
         if other is None:
             return False
         return {"=": have == other, "!=": have != other, "<": have < other, ">": have > other,
@@ -255,9 +258,20 @@ def matches(record: dict[str, Any], condition: Condition) -> bool:
         return False
 
 
+def _wanted(condition: Condition) -> list[Any] | frozenset[Any]:
+    keys = [_key(condition.field, v) for v in condition.values]
+    if condition.op == "IN":
+        try:
+            return frozenset(keys)
+        except TypeError:
+            return keys
+    return keys
+
+
 def run(query: Query, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """The page of ``records`` the query selects, and how many matched in all."""
-    hits = [r for r in records if all(matches(r, c) for c in query.where)]
+    wanted = [_wanted(c) for c in query.where]
+    hits = [r for r in records if all(matches(r, c, w) for c, w in zip(query.where, wanted))]
     order = query.order or [("Id", False)]
     for name, descending in reversed(order):
         present = [r for r in hits if _key(name, lookup(r, name)) is not None]
