@@ -31,7 +31,8 @@ from hub.reverse_etl.base import MISSING, OK, REJECTED, Call, Current, NoSuchObj
 from hub.sources import versions
 
 BATCH = 30
-LOOKUP_BATCH = 200            # values per IN list: one query answers up to 1000 records
+LOOKUP_BATCH = 1000           # values looked up per request: five Query items of a batch request, 200 values each
+LOOKUP_QUERY = 200            # values per IN list; a query answers at most 1000 records
 AMOUNTS = frozenset({"Amount", "TotalAmt", "Qty", "UnitPrice"})
 LINE_FIELDS = ("Amount", "ItemRef.value", "Description", "Qty")
 
@@ -88,18 +89,22 @@ class QuickBooksPusher(Pusher):
                 for name, (required, filterable, length, kind) in FIELDS[self.object].items()}
 
     def batch_limit(self, op: str) -> int:
-        """Lookups 200 values per query; writes the connection's ``batch_size`` (default and most: 30)."""
+        """Lookups 1000 values per request; writes the connection's ``batch_size`` (default and most: 30)."""
         return LOOKUP_BATCH if op == "lookup" else int(self.options.get("batch_size") or BATCH)
 
     # --- requests ---------------------------------------------------------------------------------------------
 
     def request(self, op: str, records: list[Record]) -> Call:
         if op == "lookup":
-            values = ", ".join(_quote(r.match) for r in records)
-            # a GET: the engine sends JSON bodies only, and 200 values stay far below the 16 KB request line
-            return Call("GET", f"{self.company}/query", None,
-                        {"minorversion": self.minorversion, "query": f"SELECT * FROM {self.object} WHERE "
-                         f"{_query_field(self.match_field)} IN ({values}) MAXRESULTS 1000"})
+            # queries as items of a batch request: the values go in a JSON body (a GET's request line would outgrow
+            # 16 KB with long DocNumbers), and one request carries five queries
+            items = []
+            for n, start in enumerate(range(0, len(records), LOOKUP_QUERY)):
+                values = ", ".join(_quote(r.match) for r in records[start:start + LOOKUP_QUERY])
+                items.append({"bId": f"q{n}", "Query": f"SELECT * FROM {self.object} WHERE "
+                                                       f"{_query_field(self.match_field)} IN ({values}) MAXRESULTS 1000"})
+            return Call("POST", f"{self.company}/batch", {"BatchItemRequest": items},
+                        {"minorversion": self.minorversion}, idempotent=True)   # reads only
         current = self._current([r.target_id for r in records if r.target_id]) if op in ("update", "remove") \
             else {}
         items = []
@@ -142,12 +147,7 @@ class QuickBooksPusher(Pusher):
     def results(self, op: str, records: list[Record], status: int, body: Any) -> list[Outcome]:
         body = body if isinstance(body, dict) else {}
         if op == "lookup":
-            found: dict[str, str] = {}
-            for record in sorted((body.get("QueryResponse") or {}).get(self.object) or [],
-                                 key=lambda r: int(r["Id"]) if str(r.get("Id")).isdigit() else 0):
-                found.setdefault(_norm(_value(record, self.match_field)), str(record["Id"]))
-            return [Outcome(OK, found[_norm(r.match)]) if _norm(r.match) in found else Outcome(MISSING)
-                    for r in records]
+            return self._found(records, body)
         answers = {str(a.get("bId")): a for a in body.get("BatchItemResponse") or [] if isinstance(a, dict)}
         outcomes = []
         for i, record in enumerate(records):
@@ -160,6 +160,28 @@ class QuickBooksPusher(Pusher):
             else:
                 entity = answer.get(self.object) or {}
                 outcomes.append(Outcome(OK, str(entity.get("Id") or record.target_id), created=op == "create"))
+        return outcomes
+
+
+    def _found(self, records: list[Record], body: dict[str, Any]) -> list[Outcome]:
+        """Lookup outcomes: OK with the record's Id, MISSING, or REJECTED where a query failed or was cut at 1000
+        results (then absent does not mean missing: creating would duplicate)."""
+        answers = {str(a.get("bId")): a for a in body.get("BatchItemResponse") or [] if isinstance(a, dict)}
+        outcomes: list[Outcome] = []
+        for n, start in enumerate(range(0, len(records), LOOKUP_QUERY)):
+            part = records[start:start + LOOKUP_QUERY]
+            answer = answers.get(f"q{n}") or {}
+            rows = (answer.get("QueryResponse") or {}).get(self.object) or []
+            if answer.get("Fault") or "QueryResponse" not in answer or len(rows) >= 1000:
+                why = _fault_outcome("lookup", answer).reason if answer.get("Fault") else \
+                    "the lookup query matched 1000 records or more" if rows else "no answer to the lookup query"
+                outcomes += [Outcome(REJECTED, reason=f"lookup failed: {why}", code="LOOKUP") for _ in part]
+                continue
+            found: dict[str, str] = {}
+            for record in sorted(rows, key=lambda r: int(r["Id"]) if str(r.get("Id")).isdigit() else 0):
+                found.setdefault(_norm(_value(record, self.match_field)), str(record["Id"]))
+            outcomes += [Outcome(OK, found[_norm(r.match)]) if _norm(r.match) in found else Outcome(MISSING)
+                         for r in part]
         return outcomes
 
 

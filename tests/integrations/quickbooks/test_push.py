@@ -92,7 +92,8 @@ def test_invoices_are_created_in_batches_of_thirty_then_updated_sparsely(make_pr
     report = push(project)
     assert report.ok, report.errors
     assert (report.results[0].creates, report.results[0].rejected) == (45, 0)
-    assert sb.quickbooks.requests.count("POST /v3/company/{realm}/batch") == 2       # 30 + 15
+    # one lookup by DocNumber (queries as batch items), then 30 + 15 creates
+    assert sb.quickbooks.requests.count("POST /v3/company/{realm}/batch") == 3
     docs = by_doc(sb)
     assert len(docs) == 45 and all(len(v) == 1 for v in docs.values())
     first = docs["#5000"][0]
@@ -117,14 +118,15 @@ def test_a_batch_whose_answer_is_lost_is_replayed_with_the_same_requestid(make_p
     project = books_project(make_project, sb, INVOICES, timeout=0.5)
     write_table(project, "order_invoice", orders(sb, 30, "L-"), ORDER_TYPES)
     seen: list[str] = []
+    # QuickBooks saves the first batch of creates, then answers after the client gave up (0.5 s)
+    chaos = Chaos(late=1.0, hang=1.5, limit=1)
 
     def record(request: Any) -> None:
-        if request.path.endswith("/batch"):
+        if request.path.endswith("/batch") and request.arg("requestid"):   # writes (lookups carry none)
             seen.append(request.arg("requestid"))
+            sb.quickbooks.chaos = chaos
 
     sb.quickbooks.before_request = record
-    # QuickBooks saves the batch, then answers after the client gave up (0.5 s)
-    chaos = sb.quickbooks.chaos = Chaos(late=1.0, hang=1.5, only="POST */batch", limit=1)
     report = push(project)
     assert chaos.injected["late"] == 1
     assert report.ok, report.errors
@@ -140,10 +142,16 @@ def test_a_rerun_after_a_lost_batch_finds_the_invoices_instead_of_creating_them_
     came within the retries). The next run looks the rows up by DocNumber first."""
     project = books_project(make_project, sb, INVOICES, timeout=0.5)
     write_table(project, "order_invoice", orders(sb, 12, "K-"), ORDER_TYPES)
-    # every answer to the batch comes too late, replays included: the HTTP layer's tries run out
-    chaos = sb.quickbooks.chaos = Chaos(late=1.0, hang=1.5, only="POST */batch", limit=8)
+    # every answer to the batch of creates comes too late, replays included: the HTTP layer's tries run out
+    chaos = Chaos(late=1.0, hang=1.5, only="POST */batch", limit=8)
+
+    def arm(request: Any) -> None:
+        if request.arg("requestid"):   # the writes, not the lookup before them
+            sb.quickbooks.chaos = chaos
+
+    sb.quickbooks.before_request = arm
     first = push(project)
-    sb.quickbooks.chaos = None
+    sb.quickbooks.before_request = sb.quickbooks.chaos = None
     assert not first.ok and chaos.injected["late"] >= 2
     assert rejected_rows(project, "orders_to_books") == []   # unacknowledged, not rejected
     assert len(by_doc(sb, "K-")) == 12                  # saved once, by the first batch (its replays only answered)
@@ -205,4 +213,4 @@ def test_batch_size_follows_a_company_that_takes_fewer_operations(make_project):
         small.quickbooks.requests.reset()
         report = push(project)
         assert report.ok and report.results[0].creates == 25, report.errors
-        assert small.quickbooks.requests.count("POST /v3/company/{realm}/batch") == 3      # 10 + 10 + 5
+        assert small.quickbooks.requests.count("POST /v3/company/{realm}/batch") == 4  # lookup, 10 + 10 + 5
