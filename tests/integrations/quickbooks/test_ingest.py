@@ -132,3 +132,24 @@ def test_check_config_refuses_a_missing_realm_and_a_retired_minor_version(make_p
     root = project(make_project, sb, extra='api_version = "65"', name="old")
     result = run_hub("-C", str(root), "ingest")
     assert result.returncode != 0 and "api_version" in result.stderr and "75" in result.stderr
+
+
+def test_fields_hidden_from_the_connected_user_land_as_null():
+    """A user without the permission gets customers without PrimaryPhone: the column is there, NULL."""
+    from hub.sandbox import Sandbox
+
+    with Sandbox(seed=4, people=60, only=["quickbooks"], quickbooks_hidden=["Customer.PrimaryPhone"]) as box:
+        q = box.quickbooks
+        assert any("PrimaryPhone" in r for r in q.company.records["Customer"].values())
+        config = ConnectionConfig(name="books", type="quickbooks", base_url=q.url,
+                                  options={"realm_id": q.realm, "auth_url": q.url},
+                                  secrets={"client_id": Secret(q.auth.client_id),
+                                           "client_secret": Secret(q.auth.client_secret),
+                                           "refresh_token": Secret(q.auth.authorize())})
+        connector = QuickBooks.connect(config)
+        state = ReadState()
+        tables = list(connector.read(connector.streams["customers"], None, state))
+        connector.client.close()
+        rows = [r for t in tables for r in t.to_pylist()]
+        assert len(rows) == q.company.count("Customer")
+        assert all(r["phone"] is None for r in rows) and any(r["email"] for r in rows)
