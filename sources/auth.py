@@ -58,6 +58,9 @@ class OAuthProfile:
     #: where the token endpoint puts its request id (quoted in errors for support): a body field, then headers
     request_id_field: str | None = None
     request_id_headers: tuple[str, ...] = ("request-id", "x-request-id")
+    #: how the client authenticates to the token endpoint (RFC 6749 2.3.1): ``"body"`` sends client_id and
+    #: client_secret in the form, ``"basic"`` in an HTTP Basic Authorization header (some vendors take only that)
+    client_auth: str = "body"
 
     def token_url(self, options: dict[str, Any], base_url: str) -> str:
         root = (self.url_option and options.get(self.url_option)) or self.default_url or base_url

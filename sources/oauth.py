@@ -5,6 +5,7 @@ Kept apart from :mod:`hub.sources.auth` so that declaring connectors imports no 
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -41,8 +42,13 @@ class OAuth2Auth(httpx.Auth):
         self._tokens = store.load(connection, refresh_token) if store else Tokens(refresh_token)
         if self._tokens.access_token is None and access_token:
             self._tokens.access_token = access_token  # a configured `token` is the first access token to try
-        # Held across the token request: two threads must not spend one (rotating) refresh token twice.
-        self._refresh_lock = threading.RLock()
+        # Every OAuth2Auth of one connection in this process (a push runs one API client per worker) shares one
+        # lock, held across the token request, and the tokens the last refresh got: a rotating refresh token is
+        # spent by the first refresh, so two clients must never both refresh with it.
+        self._shared = _shared_state(connection, token_url, refresh_token)
+        self._refresh_lock = self._shared.lock
+        if self._shared.tokens is not None:
+            self._tokens = self._shared.tokens
         self.refreshes = 0
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -93,14 +99,20 @@ class OAuth2Auth(httpx.Auth):
     def _refresh(self, original: httpx.Request,
                  stale: Secret | None) -> Generator[httpx.Request, httpx.Response, Secret | None]:
         with self._refresh_lock:
+            shared = self._shared.tokens
+            if shared is not None and shared is not self._tokens:
+                self._tokens = shared   # another client of this connection refreshed: its refresh token is the live one
             current = self._usable()
             if current is not None and current != stale:
                 return current  # another thread refreshed while this one waited
-            form = {"grant_type": "refresh_token", "client_id": self._client_id.reveal(),
-                    "client_secret": self._client_secret.reveal(),
-                    "refresh_token": self._tokens.refresh_token.reveal()}
-            response = yield httpx.Request("POST", self.token_url, data=form,
-                                           headers={"Accept": "application/json"},
+            form = {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token.reveal()}
+            headers = {"Accept": "application/json"}
+            if self.profile.client_auth == "basic":
+                pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
+                headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            else:
+                form.update(client_id=self._client_id.reveal(), client_secret=self._client_secret.reveal())
+            response = yield httpx.Request("POST", self.token_url, data=form, headers=headers,
                                            extensions={"timeout": original.extensions.get("timeout", {})})
             notices.observe_headers(self.connection, self.profile.vendor, response, self._notes_root)
             if response.status_code == 429 or response.status_code >= 500:
@@ -116,7 +128,7 @@ class OAuth2Auth(httpx.Auth):
                             str(instance).rstrip("/") if instance else self._tokens.instance_url)
             if self._store is not None:
                 self._store.save(self.connection, self._configured, tokens)  # before the new token is ever used
-            self._tokens = tokens
+            self._tokens = self._shared.tokens = tokens
             self.refreshes += 1
             return tokens.access_token
 
@@ -139,3 +151,24 @@ class OAuth2Auth(httpx.Auth):
         said = f" (request id {rid})" if rid else ""
         return AuthError(f"{what} ({code or response.reason_phrase}){said}", connection=self.connection,
                          status=response.status_code, url=self.token_url, hint=fix)
+
+
+class _Shared:
+    """What the OAuth2Auth instances of one connection share within a process: the refresh lock and the newest
+    tokens."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tokens: Tokens | None = None
+
+
+_shared: dict[tuple[str, str, str], _Shared] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_state(connection: str, token_url: str, configured: Secret) -> _Shared:
+    from hub.sources.auth import fingerprint
+
+    key = (connection, token_url, fingerprint(configured.reveal()))   # re-authorized: a fresh start
+    with _shared_lock:
+        return _shared.setdefault(key, _Shared())
