@@ -27,7 +27,8 @@ def test_tested_versions_are_the_ones_the_emulators_and_sdks_speak():
     assert versions.TESTED["hubspot"] == "v3"
     assert versions.TESTED["zendesk"] == "v2"   # every Zendesk path is under /api/v2, the one version it serves
     assert versions.TESTED["shopify"] == SHOPIFY_VERSION and SHOPIFY_VERSION in SHOPIFY_SERVED
-    assert set(versions.TESTED) == {"hubspot", "salesforce", "shopify", "stripe", "zendesk"}
+    assert versions.TESTED["quickbooks"] == "75"   # the minorversion every QuickBooks request pins
+    assert set(versions.TESTED) == {"hubspot", "quickbooks", "salesforce", "shopify", "stripe", "zendesk"}
 
 
 def test_hubspot_routes_of_the_tested_version_exist():
