@@ -61,6 +61,7 @@ class Owner:
         self.last_error: str | None = None     # the latest error a step raised
         self.errors = 0                        # how many errors the steps raised since the start
         self.stuck_after = STUCK_S
+        self._evaluated_at, self._evaluated_once = 0, False   # data triggers: the flush count last evaluated at
 
     def start(self) -> None:
         """Start the thread; events already in the inbox (from before a restart) are flushed first."""
@@ -131,8 +132,30 @@ class Owner:
         self._flush(drain=final)
         if not final:
             self._fire_triggers()
+            self._data_triggers()
         self._run_jobs()
         return final
+
+    def _data_triggers(self) -> None:
+        """``model:`` triggers (hub.actions.data): after a flush brought rows (a model may be a view over them), and
+        once at the start (firings a crash left undelivered)."""
+        models = [t for t in self.triggers.values() if t.source == "model"]
+        if not models or self.runner is None or (self.flushed == self._evaluated_at and self._evaluated_once):
+            return
+        from hub.actions.data import evaluate
+
+        self._evaluated_at, self._evaluated_once = self.flushed, True
+        try:
+            result = evaluate(self.project, models, self.runner)
+        except Exception as exc:   # noqa: BLE001 - reported and kept like any step's error; tried after the next flush
+            self._failed("data triggers", exc)
+            return
+        for name, error in result.errors.items():
+            self.on_event(f"trigger {name} could not be evaluated: {error}")
+        for execution in result.executions:
+            actions = ", ".join(f"{o.action} {o.status}" for o in execution.outcomes)
+            self.on_event(f"trigger {execution.trigger} for {execution.event_id}: "
+                          f"{'ok' if execution.ok else 'failed'} ({actions}; run {execution.run_id})")
 
     def _failed(self, what: str, exc: Exception) -> None:
         """Report and keep an error a step raised (with the traceback in the log under --debug)."""
