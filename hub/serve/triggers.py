@@ -35,6 +35,7 @@ retried, dead-lettered); ``notify:URL`` posts hub's own one-line message.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -212,7 +213,7 @@ def _action(project: Project, trigger: str, text: str) -> Action:
         raise UnknownNameError("action", kind, ACTIONS, file=CONFIG_FILE, line=line,
                                where=f" in [triggers.{trigger}] do (write push:SYNC, http:ACTION, notify:ACTION or "
                                      "notify:URL)")
-    if kind == "http" or (kind == "notify" and not target.startswith(("http://", "https://"))):
+    if kind == "http" or (kind == "notify" and re.match(r"^[a-z][a-z0-9_]*$", target)):
         from hub.actions.config import load as load_actions
 
         defined = load_actions(project) if "actions" in project.config.sections else {}
