@@ -200,10 +200,17 @@ def _model_key(project: Project, trigger: str, model: str, key: Any, fail: Calla
                                    where=f" in [triggers.{trigger}] on (or give key = \"COLUMN\" for a table)")
         return key.strip()
     if key is not None:
+        if known.columns and key.strip().lower() not in {c.lower() for c in known.columns}:
+            raise fail("key", f"key '{key.strip()}' is not a column of {model} (it has {', '.join(known.columns)})")
         return key.strip()
-    if len(known.unique_key) == 1:
-        return known.unique_key[0]
-    raise fail("on", f"model {model} has no single unique_key; add key = \"COLUMN\" naming its row key")
+    unique = [a.text.strip()[7:-1].strip() for a in known.header.audits
+              if re.fullmatch(r"unique\(\s*\w+\s*\)", a.text.strip())]
+    if len(known.header.unique_key) == 1:
+        return known.header.unique_key[0]
+    if len(unique) == 1:
+        return unique[0]
+    raise fail("on", f"model {model} has no single unique_key or unique() audit; add key = \"COLUMN\" naming "
+                     "its row key")
 
 
 def _action(project: Project, trigger: str, text: str) -> Action:

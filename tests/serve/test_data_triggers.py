@@ -31,6 +31,7 @@ def deal_project(make_project: Callable[..., Path], url: str) -> Path:
 
         [triggers.deal_won]
         on = "model:marts.deal"
+        key = "deal_id"
         when = "stage = 'closed_won' and amount > 0"
         do = ["http:provision"]
         retries = 1
@@ -38,7 +39,7 @@ def deal_project(make_project: Callable[..., Path], url: str) -> Path:
         """, f'[actions.provision]\nsigning_secret = "{SIGNING}"\n')
     (root / "models" / "marts").mkdir(parents=True)
     (root / "models" / "marts" / "deal.sql").write_text(
-        "-- unique_key: deal_id\nSELECT deal_id, stage, amount FROM main.deals\n")
+        "SELECT deal_id, stage, amount FROM main.deals\n")
     return root
 
 
@@ -126,8 +127,13 @@ def test_a_crash_after_delivery_redelivers_with_the_same_webhook_id(make_project
 def test_hub_run_fires_after_its_build_step(make_project):
     with receiver([200]) as hook:
         root = deal_project(make_project, hook.url)
+        # hub run needs a connection: a webhook-only one, which its ingest step skips
+        (root / "hub.toml").write_text('[connections.billing]\ntype = "stripe"\n' + (root / "hub.toml").read_text())
+        (root / "secrets.toml").write_text((root / "secrets.toml").read_text() + '[connections.billing]\n'
+                                           'webhook_secret = "whsec_dGVzdHRlc3R0ZXN0dGVzdA=="\n')
         sql(root, "CREATE TABLE main.deals (deal_id VARCHAR, stage VARCHAR, amount DECIMAL(12, 2))")
-        assert run_hub("-C", str(root), "run").returncode == 0
+        first = run_hub("-C", str(root), "run")
+        assert first.returncode == 0, first.stderr
         sql(root, "INSERT INTO main.deals VALUES ('d9', 'closed_won', 1)")
         result = run_hub("-C", str(root), "run")
         assert result.returncode == 0, result.stderr
@@ -186,8 +192,10 @@ def test_hub_serve_fires_a_model_trigger_after_a_flush(make_project):
 
 @pytest.mark.parametrize(("trigger", "message"), [
     ('on = "model:marts.nope"\ndo = ["notify:https://x.example/h"]', "unknown model 'marts.nope'"),
-    ('on = "model:marts.deal"\nwhen = "stage = (SELECT 1)"\ndo = ["notify:https://x.example/h"]',
+    ('on = "model:marts.deal"\nkey = "deal_id"\nwhen = "stage = (SELECT 1)"\ndo = ["notify:https://x.example/h"]',
      "when: must be a condition"),
+    ('on = "model:marts.deal"\ndo = ["notify:https://x.example/h"]', "no single unique_key"),
+    ('on = "model:marts.deal"\nkey = "id"\ndo = ["notify:https://x.example/h"]', "key 'id' is not a column"),
     ('on = "model:deal"\ndo = ["notify:https://x.example/h"]', "must name SCHEMA.MODEL"),
     ('on = "form:contact"\nkey = "id"\ndo = ["notify:https://x.example/h"]', "key is for model triggers"),
 ])
