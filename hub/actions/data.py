@@ -195,18 +195,17 @@ def deliver(project: Project, triggers: dict[str, Trigger], runner: Runner) -> l
             claimed = con.execute(f"UPDATE {qualified(*OUTBOX)} SET claimed_pid = ?, claimed_host = ? WHERE id IN "
                                   "(SELECT unnest(?::VARCHAR[])) RETURNING id, trigger, row, created_at",
                                   [os.getpid(), HOST, free]).fetchall()
-    executions = []
+    items = []
     for event_id, name, row, created in sorted(claimed, key=lambda r: (r[3], r[0])):
         trigger = triggers[name]
-        payload = orjson.loads(row)
         at = created.timestamp() if isinstance(created, datetime) else datetime.now(UTC).timestamp()
-        event = StoredEvent(0, trigger.connection, event_id, EVENT_TYPE, at, row.encode())
-        execution = runner.run(trigger, event, payload)
-        failpoint("triggers.delivered")
-        with project.warehouse() as wh:
-            wh.execute(f"UPDATE {qualified(*OUTBOX)} SET status = ?, finished_at = now(), run_id = ? WHERE id = ?",
-                       ["done" if execution.ok else "failed", execution.run_id, event_id])
-        executions.append(execution)
+        items.append((trigger, StoredEvent(0, trigger.connection, event_id, EVENT_TYPE, at, row.encode()),
+                      orjson.loads(row)))
+    executions = runner.run_many(items)
+    failpoint("triggers.delivered")
+    with project.warehouse() as wh, wh.transaction() as con:
+        con.executemany(f"UPDATE {qualified(*OUTBOX)} SET status = ?, finished_at = now(), run_id = ? WHERE id = ?",
+                        [("done" if e.ok else "failed", e.run_id, e.event_id) for e in executions])
     return executions
 
 
