@@ -6,12 +6,12 @@
     type = "http"                                   # a signed JSON POST to your own endpoint
     url = "https://app.example.com/hooks/provision"
     body = { customer = "{{ data.object.customer }}", plan = "pro", amount = "{{ data.object.amount_paid }}" }
-    timeout = 10                                    # seconds per attempt (default 10)
+    timeout = 15                                    # seconds per attempt (default 15)
     # signing_secret = "whsec_..." in secrets.toml [actions.provision] (Standard Webhooks; required)
 
     [actions.sales_channel]
     type = "notify"                                 # Slack-compatible: POST {"text": ...} to an incoming webhook
-    url = "https://hooks.slack.com/services/..."    # may live in secrets.toml instead (it is a credential)
+    url = "https://hooks.example.com/services/..."  # may live in secrets.toml instead (it is a credential)
     text = "New lead: {{ fields.email }} from {{ fields.company }}"
 
 Templates (:mod:`hub.actions.template`) read the event: a webhook's JSON, a form submission
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 TYPES = ("http", "notify")
 KEYS = {"http": ("type", "url", "body", "timeout", "signing_secret"), "notify": ("type", "url", "text", "timeout")}
-DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_TIMEOUT_S = 15.0
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -45,7 +45,7 @@ class ActionDef:
 
     name: str
     type: str
-    url: Secret = field(repr=False)          # a notify URL is a credential (Slack's carry a token): never shown
+    url: Secret = field(repr=False)          # often a credential (chat webhook URLs carry a token): never shown
     body: Any = None                         # http: the JSON body template (None: the default body)
     text: str | None = None                  # notify: the message template (None: a default line)
     timeout: float = DEFAULT_TIMEOUT_S
@@ -108,8 +108,8 @@ def _action(project: Project, name: str, body: Any) -> ActionDef:
             key = base64.b64decode(str(raw).removeprefix("whsec_") + "==", validate=False)
         except (binascii.Error, ValueError):
             key = b""
-        if len(key) < 16:
-            raise fail(None, "signing_secret must be whsec_ followed by base64 of at least 16 bytes", hint=hint,
+        if not 24 <= len(key) <= 64:   # the Standard Webhooks specification: 24 to 64 random bytes
+            raise fail(None, "signing_secret must be whsec_ followed by base64 of 24 to 64 bytes", hint=hint,
                        file=SECRETS_FILE)
         secret = Secret(str(raw))
     return ActionDef(name, kind, Secret(url), body.get("body"), body.get("text"), timeout, secret)

@@ -58,6 +58,19 @@ class Evaluation:
     executions: list[Execution]
 
 
+def trigger_lines(evaluation: Evaluation | None) -> list[str]:
+    """What the data triggers did, a line each, for the CLI."""
+    if evaluation is None:
+        return []
+    lines = [f"trigger {name}: baseline taken (rows already inside do not fire)" for name in evaluation.baselined]
+    lines += [f"trigger {name}: {n} row(s) entered" for name, n in evaluation.fired.items() if n]
+    lines += [f"trigger {name}: could not be evaluated: {error}" for name, error in evaluation.errors.items()]
+    for e in evaluation.executions:
+        actions = ", ".join(f"{o.action} {o.status}" for o in e.outcomes)
+        lines.append(f"trigger {e.trigger} for {e.event_id}: {'ok' if e.ok else 'failed'} ({actions}; run {e.run_id})")
+    return lines
+
+
 def model_triggers(project: Project) -> list[Trigger]:
     """The ``model:`` triggers of the project (none without [triggers])."""
     if "triggers" not in project.config.sections:

@@ -5,7 +5,7 @@ every attempt of one event's action: the receiver's idempotency key), ``webhook-
 ``webhook-signature``. ``notify`` posts ``{"text": ...}`` (Slack-compatible incoming webhooks; no signature).
 
 Outcomes per answer: 2xx is success. 429, 5xx, a timeout or a broken connection is retried after the backoff (1 s,
-doubling, or the 429's ``Retry-After`` when longer, at most 5 minutes), up to the trigger's ``retries``. Any other
+doubling, or the answer's ``Retry-After`` when longer, at most 5 minutes), up to the trigger's ``retries``. Any other
 answer (3xx, 4xx: the endpoint refuses this body) is final at once. An action that does not succeed becomes a dead
 letter in ``_hub.action_dead_letters`` (trigger, action, event id, webhook-id, last HTTP status, attempts, reason): it
 is not retried by itself; `hub status` lists them. A timeout is an unknown outcome: the retry carries the same
@@ -90,9 +90,9 @@ def deliver(action: ActionDef, body: bytes, msg_id: str, http: httpx.Client, *, 
             result.detail = f"HTTP {response.status_code} (webhook-id {msg_id})"
             return result
         result.error = f"answered HTTP {response.status_code}: {redact(response.text[:200].strip())}"
-        if response.status_code == 429:
+        if response.status_code == 429 or response.status_code >= 500:   # the spec: honour Retry-After (503 too)
             wait = _retry_after(response.headers.get("retry-after"))
-        elif response.status_code < 500:
+        else:
             result.error += " (not retried: the endpoint refuses this request)"
             return result
     return result

@@ -1,7 +1,7 @@
 """Action templates: ``{{ path }}`` placeholders over an event, in a JSON body or a message (no code, no eval).
 
-A path is dotted names (``data.object.customer``, ``fields.email``, ``items.0.sku``), looked up as the triggers' ``when``
-does; a missing one is null. In a JSON body, a string that is exactly one placeholder takes the value with its JSON
+A path is dotted names (``data.object.customer``, ``fields.email``, ``items.0.sku``), looked up as the triggers'
+``when`` does; a missing one is null. In a JSON body, a string that is exactly one placeholder takes the value with its JSON
 type (a number stays a number, an object an object); placeholders inside longer text are formatted as text (null as
 empty). Keys are not templated. ``{{ path | default }}`` gives a fallback text for a missing value.
 """

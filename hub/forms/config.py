@@ -4,7 +4,7 @@
 
     [forms.contact]
     connection = "website"           # the submissions land in raw_website.contact (default: raw_forms.contact)
-    fields = { email = { type = "email", required = true }, name = { required = true }, message = { max_length = 5000 } }
+    fields = { email = { type = "email", required = true }, name = { required = true }, message = { max_length = 900 } }
     honeypot = "website_url"         # a bot that fills this hidden field is answered as usual and dropped
     origins = ["https://www.example.com"]   # browser posts from these origins only; CORS for them
     rate_limit = "5/minute"          # per client address: N/second | N/minute | N/hour

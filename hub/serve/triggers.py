@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -345,8 +346,9 @@ class Runner:
             self._actions = action_config.load(self.project)
         definition = self._actions[action.target]
         context = {"trigger": trigger.name, "event_id": event.event_id, "event_type": event.type, **payload}
-        default: dict[str, Any] = {"type": event.type or "event", "trigger": trigger.name, "event_id": event.event_id,
-                                   "data": dict(payload)}
+        when = datetime.fromtimestamp(event.received_at, tz=UTC).isoformat().replace("+00:00", "Z")
+        default: dict[str, Any] = {"type": event.type or "event", "timestamp": when, "trigger": trigger.name,
+                                   "event_id": event.event_id, "data": dict(payload)}
         if definition.type == "notify":
             default = {"text": _line(trigger, event)}
         msg_id = message_id(trigger.name, str(action), event.event_id)

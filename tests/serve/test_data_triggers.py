@@ -76,7 +76,10 @@ def test_a_row_fires_once_when_it_enters_and_again_only_after_leaving(make_proje
         build(root)    # the first evaluation is a baseline: d1 was already won before the trigger existed
         assert hook.received == []
         sql(root, "UPDATE main.deals SET stage = 'closed_won' WHERE deal_id = 'd2'")
-        build(root)
+        said = run_hub("-C", str(root), "build", "marts.deal")
+        assert said.returncode == 0, said.stderr
+        assert "trigger deal_won: 1 row(s) entered" in said.stdout
+        assert "trigger deal_won for deal_won:d2:1: ok (http:provision success" in said.stdout
         assert [d for d, _ in fired(hook)] == ["d2"]
         assert orjson.loads(hook.received[0].body)["amount"] == 50.0
         build(root)    # nothing changed: still inside, no second firing
