@@ -14,13 +14,13 @@ from typing import Any
 
 import orjson
 
+from hub.errors import TemplateError
+
+__all__ = ["TemplateError", "check", "lookup", "render", "text"]
+
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}|]*?)\s*(?:\|\s*([^{}]*?)\s*)?\}\}")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 MAX_DEPTH = 32
-
-
-class TemplateError(ValueError):
-    """A template that cannot be read (a bad placeholder)."""
 
 
 def check(template: Any, depth: int = 0) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from hub.errors import FormRefused as Refusal
 from hub.sandbox.server import Request, Response, json_response
 from hub.serve.inbox import InboxEvent
 
@@ -37,14 +38,6 @@ _TEL = re.compile(r"^\+?[0-9 ().\-]{5,30}$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 #: how many client addresses the rate limiter remembers before it forgets the idlest
 MAX_CLIENTS = 100_000
-
-
-class Refusal(Exception):
-    """One refused post: the HTTP status, the message, and the field at fault (if one is)."""
-
-    def __init__(self, status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.field, self.headers = status, message, field, headers or {}
 
 
 class RateLimiter:
