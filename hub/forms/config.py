@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub.config import CONFIG_FILE, SECRETS_FILE, check_number, env_var
-from hub.errors import ConfigError, UnknownNameError
+from hub.errors import ConfigError, HubError, UnknownNameError
 from hub.secrets import Secret
 
 if TYPE_CHECKING:
@@ -106,6 +106,10 @@ def _form(project: Project, name: str, body: Any) -> Form:
     connection = body.get("connection", DEFAULT_CONNECTION)
     if not isinstance(connection, str) or not _NAME.match(connection):
         raise fail("connection", "connection must be a lower-case name (it names the schema raw_<connection>)")
+    taken = _tables_of(project, connection)
+    if name in taken:
+        raise fail(None, f"lands in raw_{connection}.{name}, a table connection '{connection}' already fills; "
+                         "rename the form or give it another connection")
     fields = body.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise fail("fields" if "fields" in body else None, "needs fields = { NAME = { ... }, ... }",
@@ -137,6 +141,22 @@ def _form(project: Project, name: str, body: Any) -> Form:
                           hint=f"set it in {SECRETS_FILE} under {where} or in {env_var('forms', name, 'secret')}")
     return Form(name, connection, declared, honeypot, tuple(o.rstrip("/") for o in origins), rate, redirect,
                 Secret(secret) if secret else None, max_body)
+
+
+def _tables_of(project: Project, connection: str) -> set[str]:
+    """The raw tables a configured connection fills (its streams' and its webhook events'), none otherwise."""
+    from hub.webhooks import EVENTS_TABLE
+
+    conn = project.config.connections.get(connection)
+    if conn is None:
+        return {EVENTS_TABLE}
+    from hub.integrations import connector_class
+
+    try:
+        catalog = connector_class(conn.type).stream_catalog(conn)
+    except HubError:   # an unknown type: the connection check says so, with its own line
+        return {EVENTS_TABLE}
+    return {EVENTS_TABLE, *(getattr(s, "table", None) or n for n, s in catalog.items())}
 
 
 def _field(fail: Any, name: Any, spec: Any) -> Field:

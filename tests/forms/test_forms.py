@@ -195,3 +195,10 @@ def test_config_errors_are_one_line_naming_the_place(make_project, toml, message
     assert message in str(info.value) and "hub.toml" in str(info.value)
     cli = run_hub("-C", str(root), "serve", "--port", "0")
     assert cli.returncode != 0 and message in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_a_form_may_not_land_in_a_table_its_connection_fills(make_project):
+    root = make_project('[connections.shop]\ntype = "stripe"\n[forms.events]\nconnection = "shop"\n'
+                        'fields = { email = {} }\n')
+    with pytest.raises(ConfigError, match="raw_shop.events, a table connection 'shop' already fills"):
+        Project(root).check_all()
