@@ -46,6 +46,7 @@ import orjson
 
 from hub.config import CONFIG_FILE, check_number
 from hub.errors import ConfigError, HubError, UnknownNameError
+from hub.secrets import redact
 from hub.serve.when import ExpressionError, Node, compile_when
 
 if TYPE_CHECKING:
@@ -312,13 +313,17 @@ class Runner:
             started = now()
             refreshed: dict[str, list[str]] = {}
             for action in trigger.actions:
-                if action.named:
-                    outcome = self._deliver(action, trigger, event, payload, dead)
-                elif action.kind == "push":
-                    outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event, p=payload, r=refreshed:
-                                          self._push(a, t, e, p, r))
-                else:
-                    outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event: self._notify(a, t, e))
+                try:
+                    if action.named:
+                        outcome = self._deliver(action, trigger, event, payload, dead)
+                    elif action.kind == "push":
+                        outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event, p=payload,
+                                              r=refreshed: self._push(a, t, e, p, r))
+                    else:
+                        outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event:
+                                              self._notify(a, t, e))
+                except Exception as exc:   # noqa: BLE001 - a bug in one action fails that action, not the chunk
+                    outcome = ActionOutcome(str(action), "failed", 1, None, redact(f"{type(exc).__name__}: {exc}"))
                 execution.outcomes.append(outcome)
                 detail = orjson.dumps({"event": event.event_id, "attempts": outcome.attempts,
                                        "detail": outcome.detail}).decode()
