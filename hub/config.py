@@ -25,9 +25,10 @@ ENV_PREFIX = "HUB__"
 
 #: Keys whose values are secret wherever they appear.
 SECRET_KEYS = frozenset({"token", "client_id", "client_secret", "refresh_token", "access_token", "webhook_secret",
-                         "password", "api_key", "signing_secret"})
+                         "password", "api_key", "signing_secret", "secret"})
 #: Top-level sections; later sections are validated by the subsystem that owns them.
-SECTIONS = ("project", "warehouse", "connections", "models", "syncs", "schedules", "alerts", "triggers")
+SECTIONS = ("project", "warehouse", "connections", "models", "syncs", "schedules", "alerts", "triggers", "forms",
+            "actions")
 WAREHOUSE_KEYS = ("path",)
 #: The keys of ``[connections.<name>]`` every connection has; the rest belong to its connector, which checks them
 #: (hub/integrations/checks.py: this module stays a leaf that knows no connector).

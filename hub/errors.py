@@ -188,3 +188,20 @@ class DocsError(HubError):
     """The docs site cannot be written where asked (a folder that is not an earlier hub docs site, say)."""
 
     exit_code = 2
+
+
+# --- branch hA: web forms and actions (hub.forms, hub.actions) ----------------------------------------------------
+
+
+class TemplateError(HubError):
+    """An action template (``[actions.NAME]`` body or text) with an unreadable placeholder."""
+
+
+class FormRefused(HubError):
+    """A form post ``hub serve`` refuses: the HTTP status, the field at fault (if one is) and headers to answer with
+    (``Retry-After``)."""
+
+    def __init__(self, status: int, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.field, self.headers = status, field, headers or {}

@@ -75,6 +75,14 @@ class Project:
             from hub import schedule
 
             schedule.load(self)
+        if "forms" in sections:
+            from hub.forms import config as forms
+
+            forms.load(self)
+        if "actions" in sections:
+            from hub.actions import config as actions
+
+            actions.load(self)
         if "triggers" in sections:
             from hub.serve import triggers
 
@@ -129,7 +137,12 @@ class Project:
         from hub.modeling import build
 
         self.check_all()
-        return build(self, selectors, full_refresh=full_refresh, progress=progress)
+        report = build(self, selectors, full_refresh=full_refresh, progress=progress)
+        if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
+            from hub.actions.data import after_build
+
+            report.triggers = after_build(self)
+        return report
 
     def models(self) -> list[ModelInfo]:
         """Every model with its dependencies, materialization, last build and row count."""

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 #: here so that reading them does not load the server; tests/hub/test_startup.py checks they agree
 INBOX = Path(".hub") / "inbox.sqlite"
 DEAD_LETTERS = ("_hub", "webhook_dead_letters")
+#: actions that could not land (``hub.actions.send.DEAD_LETTERS``), named here so status does not import them
+ACTION_DEAD_LETTERS = ("_hub", "action_dead_letters")
 SKIPPED_DELETIONS = "sync_skipped_deletions"   # hub.reverse_etl.deletions
 SYNC_STATE = "sync_state"                      # hub.reverse_etl.state.has_tables
 
@@ -201,7 +203,7 @@ def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
 
     ``hub.serve`` (the server, its wiring, pyarrow) is imported only when there is an inbox or a dead letter to read.
     """
-    if not (project.root / INBOX).exists() and DEAD_LETTERS[1] not in hub_tables(wh):
+    if not (project.root / INBOX).exists() and not {DEAD_LETTERS[1], ACTION_DEAD_LETTERS[1]} & hub_tables(wh):
         return []
     from hub.serve.inbox import summary
 
@@ -213,6 +215,12 @@ def webhook_status(project: Project, wh: Any) -> list[dict[str, Any]]:
         for connection, count, reason in rows:
             item = found.setdefault(connection, {"connection": connection, "received": None, "backlog": 0})
             item.update(dead_letters=max(count, item.get("dead_letters") or 0), latest_dead_letter=reason)
+    if ACTION_DEAD_LETTERS[1] in hub_tables(wh):   # actions that could not land (hub.actions.send), per trigger
+        rows = wh.query(f"SELECT trigger, count(*), arg_max(action || ': ' || reason, failed_at) FROM "
+                        f"{qualified(*ACTION_DEAD_LETTERS)} GROUP BY trigger").rows
+        for trigger, count, reason in rows:
+            found[f"trigger:{trigger}"] = {"connection": f"trigger:{trigger}", "received": None, "backlog": 0,
+                                           "dead_letters": count, "latest_dead_letter": reason}
     return [found[c] for c in sorted(found)]
 
 

@@ -34,6 +34,11 @@ def build(obj: Context, selectors: tuple[str, ...], full_refresh: bool) -> None:
 
     report = obj.project.build(selectors, full_refresh=full_refresh, progress=lambda r: click.echo(render_result(r)))
     click.echo(render_summary(report))
+    if getattr(report, "triggers", None) is not None:   # data triggers (hub.actions.data)
+        from hub.actions.data import trigger_lines
+
+        for line in trigger_lines(report.triggers):
+            click.echo(line)
     alert(obj, report.run_id)
     exit_on_errors(report)
 

@@ -14,7 +14,7 @@ import click
               help="Do not run [schedules] in this process (leave them to `hub schedule run` or cron).")
 @click.pass_obj
 def serve(obj, host: str, port: int, no_schedule: bool) -> None:
-    """Receive webhooks at POST /webhooks/<connection>, land them in raw_<connection>.events, fire [triggers].
+    """Receive webhooks at POST /webhooks/<connection> and [forms] at POST /forms/<name>; land them; fire [triggers].
 
     Each request's signature is checked with the connection's webhook_secret (Stripe, HubSpot v3, Shopify, else
     Standard Webhooks); an event is on disk before the 2xx and stored once however often it is sent. This process
@@ -49,6 +49,8 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
         docs = f"{service.url}/?token={service.docs_token}" if service.docs_token else f"{service.url}/"
         click.echo(f"docs pages: {docs}")   # --- docs hook (hub/docs/live.py)
         click.echo(f"receiving webhooks for: {', '.join(sorted(service.receivers)) or 'none'}")
+        if service.forms:
+            click.echo(f"forms: {', '.join(f'{service.url}/forms/{n}' for n in sorted(service.forms))}")
         for name, why in sorted(service.unconfigured.items()):
             click.echo(f"not receiving for {name}: {why}", err=True)
         if service.triggers:

@@ -77,6 +77,10 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(f"warning: {a['connection']}: {message}")
     for w in report.webhooks:   # hub serve's inbox and dead letters
         latest = f"; latest: {w['latest_dead_letter']}" if w["latest_dead_letter"] else ""
+        if w["connection"].startswith("trigger:"):   # actions that could not land (hub.actions.send)
+            click.echo(f"actions of {w['connection']}: {w['dead_letters']:,} dead letter(s) in "
+                       f"_hub.action_dead_letters{latest}")
+            continue
         click.echo(f"webhooks {w['connection']}: {num(w['received']) or '?'} received, {w['backlog']:,} waiting to "
                    f"load, {w['dead_letters']:,} dead letter(s) in _hub.webhook_dead_letters{latest}")
     for d in report.skipped_deletions:

@@ -37,7 +37,7 @@ _MAX_HEADERS = 100
 class Request:
     """One parsed HTTP request as handlers see it."""
 
-    __slots__ = ("method", "path", "query_string", "headers", "body", "params", "template", "_query")
+    __slots__ = ("method", "path", "query_string", "headers", "body", "params", "template", "_query", "client")
 
     def __init__(self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes) -> None:
         self.method = method
@@ -48,6 +48,7 @@ class Request:
         self.params: dict[str, str] = {}
         self.template = path
         self._query: dict[str, list[str]] | None = None
+        self.client = ""   # the TCP peer's address (hub serve's forms rate-limit by it)
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -324,6 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith(("http://", "https://")):  # absolute-form target
             path = "/" + path.split("/", 3)[-1] if path.count("/") >= 3 else "/"
         request = Request(method, path, query, headers, body)
+        if isinstance(self.client_address, tuple) and self.client_address:
+            request.client = str(self.client_address[0])
         try:
             response = self.server.emulator.handle(request)
         except DropConnection:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pyarrow as pa
 
+from hub.forms.scheme import PREFIX as FORM_PREFIX, FormRows
 from hub.secrets import redact
 from hub.serve.inbox import Inbox, StoredEvent
 from hub.webhooks import EVENTS_TABLE
@@ -79,7 +80,7 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
         try:
             with wh.transaction() as con:
                 for connection, table in tables:
-                    _insert(con, connection, table)
+                    _insert(con, connection, table, schemes[connection])
                     _mark_deleted(con, connection, schemes[connection].deleted(table))
                 _bury(con, dead)
         except Exception as exc:   # noqa: BLE001 - a poison row must not block the batch: isolate it, see below
@@ -110,7 +111,7 @@ def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLett
             row = table.slice(i, 1)
             try:
                 with wh.transaction() as con:
-                    _insert(con, connection, row)
+                    _insert(con, connection, row, schemes[connection])
                     _mark_deleted(con, connection, schemes[connection].deleted(row))
             except Exception as exc:   # noqa: BLE001 - classified just below
                 if not _is_row_error(exc):
@@ -127,8 +128,19 @@ def _schemes(project: Project, by_connection: dict[str, list[StoredEvent]]) -> d
     from hub.webhooks.verify import scheme_for, scheme_named
 
     connections = project.config.connections
-    return {name: scheme_named(scheme_for(connections[name].type)) if name in connections else GENERIC
-            for name in by_connection}
+    schemes: dict[str, Any] = {}
+    forms = None
+    for name, events in by_connection.items():
+        if name.startswith(FORM_PREFIX):   # a web form's submissions (hub.forms): rows of its own table
+            if forms is None:
+                from hub.forms.config import load
+
+                forms = load(project) if "forms" in project.config.sections else {}
+            form = name[len(FORM_PREFIX):]
+            schemes[name] = FormRows(form, forms.get(form), events[0])
+        else:
+            schemes[name] = scheme_named(scheme_for(connections[name].type)) if name in connections else GENERIC
+    return schemes
 
 
 def _typed(scheme: WebhookScheme, events: list[StoredEvent]) -> tuple[pa.Table | None, list[DeadLetter]]:
@@ -167,14 +179,24 @@ def _misfit(row: dict[str, Any], schema: pa.Schema) -> str | None:
     return None
 
 
-def _insert(con: Any, connection: str, table: pa.Table) -> None:
-    schema, relation = f"raw_{connection}", qualified(f"raw_{connection}", EVENTS_TABLE)
+def _sql_type(kind: pa.DataType) -> str:
+    return "BIGINT" if kind == I else "BOOLEAN" if kind == B else "TIMESTAMPTZ" if pa.types.is_timestamp(kind) \
+        else "VARCHAR"
+
+
+def _insert(con: Any, connection: str, table: pa.Table, scheme: Any = None) -> None:
+    schema, name = getattr(scheme, "destination", None) or (f"raw_{connection}", EVENTS_TABLE)
+    relation = qualified(schema, name)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-    columns = ", ".join(f"{quote(f.name)} {'BIGINT' if f.type == I else 'BOOLEAN' if f.type == B else 'VARCHAR'}"
-                        for f in table.schema)
+    columns = ", ".join(f"{quote(f.name)} {_sql_type(f.type)}" for f in table.schema)
     con.execute(f"CREATE TABLE IF NOT EXISTS {relation} ({columns})")
     existing = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-                                          "AND table_name = ?", [schema, EVENTS_TABLE]).fetchall()]
+                                          "AND table_name = ?", [schema, name]).fetchall()]
+    if getattr(scheme, "evolve", False):   # a form's newly declared fields become columns
+        for f in table.schema:
+            if f.name not in existing:
+                con.execute(f"ALTER TABLE {relation} ADD COLUMN {quote(f.name)} {_sql_type(f.type)}")
+                existing.append(f.name)
     mine = [n for n in table.column_names if n in existing]
     names, values = [quote(n) for n in mine], [f"b.{quote(n)}" for n in mine]
     # the table may be dlt's (hub ingest <connection>.events made it first): fill its bookkeeping columns too

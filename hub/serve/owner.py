@@ -41,6 +41,8 @@ LINGER_S = 0.5          # let a burst of events gather into one flush (one wareh
 RETRY_S = 2.0           # a failed flush is tried again this often
 #: /healthz says "stuck" once an event has waited this long for the warehouse (a long job holding the owner, say)
 STUCK_S = 300.0
+#: how many flushed events' triggers run (and are recorded) together
+CHUNK = 200
 
 
 class Owner:
@@ -61,6 +63,7 @@ class Owner:
         self.last_error: str | None = None     # the latest error a step raised
         self.errors = 0                        # how many errors the steps raised since the start
         self.stuck_after = STUCK_S
+        self._evaluated_at, self._evaluated_once = 0, False   # data triggers: the flush count last evaluated at
 
     def start(self) -> None:
         """Start the thread; events already in the inbox (from before a restart) are flushed first."""
@@ -131,8 +134,30 @@ class Owner:
         self._flush(drain=final)
         if not final:
             self._fire_triggers()
+            self._data_triggers()
         self._run_jobs()
         return final
+
+    def _data_triggers(self) -> None:
+        """``model:`` triggers (hub.actions.data): after a flush brought rows (a model may be a view over them), and
+        once at the start (firings a crash left undelivered)."""
+        models = [t for t in self.triggers.values() if t.source == "model"]
+        if not models or self.runner is None or (self.flushed == self._evaluated_at and self._evaluated_once):
+            return
+        from hub.actions.data import evaluate
+
+        self._evaluated_at, self._evaluated_once = self.flushed, True
+        try:
+            result = evaluate(self.project, models, self.runner)
+        except Exception as exc:   # noqa: BLE001 - reported and kept like any step's error; tried after the next flush
+            self._failed("data triggers", exc)
+            return
+        for name, error in result.errors.items():
+            self.on_event(f"trigger {name} could not be evaluated: {error}")
+        for execution in result.executions:
+            actions = ", ".join(f"{o.action} {o.status}" for o in execution.outcomes)
+            self.on_event(f"trigger {execution.trigger} for {execution.event_id}: "
+                          f"{'ok' if execution.ok else 'failed'} ({actions}; run {execution.run_id})")
 
     def _failed(self, what: str, exc: Exception) -> None:
         """Report and keep an error a step raised (with the traceback in the log under --debug)."""
@@ -176,48 +201,54 @@ class Owner:
         return bool(self.triggers) and self.inbox.mark(TRIGGERED) < self.inbox.mark(flusher.MARK)
 
     def _fire_triggers(self) -> None:
-        """Run the triggers of flushed events, oldest first; an event's work is done before the next one's."""
+        """Run the triggers of flushed events, oldest first, a chunk of events at a time (their runs are recorded
+        together: :meth:`Runner.run_many`); an event's work is done before the next one's. The ``triggered`` mark
+        moves after each chunk, so a crash repeats at most the current chunk's triggers, never skips them."""
         if not self.triggers or self.runner is None:
             self.inbox.set_mark(TRIGGERED, self.inbox.mark(flusher.MARK))
             return
         done, upto = self.inbox.mark(TRIGGERED), self.inbox.mark(flusher.MARK)
         halted = self.runner.stop
         while done < upto and not (self.stopping.is_set() or halted.is_set()):
-            events = self.inbox.read_after(done, min(500, upto - done))
+            events = [e for e in self.inbox.read_after(done, min(CHUNK, upto - done)) if e.seq <= upto]
+            if not events:
+                break
             dead = self.inbox.dead(done, upto)
-            for event in events:
-                if event.seq > upto or self.stopping.is_set() or halted.is_set():
-                    return
-                if event.seq not in dead:
-                    try:
-                        self._fire(event)
-                    except Exception as exc:   # noqa: BLE001 - one event's bad trigger run must not stop the rest
-                        self._failed(f"triggers of {event.event_id}", exc)
-                done = event.seq
-                self.inbox.set_mark(TRIGGERED, done)
-                # events keep landing and scheduled jobs keep running behind a long queue of triggers
-                self._flush()
-                self._run_jobs()
+            items = [item for event in events if event.seq not in dead for item in self._wanted(event)]
+            try:
+                self._fire(items)
+            except Exception as exc:   # noqa: BLE001 - one chunk's bad trigger run must not stop the rest
+                self._failed(f"triggers of {len(items)} event(s)", exc)
+            done = events[-1].seq
+            self.inbox.set_mark(TRIGGERED, done)
+            # events keep landing and scheduled jobs keep running behind a long queue of triggers
+            self._flush()
+            self._run_jobs()
 
-    def _fire(self, event: Any) -> None:
+    def _wanted(self, event: Any) -> list[tuple[Trigger, Any, dict[str, Any]]]:
+        """(trigger, event, payload) for every trigger the event fires."""
         try:
             payload = orjson.loads(event.body)
         except orjson.JSONDecodeError:
-            return
+            return []
         if not isinstance(payload, dict):
-            return
+            return []
+        return [(t, event, payload) for t in self.triggers.values() if t.wants(event.connection, event.type, payload)]
+
+    def _fire(self, items: list[tuple[Trigger, Any, dict[str, Any]]]) -> None:
         assert self.runner is not None
-        for trigger in self.triggers.values():
-            if not trigger.wants(event.connection, event.type, payload):
-                continue
-            try:
-                execution = self.runner.run(trigger, event, payload)
-            except HubError as exc:   # e.g. the warehouse stayed locked: record nothing, say so
-                self.on_event(f"trigger {trigger.name} for {event.event_id} failed: {exc}")
-                continue
+        if not items:
+            return
+        try:
+            executions = self.runner.run_many(items)
+        except HubError as exc:   # e.g. the warehouse stayed locked: record nothing, say so
+            self.on_event(f"triggers of {len(items)} event(s) failed: {exc}")
+            return
+        for execution in executions:
             status = "ok" if execution.ok else "failed"
             actions = ", ".join(f"{o.action} {o.status}" for o in execution.outcomes)
-            self.on_event(f"trigger {trigger.name} for {event.event_id}: {status} ({actions}; run {execution.run_id})")
+            self.on_event(f"trigger {execution.trigger} for {execution.event_id}: {status} ({actions}; run "
+                          f"{execution.run_id})")
 
     def _run_jobs(self) -> None:
         while True:

@@ -24,6 +24,7 @@ from hub.serve.intake import Receiver
 
 log = logging.getLogger("hub.serve")
 PREFIX = "/webhooks/"
+FORMS = "/forms/"
 
 
 class WebhookServer(HTTPEmulator):
@@ -34,8 +35,10 @@ class WebhookServer(HTTPEmulator):
     def __init__(self, inbox: Inbox, receivers: Mapping[str, Receiver], *, host: str = "127.0.0.1",
                  port: int = 8080, unconfigured: Mapping[str, str] | None = None,
                  health: Callable[[], dict[str, Any]] | None = None,
-                 pages: Callable[[Request], Response | None] | None = None) -> None:
+                 pages: Callable[[Request], Response | None] | None = None,
+                 forms: Mapping[str, Any] | None = None) -> None:
         super().__init__(host, port)
+        self.forms = dict(forms or {})   # form name -> hub.forms.intake.FormDesk
         self.pages = pages   # --- docs hook (hub/docs/live.py): GETs the server does not route itself
         self.inbox = inbox
         self.health = health or self._inbox_health
@@ -47,6 +50,8 @@ class WebhookServer(HTTPEmulator):
         path = request.path
         if path.startswith(PREFIX) and request.method == "POST":
             return self._webhook(request, path[len(PREFIX):].strip("/"))
+        if path.startswith(FORMS) and request.method in ("POST", "OPTIONS"):
+            return self._form(request, path[len(FORMS):].strip("/"))
         if path == "/healthz" and request.method == "GET":
             health = self.health()
             return json_response(200 if health["status"] == "ok" else 503, health)
@@ -78,6 +83,16 @@ class WebhookServer(HTTPEmulator):
             return json_response(503, {"error": str(exc)}, headers={"Retry-After": "5"})
         new = sum(stored)
         return json_response(200, {"stored": new, "duplicates": len(stored) - new})
+
+    def _form(self, request: Request, name: str) -> Response:
+        desk = self.forms.get(name)
+        if desk is None:
+            return self._refuse(404, f"no form '{name}' in hub.toml")
+        try:
+            return desk.handle(request)
+        except InboxError as exc:
+            log.error("hub serve: %s", exc)
+            return json_response(503, {"error": str(exc)}, headers={"Retry-After": "5"})
 
     def _inbox_health(self) -> dict[str, Any]:
         """Without a flusher (a bare server): what the inbox alone can tell."""

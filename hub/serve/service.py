@@ -63,6 +63,7 @@ class Service:
         self.triggers = trigger_config.load(project)            # config errors surface before anything starts
         self.schedules = self._schedules() if schedules else {}
         self.receivers, self.unconfigured = receivers_of(project.config.connections)
+        self.forms = self._forms()
         self._http, self._own_http = http, http is None
         self._host, self._port = host, port
         self._stop = threading.Event()
@@ -71,6 +72,13 @@ class Service:
         self.owner: Owner | None = None
         self.server: WebhookServer | None = None
         self.docs_token: str | None = None   # --- docs hook: set by start() when not bound to loopback
+
+    def _forms(self) -> dict[str, Any]:
+        if "forms" not in self.project.config.sections:
+            return {}
+        from hub.forms.config import load
+
+        return load(self.project)
 
     def _schedules(self) -> dict[str, Schedule]:
         if "schedules" not in self.project.config.sections:
@@ -99,7 +107,7 @@ class Service:
         self.owner.start()
         self.server = WebhookServer(self.inbox, self.receivers, host=self._host, port=self._port,
                                     unconfigured=self.unconfigured, health=self.owner.health,
-                                    pages=self._docs_pages())
+                                    pages=self._docs_pages(), forms=self._desks())
         try:
             self.server.start()
         except OSError:
@@ -110,6 +118,15 @@ class Service:
         if self.schedules:
             self._start_scheduler()
         return self
+
+    def _desks(self) -> dict[str, Any]:
+        if not self.forms:
+            return {}
+        from hub.forms.intake import forms_of
+
+        inbox = self.inbox
+        assert inbox is not None
+        return forms_of(self.forms, lambda events: inbox.put(events))
 
     def _docs_pages(self) -> Any:
         """--- docs hook: the docs site at ``/``, rendered through the owner thread (which holds the warehouse);

@@ -14,19 +14,39 @@ the event is about (the record the connection's webhook scheme names, :meth:`Web
 ``canonical.person_source``) and pushes that person's row only: the sync's model must be keyed by ``person_id``. An
 event about nobody hub knows skips its pushes. ``notify:URL`` posts Slack-compatible JSON (``{"text": ...}``). Every
 execution is a run ``trigger:NAME`` in ``_hub.runs`` with one step per action.
+
+Other sources and actions (hub.forms, hub.actions)::
+
+    [triggers.new_lead]
+    on = "form:contact"                    # a submission of [forms.contact]; when reads fields.NAME
+    do = ["http:provision", "notify:sales_channel"]   # [actions.NAME] of type http / notify
+
+    [triggers.deal_won]
+    on = "model:canonical.deal"            # a row ENTERING the condition after a build (hub.actions.data)
+    when = "stage = 'closed_won'"          # for models: a SQL condition over the model's columns
+    key = "deal_id"                        # the row key (default: the model's unique_key)
+    do = ["http:provision"]
+    backoff = 1.0                          # optional: seconds before the first retry (doubling)
+
+``push:SYNC`` for a form or model trigger builds the sync's model (and what it reads) and runs the sync, which
+writes only what changed. ``http:NAME`` and ``notify:NAME`` are delivered by :mod:`hub.actions.send` (signed,
+retried, dead-lettered); ``notify:URL`` posts hub's own one-line message.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hub.config import CONFIG_FILE
+from hub.config import CONFIG_FILE, check_number
 from hub.errors import ConfigError, HubError, UnknownNameError
+from hub.secrets import redact
 from hub.serve.when import ExpressionError, Node, compile_when
 
 if TYPE_CHECKING:
@@ -35,8 +55,10 @@ if TYPE_CHECKING:
     from hub.project import Project
     from hub.serve.inbox import StoredEvent
 
-KEYS = ("on", "when", "do", "retries")
-ACTIONS = ("push", "notify")
+KEYS = ("on", "when", "do", "retries", "key", "backoff")
+ACTIONS = ("push", "notify", "http")
+#: the sources a trigger can listen to besides a connection's webhooks: ``form:NAME`` and ``model:SCHEMA.NAME``
+SOURCES = ("form", "model")
 DEFAULT_RETRIES = 3
 BACKOFF_S = 1.0
 
@@ -47,6 +69,7 @@ class Action:
 
     kind: str
     target: str
+    named: bool = False   # an [actions.NAME] (http:NAME, notify:NAME) rather than a sync or a bare URL
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.target}"
@@ -63,6 +86,14 @@ class Trigger:
     when: str | None = None
     retries: int = DEFAULT_RETRIES
     test: Node | None = field(default=None, compare=False, repr=False)
+    source: str = "webhook"          # webhook | form | model
+    key: str | None = None           # model triggers: the row key column
+    backoff: float | None = None     # seconds before the first retry (None: the runner's)
+
+    @property
+    def model(self) -> str | None:
+        """The model a ``model:`` trigger watches."""
+        return self.connection.partition(":")[2] if self.source == "model" else None
 
     def wants(self, connection: str, event_type: str | None, event: Mapping[str, Any]) -> bool:
         """Whether an event (parsed JSON) fires this trigger."""
@@ -101,19 +132,43 @@ def _trigger(project: Project, name: str, body: Any) -> Trigger:
     on = body.get("on")
     if not isinstance(on, str) or ":" not in on:
         raise fail("on" if "on" in body else None, "needs on = \"CONNECTION:EVENT_TYPE\"",
-                   hint=f"e.g. on = \"{_example_connection(project)}:*\"")
+                   hint=f"e.g. on = \"{_example_connection(project)}:*\", \"form:NAME\" or \"model:canonical.NAME\"")
     connection, _, event_type = on.partition(":")
-    if connection not in project.config.connections:
+    source = connection if connection in SOURCES and connection not in project.config.connections else "webhook"
+    key = None
+    if source == "form":
+        from hub.forms.config import load as load_forms
+
+        forms = load_forms(project) if "forms" in project.config.sections else {}
+        if event_type not in forms:
+            raise UnknownNameError("form", event_type, forms, file=CONFIG_FILE, line=line("triggers", name, "on"),
+                                   where=f" in {where} on")
+        connection, event_type = f"form:{event_type}", "*"
+    elif source == "model":
+        key = _model_key(project, name, event_type, body.get("key"), fail)
+        connection, event_type = f"model:{event_type.lower()}", "*"
+    elif connection not in project.config.connections:
         raise UnknownNameError("connection", connection, project.config.connections, file=CONFIG_FILE,
                                line=line("triggers", name, "on"), where=f" in {where} on")
+    if "key" in body and source != "model":
+        raise fail("key", "key is for model triggers (on = \"model:SCHEMA.NAME\") only")
     test, when = None, body.get("when")
     if when is not None:
         if not isinstance(when, str):
             raise fail("when", "when must be a string")
-        try:
-            test = compile_when(when)
-        except ExpressionError as exc:
-            raise fail("when", f"when: {exc.message}", hint=exc.hint) from None
+        if source == "model":   # a SQL condition over the model's columns, checked as a sync's where is
+            from hub.reverse_etl.where import parse
+
+            try:
+                parse(when, sync=name, line=line("triggers", name, "when"))
+            except ConfigError as exc:
+                reason = exc.message.split(f"[syncs.{name}] where: ", 1)[-1]
+                raise fail("when", f"when: {reason}", hint=exc.hint) from None
+        else:
+            try:
+                test = compile_when(when)
+            except ExpressionError as exc:
+                raise fail("when", f"when: {exc.message}", hint=exc.hint) from None
     do = body.get("do")
     if isinstance(do, str):
         do = [do]
@@ -123,7 +178,41 @@ def _trigger(project: Project, name: str, body: Any) -> Trigger:
     retries = body.get("retries", DEFAULT_RETRIES)
     if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 10:
         raise fail("retries", "retries must be a whole number from 0 to 10")
-    return Trigger(name, connection, event_type or "*", actions, when, retries, test)
+    backoff = None
+    if "backoff" in body:
+        backoff = check_number(body["backoff"], minimum=0, maximum=600, what=f"{where} backoff", file=CONFIG_FILE,
+                               line=line("triggers", name, "backoff"))
+    return Trigger(name, connection, event_type or "*", actions, when, retries, test, source, key, backoff)
+
+
+def _model_key(project: Project, trigger: str, model: str, key: Any, fail: Callable[..., ConfigError]) -> str:
+    """The row key of a model trigger: ``key``, else the model's single ``unique_key``."""
+    if "." not in model:
+        raise fail("on", f"on = \"model:{model}\" must name SCHEMA.MODEL, e.g. model:canonical.person")
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        raise fail("key", "key must be a column name")
+    from hub.modeling.catalog import load_catalog
+
+    catalog = load_catalog(project)
+    known = catalog.models.get(model.lower())
+    if known is None:
+        if key is None:
+            raise UnknownNameError("model", model, catalog.models, file=CONFIG_FILE,
+                                   line=project.config.line_of("triggers", trigger, "on"),
+                                   where=f" in [triggers.{trigger}] on (or give key = \"COLUMN\" for a table)")
+        return key.strip()
+    if key is not None:
+        if known.columns and key.strip().lower() not in {c.lower() for c in known.columns}:
+            raise fail("key", f"key '{key.strip()}' is not a column of {model} (it has {', '.join(known.columns)})")
+        return key.strip()
+    unique = [a.text.strip()[7:-1].strip() for a in known.header.audits
+              if re.fullmatch(r"unique\(\s*\w+\s*\)", a.text.strip())]
+    if len(known.header.unique_key) == 1:
+        return known.header.unique_key[0]
+    if len(unique) == 1:
+        return unique[0]
+    raise fail("on", f"model {model} has no single unique_key or unique() audit; add key = \"COLUMN\" naming "
+                     "its row key")
 
 
 def _action(project: Project, trigger: str, text: str) -> Action:
@@ -131,7 +220,20 @@ def _action(project: Project, trigger: str, text: str) -> Action:
     line = project.config.line_of("triggers", trigger, "do")
     if kind not in ACTIONS:
         raise UnknownNameError("action", kind, ACTIONS, file=CONFIG_FILE, line=line,
-                               where=f" in [triggers.{trigger}] do (write push:SYNC or notify:URL)")
+                               where=f" in [triggers.{trigger}] do (write push:SYNC, http:ACTION, notify:ACTION or "
+                                     "notify:URL)")
+    if kind == "http" or (kind == "notify" and re.match(r"^[a-z][a-z0-9_]*$", target)):
+        from hub.actions.config import load as load_actions
+
+        defined = load_actions(project) if "actions" in project.config.sections else {}
+        if target not in defined:
+            raise UnknownNameError("action", target, defined, file=CONFIG_FILE, line=line,
+                                   where=f" in [triggers.{trigger}] do (define [actions.{target}])")
+        if defined[target].type != kind:
+            raise ConfigError(f"[triggers.{trigger}] {kind}:{target} names an action of type "
+                              f"{defined[target].type}; write {defined[target].type}:{target}", file=CONFIG_FILE,
+                              line=line)
+        return Action(kind, target, named=True)
     if kind == "push":
         from hub.reverse_etl import config as syncs
 
@@ -171,7 +273,7 @@ class Execution:
 
     @property
     def ok(self) -> bool:
-        return all(o.status != "failed" for o in self.outcomes)
+        return all(o.status not in ("failed", "dead_letter") for o in self.outcomes)
 
 
 class Runner:
@@ -182,40 +284,94 @@ class Runner:
         self.project, self.http = project, http
         self.stop = stop or threading.Event()
         self.backoff = backoff
+        self._actions: dict[str, Any] | None = None   # [actions.*], loaded at the first delivery
 
     def run(self, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any]) -> Execution:
-        """Run every action of ``trigger`` for ``event`` (each with retries) and record the run."""
+        """Run every action of ``trigger`` for ``event`` (each with retries) and record the run; actions that do not
+        land are dead letters (``_hub.action_dead_letters``) and the run ends failed."""
+        return self.run_many([(trigger, event, payload)])[0]
+
+    def run_many(self, items: Sequence[tuple[Trigger, StoredEvent, Mapping[str, Any]]]) -> list[Execution]:
+        """:meth:`run` for several firings, in order, recording their runs with two warehouse opens in all (one to
+        start them, one to finish them) rather than two each: a burst of form posts must not queue behind
+        bookkeeping."""
+        from hub.actions.send import bury
         from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
-        execution = Execution(trigger.name, event.event_id)
+        if not items:
+            return []
+        executions = [Execution(trigger.name, event.event_id) for trigger, event, _ in items]
         with self.project.warehouse() as wh:
             books = Bookkeeping(wh)
             books.ensure()
-            execution.run_id = books.start_run(f"trigger:{trigger.name}")
-        started = now()
-        refreshed: dict[str, list[str]] = {}
-        for action in trigger.actions:
-            if action.kind == "push":
-                outcome = self._retry(action, trigger.retries, lambda a=action: self._push(a, trigger, event,
-                                                                                          payload, refreshed))
-            else:
-                outcome = self._retry(action, trigger.retries, lambda a=action: self._notify(a, trigger, event))
-            execution.outcomes.append(outcome)
-        execution.keys = sorted({k for keys in refreshed.values() for k in keys})
-        errors = "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None
-        with self.project.warehouse() as wh:
+            with wh.transaction():   # one commit (and no snapshot copy per run) for the whole chunk
+                for execution in executions:
+                    execution.run_id = books.start_run(f"trigger:{execution.trigger}")
+        steps: list[Step] = []
+        dead: list[tuple[str, str, str, str, int | None, int, str]] = []
+        for (trigger, event, payload), execution in zip(items, executions, strict=True):
+            started = now()
+            refreshed: dict[str, list[str]] = {}
+            for action in trigger.actions:
+                try:
+                    if action.named:
+                        outcome = self._deliver(action, trigger, event, payload, dead)
+                    elif action.kind == "push":
+                        outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event, p=payload,
+                                              r=refreshed: self._push(a, t, e, p, r))
+                    else:
+                        outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event:
+                                              self._notify(a, t, e))
+                except Exception as exc:   # noqa: BLE001 - a bug in one action fails that action, not the chunk
+                    outcome = ActionOutcome(str(action), "failed", 1, None, redact(f"{type(exc).__name__}: {exc}"))
+                execution.outcomes.append(outcome)
+                detail = orjson.dumps({"event": event.event_id, "attempts": outcome.attempts,
+                                       "detail": outcome.detail}).decode()
+                steps.append(Step(execution.run_id, "trigger", outcome.action, started, outcome.status, 1, None,
+                                  detail, outcome.error))
+                steps[-1].finished_at = started = now()
+            execution.keys = sorted({k for keys in refreshed.values() for k in keys})
+        with self.project.warehouse() as wh, wh.transaction() as con:
             books = Bookkeeping(wh)
-            for o in execution.outcomes:
-                detail = orjson.dumps({"event": event.event_id, "attempts": o.attempts, "detail": o.detail}).decode()
-                books.write_step(Step(execution.run_id, "trigger", o.action, started, o.status, 1, None, detail,
-                                      o.error))
-            books.finish_run(execution.run_id, "success" if execution.ok else "failed", errors)
-        return execution
+            for step in steps:
+                books.write_step(step)
+            bury(con, dead)
+            for execution in executions:
+                errors = "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None
+                books.finish_run(execution.run_id, "success" if execution.ok else "failed", errors)
+        return executions
 
-    def _retry(self, action: Action, retries: int, attempt: Callable[[], tuple[str, str | None]]) -> ActionOutcome:
+    def _deliver(self, action: Action, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any],
+                 dead: list[tuple[str, str, str, str, int | None, int, str]]) -> ActionOutcome:
+        """An [actions.NAME] (http or notify): rendered, signed, retried; a dead letter when it cannot land."""
+        from hub.actions import config as action_config
+        from hub.actions.send import deliver, message_id, payload_of
+
+        if self._actions is None:
+            self._actions = action_config.load(self.project)
+        definition = self._actions[action.target]
+        context = {"trigger": trigger.name, "event_id": event.event_id, "event_type": event.type, **payload}
+        when = datetime.fromtimestamp(event.received_at, tz=UTC).isoformat().replace("+00:00", "Z")
+        default: dict[str, Any] = {"type": event.type or "event", "timestamp": when, "trigger": trigger.name,
+                                   "event_id": event.event_id, "data": dict(payload)}
+        if definition.type == "notify":
+            default = {"text": _line(trigger, event)}
+        msg_id = message_id(trigger.name, str(action), event.event_id)
+        body = payload_of(definition, context, default)
+        done = deliver(definition, body, msg_id, self.http, retries=trigger.retries,
+                       backoff=self.backoff if trigger.backoff is None else trigger.backoff, stop=self.stop)
+        outcome = ActionOutcome(str(action), done.status, done.attempts, done.detail, done.error)
+        if done.status != "success":
+            dead.append((trigger.name, str(action), event.event_id, msg_id, done.http_status, done.attempts,
+                         done.error or "failed"))
+        return outcome
+
+    def _retry(self, action: Action, trigger: Trigger,
+               attempt: Callable[[], tuple[str, str | None]]) -> ActionOutcome:
         outcome = ActionOutcome(str(action), "failed")
-        for n in range(retries + 1):
-            if n and self.stop.wait(self.backoff * 2 ** (n - 1)):
+        backoff = self.backoff if trigger.backoff is None else trigger.backoff
+        for n in range(trigger.retries + 1):
+            if n and self.stop.wait(backoff * 2 ** (n - 1)):
                 break  # shutting down: the event stays un-triggered in the inbox and runs again after a restart
             outcome.attempts += 1
             try:
@@ -231,6 +387,17 @@ class Runner:
         from hub.reverse_etl import config as syncs, push
 
         sync = syncs.select(syncs.load(self.project), [action.target])[0]
+        if trigger.source != "webhook":   # a form or a model row: build the sync's model, push what changed
+            if sync.model not in refreshed:
+                built = self.project.build([f"+{sync.model}"])
+                if not built.ok:
+                    raise HubError("; ".join(str(e) for e in built.errors))
+                refreshed[sync.model] = []
+            report = push(self.project, [sync.name])
+            if not report.ok:
+                raise HubError("; ".join(str(e) for e in report.errors))
+            changed = sum(r.changed for r in report.results)
+            return "success", f"pushed {changed} change(s) (run {report.run_id})"
         if sync.model not in refreshed:
             self._refresh(trigger.connection, sync.model)
             refreshed[sync.model] = affected_people(self.project, trigger.connection, payload)
@@ -263,7 +430,7 @@ class Runner:
     def _notify(self, action: Action, trigger: Trigger, event: StoredEvent) -> tuple[str, str | None]:
         import httpx
 
-        text = f"hub trigger {trigger.name}: {event.type or 'event'} {event.event_id} from {trigger.connection}"
+        text = _line(trigger, event)
         body = {"text": text, "trigger": trigger.name, "connection": trigger.connection,
                 "event": {"id": event.event_id, "type": event.type}}
         try:
@@ -273,6 +440,11 @@ class Runner:
         if response.status_code >= 300:
             raise HubError(f"notify {action.target} answered HTTP {response.status_code}")
         return "success", f"HTTP {response.status_code}"
+
+
+def _line(trigger: Trigger, event: StoredEvent) -> str:
+    """hub's own one-line message about an event (notify without a text template)."""
+    return f"hub trigger {trigger.name}: {event.type or 'event'} {event.event_id} from {trigger.connection}"
 
 
 def affected_people(project: Project, connection: str, event: Mapping[str, Any]) -> list[str]:
