@@ -115,7 +115,9 @@ class Bookkeeping:
         if log is not None:   # the run log, which readers read without waiting (hub.warehouse.runlog)
             self._mirror(lambda: log.run(run_id, command, now(), os.getpid(), HOST))
             runlog.opened(log, run_id)
-        self.wh.publish_snapshot()  # readers see the run in progress while this writer holds the warehouse
+        # readers see the run in progress while this writer holds the warehouse (above the size limit: only when
+        # there is no snapshot yet, or an old one)
+        self.wh.publish_snapshot(run_start=True)
         return run_id
 
     def _log(self) -> runlog.RunLog | None:

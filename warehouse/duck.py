@@ -140,11 +140,13 @@ class Warehouse:
                               f"{_age(datetime.now(UTC) - taken)} old (a writer is running: {holder})")
         return True
 
-    def publish_snapshot(self) -> bool:
-        """After a commit of a writing handle: publish the snapshot readers open meanwhile (best effort)."""
+    def publish_snapshot(self, *, run_start: bool = False) -> bool:
+        """After a commit of a writing handle: publish the snapshot readers open meanwhile (best effort).
+        ``run_start``: a run just started, when even a warehouse above the size limit refreshes a missing or stale
+        snapshot (see ``SNAPSHOT_DOC``)."""
         if self._con is None or self.read_only or self._txn_depth or not self.path.exists():
             return False
-        return publish_snapshot(self._con, self.path)
+        return publish_snapshot(self._con, self.path, run_start=run_start)
 
     def retire_snapshot(self) -> None:
         """Remove the published snapshot (a run ended; the warehouse is about to be readable live)."""
@@ -239,9 +241,10 @@ open while one process writes a file, and hub's writers hold it for a whole comm
 (a run started, a step written) a writer checkpoints and copies the file to
 ``.hub/<warehouse stem>.snapshot.duckdb`` beside it (a ``.tmp`` copy, then an atomic rename; mode 0600). A reader
 that finds the warehouse held by a writer opens the snapshot instead and says ``as of <time>, <age> (a writer is
-running: <command>)``. Above :func:`snapshot_max_bytes` no copy is made (it would cost the writer too much per step):
-the last snapshot published stays, and readers answer from it, saying its age; with none, they fail at once naming
-the writer and what it is doing. Runs, steps and live progress never need the snapshot: they are read from the run
+running: <command>)``. Above :func:`snapshot_max_bytes` no copy is made per step (it would cost the writer too much):
+a run copies the file once as it starts, and only when there is no snapshot or the one there is older than
+:func:`snapshot_max_age` (an hour by default), so readers always find one, and say its age. Only a snapshot removed
+by hand in the middle of a run leaves none: readers then fail at once naming the writer and what it is doing. Runs, steps and live progress never need the snapshot: they are read from the run
 log (:mod:`hub.warehouse.runlog`). Publishing is best effort: it never fails the writer.
 """
 #: Warehouses larger than this publish no snapshot. Measured here (2 shared cores, busy): the copy runs ~175 MB/s, so a
@@ -250,6 +253,10 @@ log (:mod:`hub.warehouse.runlog`). Publishing is best effort: it never fails the
 SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
 #: overrides :data:`SNAPSHOT_MAX_BYTES` (bytes), for tests and for a disk fast enough to afford more
 SNAPSHOT_MAX_ENV = "HUB_SNAPSHOT_MAX_BYTES"
+#: Above the size limit, a run refreshes a snapshot older than this (seconds) as it starts
+SNAPSHOT_MAX_AGE_S = 3600
+#: overrides :data:`SNAPSHOT_MAX_AGE_S` (seconds)
+SNAPSHOT_AGE_ENV = "HUB_SNAPSHOT_MAX_AGE"
 _noted: set[str] = set()
 
 
@@ -265,12 +272,20 @@ def snapshot_max_bytes() -> int:
     return int(text) if text.isdigit() else SNAPSHOT_MAX_BYTES
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
-    """Checkpoint ``con`` (the writer's connection) and publish a copy of its file; whether one was published."""
+def snapshot_max_age() -> float:
+    """How old a snapshot of a warehouse above the size limit may get before a run's start refreshes it (seconds)."""
+    text = os.environ.get(SNAPSHOT_AGE_ENV, "").strip()
+    return float(text) if text.isdigit() else SNAPSHOT_MAX_AGE_S
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path, *, run_start: bool = False) -> bool:
+    """Checkpoint ``con`` (the writer's connection) and publish a copy of its file; whether one was published.
+
+    Above the size limit only a run's start publishes, and only to replace a missing or stale snapshot."""
     warehouse = Path(warehouse)
     target = snapshot_path(warehouse)
     try:
-        if warehouse.stat().st_size > snapshot_max_bytes():
+        if warehouse.stat().st_size > snapshot_max_bytes() and not (run_start and _stale(target)):
             return False   # too costly per step: readers keep the last snapshot, told how old it is
         con.execute("CHECKPOINT")           # everything committed is now in the main file, the WAL is empty
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -283,6 +298,13 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
         return True
     except (OSError, duckdb.Error):
         return False  # inside a transaction with local changes, a full disk...: readers keep the previous snapshot
+
+
+def _stale(snapshot: Path) -> bool:
+    try:
+        return time.time() - snapshot.stat().st_mtime > snapshot_max_age()
+    except FileNotFoundError:
+        return True
 
 
 def check_read(sql: str) -> None:

@@ -153,3 +153,27 @@ def test_readers_answer_during_a_push_on_a_warehouse_above_the_snapshot_limit(ma
     after = json.loads(run_hub("--wait", "0", "runs", "--json", cwd=root).stdout)[0]
     assert (after["command"], after["status"], after["progress"]) == ("push", "success", None)
     assert after["rows_out"] > 0
+
+
+def test_above_the_limit_a_run_start_replaces_only_a_missing_or_stale_snapshot(tmp_path, monkeypatch):
+    import duckdb
+
+    from hub.warehouse.duck import SNAPSHOT_AGE_ENV, publish_snapshot
+
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t AS SELECT range AS i FROM range(10000)")
+    monkeypatch.setenv(SNAPSHOT_MAX_ENV, "1")            # every warehouse is above the limit
+    snap = snapshot_path(path)
+    assert not publish_snapshot(con, path) and not snap.exists()          # a step never copies above the limit
+    assert publish_snapshot(con, path, run_start=True) and snap.exists()  # none yet: a run's start makes one
+    first = snap.stat().st_mtime_ns
+    assert not publish_snapshot(con, path, run_start=True)                # a fresh one stays
+    assert snap.stat().st_mtime_ns == first
+    monkeypatch.setenv(SNAPSHOT_AGE_ENV, "0")            # every snapshot is stale
+    con.execute("INSERT INTO t VALUES (-1)")
+    assert publish_snapshot(con, path, run_start=True)
+    con.close()
+    copy = duckdb.connect(str(snap), read_only=True)
+    assert copy.execute("SELECT count(*) FROM t").fetchone() == (10001,)
+    copy.close()
