@@ -76,6 +76,11 @@ def _zendesk(body: bytes, secret: str, at: int) -> dict[str, str]:
     return {"X-Zendesk-Webhook-Signature": digest, "X-Zendesk-Webhook-Signature-Timestamp": stamp}
 
 
+def _quickbooks(body: bytes, secret: str, at: int) -> dict[str, str]:
+    # base64(HMAC-SHA256(verifier token, body)) in intuit-signature; Intuit signs no time
+    return {"intuit-signature": base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()}
+
+
 CASES = [
     Case("stripe", "whsec_test_a", "whsec_test_b", _stripe,
          orjson.dumps({"id": "evt_1", "object": "event", "type": "customer.updated", "created": NOW,
@@ -91,6 +96,11 @@ CASES = [
     Case("zendesk", "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==", "YW5vdGhlcl9zZWNyZXQ=", _zendesk,
          orjson.dumps({"id": "2b24ef10-19d4-4740-93cf-8f98ec4776c0", "type": "zen:event-type:user.active_changed",
                        "subject": "zen:user:6596848315901", "time": "2025-06-15T15:06:40Z"})),
+    Case("quickbooks", "verifier-token-1", "verifier-token-2", _quickbooks,
+         orjson.dumps([{"specversion": "1.0", "id": "88cd52a2-4a6d-4ab3-a1d4-6e1e0d0b5f1e", "source": "intuit.dsn",
+                        "type": "qbo.customer.updated.v1", "datacontenttype": "application/json",
+                        "time": "2025-06-15T15:06:40Z", "intuitentityid": "1", "intuitaccountid": "310687"}]),
+         timed=False),
 ]
 
 

@@ -1,19 +1,37 @@
 SELECT
-  CAST(NULL AS TEXT) AS connection,
-  CAST(NULL AS TEXT) AS stream,
-  CAST(NULL AS TEXT) AS source_id,
-  CAST(NULL AS TEXT) AS name,
-  CAST(NULL AS TEXT) AS stage,
-  CAST(NULL AS BOOLEAN) AS is_closed,
-  CAST(NULL AS BOOLEAN) AS is_won,
-  CAST(NULL AS DECIMAL(18, 2)) AS amount,
-  CAST(NULL AS TEXT) AS currency,
-  CAST(NULL AS DATE) AS close_date,
-  CAST(NULL AS TEXT) AS person_stream,
-  CAST(NULL AS TEXT) AS person_source_id,
-  CAST(NULL AS TEXT) AS company_stream,
-  CAST(NULL AS TEXT) AS company_source_id,
-  CAST(NULL AS TIMESTAMPTZ) AS created_at,
-  CAST(NULL AS TIMESTAMPTZ) AS updated_at
-WHERE
-  FALSE
+  'hubspot' AS connection,
+  'deals' AS stream,
+  CAST(source_id AS TEXT) AS source_id,
+  CAST(name AS TEXT) AS name,
+  CAST(stage AS TEXT) AS stage,
+  CAST(is_closed AS BOOLEAN) AS is_closed,
+  CAST(is_won AS BOOLEAN) AS is_won,
+  CAST(amount AS DECIMAL(18, 2)) AS amount,
+  CAST(currency AS TEXT) AS currency,
+  CAST(close_date AS DATE) AS close_date,
+  CAST(person_stream AS TEXT) AS person_stream,
+  CAST(person_source_id AS TEXT) AS person_source_id,
+  CAST(company_stream AS TEXT) AS company_stream,
+  CAST(company_source_id AS TEXT) AS company_source_id,
+  CAST(created_at AS TIMESTAMPTZ) AS created_at,
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+FROM "staging"."hubspot_deals"
+UNION ALL
+SELECT
+  'salesforce' AS connection,
+  'Opportunity' AS stream,
+  CAST(source_id AS TEXT) AS source_id,
+  CAST(name AS TEXT) AS name,
+  CAST(stage AS TEXT) AS stage,
+  CAST(is_closed AS BOOLEAN) AS is_closed,
+  CAST(is_won AS BOOLEAN) AS is_won,
+  CAST(amount AS DECIMAL(18, 2)) AS amount,
+  CAST(currency AS TEXT) AS currency,
+  CAST(close_date AS DATE) AS close_date,
+  CAST(person_stream AS TEXT) AS person_stream,
+  CAST(person_source_id AS TEXT) AS person_source_id,
+  CAST(company_stream AS TEXT) AS company_stream,
+  CAST(company_source_id AS TEXT) AS company_source_id,
+  CAST(created_at AS TIMESTAMPTZ) AS created_at,
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+FROM "staging"."salesforce_opportunity"

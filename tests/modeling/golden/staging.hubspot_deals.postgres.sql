@@ -1,6 +1,7 @@
 /* materialized: view */
 /* description: HubSpot deals of one connection (archived ones dropped), named like the deal entity's records. */
-/* feeds entity: deal (its column contract; the person and company are the deal's associated contact and primary company) */
+/* entity: deal */
+/* (its column contract; the person and company are the deal's associated contact and primary company) */
 SELECT
   id AS source_id,
   NULLIF(TRIM(dealname), '') AS name,

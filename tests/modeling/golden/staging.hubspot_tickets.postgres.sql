@@ -1,6 +1,7 @@
 /* materialized: view */
 /* description: HubSpot tickets of one connection (archived ones dropped), named like the ticket entity's records. */
-/* feeds entity: ticket (its column contract; the requester is the ticket's associated contact) */
+/* entity: ticket */
+/* (its column contract; the requester is the ticket's associated contact) */
 SELECT
   id AS source_id,
   NULLIF(TRIM(subject), '') AS subject,

@@ -1,6 +1,7 @@
 /* materialized: view */
 /* description: Salesforce cases of one connection (deleted ones dropped), named like the ticket entity's records. */
-/* feeds entity: ticket (its column contract; the requester is the case's contact, else the email it came from) */
+/* entity: ticket */
+/* (its column contract; the requester is the case's contact, else the email it came from) */
 SELECT
   id AS source_id,
   NULLIF(TRIM(subject), '') AS subject,

@@ -1,6 +1,7 @@
 /* materialized: view */
 /* description: Salesforce leads of one connection (deleted ones dropped), named like the lead entity's records. */
-/* feeds entity: lead (its column contract; a converted lead points at the contact it became) */
+/* entity: lead */
+/* (its column contract; a converted lead points at the contact it became) */
 SELECT
   id AS source_id,
   NULLIF(TRIM(email), '') AS email,

@@ -1,6 +1,7 @@
 /* materialized: view */
 /* description: Salesforce opportunities of one connection (deleted ones dropped), named like the deal entity's records. */
-/* feeds entity: deal (its column contract; the org's currency is not in a single-currency org's records) */
+/* entity: deal */
+/* (its column contract; the org's currency is not in a single-currency org's records) */
 SELECT
   id AS source_id,
   NULLIF(TRIM(name), '') AS name,

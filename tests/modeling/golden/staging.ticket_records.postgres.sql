@@ -1,16 +1,31 @@
 SELECT
-  CAST(NULL AS TEXT) AS connection,
-  CAST(NULL AS TEXT) AS stream,
-  CAST(NULL AS TEXT) AS source_id,
-  CAST(NULL AS TEXT) AS subject,
-  CAST(NULL AS TEXT) AS status,
-  CAST(NULL AS TEXT) AS priority,
-  CAST(NULL AS TEXT) AS email,
-  CAST(NULL AS TEXT) AS person_stream,
-  CAST(NULL AS TEXT) AS person_source_id,
-  CAST(NULL AS TEXT) AS company_stream,
-  CAST(NULL AS TEXT) AS company_source_id,
-  CAST(NULL AS TIMESTAMPTZ) AS created_at,
-  CAST(NULL AS TIMESTAMPTZ) AS updated_at
-WHERE
-  FALSE
+  'hubspot' AS connection,
+  'tickets' AS stream,
+  CAST(source_id AS TEXT) AS source_id,
+  CAST(subject AS TEXT) AS subject,
+  CAST(status AS TEXT) AS status,
+  CAST(priority AS TEXT) AS priority,
+  CAST(email AS TEXT) AS email,
+  CAST(person_stream AS TEXT) AS person_stream,
+  CAST(person_source_id AS TEXT) AS person_source_id,
+  CAST(company_stream AS TEXT) AS company_stream,
+  CAST(company_source_id AS TEXT) AS company_source_id,
+  CAST(created_at AS TIMESTAMPTZ) AS created_at,
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+FROM "staging"."hubspot_tickets"
+UNION ALL
+SELECT
+  'salesforce' AS connection,
+  'Case' AS stream,
+  CAST(source_id AS TEXT) AS source_id,
+  CAST(subject AS TEXT) AS subject,
+  CAST(status AS TEXT) AS status,
+  CAST(priority AS TEXT) AS priority,
+  CAST(email AS TEXT) AS email,
+  CAST(person_stream AS TEXT) AS person_stream,
+  CAST(person_source_id AS TEXT) AS person_source_id,
+  CAST(company_stream AS TEXT) AS company_stream,
+  CAST(company_source_id AS TEXT) AS company_source_id,
+  CAST(created_at AS TIMESTAMPTZ) AS created_at,
+  CAST(updated_at AS TIMESTAMPTZ) AS updated_at
+FROM "staging"."salesforce_case"
