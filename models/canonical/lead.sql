@@ -3,12 +3,6 @@
 -- audit: not_null(lead_id)
 -- description: One row per lead from every connection (CRM leads, form submissions), with a stable lead_id and the person it is (by its own link, else its email).
 -- A record's person: the record it names in its own connection, else the person with its email.
-WITH by_email AS (
-    SELECT email, min(person_id) AS person_id
-    FROM _hub.person_identity
-    WHERE email IS NOT NULL AND email_is_valid
-    GROUP BY email
-)
 SELECT
     md5(concat_ws('/', 'lead', r.connection, r.stream, r.source_id)) AS lead_id,
     r.connection,
@@ -28,4 +22,4 @@ SELECT
 FROM staging.lead_records AS r
 LEFT JOIN _hub.person_identity AS linked
     ON linked.connection = r.connection AND linked.stream = r.person_stream AND linked.source_id = r.person_source_id
-LEFT JOIN by_email AS e ON e.email = lower(trim(r.email))
+LEFT JOIN canonical.person_by_email AS e ON e.email = lower(trim(r.email))

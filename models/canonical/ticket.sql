@@ -3,12 +3,6 @@
 -- audit: not_null(ticket_id)
 -- description: One row per support ticket (or CRM case) from every connection, with a stable ticket_id, its requester in canonical.person (by the ticket's own link, else its email) and its company.
 -- A record's person: the record it names in its own connection, else the person with its email.
-WITH by_email AS (
-    SELECT email, min(person_id) AS person_id
-    FROM _hub.person_identity
-    WHERE email IS NOT NULL AND email_is_valid
-    GROUP BY email
-)
 SELECT
     md5(concat_ws('/', 'ticket', r.connection, r.stream, r.source_id)) AS ticket_id,
     r.connection,
@@ -25,6 +19,6 @@ SELECT
 FROM staging.ticket_records AS r
 LEFT JOIN _hub.person_identity AS linked
     ON linked.connection = r.connection AND linked.stream = r.person_stream AND linked.source_id = r.person_source_id
-LEFT JOIN by_email AS e ON e.email = lower(trim(r.email))
+LEFT JOIN canonical.person_by_email AS e ON e.email = lower(trim(r.email))
 LEFT JOIN _hub.company_identity AS c
     ON c.connection = r.connection AND c.stream = r.company_stream AND c.source_id = r.company_source_id

@@ -69,7 +69,7 @@ def test_selectors(project, write_raw):
     # the business records link to persons, so they are downstream too
     assert downstream == {"staging.person_records", "_hub.person_identity", "canonical.person",
                           "canonical.person_source", "canonical.lead", "canonical.deal", "canonical.order",
-                          "canonical.invoice", "canonical.payment", "canonical.ticket"}
+                          "canonical.invoice", "canonical.payment", "canonical.ticket", "canonical.person_by_email"}
     upstream = set(names(build(project, ["+canonical.person_source"])))
     assert upstream == {"staging.hubspot_contacts", "staging.salesforce_contact", "staging.person_records",
                         "_hub.person_identity", "canonical.person_source"}

@@ -3,16 +3,8 @@
 /* audit: not_null(invoice_id) */
 /* description: One row per invoice from every accounting connection, with a stable invoice_id, its customer in canonical.person, and the order it was made for (order_ref matching exactly one order's number or source id). */
 /* A record's person: the record it names in its own connection, else the person with its email. */
-WITH by_email AS (
-  SELECT
-    email,
-    MIN(person_id) AS person_id
-  FROM _hub.person_identity
-  WHERE
-    NOT email IS NULL AND email_is_valid
-  GROUP BY
-    email
-), orders /* An order reference names an order when it matches exactly one: an ambiguous one links nothing. */ AS (
+/* An order reference names an order when it matches exactly one: an ambiguous one links nothing. */
+WITH orders AS (
   SELECT
     ref,
     MIN(order_id) AS order_id
@@ -56,7 +48,7 @@ LEFT JOIN _hub.person_identity AS linked
   ON linked.connection = r.connection
   AND linked.stream = r.person_stream
   AND linked.source_id = r.person_source_id
-LEFT JOIN by_email AS e
+LEFT JOIN canonical.person_by_email AS e
   ON e.email = LOWER(TRIM(r.email))
 LEFT JOIN orders AS o
   ON o.ref = r.order_ref

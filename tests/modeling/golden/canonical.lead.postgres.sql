@@ -3,16 +3,6 @@
 /* audit: not_null(lead_id) */
 /* description: One row per lead from every connection (CRM leads, form submissions), with a stable lead_id and the person it is (by its own link, else its email). */
 /* A record's person: the record it names in its own connection, else the person with its email. */
-WITH by_email AS (
-  SELECT
-    email,
-    MIN(person_id) AS person_id
-  FROM _hub.person_identity
-  WHERE
-    NOT email IS NULL AND email_is_valid
-  GROUP BY
-    email
-)
 SELECT
   MD5(CONCAT_WS('/', 'lead', r.connection, r.stream, r.source_id)) AS lead_id,
   r.connection,
@@ -34,5 +24,5 @@ LEFT JOIN _hub.person_identity AS linked
   ON linked.connection = r.connection
   AND linked.stream = r.person_stream
   AND linked.source_id = r.person_source_id
-LEFT JOIN by_email AS e
+LEFT JOIN canonical.person_by_email AS e
   ON e.email = LOWER(TRIM(r.email))

@@ -3,16 +3,6 @@
 /* audit: not_null(order_id) */
 /* description: One row per order from every shop, with a stable order_id, its amounts as decimals with their currency, and its customer in canonical.person (by the order's customer record, else its email). */
 /* A record's person: the record it names in its own connection, else the person with its email. */
-WITH by_email AS (
-  SELECT
-    email,
-    MIN(person_id) AS person_id
-  FROM _hub.person_identity
-  WHERE
-    NOT email IS NULL AND email_is_valid
-  GROUP BY
-    email
-)
 SELECT
   MD5(CONCAT_WS('/', 'order', r.connection, r.stream, r.source_id)) AS order_id,
   r.connection,
@@ -35,5 +25,5 @@ LEFT JOIN _hub.person_identity AS linked
   ON linked.connection = r.connection
   AND linked.stream = r.person_stream
   AND linked.source_id = r.person_source_id
-LEFT JOIN by_email AS e
+LEFT JOIN canonical.person_by_email AS e
   ON e.email = LOWER(TRIM(r.email))
