@@ -137,7 +137,7 @@ def play(run: ExampleRun) -> None:
         elapsed = time.perf_counter() - started
     finally:
         server.stop()
-    echo(f"  every new visitor is a Salesforce Lead {elapsed:.1f} s after the first post")
+    echo(f"  {elapsed:.1f} s from the first post until every new visitor was a Salesforce Lead")
     run.run()   # reads the new Leads back: the sync finds nothing left to send
     leads = org.by_email("Lead", wanted + [lead_email, contact_email])
     contacts = org.by_email("Contact", [contact_email])
@@ -145,8 +145,8 @@ def play(run: ExampleRun) -> None:
     echo("what happened:")
     for email in wanted:
         count = sum(p["email"] == email for p in posts)
-        made = "created" if not leads_before[email] else "already there (an earlier run made it)"
-        echo(f"  {email:<36} posted {count}x: {len(leads[email])} Lead ({made}) {', '.join(leads[email])}")
+        made = "created now" if not leads_before[email] else "made by an earlier run"
+        echo(f"  {email:<36} posted {count}x: {len(leads[email])} Lead, {made}: {', '.join(leads[email])}")
     echo(f"  {contact_email:<36} is a Contact ({', '.join(contacts[contact_email])}): no Lead made "
          f"({len(leads[contact_email])} Leads)")
     echo(f"  {lead_email:<36} was already a Lead ({', '.join(leads_before[lead_email])}): left as it was, no new one "
