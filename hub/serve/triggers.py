@@ -309,6 +309,9 @@ class Runner:
                     execution.run_id = books.start_run(f"trigger:{execution.trigger}")
         steps: list[Step] = []
         dead: list[tuple[str, str, str, str, int | None, int, str]] = []
+        # a form or model trigger's push sends the whole model, whose build already holds every event of the chunk
+        # (all flushed before it runs): the chunk's later firings of that sync have nothing left to send
+        pushed: dict[str, str] = {}
         for (trigger, event, payload), execution in zip(items, executions, strict=True):
             started = now()
             refreshed: dict[str, list[str]] = {}
@@ -318,7 +321,7 @@ class Runner:
                         outcome = self._deliver(action, trigger, event, payload, dead)
                     elif action.kind == "push":
                         outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event, p=payload,
-                                              r=refreshed: self._push(a, t, e, p, r))
+                                              r=refreshed: self._push(a, t, e, p, r, pushed))
                     else:
                         outcome = self._retry(action, trigger, lambda a=action, t=trigger, e=event:
                                               self._notify(a, t, e))
@@ -383,11 +386,13 @@ class Runner:
         return outcome
 
     def _push(self, action: Action, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any],
-              refreshed: dict[str, list[str]]) -> tuple[str, str | None]:
+              refreshed: dict[str, list[str]], pushed: dict[str, str]) -> tuple[str, str | None]:
         from hub.reverse_etl import config as syncs, push
 
         sync = syncs.select(syncs.load(self.project), [action.target])[0]
         if trigger.source != "webhook":   # a form or a model row: build the sync's model, push what changed
+            if sync.name in pushed:       # an earlier firing of this chunk pushed it, this event's row included
+                return "success", f"pushed with an earlier event of its batch ({pushed[sync.name]})"
             if sync.model not in refreshed:
                 built = self.project.build([f"+{sync.model}"])
                 if not built.ok:
@@ -397,6 +402,7 @@ class Runner:
             if not report.ok:
                 raise HubError("; ".join(str(e) for e in report.errors))
             changed = sum(r.changed for r in report.results)
+            pushed[sync.name] = f"run {report.run_id}"   # only a push that succeeded covers the chunk
             return "success", f"pushed {changed} change(s) (run {report.run_id})"
         if sync.model not in refreshed:
             self._refresh(trigger.connection, sync.model)

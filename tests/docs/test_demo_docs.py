@@ -14,8 +14,13 @@ def test_make_demo_runs_hub_demo() -> None:
 
 
 def test_demo_ends_by_printing_the_docs_path(tmp_path: Path) -> None:
+    # bare `hub demo`: every example, each in its folder, each ending with the path of its docs site
     done = run_hub("demo", str(tmp_path / "d"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    from hub.examples import all_examples
+
+    for name in all_examples():
+        assert (tmp_path / "d" / name / ".hub" / "docs" / "index.html").is_file(), name
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("docs: "), last
     assert Path(last.split()[1]).name == "index.html" and Path(last.split()[1]).is_file()
