@@ -91,7 +91,7 @@ def _check(books: dict[str, Any]) -> dict[str, str]:
             assert f"{name}-R" not in memos
     shop_emails = [email_of[c] for c in email_of if email_of[c]]
     assert len(shop_emails) == len(set(shop_emails)), "a buyer's email made two QuickBooks customers"
-    assert invoiced > 500 and 0 < refused < 10    # the seed's shop: ~600 orders, a few emails QuickBooks refuses
+    assert invoiced >= 140 and 0 < refused < 10    # the example's shop: 150 orders, an email QuickBooks refuses
     return made
 
 

@@ -14,12 +14,25 @@ if TYPE_CHECKING:
 BOOKS = "HUB__CONNECTIONS__BOOKS__"
 
 
-def _point_auth(run: ExampleRun) -> None:
-    """QuickBooks' OAuth token endpoint is the emulator too (the runner sets only base_url and the secrets)."""
+REFUNDS = 4   # paid orders of the seeded shop refunded (returned) before the first run
+
+
+def before(run: ExampleRun) -> None:
+    """Point QuickBooks' OAuth token endpoint at the emulator too (the runner sets only base_url and the secrets);
+    on a new shop, have a few paid orders returned, so the first run has refunds to book."""
     from hub.project import Project
 
     run.environ[BOOKS + "AUTH_URL"] = run.sandbox.emulators["quickbooks"].url
     run.project = Project(run.directory, environ=run.environ)
+    store = run.sandbox.emulators["shopify"].store
+    with store.lock:
+        if any(o["refunds"] for o in store.records["orders"].values()):
+            return
+        paid = sorted((o for o in store.records["orders"].values() if o["displayFinancialStatus"] == "PAID"),
+                      key=lambda o: o["_n"])
+    for order in paid[-REFUNDS:]:
+        store.refund(order["_n"], order["lineItems"][0]["originalUnitPriceSet"]["shopMoney"]["amount"],
+                     note="returned")
 
 
 def _books(run: ExampleRun) -> dict[str, dict[str, Any]]:
@@ -80,4 +93,6 @@ EXAMPLE = Example(
     name="shop-to-books", title="Shop -> books",
     shows="each Shopify order becomes one QuickBooks invoice (customer found or created by email); "
           "paid orders a payment, refunds a credit memo",
-    emulators=("shopify", "quickbooks"), package=__name__, before=_point_auth, after=after)
+    emulators=("shopify", "quickbooks"), package=__name__, before=before, after=after,
+    # a shop of 150 orders: Shopify's query-cost pacing (its real rate) keeps the first ingest within seconds
+    sandbox={"shopify_orders": 150})
