@@ -15,7 +15,15 @@ Note: 10,000 invoices take about 344 requests, fewer than the 500 one minute all
 within such a run (the ratio comes out above 1); ``--orders 45000`` (about 1,545 requests) runs for minutes and
 measures the sustained rate against the ceiling.
 
-    python benchmarks/shop_to_books.py [--orders 10000]
+The Shopify half (``--half shop``, or both with the default ``--half all``): the sandbox's Shopify holds the orders
+(its query-cost bucket restored fast, so the ingest takes seconds), and the project is the shop-to-books example's:
+`hub ingest` + `hub build` make ``books.customers`` and ``books.invoices`` from ``canonical.order``, then `hub push`
+runs ``customers_to_books`` (found by email, else created) and ``invoices_to_books`` (CustomerRef through ``refs``).
+It prints the push's invoices/s against the same ceiling, then kills (SIGKILL) a push of a fresh company halfway,
+runs it again and prints the duplicates (goal 0). Orders whose buyer's email QuickBooks refuses get no invoice (the
+push rejects them, ``UNRESOLVED_REFERENCE``); they are counted apart.
+
+    python benchmarks/shop_to_books.py [--orders 10000] [--half all|books|shop]
 """
 
 from __future__ import annotations
@@ -46,11 +54,18 @@ fields = { customer_id = "CustomerRef.value", amount = "Amount", note = "Private
 """
 
 
-def serve(conn) -> None:
-    """The sandbox process: answers the benchmark's questions over a pipe until told to stop."""
+def serve(conn, shop_orders: int = 0) -> None:
+    """The sandbox process: answers the benchmark's questions over a pipe until told to stop. With ``shop_orders``,
+    a Shopify holding that many orders runs beside QuickBooks."""
     from hub.sandbox import Sandbox
 
-    sb = Sandbox(seed=1, people=200, only=["quickbooks"], quickbooks_customers=100).start()
+    if shop_orders:
+        sb = Sandbox(seed=1, people=400, only=["quickbooks", "shopify"], quickbooks_customers=100,
+                     shopify_orders=shop_orders, shopify_restore_rate=15000, shopify_bucket_size=2000).start()
+        shop = sb.emulators["shopify"]
+        conn.send((shop.url, shop.token))
+    else:
+        sb = Sandbox(seed=1, people=200, only=["quickbooks"], quickbooks_customers=100).start()
     q = sb.quickbooks
     conn.send((q.url, q.realm, q.auth.client_id, q.auth.client_secret, sorted(q.company.records["Customer"], key=int)))
     while True:
@@ -111,8 +126,15 @@ def hub(root: Path, *args: str) -> subprocess.Popen[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--half", choices=("all", "books", "shop"), default="all")
     args = parser.parse_args()
+    if args.half in ("all", "books"):
+        books_half(args)
+    if args.half in ("all", "shop"):
+        shop_half(args)
 
+
+def books_half(args: argparse.Namespace) -> None:
     parent, child = mp.Pipe()
     server = mp.Process(target=serve, args=(child,), daemon=True)
     server.start()
@@ -166,6 +188,140 @@ def main() -> None:
               f"{args.orders - len(made)}")
     parent.send(("stop",))
     server.join(timeout=10)
+
+
+EXAMPLE = ROOT / "hub" / "examples" / "shop_to_books" / "project"
+SHOP_SYNCS = """
+[syncs.customers_to_books]
+model = "books.customers"
+key = "email"
+to = "books"
+object = "Customer"
+match = { email = "PrimaryEmailAddr.Address" }
+fields = { display_name = "DisplayName", first_name = "GivenName", last_name = "FamilyName" }
+
+[syncs.invoices_to_books]
+model = "books.invoices"
+key = "order_id"
+to = "books"
+object = "Invoice"
+match = { order_number = "DocNumber" }
+fields = { customer = "CustomerRef.value", total = "Amount", description = "Description", order_date = "TxnDate", note = "PrivateNote" }
+refs = { customer = "customers_to_books" }
+"""
+
+
+class ShopServer:
+    """A sandbox process with Shopify (``orders`` orders) and QuickBooks."""
+
+    def __init__(self, orders: int) -> None:
+        self.pipe, child = mp.Pipe()
+        self.process = mp.Process(target=serve, args=(child, orders), daemon=True)
+        self.process.start()
+        self.shop_url, self.shop_token = self.pipe.recv()
+        self.url, self.realm, self.client_id, self.client_secret, _ = self.pipe.recv()
+
+    def ask(self, *command: object) -> object:
+        self.pipe.send(command)
+        return self.pipe.recv()
+
+    def stop(self) -> None:
+        self.pipe.send(("stop",))
+        self.process.join(timeout=10)
+
+
+def shop_project(root: Path, server: ShopServer) -> Path:
+    """The example's models with its customer and invoice syncs, pointed at ``server``."""
+    root.mkdir(parents=True)
+    (root / "models" / "books").mkdir(parents=True)
+    for name in ("customers", "invoices"):
+        (root / "models" / "books" / f"{name}.sql").write_text(
+            (EXAMPLE / "models" / "books" / f"{name}.sql").read_text())
+    (root / "hub.toml").write_text(
+        f'[connections.shop]\ntype = "shopify"\nbase_url = "{server.shop_url}"\nstreams = ["customers", "orders"]\n'
+        f'[connections.books]\ntype = "quickbooks"\nbase_url = "{server.url}"\nauth_url = "{server.url}"\n'
+        f'realm_id = "{server.realm}"\nstreams = []\n{SHOP_SYNCS}')
+    (root / "secrets.toml").write_text(
+        f'[connections.shop]\ntoken = "{server.shop_token}"\n[connections.books]\nclient_id = "{server.client_id}"\n'
+        f'client_secret = "{server.client_secret}"\nrefresh_token = "{server.ask("grant")}"\n')
+    return root
+
+
+def prepared(root: Path) -> tuple[int, float]:
+    """`hub ingest` + `hub build`: the orders in the warehouse; returns (orders to invoice, seconds it took)."""
+    from hub.project import Project
+
+    started = time.perf_counter()
+    for step in (("ingest", "shop"), ("build",)):
+        proc = hub(root, *step)
+        out, err = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"hub {' '.join(step)} failed: {(err or out).strip()[-600:]}")
+    with Project(root).warehouse() as wh:
+        count = wh.query("SELECT count(*) FROM books.invoices").scalar()
+    return int(count), time.perf_counter() - started
+
+
+def unresolved(root: Path) -> int:
+    from hub.project import Project
+
+    with Project(root).warehouse() as wh:
+        return int(wh.query("SELECT count(*) FROM _hub.rejected_rows WHERE sync = 'invoices_to_books' "
+                            "AND code = 'UNRESOLVED_REFERENCE'").scalar())
+
+
+def shop_half(args: argparse.Namespace) -> None:
+    ceiling = RATE / WINDOW * BATCH
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ShopServer(args.orders)
+        try:
+            root = shop_project(Path(tmp) / "shop", server)
+            orders, took = prepared(root)
+            print(f"shop half: {orders:,} orders ingested from the Shopify emulator and built in {took:.1f} s")
+            server.ask("reset")
+            started = time.perf_counter()
+            proc = hub(root, "push")
+            out, err = proc.communicate()
+            elapsed = time.perf_counter() - started
+            served, batches, throttled = server.ask("requests")
+            made = server.ask("invoices", "#")
+            waiting = unresolved(root)
+            rate = len(made) / elapsed
+            print(out.strip()[-600:] or err.strip()[-600:])
+            print(f"shop push: {len(made):,} invoices for {orders:,} orders in {elapsed:.1f} s (hub push, customers "
+                  f"first, whole process) = {rate:,.1f} invoices/s; ceiling {ceiling:,.0f} invoices/s")
+            print(f"ratio: {rate / ceiling:.2f}")
+            print(f"requests served {served:,} ({batches:,} batch); 429s answered (and retried) {throttled}; "
+                  f"exit code {proc.returncode}")
+            print(f"duplicates: {sum(n - 1 for n in made.values())}; orders without an invoice: "
+                  f"{orders - len(made)} ({waiting} of them waiting for a customer QuickBooks refused)")
+        finally:
+            server.stop()
+
+        # a fresh company, the push killed halfway, then run again
+        server = ShopServer(args.orders)
+        try:
+            root = shop_project(Path(tmp) / "killed", server)
+            orders, _ = prepared(root)
+            proc = hub(root, "push")
+            while proc.poll() is None and len(server.ask("invoices", "#")) < orders // 2:
+                time.sleep(0.05)
+            at_kill = len(server.ask("invoices", "#"))
+            finished_first = proc.poll() is not None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            if finished_first:
+                print(f"the push ended (exit code {proc.returncode}) before it could be killed")
+            rerun = hub(root, "push")
+            rerun.communicate()
+            made = server.ask("invoices", "#")
+            waiting = unresolved(root)
+            print(f"shop kill + rerun: killed (SIGKILL) with {at_kill:,} of {orders:,} invoices made; rerun exit "
+                  f"code {rerun.returncode}")
+            print(f"duplicates after SIGKILL and rerun: {sum(n - 1 for n in made.values())}; orders without an "
+                  f"invoice: {orders - len(made)} ({waiting} of them waiting for a customer QuickBooks refused)")
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

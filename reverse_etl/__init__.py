@@ -66,7 +66,8 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
                 targets[sync.name] = connect(project, wh, sync)
             # every plan is made before anything is sent, so the syncs of a two-way pair judge the same state
             plans: dict[str, Plan] = {}
-            for sync in selected:
+
+            def make_plan(sync: SyncConfig) -> Plan:
                 model = models[sync.name] if keys is None else _only(models[sync.name], keys)
                 main = diff.side(project, wh, sync, model)
                 peers = [diff.side(project, wh, p, model) for p in config.peers(every, sync)]
@@ -76,7 +77,10 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
                     cands.removals = [(k, t) for k, t in cands.removals if k in wanted]
                 fresh = main.snapshot.fresh_since if main.snapshot else None
                 decided = state.resolutions(wh, sync.name, sync.model, sync.to, fresh) if peers else {}
-                plans[sync.name] = planning.build(cands, sync, targets[sync.name].by_key, decided)
+                return planning.build(cands, sync, targets[sync.name].by_key, decided)
+
+            for sync in selected:
+                plans[sync.name] = make_plan(sync)
             if dry_run:
                 report.results = [_planned(plans[s.name], targets[s.name]) for s in selected]
                 return report
@@ -86,6 +90,9 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             status = "failed"
             try:
                 for sync in selected:
+                    if sync.refs and any(other in plans for _, other in sync.refs):
+                        # its references name records a sync before it may have just written: plan it again now
+                        plans[sync.name] = make_plan(sync)
                     _run(wh, books, report, plans[sync.name], models[sync.name], targets[sync.name], progress)
                 status = "success" if report.ok else "failed"
             finally:

@@ -17,6 +17,9 @@
                                      # (default: as [models.<table>] priority ranks a field, else the latest)
     on_target_delete = "skip"        # a record deleted in the target: leave it deleted (listed by `hub status`)
                                      # or "recreate" it (found again by match key, else created)
+    refs = { customer = "customers_to_books" }   # a mapped column holding the key of another sync's row: sent as
+                                     # the id of the target record that sync wrote for that row (a row whose
+                                     # reference has no target record yet is rejected, and retried next run)
 
 Only what can be checked from the file is checked here; the model's columns are checked against the warehouse
 (:mod:`hub.reverse_etl.diff`) and the target fields against the target's own field list
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     from hub.project import Project
 
 MODES = ("upsert", "update", "insert", "mirror")
-KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts", "on_target_delete")
+KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts", "on_target_delete", "refs")
 ON_TARGET_DELETE = ("skip", "recreate")
 REQUIRED = ("model", "to", "object", "match")
 LATEST = "latest"
@@ -63,6 +66,7 @@ class SyncConfig:
     field_priority: dict[str, tuple[str, ...]] = field(default_factory=dict)   # from [models.<table>] priority
     line: int | None = None
     on_target_delete: str = "skip"  # skip | recreate: what a record the target deleted gets (reverse_etl.deletions)
+    refs: tuple[tuple[str, str], ...] = ()   # (model column, other sync): the column names that sync's model key
 
     @property
     def schema(self) -> str:
@@ -112,6 +116,11 @@ def load(project: Project) -> dict[str, SyncConfig]:
                                   f"resolve conflicts differently ({sync.policy} vs {peer.policy})", file=CONFIG_FILE,
                                   line=project.config.line_of("syncs", peer.name, "conflicts") or peer.line,
                                   hint="give both the same conflicts = ...")
+        for column, other in sync.refs:
+            if other not in syncs or other == sync.name:
+                raise UnknownNameError("sync", other, [s for s in syncs if s != sync.name], file=CONFIG_FILE,
+                                       line=project.config.line_of("syncs", sync.name, "refs") or sync.line,
+                                       where=f" in [syncs.{sync.name}] refs.{column}")
     return syncs
 
 
@@ -186,11 +195,20 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
     if dupes:
         raise err(f"target field '{dupes[0]}' is mapped twice", "fields")
     conflicts = _conflicts(body.get("conflicts", LATEST), config, err, line("conflicts"))
+    refs = _pairs(body.get("refs", {}), err, "refs")
+    for column in refs:
+        if column != match_column and column not in fields:
+            raise err(f"refs names column '{column}', which the sync does not send", "refs",
+                      hint="map it first: fields = { " + column + " = \"<target field>\" }")
+        if column == body.get("key"):
+            raise err(f"refs names the key column '{column}': a reference is a value to send, not the row's key",
+                      "refs")
     return SyncConfig(name=name, model=model, to=to, connection_type=kind, object=body["object"].strip(),
                       mode=mode, match_column=match_column, match_field=match_field,
                       fields=tuple((c, f) for c, f in fields.items() if c != match_column),
                       key=body.get("key"), where=body.get("where"), conflicts=conflicts,
-                      field_priority=_model_priority(config, model), line=line(), on_target_delete=on_delete)
+                      field_priority=_model_priority(config, model), line=line(), on_target_delete=on_delete,
+                      refs=tuple(refs.items()))
 
 
 def _pairs(value: Any, err: Any, key: str) -> dict[str, str]:
@@ -228,6 +246,7 @@ _EXAMPLES = {
     "object": "e.g. object = \"contacts\" (an object of the target)",
     "match": "e.g. match = { email = \"email\" }",
     "fields": "e.g. fields = { first_name = \"firstname\" }",
+    "refs": "e.g. refs = { customer = \"customers_to_books\" } (a mapped column = the sync whose rows it names)",
 }
 
 

@@ -114,7 +114,7 @@ def check_model(project: Project, wh: Warehouse, sync: SyncConfig) -> Model:
     if key not in types:
         raise UnknownNameError("column", key, types, file=CONFIG_FILE, line=line("syncs", sync.name, "key"),
                                where=f" of model {sync.model} in [syncs.{sync.name}] key")
-    relation = qualified(sync.schema, sync.table)
+    relation = _resolved(sync, qualified(sync.schema, sync.table))
     if sync.where:
         try:
             wh.query(f"SELECT count(*) FROM {relation} WHERE ({sync.where})")
@@ -127,6 +127,21 @@ def check_model(project: Project, wh: Warehouse, sync: SyncConfig) -> Model:
         raise PushError(f"sync '{sync.name}': key {key} of model {sync.model} is not unique ({dupes} duplicates)",
                         hint="set key = to a unique column, or fix the model")
     return Model(relation, key, types, sync.where)
+
+
+def _resolved(sync: SyncConfig, relation: str) -> str:
+    """The model with each ``refs`` column replaced by the id of the target record its sync wrote for the row it
+    names (NULL while there is none); the key and every other column as they are."""
+    if not sync.refs:
+        return relation
+    joins, replaced = [], []
+    for n, (column, other) in enumerate(sync.refs):
+        name = other.replace("'", "''")
+        joins.append(f"LEFT JOIN _hub.sync_state ref{n} ON ref{n}.sync = '{name}' "
+                     f"AND ref{n}.key = CAST(m.{quote(column)} AS VARCHAR)")
+        replaced.append(f"ref{n}.target_id AS {quote(column)}")
+    return (f"(SELECT m.* REPLACE ({', '.join(replaced)}) FROM {relation} m {' '.join(joins)}) "
+            f"AS {quote(sync.table)}")
 
 
 def side(project: Project, wh: Warehouse, sync: SyncConfig, model: Model) -> Side:

@@ -190,6 +190,8 @@ class Execution:
         self.reconciled: set[str] = set()    # rows whose lost create was found by lookup
         self.conflicted: set[str] = set()    # rows whose create was refused as already existing
         self.checker = validate.Checker(target.fields)
+        mapped = dict(self.sync.mapping)
+        self.refs = [(mapped[column], column, other) for column, other in self.sync.refs]
 
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
@@ -256,12 +258,20 @@ class Execution:
         creating = op in ("create", "upsert")
         good = []
         for item in items:
-            bad = self.checker.problem(item.record.values, creating=creating)
+            bad = self._unresolved(item.record.values) or self.checker.problem(item.record.values, creating=creating)
             if bad is None:
                 good.append(item)
             else:
                 self._reject(item, *bad)
         return good
+
+    def _unresolved(self, values: dict[str, Any]) -> tuple[str, str] | None:
+        """A ``refs`` column naming no record of the target yet: the row waits (rejected, retried next run)."""
+        for target_field, column, other in self.refs:
+            if target_field in values and values[target_field] is None:
+                return (f"{column}: the row it names has no record in {self.sync.to} yet (sync '{other}' has not "
+                        f"pushed it); sent once it has", "UNRESOLVED_REFERENCE")
+        return None
 
     def _send(self) -> None:
         inflight: dict[Future[list[Outcome]], tuple[str, list[Item]]] = {}

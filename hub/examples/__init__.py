@@ -46,6 +46,8 @@ class Example:
     after: Hook | None = None
     #: environment the example's project needs beyond the sandbox's URLs and credentials
     environment: dict[str, str] = field(default_factory=dict)
+    #: options of the example's sandbox beyond seed and people (``<emulator>_<option>``, e.g. a smaller shop)
+    sandbox: dict[str, object] = field(default_factory=dict)
 
     @property
     def project(self) -> Path:

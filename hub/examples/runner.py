@@ -104,10 +104,10 @@ def run_example(example: Example, directory: Path, echo: Echo = print, *, people
     state = directory / ".hub" / "sandbox-state.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     try:
-        sb = Sandbox(seed=seed, people=people, state_file=state, only=set(example.emulators))
+        sb = Sandbox(seed=seed, people=people, state_file=state, only=set(example.emulators), **example.sandbox)
     except ValueError:
         state.unlink()  # an unreadable snapshot: the vendors start over from the seed
-        sb = Sandbox(seed=seed, people=people, state_file=state, only=set(example.emulators))
+        sb = Sandbox(seed=seed, people=people, state_file=state, only=set(example.emulators), **example.sandbox)
     with sb:
         from hub.integrations import get as integration
 
