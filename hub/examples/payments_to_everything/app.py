@@ -77,9 +77,10 @@ class ProductApp:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread.is_alive():
+            self.server.shutdown()
+            self._thread.join(timeout=10)
         self.server.server_close()
-        self._thread.join(timeout=10)
 
     def applied(self) -> list[Provision]:
         """The posts applied (each webhook-id once)."""
