@@ -172,7 +172,7 @@ def test_the_endpoint_verifies_signatures_and_applies_each_webhook_id_once(tmp_p
         first = httpx.post(f"{app.url}/provision", content=body, headers=signed(body, "msg_1"))
         retry = httpx.post(f"{app.url}/provision", content=body, headers=signed(body, "msg_1"))   # a lost answer
         assert (first.json(), retry.json()) == ({"status": "provisioned"}, {"status": "already provisioned"})
-        assert httpx.post(f"{app.url}/slack", json={"text": ""}).text == "no_text"
+        assert httpx.post(f"{app.url}/slack", json={"text": ""}).text == "invalid_payload"
         assert httpx.post(f"{app.url}/slack", json={"text": "hello"}).text == "ok"
     finally:
         app.stop()

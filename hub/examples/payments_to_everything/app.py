@@ -4,7 +4,8 @@ Slack-compatible incoming webhook for the ``notify`` action.
 ``POST /provision`` is what a real endpoint should do with hub's posts: verify the Standard Webhooks signature with the
 official package (``standardwebhooks.Webhook(secret).verify``; 401 when it does not verify), then apply each
 ``webhook-id`` once: a post whose id was already applied (hub retrying after a lost answer) is acknowledged and
-changes nothing. ``POST /slack`` takes ``{"text": ...}`` and answers ``ok`` as Slack's incoming webhooks do.
+changes nothing. ``POST /slack`` takes ``{"text": ...}`` and answers ``ok`` as Slack's incoming webhooks do (400
+``invalid_payload`` for a body it cannot use).
 
 Everything it receives is appended to JSON-lines files in its folder (``provisioned.jsonl``, ``slack.jsonl``), so a
 later run of the example starts from what earlier runs applied, and tests read the files.
@@ -131,7 +132,7 @@ class ProductApp:
         except orjson.JSONDecodeError:
             return 400, "invalid_payload"
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str) or not payload["text"]:
-            return 400, "no_text"
+            return 400, "invalid_payload"   # Slack's answer to a body it cannot use (no text to post)
         with self.changed:
             self._append(SLACK, {"received_at": time.time(), "text": payload["text"]})
             self.messages.append(payload["text"])
