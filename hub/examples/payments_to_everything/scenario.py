@@ -12,7 +12,9 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +41,21 @@ class Serve:
             [sys.executable, "-m", "hub", "-C", str(run.directory), "serve", "--port", "0", "--no-schedule"],
             env=run.environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
+        # stderr (its log) is drained all along: a full pipe would stall the server
+        self.log: deque[str] = deque(maxlen=40)
+        self._drain = threading.Thread(target=self._read_log, daemon=True)
+        self._drain.start()
         line = self.proc.stdout.readline()   # blocks until the server listens (or exits)
         if not line.startswith("listening on "):
             self.stop()
             raise SystemExit(f"hub serve did not start: {line.strip() or self.errors()}")
         self.url = line.split()[2]
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()   # and what it prints after that
+
+    def _read_log(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line.rstrip())
 
     def alive(self) -> None:
         """Raise (ending the example with its error) when the server has died."""
@@ -51,9 +63,8 @@ class Serve:
             raise SystemExit(f"hub serve stopped: {self.errors()}")
 
     def errors(self) -> str:
-        if self.proc.poll() is None or self.proc.stderr is None:
-            return ""
-        return self.proc.stderr.read().strip()[-600:]
+        self._drain.join(timeout=5)
+        return " | ".join(self.log)[-600:]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -63,9 +74,7 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
+        self._drain.join(timeout=5)
 
 
 def client(run: ExampleRun, vendor: str) -> httpx.Client:
@@ -203,9 +212,18 @@ def contact(hubspot: httpx.Client, contact_id: str) -> dict[str, Any]:
 
 def play(run: ExampleRun, app: ProductApp, secret: str) -> None:
     """Pay, close, build; wait for both provisions; say what happened."""
+    clients = {vendor: client(run, vendor) for vendor in ("stripe", "salesforce", "hubspot")}
+    try:
+        _play(run, app, secret, **clients)
+    finally:
+        for each in clients.values():
+            each.close()
+
+
+def _play(run: ExampleRun, app: ProductApp, secret: str, *, stripe: httpx.Client, salesforce: httpx.Client,
+          hubspot: httpx.Client) -> None:
     echo = run.echo
     payer, deal = pick_payer(run), pick_deal(run)
-    stripe, salesforce, hubspot = client(run, "stripe"), client(run, "salesforce"), client(run, "hubspot")
     before = contact(hubspot, payer.contact)
     seen = Seen(len(app.applied()), len(app.messages), trigger_runs(run))
     echo("")
