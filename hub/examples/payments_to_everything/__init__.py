@@ -47,6 +47,7 @@ def start_app(run: ExampleRun) -> None:
 
 
 def play(run: ExampleRun) -> None:
+    """Play the scenario against the running sandbox, then stop the stand-in product."""
     from hub.examples.payments_to_everything.scenario import play as scenario
 
     app = run.notes["app"]

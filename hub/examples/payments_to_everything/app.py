@@ -74,10 +74,12 @@ class ProductApp:
         self._thread = threading.Thread(target=self.server.serve_forever, name="example-app", daemon=True)
 
     def start(self) -> ProductApp:
+        """Serve from a background thread; returns the app."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and release the port (also when it never started)."""
         if self._thread.is_alive():
             self.server.shutdown()
             self._thread.join(timeout=10)

@@ -190,6 +190,7 @@ def redeliver(url: str, event: dict[str, Any], secret: str) -> dict[str, Any]:
 
 
 def opportunity(salesforce: httpx.Client, oid: str) -> dict[str, Any]:
+    """One Opportunity as the REST API returns it (the fields the scenario reads)."""
     return salesforce.get(f"{SF_API}/sobjects/Opportunity/{oid}",
                           params={"fields": "Id,Name,StageName,IsWon,Amount,Description"}).raise_for_status().json()
 
@@ -202,6 +203,7 @@ def close_won(salesforce: httpx.Client, deal: dict[str, Any]) -> None:
 
 
 def contact(hubspot: httpx.Client, contact_id: str) -> dict[str, Any]:
+    """A HubSpot contact's email, lifecycle stage and total revenue."""
     return hubspot.get(f"/crm/v3/objects/contacts/{contact_id}",
                        params={"properties": "email,lifecyclestage,total_revenue"}).raise_for_status().json()[
         "properties"]
@@ -222,6 +224,7 @@ def play(run: ExampleRun, app: ProductApp, secret: str) -> None:
 
 def _play(run: ExampleRun, app: ProductApp, secret: str, *, stripe: httpx.Client, salesforce: httpx.Client,
           hubspot: httpx.Client) -> None:
+    """The scenario with its API clients (see :func:`play`)."""
     echo = run.echo
     payer, deal = pick_payer(run), pick_deal(run)
     before = contact(hubspot, payer.contact)
@@ -288,6 +291,7 @@ def trigger_runs(run: ExampleRun) -> set[str]:
 
 def report(run: ExampleRun, app: ProductApp, seen: Seen, payer: Payer, before: dict[str, Any],
            after: dict[str, Any]) -> None:
+    """The lines that say what happened: the trigger runs, what the product applied, the contact, #billing."""
     echo = run.echo
     applied = app.applied()
     new = applied[seen.applied:]
