@@ -83,6 +83,10 @@ def show(echo: Echo, step: str, report: Any) -> None:
         echo("build (raw -> staging -> canonical):")
         for line in render_summary(report).splitlines():
             echo(f"  {line}")
+        from hub.actions.data import trigger_lines
+
+        for line in trigger_lines(getattr(report, "triggers", None)):   # data triggers the build evaluated
+            echo(f"  {line}")
     else:
         echo("push (canonical -> vendor APIs):")
         for line in render_push_report(report).splitlines():
