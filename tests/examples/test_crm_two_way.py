@@ -68,6 +68,8 @@ def test_deals_leads_and_scores_both_ways_without_ping_pong(tmp_path):
     assert "created" in first["opportunities_to_hubspot"] and "created" in first["deals_to_salesforce"]
 
     with vendors(project) as (sb, hs, sf):
+        score = {f["name"]: f for f in sf.Contact.describe()["fields"]}["Lead_Score__c"]
+        assert score["type"] == "double" and score["custom"] is True and score["updateable"] is True
         hs_deals, sf_opps = deals(hs), opportunities(sf)
         # every deal is in both CRMs exactly once, carrying the same hub deal id, with the same name and amount
         assert len(hs_deals) == len(sf_opps) > 0
