@@ -21,7 +21,8 @@ from hub.project import Project
 from tests.conftest import run_hub
 from hub.warehouse.sql import qualified
 
-SYNCS = DEMO_TOML[DEMO_TOML.index("[syncs.person_to_hubspot]"):]
+# the demo's two person syncs (its deal, lead and score syncs read models of the example's own folder)
+SYNCS = DEMO_TOML[DEMO_TOML.index("[syncs.person_to_hubspot]"):DEMO_TOML.index("[syncs.opportunities_to_hubspot]")]
 WRONG_STRIPE_KEY = "sk_test_wrong_0123456789abcdefWRONGKEY"
 
 

@@ -189,6 +189,8 @@ CONTACT = SObjectType("Contact", "Contact", "Contacts", "003", [
     Field("Hub_Person_Id__c", "Hub Person Id", "string", 64, external_id=True, unique=True, custom=True),
     # an external id without a uniqueness constraint: upserts on it can match several records (HTTP 300)
     Field("Legacy_Id__c", "Legacy Id", "string", 64, external_id=True, custom=True),
+    # a custom number field the org added for the marketing score HubSpot computes (crm-two-way example)
+    Field("Lead_Score__c", "Lead Score", "double", precision=18, custom=True),
 ])
 
 ACCOUNT = SObjectType("Account", "Account", "Accounts", "001", [
