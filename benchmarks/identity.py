@@ -239,7 +239,8 @@ def _contacts(rng: np.random.Generator, system: str, who: np.ndarray, first: np.
                 "updated_at": _iso(updated, "Z"), "email": mail, "firstname": first_n, "lastname": last[who],
                 "phone": phone, "mobilephone": np.full(n, None, object), "company": None, "jobtitle": title,
                 "city": "San Francisco", "country": "United States", "lifecyclestage": "lead",
-                "associatedcompanyid": (100_000 + company[who]).astype(str), "createdate": _iso(created, "Z"),
+                "associatedcompanyid": (100_000 + company[who]).astype(str), "hubspotscore": np.full(n, None, object),
+                "createdate": _iso(created, "Z"),
                 "lastmodifieddate": _iso(updated, "Z"), "hs_object_id": ids}
     else:
         cols = {"id": ids, "first_name": first_n, "last_name": last[who], "name": first_n + " " + last[who],
