@@ -29,42 +29,41 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
     """
     import faulthandler
     import signal
-    import threading
 
     from hub.serve import Service, is_loopback
+    from hub.serve.stop_signals import StopSignals
 
     def say(message: str) -> None:
         click.echo(message, err=True)
 
     service = Service(obj.project, host=host, port=port, schedules=not no_schedule, on_event=say)
-    stopped = threading.Event()
-    # SIGTERM (systemd, docker stop) stops as cleanly as Ctrl-C; SIGUSR1 prints every thread's stack (a stuck server)
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
-    service.start()
-    try:
-        where = ("loopback only; use --host 0.0.0.0 to accept other machines" if is_loopback(host)
-                 else "reachable from other machines")
-        click.echo(f"listening on {service.url} ({where})")
-        docs = f"{service.url}/?token={service.docs_token}" if service.docs_token else f"{service.url}/"
-        click.echo(f"docs pages: {docs}")   # --- docs hook (hub/docs/live.py)
-        click.echo(f"receiving webhooks for: {', '.join(sorted(service.receivers)) or 'none'}")
-        if service.forms:
-            click.echo(f"forms: {', '.join(f'{service.url}/forms/{n}' for n in sorted(service.forms))}")
-        for name, why in sorted(service.unconfigured.items()):
-            click.echo(f"not receiving for {name}: {why}", err=True)
-        if service.triggers:
-            click.echo(f"triggers: {', '.join(service.triggers)}")
-        if service.schedules:
-            click.echo(f"schedules: {', '.join(service.schedules)}")
-        while not stopped.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        click.echo("stopping: flushing received events into the warehouse...", err=True)
-        service.stop()
-        owner = service.owner
-        click.echo(f"stopped ({owner.flushed if owner else 0} event(s) flushed this session)", err=True)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)   # SIGUSR1 prints every thread's stack (a stuck server)
+    # Ctrl-C and SIGTERM (systemd, docker stop) wake this thread whichever thread the kernel hands them to; they are
+    # kept from the start, so one that arrives while starting stops the server as soon as it is up
+    with StopSignals() as stop:
+        service.start()   # when it cannot listen (the port is taken), it has closed what it opened, and raises
+        try:
+            where = ("loopback only; use --host 0.0.0.0 to accept other machines" if is_loopback(host)
+                     else "reachable from other machines")
+            click.echo(f"listening on {service.url} ({where})")
+            docs = f"{service.url}/?token={service.docs_token}" if service.docs_token else f"{service.url}/"
+            click.echo(f"docs pages: {docs}")   # --- docs hook (hub/docs/live.py)
+            click.echo(f"receiving webhooks for: {', '.join(sorted(service.receivers)) or 'none'}")
+            if service.forms:
+                click.echo(f"forms: {', '.join(f'{service.url}/forms/{n}' for n in sorted(service.forms))}")
+            for name, why in sorted(service.unconfigured.items()):
+                click.echo(f"not receiving for {name}: {why}", err=True)
+            if service.triggers:
+                click.echo(f"triggers: {', '.join(service.triggers)}")
+            if service.schedules:
+                click.echo(f"schedules: {', '.join(service.schedules)}")
+            stop.wait()
+        finally:
+            stop.release()   # the earlier handlers: a second Ctrl-C while flushing interrupts (the inbox keeps the rest)
+            click.echo("stopping: flushing received events into the warehouse...", err=True)
+            service.stop()
+            owner = service.owner
+            click.echo(f"stopped ({owner.flushed if owner else 0} event(s) flushed this session)", err=True)
+
 
 COMMANDS = [serve]

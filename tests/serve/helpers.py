@@ -61,13 +61,29 @@ def standard_headers(secret: str, body: bytes, msg_id: str, at: int | None = Non
             "webhook-signature": "v1," + base64.b64encode(digest).decode()}
 
 
+#: ``python -c`` this, then the hub CLI's arguments: the hub CLI in a process whose main thread blocks SIGINT and
+#: SIGTERM, so the kernel hands them to another thread, which it may do at any time anyway (a thread being created
+#: unblocks its signals and takes a pending one). That thread runs the C-level handler; Python runs the Python handler
+#: in the main thread only, the next time the main thread runs: a main thread asleep in a lock wait never does.
+SIGNALS_TO_A_WORKER_THREAD = """
+import signal, sys, threading
+threading.Thread(target=threading.Event().wait, name="takes-the-signals", daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+sys.argv[0] = "hub"
+from hub.cli import main
+main()
+"""
+
+
 class ServeProcess:
     """`python -m hub serve --port 0` in a subprocess; ``url`` from the line it prints."""
 
-    def __init__(self, project: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, project: Path, env: dict[str, str] | None = None, launcher: list[str] | None = None) -> None:
+        """``launcher``: what runs the hub CLI (default ``-m hub``), e.g. ``["-c", SIGNALS_TO_A_WORKER_THREAD]``."""
         full = {k: v for k, v in os.environ.items() if not k.startswith("HUB__")}
         full.update(env or {})
-        self.proc = subprocess.Popen([sys.executable, "-m", "hub", "-C", str(project), "serve", "--port", "0"],
+        hub = launcher or ["-m", "hub"]
+        self.proc = subprocess.Popen([sys.executable, *hub, "-C", str(project), "serve", "--port", "0"],
                                      cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.out: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
@@ -113,9 +129,9 @@ class ServeProcess:
             lines.append(self.out.get())
         return "".join(lines), "".join(self.err)
 
-    def interrupt(self) -> tuple[str, str]:
-        """Ctrl-C, as a user stops it; returns the rest of stdout, and stderr."""
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, sig: int = signal.SIGINT) -> tuple[str, str]:
+        """Ctrl-C (or ``sig``), as a user stops it; returns the rest of stdout, and stderr."""
+        self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
@@ -123,7 +139,7 @@ class ServeProcess:
             time.sleep(1)  # let it write the dump before the kill (diagnostics only)
             self.proc.kill()
             self.proc.wait(timeout=30)
-            raise AssertionError(f"hub serve did not stop on Ctrl-C:\n{self._finish()[1]}") from None
+            raise AssertionError(f"hub serve did not stop on {signal.Signals(sig).name}:\n{self._finish()[1]}") from None
         out, err = self._finish()
         assert self.proc.returncode == 0, err
         return out, err

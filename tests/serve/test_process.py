@@ -3,6 +3,7 @@ and leaves the warehouse to other hub commands while it runs."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from hub.project import Project
 from tests.conftest import run_hub
-from tests.serve.helpers import SECRET, ServeProcess, post_stripe, stripe_event
+from tests.serve.helpers import SECRET, SIGNALS_TO_A_WORKER_THREAD, ServeProcess, post_stripe, stripe_event
 
 ENV = {"HUB__CONNECTIONS__STRIPE__WEBHOOK_SECRET": SECRET}
 
@@ -33,6 +34,21 @@ def test_binds_to_loopback_and_says_so_then_stops_cleanly_on_ctrl_c(root):
     out, err = server.interrupt()
     assert "receiving webhooks for: stripe" in out and "stopped (1 event(s) flushed" in err
     assert count(root) == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stops_cleanly_when_the_signal_lands_on_another_thread(root, sig):
+    """The kernel may hand a process's signal to any thread that does not block it (a thread being created takes a
+    pending one); Python then runs its handler in the main thread only when that thread next runs. This process's
+    main thread blocks the signals, so they always land elsewhere: serve must still wake up, flush and say so."""
+    server = ServeProcess(root, ENV, launcher=["-c", SIGNALS_TO_A_WORKER_THREAD])
+    assert post_stripe(server.url, stripe_event("evt_a")).status_code == 200
+    server.wait_flushed(1)   # a flush ran (the warehouse opened and closed its threads) before the signal
+    assert post_stripe(server.url, stripe_event("evt_b")).status_code == 200
+    out, err = server.interrupt(sig)
+    assert "stopping: flushing received events into the warehouse..." in err
+    assert "stopped (2 event(s) flushed this session)" in err
+    assert count(root) == 2
 
 
 def test_kill_9_right_after_the_2xx_loses_nothing_and_stores_once(root):
