@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -69,3 +70,12 @@ def receiver(statuses: list[int] | None = None, retry_after: str | None = None) 
     finally:
         r.server.shutdown()
         r.server.server_close()
+
+
+@contextmanager
+def refusing() -> Iterator[str]:
+    """A loopback URL whose connections are refused: its port is bound here, not listening, so no other process can
+    take it meanwhile (a fixed port such as 9 is only refused while nothing happens to listen there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}/hook"
