@@ -59,7 +59,7 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
                 click.echo(f"schedules: {', '.join(service.schedules)}")
             stop.wait()
         finally:
-            stop.release()   # the earlier handlers: a second Ctrl-C while flushing interrupts (the inbox keeps the rest)
+            stop.release()   # the earlier handlers: a second Ctrl-C while flushing interrupts (the inbox keeps it)
             click.echo("stopping: flushing received events into the warehouse...", err=True)
             service.stop()
             owner = service.owner

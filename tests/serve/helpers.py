@@ -139,7 +139,8 @@ class ServeProcess:
             time.sleep(1)  # let it write the dump before the kill (diagnostics only)
             self.proc.kill()
             self.proc.wait(timeout=30)
-            raise AssertionError(f"hub serve did not stop on {signal.Signals(sig).name}:\n{self._finish()[1]}") from None
+            name = signal.Signals(sig).name
+            raise AssertionError(f"hub serve did not stop on {name}:\n{self._finish()[1]}") from None
         out, err = self._finish()
         assert self.proc.returncode == 0, err
         return out, err

@@ -106,7 +106,7 @@ def test_unreachable_endpoint_is_retried_then_dead_lettered(make_project):
         server = ServeProcess(root)
         try:
             assert httpx.post(f"{server.url}/forms/contact", json=LEAD).status_code == 200
-            chat.wait_for(1)   # notify runs after provision gave up; the run (dead letter too) is recorded before the stop
+            chat.wait_for(1)   # notify runs after provision gave up; the run and dead letter are recorded before exit
         finally:
             server.interrupt()
     dead = Project(root).query("SELECT action, attempts, reason FROM _hub.action_dead_letters").rows
