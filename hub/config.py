@@ -82,6 +82,22 @@ class Config:
             return line_of(self.text, list(path[:-1]), path[-1])
         return line_of(self.text, list(path))
 
+    def named_tables(self, section: str) -> dict[str, dict[str, Any]]:
+        """The ``[section.NAME]`` tables by name (none when hub.toml has no such section). The section, or one entry
+        of it, that is not a table (``syncs = 1``, ``[triggers]`` then ``x = "y"``) is a ConfigError at its line."""
+        raw = self.sections.get(section, {})
+        message = f"[{section}] must be a table of [{section}.NAME] tables"
+        if not isinstance(raw, dict):
+            raise ConfigError(message, file=CONFIG_FILE, line=line_of(self.text, [], section),
+                              hint=f"write each one as a [{section}.NAME] header followed by its keys")
+        for name, body in raw.items():
+            if not isinstance(body, dict):
+                at = (line_of(self.text, [section], name) or line_of(self.text, [], f"{section}.{name}")
+                      or line_of(self.text, [section]))
+                raise ConfigError(message, file=CONFIG_FILE, line=at, key=name,
+                                  hint=f"'{name}' is not one: write [{section}.{name}] and put its keys under it")
+        return raw
+
     def connection(self, name: str) -> ConnectionConfig:
         try:
             return self.connections[name]

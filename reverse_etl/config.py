@@ -104,11 +104,7 @@ class SyncConfig:
 
 def load(project: Project) -> dict[str, SyncConfig]:
     """Every ``[syncs.*]`` table, validated; errors point at hub.toml lines and suggest the closest name."""
-    raw = project.config.sections.get("syncs", {})
-    if not isinstance(raw, dict):
-        raise ConfigError("[syncs] must be a table of [syncs.NAME] tables", file=CONFIG_FILE,
-                          line=project.config.line_of("syncs"))
-    syncs = {name: _sync(project, name, body) for name, body in raw.items()}
+    syncs = {name: _sync(project, name, body) for name, body in project.config.named_tables("syncs").items()}
     for sync in syncs.values():
         for peer in peers(syncs, sync):
             if peer.conflicts != sync.conflicts:
@@ -150,8 +146,6 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
     def line(key: str | None = None) -> int | None:
         return config.line_of("syncs", name, key) if key else config.line_of("syncs", name)
 
-    if not isinstance(body, dict):
-        raise err("must be a table")
     for key in body:
         if key not in KEYS:
             raise UnknownNameError("key", key, KEYS, file=CONFIG_FILE, line=line(key), where=f" in [syncs.{name}]")

@@ -54,11 +54,7 @@ class ActionDef:
 
 def load(project: Project) -> dict[str, ActionDef]:
     """Every ``[actions.*]`` table, validated (templates parsed); errors name the hub.toml line."""
-    raw = project.config.sections.get("actions", {})
-    if not isinstance(raw, dict):
-        raise ConfigError("[actions] must be a table of [actions.NAME] tables", file=CONFIG_FILE,
-                          line=project.config.line_of("actions"))
-    return {name: _action(project, name, body) for name, body in raw.items()}
+    return {name: _action(project, name, body) for name, body in project.config.named_tables("actions").items()}
 
 
 def _action(project: Project, name: str, body: Any) -> ActionDef:
@@ -73,8 +69,6 @@ def _action(project: Project, name: str, body: Any) -> ActionDef:
 
     if not _NAME.match(name):
         raise fail(None, "name must be lower-case letters, digits and _")
-    if not isinstance(body, dict):
-        raise fail(None, "must be a table")
     kind = body.get("type")
     if kind not in TYPES:
         raise fail("type" if "type" in body else None, f"needs type = \"http\" or \"notify\", got {kind!r}")

@@ -80,11 +80,7 @@ class Form:
 
 def load(project: Project) -> dict[str, Form]:
     """Every ``[forms.*]`` table, validated; errors name the hub.toml line."""
-    raw = project.config.sections.get("forms", {})
-    if not isinstance(raw, dict):
-        raise ConfigError("[forms] must be a table of [forms.NAME] tables", file=CONFIG_FILE,
-                          line=project.config.line_of("forms"))
-    return {name: _form(project, name, body) for name, body in raw.items()}
+    return {name: _form(project, name, body) for name, body in project.config.named_tables("forms").items()}
 
 
 def _form(project: Project, name: str, body: Any) -> Form:
@@ -97,8 +93,6 @@ def _form(project: Project, name: str, body: Any) -> Form:
 
     if not _NAME.match(name):
         raise fail(None, "name must be lower-case letters, digits and _ (it names the table)")
-    if not isinstance(body, dict):
-        raise fail(None, "must be a table")
     for key in body:
         if key not in KEYS:
             raise UnknownNameError("key", key, KEYS, file=CONFIG_FILE, line=line("forms", name, key),

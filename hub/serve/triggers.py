@@ -107,12 +107,7 @@ class Trigger:
 
 def load(project: Project) -> dict[str, Trigger]:
     """Every ``[triggers.*]`` table, validated; errors name the hub.toml line and suggest the closest name."""
-    raw = project.config.sections.get("triggers", {})
-    line = project.config.line_of
-    if not isinstance(raw, dict):
-        raise ConfigError("[triggers] must be a table of [triggers.NAME] tables", file=CONFIG_FILE,
-                          line=line("triggers"))
-    return {name: _trigger(project, name, body) for name, body in raw.items()}
+    return {name: _trigger(project, name, body) for name, body in project.config.named_tables("triggers").items()}
 
 
 def _trigger(project: Project, name: str, body: Any) -> Trigger:
@@ -123,8 +118,6 @@ def _trigger(project: Project, name: str, body: Any) -> Trigger:
         at = line("triggers", name, key) if key else line("triggers", name)
         return ConfigError(f"{where} {message}", file=CONFIG_FILE, line=at or line("triggers", name), hint=hint)
 
-    if not isinstance(body, dict):
-        raise fail(None, "must be a table")
     for key in body:
         if key not in KEYS:
             raise UnknownNameError("key", key, KEYS, file=CONFIG_FILE, line=line("triggers", name, key),

@@ -133,3 +133,23 @@ def test_config_alone_knows_no_connector(make_project):
     """hub.config reads and merges; connection keys, types and streams are the connector's to check."""
     root = make_project('[connections.crm]\ntype = "hubspt"\nstrems = ["x"]\n')
     assert config.load(root, environ={}).connections["crm"].options == {"strems": ["x"]}
+
+
+@pytest.mark.parametrize(("section", "toml", "line", "fix"), [
+    ("syncs", '[syncs]\ncrm = "contacts"\n', 2, "'crm' is not one: write [syncs.crm] and put its keys under it"),
+    ("triggers", 'triggers.paid = "notify:https://x.example/h"\n', 1,
+     "'paid' is not one: write [triggers.paid] and put its keys under it"),
+    ("actions", '[actions.tell]\ntype = "notify"\nurl = "https://x.example/h"\n\n[actions]\nprovision = 1\n', 6,
+     "'provision' is not one: write [actions.provision] and put its keys under it"),
+    ("forms", 'forms = ["contact"]\n', 1, "write each one as a [forms.NAME] header followed by its keys"),
+])
+def test_a_section_entry_that_is_not_a_table_is_one_line_at_its_line(make_project, section, toml, line, fix):
+    """Config.named_tables: the same line for every [X.NAME] section, through the real CLI (nothing else printed)."""
+    from tests.conftest import run_hub
+
+    root = make_project(toml + '\n[connections.crm]\ntype = "hubspot"\n')
+    result = run_hub("-C", str(root), "build")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: hub.toml:{line}: [{section}] must be a table of [{section}.NAME] tables " \
+                            f"({fix})\n"
+    assert result.stdout == ""
