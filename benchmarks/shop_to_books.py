@@ -14,16 +14,20 @@ The sandbox's QuickBooks runs in its own process (as the vendor would) with its 
 bind within the run. The limits are therefore *time-scaled* (``--time-scale K``, default 10): every limit keeps its
 rate and shape but over a window K times shorter with K times fewer requests (500 a minute becomes 50 per 6 s), so the
 run spends several windows against it. The emulator enforces exactly that; the project's connection says the same
-(``rate_limit``, ``batch_rate_limit``, ``batch_size``), as a user whose company has other limits would; and the
-ceiling is computed from the limit enforced: the tightest of (requests per window / window) x operations per batch.
-``--time-scale 1`` runs the real windows (then use ``--orders 45000`` or more for the limit to bind). The output
-states the limits enforced.
+(``rate_limit``, ``batch_rate_limit``, ``batch_size``), as a user whose company has other limits would. Both
+ceilings are computed from the limits enforced: the sustained one is the tightest (requests per window / window) x
+operations per batch; this run's is what a perfect client would reach on these orders, sending each write batch the
+moment the rolling window allows (the first window's worth at once, then one window's worth per window), which a short
+run lifts above the sustained one. The ratio is achieved / this run's ceiling. ``--time-scale 1`` runs the real
+windows (then use ``--orders 45000`` or more for the limit to bind). Smaller scales leave the client less margin: it
+counts a window 2% longer than the company's, 120 ms at the default scale; at 50 (1.2 s windows) loopback jitter
+already costs a few 429s.
 
 The orders are the model ``canonical.order_invoice`` (filled directly here; the Shopify half of the flow produces it).
 Each sync first looks the orders up by DocNumber (1000 to a request), then creates the missing ones a batch at a time.
 The script prints:
 
-  first push     - invoices/s, the ceiling, ``ratio: achieved / ceiling`` (goal >= 0.9), requests and 429s;
+  first push     - invoices/s, the ceilings, ``ratio: achieved / this run's ceiling`` (goal >= 0.9), requests, 429s;
   kill + rerun   - how many invoices existed when the push was killed, then the duplicates (DocNumbers with more
                    than one invoice; goal 0) and the orders still without an invoice (goal 0) after the rerun.
 
@@ -81,6 +85,15 @@ class Limits:
         if self.batches:
             per_second = min(per_second, self.batches[0] / self.batches[1])
         return per_second * self.batch
+
+    def run_ceiling(self, invoices: int) -> float:
+        """Invoices a second of a perfect client on this run: it sends each of the run's write batches the moment the
+        rolling windows allow (a window's worth at once at the start, then a window's worth per window), so its last
+        batch goes out floor((batches - 1) / requests) windows after its first. Over a long run this comes down to
+        :meth:`ceiling`; over a short one the free first window lifts it above."""
+        batches = -(-invoices // self.batch)
+        seconds = max(((batches - 1) // count) * window for count, window in filter(None, (self.rate, self.batches)))
+        return invoices / seconds if seconds else float("inf")
 
     def sandbox_options(self) -> dict[str, object]:
         return {"quickbooks_rate_limit": self.rate, "quickbooks_batch_rate_limit": self.batches,
@@ -212,6 +225,15 @@ def main() -> None:
         shop_half(args)
 
 
+def report(label: str, made: int, orders: int, elapsed: float, limits: Limits, how: str) -> None:
+    """The invoices/s against the sustained ceiling and against this run's (the ratio, goal >= 0.9)."""
+    rate, ceiling, run = made / elapsed, limits.ceiling(), limits.run_ceiling(orders)
+    print(f"{label}: {made:,} invoices for {orders:,} orders in {elapsed:.1f} s ({how}) = {rate:,.1f} invoices/s; "
+          f"sustained ceiling {ceiling:,.1f} invoices/s ({rate / ceiling:.2f} of it); this run's ceiling "
+          f"{run:,.1f} invoices/s (a perfect client: the first window's burst, then the limit)")
+    print(f"ratio: {rate / run:.2f} (achieved / this run's ceiling)")
+
+
 def books_half(args: argparse.Namespace) -> None:
     parent, child = mp.Pipe()
     server = mp.Process(target=serve, args=(child, args.limits.sandbox_options()), daemon=True)
@@ -232,12 +254,8 @@ def books_half(args: argparse.Namespace) -> None:
         elapsed = time.perf_counter() - started
         served, batches, throttled = ask("requests")
         made = ask("invoices", "A-")
-        rate, ceiling = len(made) / elapsed, args.limits.ceiling()
         print(out.strip()[-600:] or err.strip()[-600:])
-        print(f"first push: {len(made):,} invoices for {args.orders:,} orders in {elapsed:.1f} s "
-              f"(hub push, whole process) = {rate:,.1f} invoices/s; ceiling {ceiling:,.1f} invoices/s "
-              f"(the limits enforced, above)")
-        print(f"ratio: {rate / ceiling:.2f}")
+        report("first push", len(made), args.orders, elapsed, args.limits, "hub push, whole process")
         print(f"requests served {served:,} ({batches:,} batch); 429s answered (and retried) {throttled}; "
               f"exit code {proc.returncode}")
         print(f"duplicates: {sum(n - 1 for n in made.values())}; orders without an invoice: "
@@ -349,7 +367,6 @@ def unresolved(root: Path) -> int:
 
 
 def shop_half(args: argparse.Namespace) -> None:
-    ceiling = args.limits.ceiling()
     with tempfile.TemporaryDirectory() as tmp:
         server = ShopServer(args.orders, args.limits)
         try:
@@ -364,11 +381,8 @@ def shop_half(args: argparse.Namespace) -> None:
             served, batches, throttled = server.ask("requests")
             made = server.ask("invoices", "#")
             waiting = unresolved(root)
-            rate = len(made) / elapsed
             print(out.strip()[-600:] or err.strip()[-600:])
-            print(f"shop push: {len(made):,} invoices for {orders:,} orders in {elapsed:.1f} s (hub push, customers "
-                  f"first, whole process) = {rate:,.1f} invoices/s; ceiling {ceiling:,.1f} invoices/s")
-            print(f"ratio: {rate / ceiling:.2f}")
+            report("shop push", len(made), orders, elapsed, args.limits, "hub push, customers first, whole process")
             print(f"requests served {served:,} ({batches:,} batch); 429s answered (and retried) {throttled}; "
                   f"exit code {proc.returncode}")
             print(f"duplicates: {sum(n - 1 for n in made.values())}; orders without an invoice: "

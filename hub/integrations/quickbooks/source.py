@@ -105,12 +105,15 @@ class QuickBooksVendor(VendorProfile):
     def request_id(self, response: httpx.Response, body: Any) -> str | None:
         return response.headers.get("intuit_tid")
 
+    #: seconds every request waits after a 429: a quarter of the company's window (of the shortest one configured)
+    throttle_pause = THROTTLE_PAUSE
+
     def retry_delay(self, response: httpx.Response) -> float | None:
         """A 429 (ThrottleExceeded) comes with no Retry-After. hub never runs more than 8 requests at once, so it
         means the company's minute is used up (by this run, or by another app or process on the same company):
         every request of the connection waits 15 s, and the retries span more than the 60-second window."""
         if response.status_code == 429:
-            return THROTTLE_PAUSE
+            return self.throttle_pause
         return super().retry_delay(response)
 
 
@@ -171,14 +174,13 @@ class QuickBooks(Connector):
                               file="hub.toml", key="batch_size",
                               line=line_of(text, ["connections", name], "batch_size"),
                               hint="QuickBooks takes at most 30 operations per batch request (default 30)")
-        for key, hint in (("rate_limit", "the company's limit, [500, 60] (500 requests a minute) unless Intuit "
-                                         "gave it another"),
-                          ("batch_rate_limit", "Intuit's limits page throttles batch requests at 40 a minute per "
-                                               "company and app: [40, 60]")):
+        for key, example in (("rate_limit", "[500, 60] (the company's 500 requests a minute, the default)"),
+                             ("batch_rate_limit", "[40, 60] (Intuit's limits page: 40 batch requests a minute per "
+                                                  "company and app)")):
             if key in body and rate_limit(body[key]) is None:
                 raise ConfigError(f"[connections.{name}] {key} must be [requests, seconds] (two numbers above 0), "
                                   f"not {body[key]!r}", file="hub.toml", key=key,
-                                  line=line_of(text, ["connections", name], key), hint=f"e.g. {key} = {hint}")
+                                  line=line_of(text, ["connections", name], key), hint=f"e.g. {key} = {example}")
         if "api_version" in body:
             value = str(body["api_version"])
             if not value.isdigit() or int(value) < MIN_MINOR_VERSION:
@@ -205,6 +207,9 @@ class QuickBooks(Connector):
         if batches is not None:
             count, window = batches
             client.limit_path("/batch", limiter_for(f"{key}/batch", count, window / PACE_SHARE))
+        windows = [limit[1] for limit in (rate_limit(config.options.get("rate_limit")), batches) if limit]
+        if windows and isinstance(client.vendor, QuickBooksVendor):
+            client.vendor.throttle_pause = min(windows) * THROTTLE_PAUSE / WINDOW
         return client
 
     # --- requests ---------------------------------------------------------------------------------------------
