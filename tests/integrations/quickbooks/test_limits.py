@@ -52,3 +52,44 @@ def test_batch_rate_limit_paces_batches_below_the_company_throttle(make_project:
         assert sb.quickbooks.requests.count("POST /v3/company/{realm}/batch") == 4
         assert sb.quickbooks.throttled == 0
         assert sorted(len(v) for v in by_doc(sb, "L-").values()) == [1] * 25
+
+
+MULTI_PAYMENTS = """
+[syncs.payments_to_books]
+model = "canonical.order_payment"
+key = "ref"
+to = "books"
+object = "Payment"
+mode = "insert"
+match = { ref = "PaymentRefNum" }
+fields = { customer_id = "CustomerRef.value", amount = "TotalAmt", lines = "Line" }
+"""
+
+
+def test_one_payment_pays_several_invoices_through_its_lines(make_project: Callable[..., Path]) -> None:
+    """``LinkedInvoice`` names one invoice; a payment of two invoices sends its lines (``Line``, JSON), one per
+    invoice, and QuickBooks lowers each invoice's balance by its line."""
+    import orjson
+
+    with Sandbox(seed=4, people=60, only=["quickbooks"]) as sb:
+        project = books_project(make_project, sb, INVOICES + MULTI_PAYMENTS)
+        rows = orders(sb, 2, "M-")
+        rows[1]["customer_id"] = rows[0]["customer_id"]
+        write_table(project, "order_invoice", rows, ORDER_TYPES)
+        payment_types = {"ref": "VARCHAR", "customer_id": "VARCHAR", "amount": "DECIMAL(18,2)", "lines": "VARCHAR"}
+        write_table(project, "order_payment", [], payment_types)
+        assert push(project).ok
+        invoices = [by_doc(sb, "M-")[r["order_number"]][0] for r in rows]
+        lines = [{"Amount": float(i["TotalAmt"]), "LinkedTxn": [{"TxnId": i["Id"], "TxnType": "Invoice"}]}
+                 for i in invoices]
+        total = sum(line["Amount"] for line in lines)
+        write_table(project, "order_payment", [{"ref": "pay-M", "customer_id": rows[0]["customer_id"],
+                                                "amount": f"{total:.2f}", "lines": orjson.dumps(lines).decode()}],
+                    payment_types)
+        report = push(project)
+        assert report.ok and report.results[-1].creates == 1, report.errors
+        company = sb.quickbooks.company.records
+        assert [company["Invoice"][i["Id"]]["Balance"] for i in invoices] == [0.0, 0.0]
+        payment = next(p for p in company["Payment"].values() if p.get("PaymentRefNum") == "pay-M")
+        assert sorted(t["TxnId"] for line in payment["Line"] for t in line["LinkedTxn"]) == sorted(
+            i["Id"] for i in invoices)
