@@ -149,6 +149,14 @@ def serve(conn, limits: dict[str, object], shop_orders: int = 0) -> None:
     else:
         sb = Sandbox(seed=1, people=200, only=["quickbooks"], quickbooks_customers=100, **limits).start()
     q = sb.quickbooks
+    stamps: list[float] = []     # when each request arrived (wall clock, comparable with the benchmark's process)
+    record = q.requests.record
+
+    def timed(method: str, template: str) -> None:
+        stamps.append(time.time())
+        record(method, template)
+
+    q.requests.record = timed
     conn.send((q.url, q.realm, q.auth.client_id, q.auth.client_secret, sorted(q.company.records["Customer"], key=int)))
     while True:
         command, *args = conn.recv()
@@ -158,13 +166,15 @@ def serve(conn, limits: dict[str, object], shop_orders: int = 0) -> None:
             conn.send(q.auth.authorize())
         elif command == "reset":
             q.requests.reset()
+            stamps.clear()
             q.throttled = 0
             for limiter in (q.limiter, q.batch_limiter):
                 if limiter is not None:
                     limiter.reset()
             conn.send(None)
         elif command == "requests":
-            conn.send((q.requests.total, q.requests["POST /v3/company/{realm}/batch"], q.throttled))
+            conn.send((q.requests.total, q.requests["POST /v3/company/{realm}/batch"], q.throttled,
+                       (min(stamps), max(stamps)) if stamps else (0.0, 0.0)))
         elif command == "invoices":
             prefix = args[0]
             counts: dict[str, int] = {}
@@ -236,6 +246,20 @@ def report(label: str, made: int, orders: int, elapsed: float, limits: Limits, h
     print(f"ratio: {rate / run:.2f} (achieved / this run's ceiling)")
 
 
+def inside(made: int, orders: int, span: tuple[float, float], wall: float, elapsed: float, limits: Limits,
+           others: int = 0) -> None:
+    """Where the whole process's time went: before the first request (interpreter, imports, config, warehouse), the
+    requests' span, after the last one; and the rate over the span against this run's ceiling."""
+    first, last = span
+    if not last:
+        return
+    between = max(last - first, 1e-9)
+    run = limits.run_ceiling(orders, others)
+    print(f"  of which: {first - wall:.1f} s before the first request (process start, imports, config, token), "
+          f"{between:.1f} s from the first request to the last = {made / between:,.1f} invoices/s "
+          f"({made / between / run:.2f} of this run's ceiling), {wall + elapsed - last:.1f} s after the last")
+
+
 def books_half(args: argparse.Namespace) -> None:
     parent, child = mp.Pipe()
     server = mp.Process(target=serve, args=(child, args.limits.sandbox_options()), daemon=True)
@@ -250,14 +274,15 @@ def books_half(args: argparse.Namespace) -> None:
         root = project(Path(tmp) / "first", url, realm, client_id, client_secret, ask("grant"), args.limits)
         fill(root, args.orders, "A-", customers)
         ask("reset")
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         proc = hub(root, "push")
         out, err = proc.communicate()
         elapsed = time.perf_counter() - started
-        served, batches, throttled = ask("requests")
+        served, batches, throttled, span = ask("requests")
         made = ask("invoices", "A-")
         print(out.strip()[-600:] or err.strip()[-600:])
         report("first push", len(made), args.orders, elapsed, args.limits, "hub push, whole process")
+        inside(len(made), args.orders, span, wall, elapsed, args.limits)
         print(f"requests served {served:,} ({batches:,} batch); 429s answered (and retried) {throttled}; "
               f"exit code {proc.returncode}")
         print(f"duplicates: {sum(n - 1 for n in made.values())}; orders without an invoice: "
@@ -378,16 +403,17 @@ def shop_half(args: argparse.Namespace) -> None:
             orders, customers, took = prepared(root)
             print(f"shop half: {orders:,} orders ingested from the Shopify emulator and built in {took:.1f} s")
             server.ask("reset")
-            started = time.perf_counter()
+            started, wall = time.perf_counter(), time.time()
             proc = hub(root, "push")
             out, err = proc.communicate()
             elapsed = time.perf_counter() - started
-            served, batches, throttled = server.ask("requests")
+            served, batches, throttled, span = server.ask("requests")
             made = server.ask("invoices", "#")
             waiting = unresolved(root)
             print(out.strip()[-600:] or err.strip()[-600:])
             report("shop push", len(made), orders, elapsed, args.limits,
                    f"hub push, {customers:,} customers first, whole process", customers)
+            inside(len(made), orders, span, wall, elapsed, args.limits, customers)
             print(f"requests served {served:,} ({batches:,} batch); 429s answered (and retried) {throttled}; "
                   f"exit code {proc.returncode}")
             print(f"duplicates: {sum(n - 1 for n in made.values())}; orders without an invoice: "
