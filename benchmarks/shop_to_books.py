@@ -150,11 +150,11 @@ def serve(conn, limits: dict[str, object], shop_orders: int = 0) -> None:
         sb = Sandbox(seed=1, people=200, only=["quickbooks"], quickbooks_customers=100, **limits).start()
     q = sb.quickbooks
     stamps: list[float] = []     # when each request arrived (wall clock, comparable with the benchmark's process)
-    record = q.requests.record
+    count = q.requests.record
 
     def timed(method: str, template: str) -> None:
         stamps.append(time.time())
-        record(method, template)
+        count(method, template)
 
     q.requests.record = timed
     conn.send((q.url, q.realm, q.auth.client_id, q.auth.client_secret, sorted(q.company.records["Customer"], key=int)))
@@ -243,6 +243,9 @@ def report(label: str, made: int, orders: int, elapsed: float, limits: Limits, h
     print(f"{label}: {made:,} invoices for {orders:,} orders in {elapsed:.1f} s ({how}) = {rate:,.1f} invoices/s; "
           f"sustained ceiling {ceiling:,.1f} invoices/s ({rate / ceiling:.2f} of it); this run's ceiling "
           f"{run:,.1f} invoices/s (a perfect client: the first window's burst, then the limit)")
+    if run == float("inf"):
+        print("ratio: n/a (the run's requests fit in the first window: the limit never binds; use more orders)")
+        return
     print(f"ratio: {rate / run:.2f} (achieved / this run's ceiling)")
 
 
@@ -251,10 +254,10 @@ def inside(made: int, orders: int, span: tuple[float, float], wall: float, elaps
     """Where the whole process's time went: before the first request (interpreter, imports, config, warehouse), the
     requests' span, after the last one; and the rate over the span against this run's ceiling."""
     first, last = span
-    if not last:
+    run = limits.run_ceiling(orders, others)
+    if not last or run == float("inf"):
         return
     between = max(last - first, 1e-9)
-    run = limits.run_ceiling(orders, others)
     print(f"  of which: {first - wall:.1f} s before the first request (process start, imports, config, token), "
           f"{between:.1f} s from the first request to the last = {made / between:,.1f} invoices/s "
           f"({made / between / run:.2f} of this run's ceiling), {wall + elapsed - last:.1f} s after the last")
