@@ -276,6 +276,11 @@ class ApiClient:
         rid = self.vendor.request_id(response, body)
         return f" (request id {redact(rid)})" if rid else ""
 
+    def limit_path(self, fragment: str, limiter: RateLimiter) -> None:
+        """Pace requests whose URL contains ``fragment`` with ``limiter`` too (a connection's own limit for one
+        endpoint, beside the vendor profile's ``path_limits``)."""
+        self._path_limiters.append((fragment, limiter))
+
     def _pace(self, url: str) -> None:
         self.limiter.acquire()
         for fragment, limiter in self._path_limiters:

@@ -105,13 +105,26 @@ class QuickBooksVendor(VendorProfile):
     def request_id(self, response: httpx.Response, body: Any) -> str | None:
         return response.headers.get("intuit_tid")
 
+    #: seconds every request waits after a 429: a quarter of the company's window (of the shortest one configured)
+    throttle_pause = THROTTLE_PAUSE
+
     def retry_delay(self, response: httpx.Response) -> float | None:
         """A 429 (ThrottleExceeded) comes with no Retry-After. hub never runs more than 8 requests at once, so it
         means the company's minute is used up (by this run, or by another app or process on the same company):
         every request of the connection waits 15 s, and the retries span more than the 60-second window."""
         if response.status_code == 429:
-            return THROTTLE_PAUSE
+            return self.throttle_pause
         return super().retry_delay(response)
+
+
+def rate_limit(value: Any) -> tuple[int, float] | None:
+    """``[requests, seconds]`` from a connection's ``rate_limit`` / ``batch_rate_limit``; None when unset or bad."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or any(isinstance(v, bool) for v in value):
+        return None
+    count, window = value
+    if not isinstance(count, int) or not isinstance(window, (int, float)) or count < 1 or window <= 0:
+        return None
+    return count, float(window)
 
 
 def fault_errors(body: Any) -> list[dict[str, Any]]:
@@ -135,7 +148,7 @@ class QuickBooks(Connector):
     streams = Connector.declare(*(Stream(name, name, primary_key="id", cursor_field="last_updated_time",
                                          deleted_flag="deleted") for name in STREAMS))
     default_streams = ("customers", "invoices", "payments")
-    options = ("api_version", "realm_id", "auth_url", "batch_size")
+    options = ("api_version", "realm_id", "auth_url", "batch_size", "rate_limit", "batch_rate_limit")
     secret_keys = ("token", *OAUTH_KEYS)
     deletions_kept = timedelta(days=29)   # CDC looks back 30 days; a day's margin for clocks and long runs
     oauth = OAuthProfile(token_path="/oauth2/v1/tokens/bearer", expired_marker="AuthenticationFailed",
@@ -161,6 +174,13 @@ class QuickBooks(Connector):
                               file="hub.toml", key="batch_size",
                               line=line_of(text, ["connections", name], "batch_size"),
                               hint="QuickBooks takes at most 30 operations per batch request (default 30)")
+        for key, example in (("rate_limit", "[500, 60] (the company's 500 requests a minute, the default)"),
+                             ("batch_rate_limit", "[40, 60] (Intuit's limits page: 40 batch requests a minute per "
+                                                  "company and app)")):
+            if key in body and rate_limit(body[key]) is None:
+                raise ConfigError(f"[connections.{name}] {key} must be [requests, seconds] (two numbers above 0), "
+                                  f"not {body[key]!r}", file="hub.toml", key=key,
+                                  line=line_of(text, ["connections", name], key), hint=f"e.g. {key} = {example}")
         if "api_version" in body:
             value = str(body["api_version"])
             if not value.isdigit() or int(value) < MIN_MINOR_VERSION:
@@ -172,12 +192,25 @@ class QuickBooks(Connector):
     @classmethod
     def api_client(cls, config: ConnectionConfig, *, http: httpx.Client | None = None,
                    **client_options: Any) -> ApiClient:
-        """The connection's client, paced below the company's 500 requests a minute (shared by ingest and push)."""
+        """The connection's client, paced below the company's limit (``rate_limit``, 500 requests a minute unless
+        set; shared by ingest and push), and below ``batch_rate_limit`` for batch requests when that is set.
+
+        The client counts the requests it starts within a window a little longer than the company's (``PACE_SHARE``):
+        the company counts arrivals, which come later than starts."""
+        base_url = (config.base_url or cls.default_base_url).rstrip("/")
+        key = f"{config.name}@{base_url}/{config.options.get('realm_id')}"
         if "limiter" not in client_options:
-            base_url = (config.base_url or cls.default_base_url).rstrip("/")
-            client_options["limiter"] = limiter_for(f"{config.name}@{base_url}/{config.options.get('realm_id')}",
-                                                    int(RATE * PACE_SHARE), WINDOW)
-        return super().api_client(config, http=http, **client_options)
+            count, window = rate_limit(config.options.get("rate_limit")) or (RATE, WINDOW)
+            client_options["limiter"] = limiter_for(key, count, window / PACE_SHARE)
+        client = super().api_client(config, http=http, **client_options)
+        batches = rate_limit(config.options.get("batch_rate_limit"))
+        if batches is not None:
+            count, window = batches
+            client.limit_path("/batch", limiter_for(f"{key}/batch", count, window / PACE_SHARE))
+        windows = [limit[1] for limit in (rate_limit(config.options.get("rate_limit")), batches) if limit]
+        if windows and isinstance(client.vendor, QuickBooksVendor):
+            client.vendor.throttle_pause = min(windows) * THROTTLE_PAUSE / WINDOW
+        return client
 
     # --- requests ---------------------------------------------------------------------------------------------
 

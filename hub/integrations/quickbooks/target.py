@@ -15,7 +15,9 @@ stay unacknowledged and the next run looks them up by their match field before c
 Target fields are QuickBooks' own names, nested ones dotted (``PrimaryEmailAddr.Address``, ``CustomerRef.value``),
 plus a few that stand for a line, since a sync maps one row to one record: an Invoice or CreditMemo row's ``Amount``
 (with optional ``ItemRef.value``, ``Description``, ``Qty``) becomes its one sales line, a Payment row's
-``LinkedInvoice`` (an Invoice Id) applies its ``TotalAmt`` to that invoice; ``Line`` takes the lines as JSON.
+``LinkedInvoice`` (an Invoice Id) applies its ``TotalAmt`` to that invoice; ``Line`` takes the lines as JSON (a
+Payment that pays several invoices: one line per invoice, ``{"Amount": .., "LinkedTxn": [{"TxnId": .., "TxnType":
+"Invoice"}]}``, the amounts adding up to ``TotalAmt``).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ FIELDS: dict[str, dict[str, _F]] = {
     "Payment": {
         "CustomerRef.value": (True, True, 0, ""), "TotalAmt": (True, True, 0, "number"),
         "TxnDate": (False, True, 0, "date"), "PaymentRefNum": (False, True, 21, ""),
-        "PrivateNote": (False, False, 4000, ""), "LinkedInvoice": (False, False, 0, "")},
+        "PrivateNote": (False, False, 4000, ""), "LinkedInvoice": (False, False, 0, ""), "Line": (False, False, 0, "")},
 }
 
 
@@ -219,7 +221,7 @@ def _body(entity: str, values: dict[str, Any], current: dict[str, Any] | None) -
             out.setdefault(parent, {})[child] = value
         else:
             out[name] = value
-    if entity == "Payment" and line:
+    if entity == "Payment" and line and "Line" not in out:
         total = out.get("TotalAmt", (current or {}).get("TotalAmt"))
         out["Line"] = [{"Amount": total, "LinkedTxn": [{"TxnId": line["invoice"], "TxnType": "Invoice"}]}]
     elif line and "Line" not in out:

@@ -1,0 +1,31 @@
+-- materialized: view
+-- entity: invoice
+-- description: Stripe invoices of one connection (deleted ones and drafts dropped), named like every invoice source. Amounts come from Stripe's minor units as decimals: divided by 100, by 1 for Stripe's zero-decimal currencies and by 1000 for its three-decimal ones. status is paid, open, void or uncollectible as Stripe says; the customer is person_source_id in the customers stream. Stripe keeps no modification time: updated_at is the latest of the creation and the status changes.
+SELECT
+    id AS source_id,
+    nullif(trim(number), '') AS number,
+    nullif(trim(customer_email), '') AS email,
+    status,
+    CAST(total / divisor AS DECIMAL(18,2)) AS total,
+    CAST(amount_remaining / divisor AS DECIMAL(18,2)) AS balance,
+    upper(currency) AS currency,
+    CAST(to_timestamp(due_date) AS DATE) AS due_date,
+    nullif(trim(json_extract_string(metadata, '$.order_id')), '') AS order_ref,
+    'customers' AS person_stream,
+    customer AS person_source_id,
+    to_timestamp(created) AS created_at,
+    to_timestamp(greatest(created,
+        coalesce(try_cast(json_extract_string(status_transitions, '$.finalized_at') AS BIGINT), 0),
+        coalesce(try_cast(json_extract_string(status_transitions, '$.paid_at') AS BIGINT), 0),
+        coalesce(try_cast(json_extract_string(status_transitions, '$.voided_at') AS BIGINT), 0),
+        coalesce(try_cast(json_extract_string(status_transitions, '$.marked_uncollectible_at') AS BIGINT), 0)))
+        AS updated_at
+FROM (
+    SELECT *,
+           CASE WHEN lower(currency) IN ('bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx',
+                                         'vnd', 'vuv', 'xaf', 'xof', 'xpf') THEN 1.0
+                WHEN lower(currency) IN ('bhd', 'jod', 'kwd', 'omr', 'tnd') THEN 1000.0
+                ELSE 100.0 END AS divisor
+    FROM raw_stripe.invoices
+) AS i
+WHERE NOT coalesce(deleted, false) AND coalesce(status, '') <> 'draft'
