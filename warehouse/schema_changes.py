@@ -178,7 +178,7 @@ def columns(wh: Warehouse, schema: str) -> dict[str, dict[str, str]]:
     for table, column, kind in wh.query("SELECT table_name, column_name, data_type FROM information_schema.columns "
                                         "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
                                         [schema]).rows:
-        out.setdefault(table, {})[column] = kind
+        out.setdefault(table, {})[column] = wh.type_name(kind)
     return out
 
 
