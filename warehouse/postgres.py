@@ -162,13 +162,14 @@ class PostgresWarehouse:
         try:
             with con.transaction(force_rollback=True):
                 con.execute("SET TRANSACTION READ ONLY")
-                # an (empty) parameter list sends the extended protocol, which takes exactly one statement; the
-                # doubled % are psycopg's escape, so the server gets the text as typed
-                cursor = con.execute(sql.replace("%", "%%"), ())
+                # prepared, the statement goes through the extended protocol, which takes exactly one; the doubled
+                # % are psycopg's escape, so the server gets the text as typed
+                cursor = con.cursor()
+                cursor.execute(sql.replace("%", "%%"), (), prepare=True)
                 columns = [d.name for d in cursor.description] if cursor.description else []
                 rows = cursor.fetchall() if cursor.description else []
         except psycopg.Error as exc:
-            if "multiple commands" in str(exc) or "more than one" in str(exc):
+            if "multiple commands" in str(exc):
                 raise QueryRefusedError("hub query takes exactly one statement", hint=_READ_HINT) from None
             if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
                 raise QueryRefusedError(f"hub query is read-only: {_message(exc)}", hint=_READ_HINT) from None
