@@ -178,3 +178,39 @@ def test_cluster_runs_as_the_postgres_user_when_root(pg_server):
         import pwd
 
         assert owner == pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_new_column_and_keyless_record_are_reported_and_status_reads_postgres(make_project, fresh_sandbox,
+                                                                              pg_server, pg_database):
+    from hub.integrations.hubspot.emulator.schema import Prop
+    from tests.reliability.test_vendor_changes import hubspot_property
+
+    sb = fresh_sandbox
+    root = pg_project(make_project, sb, pg_server, pg_database)
+    first = run_hub("ingest", cwd=root)
+    assert first.returncode == 0, first.stderr
+    store = sb.hubspot.store
+    ids = store.ids("contacts")[:2]
+    with hubspot_property(sb, "contacts", Prop("favorite_color", "Favorite color", "string", "text", "custom",
+                                               hubspot_defined=False)):
+        store.update("contacts", ids[0], {"favorite_color": "teal"})
+        store.update("contacts", ids[1], {"firstname": "Nobody"})
+        store.table("contacts").objects[int(ids[1])].sid = ""   # the vendor sends the record without its id
+        store.table("contacts").version += 1
+        second = run_hub("ingest", cwd=root)
+    assert second.returncode == 0, second.stderr
+    # PostgreSQL's "character varying" is reported in the same words as DuckDB's VARCHAR
+    assert "schema: raw_hubspot.contacts + new column favorite_color (VARCHAR)" in second.stdout
+    assert "quarantined 1 record(s) of hubspot.contacts: missing id (see _hub.quarantine)" in second.stdout
+    project = Project(root)
+    assert project.query(f"SELECT favorite_color FROM raw_hubspot.contacts WHERE id = '{ids[0]}'").scalar() == "teal"
+    assert project.query("SELECT count(*) FROM _hub.quarantine").scalar() == 1
+
+    status = run_hub("status", cwd=root)
+    assert status.returncode == 0, status.stderr
+    assert f"warehouse: {pg_server.dsn(pg_database)}" in status.stdout
+    assert "favorite_color" in status.stdout
+    runs = run_hub("runs", cwd=root)
+    assert runs.returncode == 0, runs.stderr
+    assert runs.stdout.count(" ingest ") == 2 and runs.stdout.count("success") == 2
+    assert_no_secret(status.stdout + status.stderr + runs.stdout + runs.stderr, secrets_of(pg_server, sb))
