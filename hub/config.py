@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from hub.errors import ConfigError, ProjectNotFoundError, SecretMissingError, UnknownNameError
 from hub.secrets import Secret
@@ -169,8 +170,6 @@ def _warehouse(body: Any, root: Path, text: str) -> WarehouseConfig:
     if "path" in body:
         raise ConfigError("[warehouse] path is for a duckdb warehouse; a postgres warehouse is reached by dsn",
                           file=CONFIG_FILE, line=line_of(text, ["warehouse"], "path"), hint="remove path")
-    from hub.warehouse.dsn import check_dsn   # the DSN's rules live with the postgres warehouse (no driver import)
-
     dsn = body.get("dsn")
     dsn_line = line_of(text, ["warehouse"], "dsn")
     # from hub.toml, or (not written there) from secrets.toml or HUB__WAREHOUSE__DSN
@@ -181,7 +180,7 @@ def _warehouse(body: Any, root: Path, text: str) -> WarehouseConfig:
     if not dsn or not isinstance(dsn, str):
         raise ConfigError("[warehouse] type = \"postgres\" needs a dsn", **where,
                           hint="add dsn = \"postgresql://USER@HOST:5432/DATABASE\" under [warehouse]")
-    check_dsn(dsn, where)
+    _check_dsn(dsn, where)
     password = body.get("password")
     return WarehouseConfig(type="postgres", dsn=dsn, password=Secret(str(password)) if password else None)
 
@@ -349,3 +348,37 @@ def line_of(text: str, table: list[str], key: str | None = None) -> int | None:
         if in_table and key is not None and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
             return number
     return found
+
+
+DSN_SCHEMES = ("postgresql", "postgres")
+_MOVE = ("move the password to secrets.toml ([warehouse] password = \"...\") or HUB__WAREHOUSE__PASSWORD, and "
+         "write the dsn without it: postgresql://USER@HOST:5432/DATABASE")
+
+
+def _check_dsn(dsn: str, where: dict[str, Any]) -> None:
+    """Refuse a DSN hub cannot use, in one line that never repeats a password it may hold."""
+    try:
+        parts = urlsplit(dsn)
+        port = parts.port
+    except ValueError:
+        raise ConfigError("[warehouse] dsn is not a postgresql:// URL (its port or host cannot be read)", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE") from None
+    if parts.scheme not in DSN_SCHEMES:
+        raise ConfigError(f"[warehouse] dsn must start with postgresql://, not {parts.scheme or 'nothing'}"
+                          f"{'://' if parts.scheme else ''}", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE")
+    query = dict(parse_qsl(parts.query))
+    if parts.password is not None or "password" in query:
+        raise ConfigError("[warehouse] dsn holds a password: a password must not be in hub.toml or the dsn",
+                          **where, hint=_MOVE)
+    if not parts.username and "user" not in query:
+        raise ConfigError("[warehouse] dsn names no user", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE")
+    if not (parts.hostname or query.get("host")):
+        raise ConfigError("[warehouse] dsn names no host", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE")
+    if not parts.path.strip("/") and "dbname" not in query:
+        raise ConfigError("[warehouse] dsn names no database", **where,
+                          hint="end it with /DATABASE: postgresql://USER@HOST:5432/DATABASE")
+    if port == 0:
+        raise ConfigError("[warehouse] dsn has port 0", **where, hint="the PostgreSQL default is 5432")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -234,6 +235,7 @@ class WriterLock:
     """
 
     _held: dict[str, tuple[Any, int]] = {}
+    _guard = threading.Lock()   # hub serve's threads open handles too
 
     def __init__(self, config: WarehouseConfig, *, wait: float | None = None) -> None:
         self.config = config
@@ -242,13 +244,20 @@ class WriterLock:
         self._acquired = False
 
     def acquire(self) -> None:
+        # one thread at a time: while this process does not hold the lock nobody here needs to release it, and
+        # once it does, the others only count themselves in, so waiting on the server under the guard is safe
+        with self._guard:
+            held = self._held.get(self.key)
+            if held is not None:
+                self._held[self.key] = (held[0], held[1] + 1)
+            else:
+                self._held[self.key] = (self._take(), 1)
+        self._acquired = True
+
+    def _take(self) -> Any:
+        """A new session holding the advisory lock (waiting up to ``wait`` for another holder to let go)."""
         import psycopg
 
-        held = self._held.get(self.key)
-        if held is not None:
-            self._held[self.key] = (held[0], held[1] + 1)
-            self._acquired = True
-            return
         con = _connect(self.config, autocommit=True, application_name=_command()[:63])
         try:
             if not con.execute("SELECT pg_try_advisory_lock(%s, %s)", WRITER_LOCK_KEY).fetchone()[0]:
@@ -272,8 +281,7 @@ class WriterLock:
         except BaseException:
             con.close()
             raise
-        self._held[self.key] = (con, 1)
-        self._acquired = True
+        return con
 
     @property
     def label(self) -> str:
@@ -283,11 +291,12 @@ class WriterLock:
         if not self._acquired:
             return
         self._acquired = False
-        con, count = self._held[self.key]
-        if count > 1:
-            self._held[self.key] = (con, count - 1)
-            return
-        del self._held[self.key]
+        with self._guard:
+            con, count = self._held[self.key]
+            if count > 1:
+                self._held[self.key] = (con, count - 1)
+                return
+            del self._held[self.key]
         con.close()   # ending the session releases the advisory lock
 
 

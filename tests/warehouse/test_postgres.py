@@ -66,8 +66,10 @@ def test_ingest_twice_merges_an_edit_and_query_reads_it(make_project, fresh_sand
     assert "hubspot: nothing new since the last ingest" in " ".join(second.notices())
     assert project.query("SELECT count(*) FROM raw_hubspot.contacts").scalar() == api_total
 
-    edited = project.query("SELECT id FROM raw_hubspot.contacts ORDER BY id LIMIT 1").scalar()
+    edited, gone = [r[0] for r in project.query("SELECT id FROM raw_hubspot.contacts ORDER BY id LIMIT 2").rows]
     sb.hubspot.store.update("contacts", edited, {"phone": "+1 212 555 0199"})
+    sb.hubspot.store.archive("contacts", gone)   # read from the archived list: its raw row is flagged, not dropped
+    sb.clock.advance(5)
     third = project.ingest()
     assert third.ok, third.errors
     [merged] = third.results
@@ -76,6 +78,7 @@ def test_ingest_twice_merges_an_edit_and_query_reads_it(make_project, fresh_sand
         "+1 212 555 0199"
     assert project.query("SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts").rows == [
         (api_total, api_total)]
+    assert project.query("SELECT id FROM raw_hubspot.contacts WHERE archived").rows == [(gone,)]
 
     # the hub's own records live in the same database: three runs, one step each, all successful
     runs = project.query("SELECT command, status FROM _hub.runs ORDER BY started_at").rows
@@ -214,3 +217,26 @@ def test_new_column_and_keyless_record_are_reported_and_status_reads_postgres(ma
     assert runs.returncode == 0, runs.stderr
     assert runs.stdout.count(" ingest ") == 2 and runs.stdout.count("success") == 2
     assert_no_secret(status.stdout + status.stderr + runs.stdout + runs.stderr, secrets_of(pg_server, sb))
+
+
+def test_a_waiting_writer_is_woken_when_the_holder_lets_go(make_project, sandbox, pg_server, pg_database):
+    import os
+    import sys
+
+    root = pg_project(make_project, sandbox, pg_server, pg_database)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB__")}
+    holder = Project(root).warehouse()
+    holder.execute("CREATE TABLE IF NOT EXISTS public.probe (a int)")   # takes the writer lock
+    try:
+        gave_up = run_hub("--wait", "1", "ingest", cwd=root)
+        assert gave_up.returncode != 0
+        assert "gave up after waiting 1 s" in gave_up.stderr and "Traceback" not in gave_up.stderr
+        waiter = subprocess.Popen([sys.executable, "-m", "hub", "--wait", "120", "ingest"], cwd=root, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = waiter.stderr.readline()   # it says it waits, and for whom, before it blocks
+        assert line.startswith("waiting for ") and "to release the warehouse" in line, line
+    finally:
+        holder.close()
+    out, err = waiter.communicate(timeout=300)
+    assert waiter.returncode == 0, err
+    assert "ingested" in out
