@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 #: commands whose SQL still speaks DuckDB only: they refuse a postgres warehouse with one line instead of failing
 #: half-way
-NOT_YET = ("build", "push")
+NOT_YET = ("build", "push", "docs", "serve")
 #: the advisory lock of the warehouse's single writer: (classid, objid) = ("hub" as an int, 1)
 WRITER_LOCK_KEY = (0x687562, 1)
 #: PostgreSQL's ``information_schema.columns.data_type`` -> DuckDB's name for it (the types raw tables hold)
@@ -71,7 +71,8 @@ _HINT = "check [warehouse] dsn in hub.toml and the password (HUB__WAREHOUSE__PAS
 def not_yet(command: str) -> WarehouseError:
     """The one line a command that cannot run on PostgreSQL yet fails with."""
     return WarehouseError(f"hub {command} does not run on a postgres warehouse yet",
-                          hint="ingest and query do; build and push run on a duckdb warehouse for now")
+                          hint="ingest, query, status and runs do; build, push, docs and serve run on a duckdb "
+                               "warehouse for now")
 
 
 class PostgresWarehouse:

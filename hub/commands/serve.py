@@ -36,6 +36,7 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
     def say(message: str) -> None:
         click.echo(message, err=True)
 
+    obj.project.not_on_postgres("serve")
     service = Service(obj.project, host=host, port=port, schedules=not no_schedule, on_event=say)
     stopped = threading.Event()
     # SIGTERM (systemd, docker stop) stops as cleanly as Ctrl-C; SIGUSR1 prints every thread's stack (a stuck server)
