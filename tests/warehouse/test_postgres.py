@@ -244,3 +244,20 @@ def test_a_waiting_writer_is_woken_when_the_holder_lets_go(make_project, sandbox
     out, err = waiter.communicate(timeout=300)
     assert waiter.returncode == 0, err
     assert "ingested" in out
+
+
+@pytest.mark.parametrize("kill_at", ["ingest.extracted@1", "ingest.loaded@1"])
+def test_a_killed_ingest_loses_and_doubles_nothing(make_project, fresh_sandbox, pg_server, pg_database, kill_at):
+    """kill -9 halfway through dlt's load, or after it committed but before the cursor was saved: the killed
+    writer's session ends with it (so does its lock), and the rerun lands every record exactly once."""
+    sb = fresh_sandbox
+    root = pg_project(make_project, sb, pg_server, pg_database)
+    killed = run_hub("ingest", cwd=root, env={"HUB_FAILPOINTS": kill_at})
+    assert killed.returncode == -9, killed.stderr
+    rerun = run_hub("--wait", "0", "ingest", cwd=root)   # the dead writer's lock went with its session
+    assert rerun.returncode == 0, rerun.stderr
+    total = api_count_hubspot(sb, "contacts")
+    project = Project(root)
+    assert project.query("SELECT count(*), count(DISTINCT id) FROM raw_hubspot.contacts").rows == [(total, total)]
+    statuses = [r[0] for r in project.query("SELECT status FROM _hub.runs ORDER BY started_at").rows]
+    assert statuses == ["interrupted", "success"]
