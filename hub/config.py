@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from hub.errors import ConfigError, ProjectNotFoundError, SecretMissingError, UnknownNameError
 from hub.secrets import Secret
@@ -29,7 +30,9 @@ SECRET_KEYS = frozenset({"token", "client_id", "client_secret", "refresh_token",
 #: Top-level sections; later sections are validated by the subsystem that owns them.
 SECTIONS = ("project", "warehouse", "connections", "models", "syncs", "schedules", "alerts", "triggers", "forms",
             "actions")
-WAREHOUSE_KEYS = ("path",)
+WAREHOUSE_KEYS = ("type", "path", "dsn", "password")
+#: ``[warehouse] type`` values; "duckdb" (a file) is the default
+WAREHOUSE_TYPES = ("duckdb", "postgres")
 #: The keys of ``[connections.<name>]`` every connection has; the rest belong to its connector, which checks them
 #: (hub/integrations/checks.py: this module stays a leaf that knows no connector).
 CONNECTION_KEYS = ("type", "base_url", "streams")
@@ -62,6 +65,21 @@ class ConnectionConfig:
 
 
 @dataclass(frozen=True)
+class WarehouseConfig:
+    """``[warehouse]``: a DuckDB file (``path``) or a PostgreSQL database (``dsn`` without password + ``password``)."""
+
+    type: str = "duckdb"
+    path: Path | None = None
+    dsn: str | None = None
+    password: Secret | None = None
+
+    @property
+    def label(self) -> str:
+        """How output names the warehouse: the file, or the DSN (never with a password)."""
+        return str(self.path) if self.type == "duckdb" else str(self.dsn)
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated project configuration."""
 
@@ -70,6 +88,7 @@ class Config:
     connections: dict[str, ConnectionConfig]
     sections: dict[str, Any]          # raw models/syncs/schedules/alerts/triggers tables, for their own validators
     text: str = ""                    # hub.toml's text, to point errors at lines
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
 
     @property
     def file(self) -> Path:
@@ -137,15 +156,49 @@ def load(root: Path, environ: dict[str, str] | None = None) -> Config:
     _check_sections(merged, text)
     _check_env_names(doc, secret_doc, environ)
 
-    warehouse = merged.get("warehouse", {})
-    _check_keys(warehouse, WAREHOUSE_KEYS, ["warehouse"], text)
-    wh_path = Path(str(warehouse.get("path", "warehouse.duckdb")))
-    if not wh_path.is_absolute():
-        wh_path = root / wh_path
+    warehouse = _warehouse(merged.get("warehouse", {}), root, text)
+    wh_path = warehouse.path if warehouse.path is not None else root / ".hub" / "postgres"
 
     connections = {name: _connection(name, body, text, root) for name, body in merged.get("connections", {}).items()}
     sections = {k: merged[k] for k in SECTIONS if k in merged and k not in ("warehouse", "connections")}
-    return Config(root=root, warehouse_path=wh_path, connections=connections, sections=sections, text=text)
+    return Config(root=root, warehouse_path=wh_path, connections=connections, sections=sections, text=text,
+                  warehouse=warehouse)
+
+
+def _warehouse(body: Any, root: Path, text: str) -> WarehouseConfig:
+    """``[warehouse]`` checked whole: its type, and the keys that type needs (a DSN never carries the password)."""
+    line = line_of(text, ["warehouse"])
+    if not isinstance(body, dict):
+        raise ConfigError("[warehouse] must be a table", file=CONFIG_FILE, line=line)
+    _check_keys(body, WAREHOUSE_KEYS, ["warehouse"], text)
+    kind = body.get("type", "duckdb")
+    if kind not in WAREHOUSE_TYPES:
+        raise UnknownNameError("warehouse type", str(kind), WAREHOUSE_TYPES, file=CONFIG_FILE,
+                               line=line_of(text, ["warehouse"], "type"), where=" in [warehouse]")
+    if kind == "duckdb":
+        for key in ("dsn", "password"):
+            if key in body:
+                raise ConfigError(f"[warehouse] {key} is for type = \"postgres\"; a duckdb warehouse is a file",
+                                  file=CONFIG_FILE, line=line_of(text, ["warehouse"], key) or line,
+                                  hint="set path = \"warehouse.duckdb\", or type = \"postgres\" to use the dsn")
+        path = Path(str(body.get("path", "warehouse.duckdb")))
+        return WarehouseConfig(path=path if path.is_absolute() else root / path)
+    if "path" in body:
+        raise ConfigError("[warehouse] path is for a duckdb warehouse; a postgres warehouse is reached by dsn",
+                          file=CONFIG_FILE, line=line_of(text, ["warehouse"], "path"), hint="remove path")
+    dsn = body.get("dsn")
+    dsn_line = line_of(text, ["warehouse"], "dsn")
+    # from hub.toml, or (not written there) from secrets.toml or HUB__WAREHOUSE__DSN
+    where: dict[str, Any] = ({"file": CONFIG_FILE, "line": dsn_line} if dsn_line and dsn_line != line
+                             else {"file": f"{SECRETS_FILE} or {env_var('warehouse', 'dsn')}"})
+    if not dsn:
+        where = {"file": CONFIG_FILE, "line": line}
+    if not dsn or not isinstance(dsn, str):
+        raise ConfigError("[warehouse] type = \"postgres\" needs a dsn", **where,
+                          hint="add dsn = \"postgresql://USER@HOST:5432/DATABASE\" under [warehouse]")
+    _check_dsn(dsn, where)
+    password = body.get("password")
+    return WarehouseConfig(type="postgres", dsn=dsn, password=Secret(str(password)) if password else None)
 
 
 def _connection(name: str, body: Any, text: str, root: Path | None = None) -> ConnectionConfig:
@@ -311,3 +364,37 @@ def line_of(text: str, table: list[str], key: str | None = None) -> int | None:
         if in_table and key is not None and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
             return number
     return found
+
+
+DSN_SCHEMES = ("postgresql", "postgres")
+_MOVE = ("move the password to secrets.toml ([warehouse] password = \"...\") or HUB__WAREHOUSE__PASSWORD, and "
+         "write the dsn without it: postgresql://USER@HOST:5432/DATABASE")
+
+
+def _check_dsn(dsn: str, where: dict[str, Any]) -> None:
+    """Refuse a DSN hub cannot use, in one line that never repeats a password it may hold."""
+    try:
+        parts = urlsplit(dsn)
+        port = parts.port
+    except ValueError:
+        raise ConfigError("[warehouse] dsn is not a postgresql:// URL (its port or host cannot be read)", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE") from None
+    if parts.scheme not in DSN_SCHEMES:
+        raise ConfigError(f"[warehouse] dsn must start with postgresql://, not {parts.scheme or 'nothing'}"
+                          f"{'://' if parts.scheme else ''}", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE")
+    query = dict(parse_qsl(parts.query))
+    if parts.password is not None or "password" in query:
+        raise ConfigError("[warehouse] dsn holds a password: a password must not be in hub.toml or the dsn",
+                          **where, hint=_MOVE)
+    if not parts.username and "user" not in query:
+        raise ConfigError("[warehouse] dsn names no user", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE")
+    if not (parts.hostname or query.get("host")):
+        raise ConfigError("[warehouse] dsn names no host", **where,
+                          hint="write it as postgresql://USER@HOST:5432/DATABASE")
+    if not parts.path.strip("/") and "dbname" not in query:
+        raise ConfigError("[warehouse] dsn names no database", **where,
+                          hint="end it with /DATABASE: postgresql://USER@HOST:5432/DATABASE")
+    if port == 0:
+        raise ConfigError("[warehouse] dsn has port 0", **where, hint="the PostgreSQL default is 5432")

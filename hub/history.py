@@ -95,7 +95,7 @@ def latest_failures(wh: Warehouse) -> list[dict[str, Any]]:
     return wh.query("""
         SELECT run_id, command, started_at, finished_at, status, error FROM (
             SELECT *, row_number() OVER (PARTITION BY command ORDER BY started_at DESC) AS n FROM _hub.runs
-            WHERE status <> 'running')
+            WHERE status <> 'running') AS latest
         WHERE n = 1 AND status IN ('failed', 'interrupted') ORDER BY started_at DESC""").records()
 
 

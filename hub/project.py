@@ -99,9 +99,20 @@ class Project:
 
     def warehouse(self, *, read_only: bool = False) -> Warehouse:
         """A new handle on the warehouse; the caller closes it (or uses it as a context manager)."""
+        if self.config.warehouse.type == "postgres":
+            from hub.warehouse.postgres import PostgresWarehouse
+
+            return PostgresWarehouse(self.config.warehouse, self.warehouse_path, read_only=read_only)
         from hub.warehouse import Warehouse
 
         return Warehouse(self.warehouse_path, read_only=read_only)
+
+    def not_on_postgres(self, command: str) -> None:
+        """Refuse, in one line, a command whose SQL does not run on a postgres warehouse yet."""
+        if self.config.warehouse.type == "postgres":
+            from hub.warehouse.postgres import not_yet
+
+            raise not_yet(command)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -110,9 +121,14 @@ class Project:
         Each step still opens and closes the warehouse itself; its opens share this lock, so no other writer gets in
         between two steps (a build never reads another process's half-finished ingest).
         """
-        from hub.warehouse.lock import WarehouseLock
+        if self.config.warehouse.type == "postgres":
+            from hub.warehouse.postgres import WriterLock as lock_type
 
-        lock = WarehouseLock(self.warehouse_path, write=True)
+            lock = lock_type(self.config.warehouse)
+        else:
+            from hub.warehouse.lock import WarehouseLock
+
+            lock = WarehouseLock(self.warehouse_path, write=True)
         lock.acquire()
         try:
             yield
@@ -136,6 +152,7 @@ class Project:
         """Build the selected SQL models (all by default) in dependency order; ``full_refresh`` rebuilds them whole."""
         from hub.modeling import build
 
+        self.not_on_postgres("build")
         self.check_all()
         report = build(self, selectors, full_refresh=full_refresh, progress=progress)
         if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
@@ -161,6 +178,7 @@ class Project:
         """Run the selected reverse-ETL syncs (all by default); ``dry_run`` plans without writing anywhere."""
         from hub.reverse_etl import push
 
+        self.not_on_postgres("push")
         self.check_all()
         return push(self, syncs, dry_run=dry_run, progress=progress)
 
@@ -176,8 +194,14 @@ class Project:
         from hub.secrets import redact
         from hub.warehouse import Result, Warehouse
 
-        with Warehouse(self.warehouse_path, untrusted=True) as wh:
-            result = wh.read(sql)
+        if self.config.warehouse.type == "postgres":
+            from hub.warehouse.postgres import PostgresWarehouse
+
+            with PostgresWarehouse(self.config.warehouse, self.warehouse_path, untrusted=True) as pg:
+                result = pg.read(sql)
+        else:
+            with Warehouse(self.warehouse_path, untrusted=True) as wh:
+                result = wh.read(sql)
         return Result([redact(c) for c in result.columns],
                       [tuple(redact(v) if isinstance(v, str) else v for v in row) for row in result.rows])
 

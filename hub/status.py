@@ -75,7 +75,7 @@ def status(project: Project, now: datetime | None = None) -> Status:
     from hub.errors import WarehouseLockedError
 
     now = now or datetime.now(UTC)
-    result = Status(warehouse=str(project.warehouse_path))
+    result = Status(warehouse=project.config.warehouse.label)
     try:
         _from_warehouse(project, result, now)
     except WarehouseLockedError as exc:

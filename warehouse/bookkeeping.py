@@ -123,7 +123,7 @@ class Bookkeeping:
     def _log(self) -> runlog.RunLog | None:
         """The run log of this warehouse, with the whole history in it (copied in on first use); None for a
         read-only handle, inside a transaction (which may yet roll back), or when it cannot be written."""
-        if self.wh.read_only:
+        if self.wh.read_only or not self.wh.run_log:
             return None
         log = runlog.writer_log(self.wh.path)
         if log is None:
@@ -224,8 +224,11 @@ class Bookkeeping:
                    loaded_keys: list[tuple[str, str]] | None = None) -> None:
         """Where the stream's next read starts, and the records already loaded at that point (see the module doc)."""
         keys = orjson.dumps(loaded_keys).decode() if loaded_keys else None
-        self.wh.execute("INSERT OR REPLACE INTO _hub.cursors (connection, stream, cursor_value, updated_at, "
-                        "loaded_keys) VALUES (?, ?, ?, ?, ?)", [connection, stream, value, now(), keys])
+        # ON CONFLICT, not DuckDB's INSERT OR REPLACE: one statement for both warehouse types
+        self.wh.execute("INSERT INTO _hub.cursors (connection, stream, cursor_value, updated_at, loaded_keys) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream) DO UPDATE SET "
+                        "cursor_value = excluded.cursor_value, updated_at = excluded.updated_at, "
+                        "loaded_keys = excluded.loaded_keys", [connection, stream, value, now(), keys])
 
     def clear_cursor(self, connection: str, stream: str) -> None:
         self.wh.execute("DELETE FROM _hub.cursors WHERE connection = ? AND stream = ?", [connection, stream])

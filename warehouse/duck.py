@@ -60,6 +60,10 @@ class Result:
 class Warehouse:
     """One project's DuckDB file."""
 
+    dialect = "duckdb"
+    #: writes mirror runs into the SQLite run log beside the file, which readers read while a writer holds it
+    run_log = True
+
     def __init__(self, path: Path, *, read_only: bool = False, untrusted: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only or untrusted
@@ -233,6 +237,11 @@ class Warehouse:
     def schemas(self) -> list[str]:
         return [r[0] for r in self.query("SELECT DISTINCT schema_name FROM information_schema.schemata "
                                          "ORDER BY 1").rows]
+
+    @staticmethod
+    def type_name(data_type: str) -> str:
+        """An ``information_schema`` column type as hub compares them (DuckDB's own names: unchanged)."""
+        return data_type
 
 
 SNAPSHOT_DOC = """

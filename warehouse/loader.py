@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hub.errors import HubError, WarehouseError
 from hub.secrets import RedactingFilter, redact
@@ -91,8 +91,7 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
                                       write_disposition=item.disposition, columns=hints))
     pipeline = dlt.pipeline(
         pipeline_name=f"hub_{connection}", pipelines_dir=str(project_dir / ".hub" / "pipelines"),
-        destination=dlt.destinations.duckdb(credentials=_credentials(warehouse),
-                                            staging_dataset_name_layout=STAGING_LAYOUT),
+        destination=_destination(warehouse),
         dataset_name=f"raw_{connection}", progress=None)
     # Packages left by an interrupted run are dropped: the cursors were not advanced, so their data is fetched again.
     if pipeline.has_pending_data:
@@ -106,6 +105,16 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
         raise WarehouseError(f"loading raw_{connection} failed in dlt's {exc.step} step: "
                              f"{redact(_root_message(exc))}") from None
     return guard.finish()
+
+
+def _destination(warehouse: Warehouse) -> Any:
+    """dlt's destination for the warehouse: its own postgres one for a postgres warehouse, else DuckDB over the
+    warehouse's own connection."""
+    if getattr(warehouse, "dialect", "duckdb") == "postgres":
+        return warehouse.dlt_destination(STAGING_LAYOUT)  # type: ignore[attr-defined]
+    import dlt
+
+    return dlt.destinations.duckdb(credentials=_credentials(warehouse), staging_dataset_name_layout=STAGING_LAYOUT)
 
 
 def _credentials(warehouse: Warehouse):

@@ -178,7 +178,7 @@ def columns(wh: Warehouse, schema: str) -> dict[str, dict[str, str]]:
     for table, column, kind in wh.query("SELECT table_name, column_name, data_type FROM information_schema.columns "
                                         "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
                                         [schema]).rows:
-        out.setdefault(table, {})[column] = kind
+        out.setdefault(table, {})[column] = wh.type_name(kind)
     return out
 
 
@@ -249,9 +249,12 @@ def since_last_run(wh: Warehouse) -> list[dict[str, Any]]:
     if not wh.table_exists("_hub", "schema_changes"):
         return []
     return wh.query("""
-        WITH latest AS (
-            SELECT split_part(target, '.', 1) AS connection, arg_max(run_id, started_at) AS run_id
-            FROM _hub.run_steps WHERE step = 'ingest' GROUP BY 1)
+        WITH latest AS (   -- row_number, not DuckDB's arg_max: the same SQL runs on a postgres warehouse
+            SELECT connection, run_id FROM (
+                SELECT split_part(target, '.', 1) AS connection, run_id, row_number() OVER (
+                    PARTITION BY split_part(target, '.', 1) ORDER BY started_at DESC) AS n
+                FROM _hub.run_steps WHERE step = 'ingest') AS steps
+            WHERE n = 1)
         SELECT c.run_id, c.connection, c.stream, c.table_name AS "table", c.column_name AS "column", c.change,
                c.old_type, c.new_type, c.detected_at
         FROM _hub.schema_changes c JOIN latest USING (connection, run_id)

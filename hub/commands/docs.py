@@ -24,6 +24,7 @@ def docs(obj, out: str | None) -> None:
 
     from hub.docs import build_site
 
+    obj.project.not_on_postgres("docs")
     report = build_site(obj.project, Path(out) if out else None)
     name, size = report.biggest
     click.echo(f"wrote {report.pages:,} pages in {report.seconds:.2f} s (biggest: {name}, {f'{size / 1024:,.0f} KB'})")

@@ -36,6 +36,7 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
     def say(message: str) -> None:
         click.echo(message, err=True)
 
+    obj.project.not_on_postgres("serve")
     service = Service(obj.project, host=host, port=port, schedules=not no_schedule, on_event=say)
     faulthandler.register(signal.SIGUSR1, all_threads=True)   # SIGUSR1 prints every thread's stack (a stuck server)
     # Ctrl-C and SIGTERM (systemd, docker stop) wake this thread whichever thread the kernel hands them to; they are
