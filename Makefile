@@ -20,6 +20,7 @@ demo: $(STAMP)     ## the whole loop, offline, against the built-in sandbox
 
 test: $(STAMP)     ## the test suite (loopback only)
 	scripts/ensure-browser.sh
+	scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)    ## benchmarks that print figures (a few minutes; push is paced by the emulated rate limit)
