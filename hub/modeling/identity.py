@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hub.modeling.batch import CARRIED, CONTENT, normalize_batch, read_batch
+from hub.modeling.batch import CARRIED, CONTENT, RID, normalize_batch, read_batch
 from hub.modeling.components import components
 from hub.modeling.materialize import reset_if_reshaped, save_state
 from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
@@ -280,7 +280,7 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     staged = [r[0] for r in wh.query("DESCRIBE hub_batch").rows if r[0] not in ("hub_rid", "old_id")]
     shown = [f"{'n' if c in normalized else 'b'}.{quote(c)}" for c in staged]
     shown += [f"n.{quote(c)}" for c in normalized if c not in staged] + [f"x.{quote(idc)}"]
-    joined = f"SELECT {', '.join(shown)} FROM hub_batch b JOIN hub_norm n USING (hub_rid) " \
+    joined = f"SELECT {', '.join(shown)} FROM (SELECT {RID}, * FROM hub_batch) b JOIN hub_norm n USING (hub_rid) " \
              f"JOIN hub_batch_ids x USING (hub_rid)"
     columns = [*staged, *(c for c in normalized if c not in staged), idc]
     order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
