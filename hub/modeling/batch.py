@@ -24,14 +24,19 @@ CONTENT = "content_hash"   # the hash of a record's staged columns; a map withou
 CARRIED = ("hub_rid", "old_id", "record_hash", "created_at", "updated_at")
 # Records normalized at a time: a normalizer's intermediate arrays then stay small, whatever the batch's size.
 SLICE = 200_000
+# A record's ``hub_rid``: its row in ``hub_batch`` (a temp table, written once and read in the same transaction, so
+# the rowid of each record stays put; a delete leaves the other rows' ids as they were).
+RID = "rowid AS hub_rid"
 
 
 def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, full: bool, exists: bool,
                unique: bool, wanted: Sequence[str]) -> pa.Table | None:
     """The ``wanted`` columns of the records to (re)resolve; None when nothing changed.
 
-    Leaves ``hub_batch``: those records whole, each with a ``hub_rid`` (the Arrow side carries it, so the map is
-    written by joining the normalized columns back), ``record_hash``, ``content_hash`` and ``old_id``. Also leaves
+    Leaves ``hub_batch``: those records whole, with ``record_hash``, ``content_hash`` and ``old_id``; a record's
+    ``hub_rid`` is its ``rowid`` there (the Arrow side carries it, so the map is written by joining the normalized
+    columns back). The rowid comes free, where a ``row_number()`` over the whole batch gathered every record's columns
+    into one single-threaded window first (the largest part of the statement). Also leaves
     ``hub_delta``: the key of every record that is new, changed or gone, with its previous id.
     A record is changed when the hash of its staged columns differs from the one the map stored, whatever its
     ``updated_at`` says. The join that finds the changed records also carries their columns, so the staged union is
@@ -45,7 +50,7 @@ def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, ful
         old = f"LEFT JOIN (SELECT connection, stream, source_id, {id_column} AS old_id FROM {identity}) o " \
               f"USING (connection, stream, source_id)" if exists else ""
         wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_batch AS
-            SELECT row_number() OVER () AS hub_rid, u.* EXCLUDE ({CONTENT}), {row_hash} AS record_hash, u.{CONTENT},
+            SELECT u.* EXCLUDE ({CONTENT}), {row_hash} AS record_hash, u.{CONTENT},
                    {'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'}
             FROM {staged} u {old}""")
     else:
@@ -66,18 +71,17 @@ def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, ful
             return None
         # Only records that went away: an empty batch, so their persons are still re-resolved.
         wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_batch AS
-            SELECT row_number() OVER () AS hub_rid,
-                   u.* EXCLUDE (known_connection, known_stream, known_id, gone, old_id, {CONTENT}),
+            SELECT u.* EXCLUDE (known_connection, known_stream, known_id, gone, old_id, {CONTENT}),
                    {row_hash} AS record_hash, u.{CONTENT}, u.old_id
             FROM hub_changed u WHERE NOT gone""")
         wh.execute("DROP TABLE temp.hub_changed")
-    select = f"SELECT {', '.join(quote(c) for c in wanted)} FROM hub_batch"
+    select = f"SELECT {', '.join(RID if c == 'hub_rid' else quote(c) for c in wanted)} FROM hub_batch"
     batch = fetch_arrow(wh, select)
     if unique or not has_duplicates(batch):
         return batch
     # A source listing one record twice keeps its latest copy.
-    wh.execute("""DELETE FROM hub_batch WHERE hub_rid IN (SELECT hub_rid FROM hub_batch QUALIFY row_number() OVER (
-        PARTITION BY connection, stream, source_id ORDER BY updated_at DESC NULLS LAST, hub_rid) > 1)""")
+    wh.execute("""DELETE FROM hub_batch WHERE rowid IN (SELECT rowid FROM hub_batch QUALIFY row_number() OVER (
+        PARTITION BY connection, stream, source_id ORDER BY updated_at DESC NULLS LAST, rowid) > 1)""")
     return fetch_arrow(wh, select)
 
 

@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hub.modeling.batch import CARRIED, CONTENT, normalize_batch, read_batch
+from hub.modeling.batch import CARRIED, CONTENT, RID, normalize_batch, read_batch
 from hub.modeling.components import components
 from hub.modeling.materialize import reset_if_reshaped, save_state
 from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
@@ -57,6 +57,9 @@ META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
 STAMPS = "changed_at-v1"   # the identity map's per-field timestamps; a map without them is rebuilt (ids kept)
 KEYS = "keys-computed-v1"  # the map stores no match keys (see Resolver.key_sql); one that does is re-read whole
+# DuckDB's memory while the batch is in Arrow (normalized, then matched): what the process needs at once is the two
+# together, and the Arrow side cannot spill.
+GRAPH_MEMORY = "192MB"
 _TEMP = ("hub_batch", "hub_norm", "hub_batch_ids", "hub_delta", "hub_keys", "hub_nodes", "hub_winner", "hub_final",
          "hub_events", "hub_moves", "hub_rows", "hub_origins", "hub_member_keys", "hub_member_origins", "hub_changed")
 
@@ -100,6 +103,10 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                            wanted=wanted)
         touched = batch is not None
         if batch is not None:
+            # From here to the map's write, the batch's Arrow side (normalizing, the graph) is at its largest: DuckDB
+            # keeps its own share small meanwhile, moving ``hub_batch`` to its temp files if it must.
+            limit = wh.query("SELECT current_setting('memory_limit')").scalar()
+            wh.execute(f"SET memory_limit = '{GRAPH_MEMORY}'")
             batch = normalize_batch(wh, resolver, settings, batch)
             summary.changed_records = batch.num_rows
             if written:
@@ -117,6 +124,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
             nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
             pa.default_memory_pool().release_unused()
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
+            wh.execute(f"SET memory_limit = '{limit}'")
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
             _priority(wh, settings, t, columns)
@@ -280,7 +288,7 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     staged = [r[0] for r in wh.query("DESCRIBE hub_batch").rows if r[0] not in ("hub_rid", "old_id")]
     shown = [f"{'n' if c in normalized else 'b'}.{quote(c)}" for c in staged]
     shown += [f"n.{quote(c)}" for c in normalized if c not in staged] + [f"x.{quote(idc)}"]
-    joined = f"SELECT {', '.join(shown)} FROM hub_batch b JOIN hub_norm n USING (hub_rid) " \
+    joined = f"SELECT {', '.join(shown)} FROM (SELECT {RID}, * FROM hub_batch) b JOIN hub_norm n USING (hub_rid) " \
              f"JOIN hub_batch_ids x USING (hub_rid)"
     columns = [*staged, *(c for c in normalized if c not in staged), idc]
     order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
