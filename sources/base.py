@@ -261,13 +261,15 @@ def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) 
     return pa.array(rows, type=record_type)
 
 
-def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.StructType) -> pa.StructArray | None:
+def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.StructType, *,
+                          strict: bool = False) -> pa.StructArray | None:
     """The records of each page's array ``member`` (pages: JSON objects, one per line), parsed by pyarrow in C++.
 
     That reader runs without the GIL, so pages parse while the fetch thread talks HTTP; a group of pages is parsed in
     one call, as each call has to win the GIL back from the fetch thread. It is strict: None when a value does not fit
     ``record_type`` (a number where text is declared, say) or a page is not a JSON object; the caller then takes
-    the Python path, which keeps such values (:func:`records_to_arrow`).
+    the Python path, which keeps such values (:func:`records_to_arrow`). Fields ``record_type`` does not declare are
+    left out, or, when ``strict``, give None too (a page must then hold ``member`` alone: the rule holds at every level).
     """
     import pyarrow as pa
     import pyarrow.json as pa_json
@@ -278,7 +280,7 @@ def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.S
                                   read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 64),
                                   parse_options=pa_json.ParseOptions(
                                       explicit_schema=pa.schema([pa.field(member, pa.list_(record_type))]),
-                                      unexpected_field_behavior="ignore"))
+                                      unexpected_field_behavior="error" if strict else "ignore"))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if table.num_rows != len(pages):
