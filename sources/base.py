@@ -391,18 +391,29 @@ def _widen(record_type: pa.StructType, misfits: set[tuple[str, ...]], path: tupl
     return pa.struct(fields)
 
 
-def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
+def prefetch(iterator: Iterator[T], depth: int = 8, *, size: Callable[[T], int] | None = None,
+             budget: int = 0) -> Iterator[T]:
     """Run ``iterator`` (HTTP paging) in a thread, ``depth`` items ahead, so waiting on the API overlaps our own work.
 
-    Exceptions raised by the producer are re-raised in the consumer; closing the consumer stops the producer.
+    With ``size``, the items waiting also stay within ``budget`` (their sizes summed; one item always gets through),
+    so that a deep queue of small pages cannot hold as many large ones. Exceptions raised by the producer are re-raised
+    in the consumer; closing the consumer stops the producer.
     """
     items: queue.Queue[Any] = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
+    room = threading.Condition()
+    held = [0]   # the summed size of the items waiting
 
     def produce() -> None:
         try:
             for item in iterator:
+                if size is not None:
+                    weight = size(item)
+                    with room:
+                        while held[0] and held[0] + weight > budget and not stop.is_set():
+                            room.wait(0.1)
+                        held[0] += weight
                 while not stop.is_set():
                     try:
                         items.put((True, item), timeout=0.1)
@@ -424,6 +435,10 @@ def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
                 raise item
             if item is done:
                 return
+            if size is not None:
+                with room:
+                    held[0] -= size(item)
+                    room.notify()
             yield item
     finally:
         stop.set()

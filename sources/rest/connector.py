@@ -32,8 +32,10 @@ if TYPE_CHECKING:  # httpx and pyarrow load when a client is made and a stream r
     import pyarrow as pa
 
 Page = tuple[list[dict[str, Any]], datetime | None]
-#: pages read ahead of the conversion: a batch (BATCH_ROWS records) is 100 pages of 100, written while more arrive
-PREFETCH_PAGES = 32
+#: pages read ahead of the conversion, as JSON text: the paging thread goes on while dlt sets up its load (after the
+#: first batch) and while a batch is written, as far as this many pages and PREFETCH_BYTES of them
+PREFETCH_PAGES = 2048
+PREFETCH_BYTES = 32 * 2 ** 20
 
 
 class RestConnector(Connector):
@@ -110,14 +112,15 @@ class RestConnector(Connector):
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         """Yield the stream's records (changed since ``since`` when it is incremental) as Arrow tables."""
-        from hub.sources.rest.records import TableBuilder
+        from hub.sources.rest.records import TableBuilder, json_pages
 
         rest = self.spec.streams[stream.name]
         builder = TableBuilder(rest.primary_key)
-        # a deep queue keeps the paging thread going while a batch of records is converted and written
-        for records, newest in prefetch(self._records(rest, since), depth=PREFETCH_PAGES):
+        pages = prefetch(json_pages(self._records(rest, since)), depth=PREFETCH_PAGES, size=_page_bytes,
+                         budget=PREFETCH_BYTES)
+        for page, count, newest in pages:
             state.see(newest)
-            table = builder.add(records)
+            table = builder.add_json(page, count)
             if table is not None:
                 state.rows += table.num_rows
                 yield table
@@ -146,6 +149,10 @@ class RestConnector(Connector):
                     yield rows, _newest(stream, records) if own else None
             if not own:
                 yield [], parents_newest
+
+
+def _page_bytes(page: tuple[bytes, int, Any]) -> int:
+    return len(page[0]) + 100   # an empty page still takes a queue slot
 
 
 def _stream(rest: RestStream) -> Stream:

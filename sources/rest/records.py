@@ -3,9 +3,11 @@
 Scalars keep their JSON type (a column whose values disagree is text); nested objects and lists are JSON text, so
 that every record lands in one row of ``raw_<connection>.<stream>`` whatever its shape.
 
+Pages come to the builder as JSON (:func:`json_pages`): the fetch thread, which parsed each page for its paginator,
+writes its records back with orjson (a tenth of what parsing costs), so no parsed record waits in a queue or a batch.
 A batch goes one of two ways to the same table. Records whose fields each hold one scalar type (the common case) are
-written back to JSON by orjson and parsed by pyarrow's C++ JSON reader, which runs without the GIL: the fetch thread
-goes on paging meanwhile, where the Python path held the GIL for every value. The reader is given the record type the
+parsed by pyarrow's C++ JSON reader, which runs without the GIL: the fetch thread goes on paging meanwhile, where the
+Python path held the GIL for every value. The reader is given the record type the
 Python path would infer, guessed from the batch's first page, and it refuses what does not fit that guess: a value of
 another type (a nested object, a number where text was seen), a field the first page did not have, a record that is
 not an object. A refused batch, and one whose numbers the reader cannot type as the Python path would (see
@@ -15,8 +17,8 @@ text, and a field whose values disagree as text. A batch whose first page is not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 import orjson
 import pyarrow as pa
@@ -33,6 +35,18 @@ MEMBER = "r"
 EXACT_DOUBLE = float(2 ** 53)
 #: the types the Python path infers for a column of scalars, which the reader can be asked for
 _READER_TYPES = (pa.int64(), pa.float64(), pa.bool_(), pa.string())
+T = TypeVar("T")
+
+
+def page_json(records: list[Any]) -> bytes:
+    """One page's records as :meth:`TableBuilder.add_json` takes them: ``{"r": [...]}``."""
+    return orjson.dumps({MEMBER: records})
+
+
+def json_pages(pages: Iterator[tuple[list[Any], T]]) -> Iterator[tuple[bytes, int, T]]:
+    """``(records, extra)`` pages as ``(page_json(records), record count, extra)``: run in the fetch thread."""
+    for records, extra in pages:
+        yield (page_json(records) if records else b""), len(records), extra
 
 
 class TableBuilder:
@@ -45,24 +59,24 @@ class TableBuilder:
         self.columns: dict[str, pa.DataType] = {primary_key: pa.null()}
         #: batches made so far by each path: ``reader`` (pyarrow's C++ JSON reader) and ``python``
         self.batches = {"reader": 0, "python": 0}
-        self.rows: list[Any] = []         # the batch's records, on the Python path
         self.count = 0                    # records in the batch so far
+        self._pages: list[bytes] = []     # the batch's pages (:func:`page_json`)
         self._type: pa.StructType | None = None   # the record type the reader parses the batch as; None: Python path
-        self._pages: list[bytes] = []     # the batch's pages as JSON (``{"r": [...]}``), on the reader's path
-        self._unparsed: list[bytes] = []  # the last of them, not parsed yet
+        self._unparsed: list[bytes] = []  # the last pages, not given to the reader yet
         self._parsed: list[pa.StructArray] = []
 
     def add(self, records: list[Any]) -> pa.Table | None:
         """Take one page's records; a table when enough have gathered."""
-        if records:
+        return self.add_json(page_json(records) if records else b"", len(records))
+
+    def add_json(self, page: bytes, count: int) -> pa.Table | None:
+        """Take one page, ``count`` records as :func:`page_json` writes them; a table when enough have gathered."""
+        if count:
             if not self.count:
-                self._type = self._guess(records)
-            self.count += len(records)
-            if self._type is None:
-                self.rows += records   # a record that is not an object becomes {"value": record} in flush
-            else:
-                page = orjson.dumps({MEMBER: records})
-                self._pages.append(page)
+                self._type = self._guess(orjson.loads(page)[MEMBER])
+            self.count += count
+            self._pages.append(page)
+            if self._type is not None:
                 self._unparsed.append(page)
                 if len(self._unparsed) >= PARSE_PAGES:
                     self._parse()
@@ -74,11 +88,11 @@ class TableBuilder:
             return None
         self._parse()
         table = self._reader_table() if self._type is not None else None
+        self.batches["python" if table is None else "reader"] += 1
         if table is None:
-            self._to_python()
-            table = self._python_table(self.rows)
-        self.batches["reader" if self._type is not None else "python"] += 1
-        self.rows, self.count, self._type, self._pages, self._parsed = [], 0, None, [], []
+            # a record that is not an object becomes {"value": record} there
+            table = self._python_table([r for page in self._pages for r in orjson.loads(page)[MEMBER]])
+        self.count, self._type, self._pages, self._unparsed, self._parsed = 0, None, [], [], []
         return self._conform(table)
 
     # --- the reader's path -----------------------------------------------------------------------------------------
@@ -116,16 +130,9 @@ class TableBuilder:
             return
         records = json_records_to_arrow(group, MEMBER, self._type, strict=True)
         if records is None or records.null_count:   # a value or field the type lacks, a record that is null
-            self._to_python()
+            self._type, self._parsed = None, []
         else:
             self._parsed.append(records)
-
-    def _to_python(self) -> None:
-        """Send the batch to the Python path: its records parsed from their pages again (orjson)."""
-        if self._type is None:
-            return
-        self.rows = [r for page in self._pages for r in orjson.loads(page)[MEMBER]]
-        self._type, self._pages, self._unparsed, self._parsed = None, [], [], []
 
     def _reader_table(self) -> pa.Table | None:
         """The parsed batch as the Python path would make it, or None where the reader cannot tell what that is.

@@ -172,3 +172,104 @@ def _like(value: Any, draw: st.DrawFn) -> Any:
 @given(pages=api_pages(), batch_rows=st.integers(1, 25))
 def test_the_reader_and_the_python_path_make_the_same_tables(pages, batch_rows):
     both(pages, batch_rows)
+
+
+def test_prefetch_keeps_what_waits_within_its_budget():
+    import threading
+
+    from hub.sources.base import prefetch
+
+    asked: list[int] = []
+    beyond = threading.Event()
+
+    def pages():
+        for i in range(12):
+            asked.append(i)
+            if i >= 6:
+                beyond.set()
+            yield b"x" * (250 if i != 8 else 2_000)   # one page larger than the whole budget still gets through
+
+    items = prefetch(pages(), depth=100, size=len, budget=1_000)
+    assert next(items) == b"x" * 250
+    # 4 pages of 250 fill the budget: the producer holds the 5th (and has asked for no more) until one is taken;
+    # with the queue's depth alone it would have asked for all 12 at once
+    assert not beyond.wait(timeout=0.5) and len(asked) <= 6
+    assert [len(p) for p in items] == [250] * 7 + [2_000] + [250] * 3
+
+
+def test_prefetch_hands_the_producers_error_to_the_consumer():
+    from hub.errors import BadResponseError
+    from hub.sources.base import prefetch
+
+    def pages():
+        yield b"{}"
+        raise BadResponseError("a page is not JSON", connection="api")
+
+    items = prefetch(pages(), size=len, budget=10)
+    assert next(items) == b"{}"
+    with pytest.raises(BadResponseError):
+        next(items)
+
+
+def test_runs_land_what_the_python_path_lands(make_project, rest_emulator, monkeypatch):
+    """Two projects read the same emulator, one held to the Python path: the same rows, column types, cursors and
+    schema-change reports, over a full run and an incremental one with drift."""
+    from functools import partial
+
+    from hub.project import Project
+    from tests.rest.test_engine import rows, write_project
+
+    monkeypatch.setattr(TableBuilder.__init__, "__defaults__", (100,))   # 250 tickets, 40 a page: 3 batches
+    paths: list[bool] = []   # per batch: whether the reader's table was taken
+    reader_table = TableBuilder._reader_table
+
+    def spy(self: TableBuilder) -> pa.Table | None:
+        table = reader_table(self)
+        paths.append(table is not None)
+        return table
+
+    monkeypatch.setattr(TableBuilder, "_reader_table", spy)
+    store = rest_emulator.store
+    store.edit_ticket(130, tags=["vip"], priority=3)   # nested and drifted, in the second batch
+    projects = {name: Project(write_project(partial(make_project, name=name), rest_emulator))
+                for name in ("reader", "python")}
+
+    def run(name: str) -> None:
+        with monkeypatch.context() as patch:
+            if name == "python":
+                patch.setattr(TableBuilder, "_guess", lambda self, records: None)
+            report = projects[name].ingest(["helpdesk.tickets"])
+        assert report.ok, report.errors
+
+    def landed(name: str) -> list[Any]:
+        project = projects[name]
+        return [rows(project, "SELECT * FROM raw_helpdesk.tickets ORDER BY id"),
+                rows(project, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
+                              "'raw_helpdesk' AND table_name = 'tickets' ORDER BY ordinal_position"),
+                rows(project, "SELECT stream, cursor_value, loaded_keys FROM _hub.cursors"),
+                rows(project, "SELECT column_name, change, old_type, new_type FROM _hub.schema_changes "
+                              "ORDER BY detected_at, column_name")]
+
+    run("reader")
+    assert paths == [True, True]   # the first and the last batch; the second (ticket 130) was never given to it
+    run("python")
+    assert landed("reader") == landed("python")
+    assert {"column_name": "tags", "data_type": "VARCHAR"} in landed("reader")[1]
+    # an incremental run of flat records: numbers where priority was text, a new column of fractions
+    for n, ticket in enumerate((130, 140, 141, 142)):
+        store.edit_ticket(ticket, tags=None, priority=n, score=n + 0.5)
+    paths.clear()
+    run("reader")
+    assert paths == [True]
+    run("python")
+    assert landed("reader") == landed("python")
+    changes = {(r["column_name"], r["change"]) for r in landed("reader")[3]}
+    assert {("priority", "type_changed"), ("score", "added")} <= changes
+    # and one with an object and a number in a text field: the Python path's
+    store.edit_ticket(140, owner={"id": 1, "name": "Ann"})
+    store.edit_ticket(141, subject=7)
+    paths.clear()
+    run("reader")
+    assert paths == []
+    run("python")
+    assert landed("reader") == landed("python")
