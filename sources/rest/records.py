@@ -3,16 +3,18 @@
 Scalars keep their JSON type (a column whose values disagree is text); nested objects and lists are JSON text, so
 that every record lands in one row of ``raw_<connection>.<stream>`` whatever its shape.
 
-Pages come to the builder as JSON (:func:`json_pages`): the fetch thread, which parsed each page for its paginator,
-writes its records back with orjson (a tenth of what parsing costs), so no parsed record waits in a queue or a batch.
 A batch goes one of two ways to the same table. Records whose fields each hold one scalar type (the common case) are
 parsed by pyarrow's C++ JSON reader, which runs without the GIL: the fetch thread goes on paging meanwhile, where the
-Python path held the GIL for every value. The reader is given the record type the
-Python path would infer, guessed from the batch's first page, and it refuses what does not fit that guess: a value of
-another type (a nested object, a number where text was seen), a field the first page did not have, a record that is
-not an object. A refused batch, and one whose numbers the reader cannot type as the Python path would (see
-:meth:`TableBuilder._reader_table`), takes the Python path: one pyarrow conversion per column, nested values as JSON
-text, and a field whose values disagree as text. A batch whose first page is not flat takes it from the start.
+Python path held the GIL for every value. The reader is given the record type the Python path would infer, guessed
+from the batch's first page, and it refuses what does not fit that guess: a value of another type (a nested object, a
+number where text was seen), a field the first page did not have, a record that is not an object. A refused batch,
+and one whose numbers the reader cannot type as the Python path would (see :meth:`TableBuilder._reader_table`), takes
+the Python path: one pyarrow conversion per column, nested values as JSON text, and a field whose values disagree as
+text. A batch whose first page is not flat takes it from the start.
+
+For the reader, the fetch thread, which parsed each page for its paginator, writes its records back as JSON with
+orjson (:func:`json_pages`; a tenth of what parsing costs), so no parsed record waits in a queue or a batch. While
+batches go the Python path (records with nested values, most often), it passes the parsed records on instead.
 """
 
 from __future__ import annotations
@@ -38,15 +40,21 @@ _READER_TYPES = (pa.int64(), pa.float64(), pa.bool_(), pa.string())
 T = TypeVar("T")
 
 
+#: a page for :meth:`TableBuilder.add_page`: its records as :func:`page_json` writes them, or the parsed records
+Payload = bytes | list[Any]
+
+
 def page_json(records: list[Any]) -> bytes:
-    """One page's records as :meth:`TableBuilder.add_json` takes them: ``{"r": [...]}``."""
+    """One page's records as the reader takes them: ``{"r": [...]}``."""
     return orjson.dumps({MEMBER: records})
 
 
-def json_pages(pages: Iterator[tuple[list[Any], T]]) -> Iterator[tuple[bytes, int, T]]:
-    """``(records, extra)`` pages as ``(page_json(records), record count, extra)``: run in the fetch thread."""
+def json_pages(pages: Iterator[tuple[list[Any], T]], builder: TableBuilder) -> Iterator[tuple[Payload, int, T]]:
+    """``(records, extra)`` pages as ``(payload, record count, extra)`` for ``builder``: run in the fetch thread.
+
+    The payload is the page's JSON while ``builder`` gives batches to the reader, else the records themselves."""
     for records, extra in pages:
-        yield (page_json(records) if records else b""), len(records), extra
+        yield (page_json(records) if records and builder.wants_json else records), len(records), extra
 
 
 class TableBuilder:
@@ -59,24 +67,31 @@ class TableBuilder:
         self.columns: dict[str, pa.DataType] = {primary_key: pa.null()}
         #: batches made so far by each path: ``reader`` (pyarrow's C++ JSON reader) and ``python``
         self.batches = {"reader": 0, "python": 0}
+        #: what the fetch thread should send (:func:`json_pages`): JSON while the last batch went to the reader
+        self.wants_json = True
         self.count = 0                    # records in the batch so far
-        self._pages: list[bytes] = []     # the batch's pages (:func:`page_json`)
+        self._pages: list[Payload] = []   # the batch's pages
         self._type: pa.StructType | None = None   # the record type the reader parses the batch as; None: Python path
         self._unparsed: list[bytes] = []  # the last pages, not given to the reader yet
         self._parsed: list[pa.StructArray] = []
 
     def add(self, records: list[Any]) -> pa.Table | None:
         """Take one page's records; a table when enough have gathered."""
-        return self.add_json(page_json(records) if records else b"", len(records))
+        return self.add_page(records, len(records))
 
-    def add_json(self, page: bytes, count: int) -> pa.Table | None:
-        """Take one page, ``count`` records as :func:`page_json` writes them; a table when enough have gathered."""
+    def add_page(self, page: Payload, count: int) -> pa.Table | None:
+        """Take one page of ``count`` records (JSON or parsed, see :data:`Payload`); a table when enough have
+        gathered."""
         if count:
             if not self.count:
-                self._type = self._guess(orjson.loads(page)[MEMBER])
+                self._type = self._guess(_records(page))
+                self.wants_json = self._type is not None
             self.count += count
+            if self._type is not None and isinstance(page, list):
+                page = page_json(page)
             self._pages.append(page)
             if self._type is not None:
+                assert isinstance(page, bytes)
                 self._unparsed.append(page)
                 if len(self._unparsed) >= PARSE_PAGES:
                     self._parse()
@@ -91,7 +106,7 @@ class TableBuilder:
         self.batches["python" if table is None else "reader"] += 1
         if table is None:
             # a record that is not an object becomes {"value": record} there
-            table = self._python_table([r for page in self._pages for r in orjson.loads(page)[MEMBER]])
+            table = self._python_table([r for page in self._pages for r in _records(page)])
         self.count, self._type, self._pages, self._unparsed, self._parsed = 0, None, [], [], []
         return self._conform(table)
 
@@ -181,6 +196,10 @@ class TableBuilder:
             column = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, kind)
             columns.append(column.cast(kind) if pa.types.is_null(column.type) else column)
         return pa.Table.from_arrays(columns, names=list(self.columns))
+
+
+def _records(page: Payload) -> list[Any]:
+    return orjson.loads(page)[MEMBER] if isinstance(page, bytes) else page
 
 
 def _column_table(rows: list[Any]) -> pa.Table | None:

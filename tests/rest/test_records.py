@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.sources.rest.records import PARSE_PAGES, TableBuilder
+from hub.sources.rest.records import PARSE_PAGES, TableBuilder, page_json
 
 
 class PythonOnly(TableBuilder):
@@ -25,13 +25,21 @@ class PythonOnly(TableBuilder):
         return None
 
 
-def both(pages: list[list[Any]], batch_rows: int = 10_000) -> tuple[list[pa.Table], TableBuilder]:
+def payload(page: list[Any], builder: TableBuilder, sent: str) -> bytes | list[Any]:
+    """A page as the fetch thread sends it: its JSON, its records, or whichever the builder wants (json_pages)."""
+    if sent == "follow":
+        sent = "json" if builder.wants_json else "records"
+    return page_json(page) if sent == "json" and page else page
+
+
+def both(pages: list[list[Any]], batch_rows: int = 10_000, sent: str = "follow") -> tuple[list[pa.Table],
+                                                                                      TableBuilder]:
     """The tables of ``pages`` from a builder, checked equal (types, values, nulls, order) to the Python path's."""
     builder, reference = TableBuilder("id", batch_rows), PythonOnly("id", batch_rows)
     got, want = [], []
     for page in pages:
         for out, b in ((got, builder), (want, reference)):
-            table = b.add(page)
+            table = b.add_page(payload(page, b, sent), len(page))
             if table is not None:
                 out.append(table)
     for out, b in ((got, builder), (want, reference)):
@@ -169,9 +177,21 @@ def _like(value: Any, draw: st.DrawFn) -> Any:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pages=api_pages(), batch_rows=st.integers(1, 25))
-def test_the_reader_and_the_python_path_make_the_same_tables(pages, batch_rows):
-    both(pages, batch_rows)
+@given(pages=api_pages(), batch_rows=st.integers(1, 25), sent=st.sampled_from(["follow", "json", "records"]))
+def test_the_reader_and_the_python_path_make_the_same_tables(pages, batch_rows, sent):
+    both(pages, batch_rows, sent)
+
+
+def test_pages_come_as_json_while_batches_go_to_the_reader():
+    nested = [{**r, "tags": ["a"]} for r in tickets(0, 40)]
+    builder = TableBuilder("id", 40)
+    assert builder.wants_json
+    builder.add(nested)
+    assert not builder.wants_json   # that batch went the Python path: parsed records are passed on as they are
+    builder.add(tickets(40, 40))
+    assert builder.wants_json and builder.batches == {"reader": 1, "python": 1}
+    for sent in ("json", "records"):   # either way, in either path
+        both([nested, tickets(40, 40), nested, tickets(120, 40)], 40, sent)
 
 
 def test_prefetch_keeps_what_waits_within_its_budget():
