@@ -269,7 +269,8 @@ def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.S
     one call, as each call has to win the GIL back from the fetch thread. It is strict: None when a value does not fit
     ``record_type`` (a number where text is declared, say) or a page is not a JSON object; the caller then takes
     the Python path, which keeps such values (:func:`records_to_arrow`). Fields ``record_type`` does not declare are
-    left out, or, when ``strict``, give None too (a page must then hold ``member`` alone: the rule holds at every level).
+    left out, or, when ``strict``, give None too (a page must then hold ``member`` alone: the rule holds at every
+    level).
     """
     import pyarrow as pa
     import pyarrow.json as pa_json

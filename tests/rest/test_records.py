@@ -134,7 +134,8 @@ def test_integers_beyond_exact_doubles_next_to_fractions_are_text():
 
 
 def test_columns_without_values_take_the_type_seen_before():
-    pages = [tickets(0, 40, note=None), tickets(40, 40, note=None), [{"id": 80 + i, "note": 5} for i in range(40)], tickets(120, 40)]
+    pages = [tickets(0, 40, note=None), tickets(40, 40, note=None), [{"id": 80 + i, "note": 5} for i in range(40)],
+             tickets(120, 40)]
     tables, _ = both(pages, batch_rows=40)
     assert [t.column("note").type for t in tables] == [pa.string(), pa.string(), pa.int64(), pa.int64()]
 
