@@ -261,13 +261,16 @@ def records_to_arrow(records: list[dict[str, Any]], record_type: pa.StructType) 
     return pa.array(rows, type=record_type)
 
 
-def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.StructType) -> pa.StructArray | None:
+def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.StructType, *,
+                          strict: bool = False) -> pa.StructArray | None:
     """The records of each page's array ``member`` (pages: JSON objects, one per line), parsed by pyarrow in C++.
 
     That reader runs without the GIL, so pages parse while the fetch thread talks HTTP; a group of pages is parsed in
     one call, as each call has to win the GIL back from the fetch thread. It is strict: None when a value does not fit
     ``record_type`` (a number where text is declared, say) or a page is not a JSON object; the caller then takes
-    the Python path, which keeps such values (:func:`records_to_arrow`).
+    the Python path, which keeps such values (:func:`records_to_arrow`). Fields ``record_type`` does not declare are
+    left out, or, when ``strict``, give None too (a page must then hold ``member`` alone: the rule holds at every
+    level).
     """
     import pyarrow as pa
     import pyarrow.json as pa_json
@@ -278,7 +281,7 @@ def json_records_to_arrow(pages: Sequence[bytes], member: str, record_type: pa.S
                                   read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 64),
                                   parse_options=pa_json.ParseOptions(
                                       explicit_schema=pa.schema([pa.field(member, pa.list_(record_type))]),
-                                      unexpected_field_behavior="ignore"))
+                                      unexpected_field_behavior="error" if strict else "ignore"))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if table.num_rows != len(pages):
@@ -389,18 +392,29 @@ def _widen(record_type: pa.StructType, misfits: set[tuple[str, ...]], path: tupl
     return pa.struct(fields)
 
 
-def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
+def prefetch(iterator: Iterator[T], depth: int = 8, *, size: Callable[[T], int] | None = None,
+             budget: int = 0) -> Iterator[T]:
     """Run ``iterator`` (HTTP paging) in a thread, ``depth`` items ahead, so waiting on the API overlaps our own work.
 
-    Exceptions raised by the producer are re-raised in the consumer; closing the consumer stops the producer.
+    With ``size``, the items waiting also stay within ``budget`` (their sizes summed; one item always gets through),
+    so that a deep queue of small pages cannot hold as many large ones. Exceptions raised by the producer are re-raised
+    in the consumer; closing the consumer stops the producer.
     """
     items: queue.Queue[Any] = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
+    room = threading.Condition()
+    held = [0]   # the summed size of the items waiting
 
     def produce() -> None:
         try:
             for item in iterator:
+                if size is not None:
+                    weight = size(item)
+                    with room:
+                        while held[0] and held[0] + weight > budget and not stop.is_set():
+                            room.wait(0.1)
+                        held[0] += weight
                 while not stop.is_set():
                     try:
                         items.put((True, item), timeout=0.1)
@@ -422,6 +436,10 @@ def prefetch(iterator: Iterator[T], depth: int = 8) -> Iterator[T]:
                 raise item
             if item is done:
                 return
+            if size is not None:
+                with room:
+                    held[0] -= size(item)
+                    room.notify()
             yield item
     finally:
         stop.set()

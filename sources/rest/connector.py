@@ -32,8 +32,13 @@ if TYPE_CHECKING:  # httpx and pyarrow load when a client is made and a stream r
     import pyarrow as pa
 
 Page = tuple[list[dict[str, Any]], datetime | None]
-#: pages read ahead of the conversion: a batch (BATCH_ROWS records) is 100 pages of 100, written while more arrive
-PREFETCH_PAGES = 32
+#: pages read ahead of the conversion: the paging thread goes on while dlt sets up its load (after the first batch)
+#: and while a batch is written, as far as this many pages and PREFETCH_BYTES of them
+PREFETCH_PAGES = 2048
+PREFETCH_BYTES = 32 * 2 ** 20
+#: what one parsed record counts for against PREFETCH_BYTES: parsed records wait in far fewer numbers than JSON text,
+#: as each one left alive makes the garbage collector's passes longer (32 pages of 100, as before pages were JSON)
+PARSED_RECORD_BYTES = 10_000
 
 
 class RestConnector(Connector):
@@ -110,14 +115,15 @@ class RestConnector(Connector):
 
     def read(self, stream: Stream, since: datetime | None, state: ReadState) -> Iterator[pa.Table]:
         """Yield the stream's records (changed since ``since`` when it is incremental) as Arrow tables."""
-        from hub.sources.rest.records import TableBuilder
+        from hub.sources.rest.records import TableBuilder, json_pages
 
         rest = self.spec.streams[stream.name]
         builder = TableBuilder(rest.primary_key)
-        # a deep queue keeps the paging thread going while a batch of records is converted and written
-        for records, newest in prefetch(self._records(rest, since), depth=PREFETCH_PAGES):
+        pages = prefetch(json_pages(self._records(rest, since), builder), depth=PREFETCH_PAGES, size=_page_bytes,
+                         budget=PREFETCH_BYTES)
+        for page, count, newest in pages:
             state.see(newest)
-            table = builder.add(records)
+            table = builder.add_page(page, count)
             if table is not None:
                 state.rows += table.num_rows
                 yield table
@@ -148,6 +154,12 @@ class RestConnector(Connector):
                 yield [], parents_newest
 
 
+def _page_bytes(page: tuple[bytes | list[Any], int, Any]) -> int:
+    payload, count, _ = page
+    # an empty page still takes a queue slot
+    return (len(payload) if isinstance(payload, bytes) else count * PARSED_RECORD_BYTES) + 100
+
+
 def _stream(rest: RestStream) -> Stream:
     cursor = rest.incremental.cursor_field if rest.incremental else None
     return Stream(rest.name, rest.table_name, rest.primary_key, cursor_field=cursor)
@@ -157,7 +169,8 @@ def _newest(stream: RestStream, records: list[Any]) -> datetime | None:
     if stream.incremental is None or not records:
         return None
     field = stream.incremental.cursor_field
-    values = [r.get(field) for r in records if isinstance(r, Mapping)]
+    # type() first: an ABC's isinstance costs as much as the rest of this, for each record, in the paging thread
+    values = [r.get(field) for r in records if type(r) is dict or isinstance(r, Mapping)]
     latest = _latest_utc_text(values)
     if latest is not None:
         return stream.incremental.parse(latest)
