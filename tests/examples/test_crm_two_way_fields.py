@@ -66,6 +66,7 @@ def pairs(hs: HubSpot, sf: Salesforce) -> dict[str, tuple[dict, dict]]:
 
 def test_fields_edited_in_different_crms_both_survive_and_same_field_later_wins(crms) -> None:
     directory, sb, env, hs, sf = crms
+    contacts_before = contact_emails(sf)
     first = hub_run(directory, env)
     assert "created" in first["opportunities_to_hubspot"] and "created" in first["deals_to_salesforce"], first
     hub_run(directory, env)   # settles what the first run's copies brought back (the leads' people, say)
@@ -118,3 +119,15 @@ def test_fields_edited_in_different_crms_both_survive_and_same_field_later_wins(
     for sync, line in third.items():
         assert line.startswith("nothing changed"), (sync, line)
     assert set(DEAL_SYNCS) <= set(third)
+
+    # the open leads went to HubSpot as contacts, and none came back to Salesforce as a Contact beside its Lead
+    leads = {r["Email"].lower() for r in sf.query_all("SELECT Email FROM Lead WHERE IsConverted = false "
+                                                      "AND Email != null")["records"]}
+    copied = {c.properties["email"].lower() for c in hs.crm.contacts.get_all(properties=["email"])
+              if c.properties.get("email")} & leads
+    assert copied, "the example copies open leads to HubSpot"
+    assert contact_emails(sf) & leads <= contacts_before & leads
+
+
+def contact_emails(sf: Salesforce) -> set[str]:
+    return {r["Email"].lower() for r in sf.query_all("SELECT Email FROM Contact WHERE Email != null")["records"]}
