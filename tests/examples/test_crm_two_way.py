@@ -135,3 +135,6 @@ def test_deals_leads_and_scores_both_ways_without_ping_pong(tmp_path):
     with vendors(project) as (sb, hs, sf):
         assert sf.query("SELECT Id FROM Contact WHERE Email = 'grace.hopper@cobolworks.example'")["totalSize"] == 0
         assert sf.query("SELECT Id FROM Lead WHERE Email = 'grace.hopper@cobolworks.example'")["totalSize"] == 1
+    # the docs site says which rows the person sync leaves out
+    page = next(project.rglob("sync-person_to_salesforce.html")).read_text()
+    assert "crm.salesforce_leads_only" in page and "<dt>except</dt>" in page
