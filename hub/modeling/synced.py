@@ -35,6 +35,7 @@ from typing import Any
 from hub.warehouse.duck import Warehouse
 
 VIEW = "_hub.synced"
+HELPERS = ("edited", "held", "two_way_key")   # the macros below, for `hub compile` to name
 # Packed like _hub.survivor_key (one BIGINT aggregates faster than a struct): edited (1 bit), standing (4, only while
 # not edited: two edits are decided by time alone), epoch seconds (33), tie-break (25).
 MACROS = """
