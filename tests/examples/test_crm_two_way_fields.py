@@ -74,10 +74,12 @@ def test_fields_edited_in_different_crms_both_survive_and_same_field_later_wins(
     keys = sorted(k for k, (d, o) in before.items() if d["amount"] is not None and o["Name"])
     split, hs_later, sf_later = keys[0], keys[1], keys[2]
 
-    # deal 1: Name in Salesforce, then (later) amount in HubSpot: different fields, both edits stand
-    sf.Opportunity.update(before[split][1]["Id"], {"Name": "Renamed in Salesforce"})
+    # deal 1: Name and stage in Salesforce, then (later) amount and close date in HubSpot: different fields, every
+    # edit stands (and Salesforce's finer stage is not flattened to HubSpot's group)
+    sf.Opportunity.update(before[split][1]["Id"], {"Name": "Renamed in Salesforce", "StageName": "Needs Analysis"})
     sb.clock.advance(MINUTE)
-    hs.crm.deals.basic_api.update(before[split][0]["id"], SimplePublicObjectInput(properties={"amount": "4321.5"}))
+    hs.crm.deals.basic_api.update(before[split][0]["id"], SimplePublicObjectInput(
+        properties={"amount": "4321.5", "closedate": "2027-01-15T00:00:00.000Z"}))
     # deal 2: the name in both, HubSpot's edit later; deal 3: the name in both, Salesforce's edit later
     sf.Opportunity.update(before[hs_later][1]["Id"], {"Name": "Salesforce's earlier name"})
     hs.crm.deals.basic_api.update(before[sf_later][0]["id"],
@@ -98,6 +100,8 @@ def test_fields_edited_in_different_crms_both_survive_and_same_field_later_wins(
     deal, opp = after[split]
     assert (deal["dealname"], float(deal["amount"])) == ("Renamed in Salesforce", 4321.5)
     assert (opp["Name"], opp["Amount"]) == ("Renamed in Salesforce", 4321.5)
+    assert (opp["StageName"], deal["dealstage"]) == ("Needs Analysis", "qualifiedtobuy")
+    assert (opp["CloseDate"], deal["closedate"][:10]) == ("2027-01-15", "2027-01-15")
     assert after[hs_later][0]["dealname"] == after[hs_later][1]["Name"] == "HubSpot's later name"
     assert after[sf_later][0]["dealname"] == after[sf_later][1]["Name"] == "Salesforce's later name"
     for key in set(after) - {split, hs_later, sf_later}:                   # every other deal as it was
