@@ -69,7 +69,7 @@ def test_fields_edited_in_different_crms_both_survive_and_same_field_later_wins(
     contacts_before = contact_emails(sf)
     first = hub_run(directory, env)
     assert "created" in first["opportunities_to_hubspot"] and "created" in first["deals_to_salesforce"], first
-    hub_run(directory, env)   # settles what the first run's copies brought back (the leads' people, say)
+    hub_run(directory, env)   # reads back what the first run wrote, so the edits below are the only ones
     before = pairs(hs, sf)
     keys = sorted(k for k, (d, o) in before.items() if d["amount"] is not None and o["Name"])
     split, hs_later, sf_later = keys[0], keys[1], keys[2]
@@ -91,7 +91,7 @@ def test_fields_edited_in_different_crms_both_survive_and_same_field_later_wins(
     sb.clock.advance(MINUTE)
 
     second = hub_run(directory, env)
-    # to Salesforce: deal 1's amount, deal 2's name; to HubSpot: deal 1's and deal 3's names
+    # to Salesforce: deal 1 (amount, close date) and deal 2 (name); to HubSpot: deal 1 (name, stage) and deal 3 (name)
     for sync in DEAL_SYNCS:
         assert second[sync].startswith("created 0, updated 2, 2 conflicts resolved;"), second
 
