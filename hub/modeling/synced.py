@@ -23,7 +23,9 @@ from the value the hub last synced to it was edited *in that system* since; one 
   unedited fields along, and the hub's own writes read back are not edits.
 
 When both sides edited the same field to different values, the push reports it (``_hub.sync_conflicts``, see
-:mod:`hub.reverse_etl.plan`) with the value the model chose as the winner. No vendor is named here: the syncs say
+:mod:`hub.reverse_etl.plan`) with the value the model chose as the winner, for the model columns both syncs send
+(a deal's name, amount). A field each side gets from a column of its own (a stage in each CRM's own terms) is decided
+the same way, but not listed: the push cannot tell two columns hold one field. No vendor is named here: the syncs say
 which model, connection and object each record belongs to.
 """
 
