@@ -7,6 +7,7 @@ missing, then ingests, builds and pushes, printing what happened at each step, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,10 +20,20 @@ def _demo_toml() -> str:
     return (get("crm-two-way").project / CONFIG_FILE).read_text(encoding="utf-8")
 
 
+def _person_syncs() -> str:
+    # the example's two person syncs without what reads the example's own models (person_to_salesforce's exclude)
+    toml = _demo_toml()
+    part = toml[toml.index("[syncs.person_to_hubspot]"):toml.index("[syncs.opportunities_to_hubspot]")]
+    return re.sub(r"(?m)^# A person Salesforce has as an open lead.*\n|^exclude = .*\n", "", part)
+
+
 def __getattr__(name: str) -> str:
-    # DEMO_TOML: the crm-two-way example's hub.toml (tests and older scripts import it from here)
+    # DEMO_TOML: the crm-two-way example's hub.toml (tests and older scripts import it from here); PERSON_SYNCS: its
+    # two person syncs alone, for projects of hub's built-in models only
     if name == "DEMO_TOML":
         return _demo_toml()
+    if name == "PERSON_SYNCS":
+        return _person_syncs()
     raise AttributeError(name)
 
 

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from hub.project import Project
 
 MODES = ("upsert", "update", "insert", "mirror")
-KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts", "on_target_delete", "refs")
+KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts", "on_target_delete", "refs",
+        "exclude")
 ON_TARGET_DELETE = ("skip", "recreate")
 REQUIRED = ("model", "to", "object", "match")
 LATEST = "latest"
@@ -67,6 +68,7 @@ class SyncConfig:
     line: int | None = None
     on_target_delete: str = "skip"  # skip | recreate: what a record the target deleted gets (reverse_etl.deletions)
     refs: tuple[tuple[str, str], ...] = ()   # (model column, other sync): the column names that sync's model key
+    exclude: str | None = None      # "schema.table" whose key column lists rows the sync leaves out, as `where` would
 
     @property
     def schema(self) -> str:
@@ -152,13 +154,17 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
     for key in REQUIRED:
         if key not in body:
             raise err(f"needs {key}", hint=_example(key, config, body))
-    for key in ("model", "to", "object", "mode", "key", "where", "on_target_delete"):
+    for key in ("model", "to", "object", "mode", "key", "where", "on_target_delete", "exclude"):
         if key in body and (not isinstance(body[key], str) or not body[key].strip()):
             raise err(f"{key} must be a non-empty string", key)
 
     model = body["model"].strip()
     if model.count(".") != 1 or not all(model.split(".")):
         raise err(f"model '{model}' must be schema.table", "model", hint="e.g. model = \"canonical.person\"")
+    exclude = body["exclude"].strip() if "exclude" in body else None
+    if exclude is not None and (exclude.count(".") != 1 or not all(exclude.split("."))):
+        raise err(f"exclude '{exclude}' must be schema.table", "exclude",
+                  hint="e.g. exclude = \"crm.open_lead_people\" (a model with the sync's key column)")
     mode = body.get("mode", "upsert")
     if mode not in MODES:
         raise UnknownNameError("mode", mode, MODES, file=CONFIG_FILE, line=line("mode"), where=f" in [syncs.{name}]")
@@ -202,7 +208,7 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
                       fields=tuple((c, f) for c, f in fields.items() if c != match_column),
                       key=body.get("key"), where=body.get("where"), conflicts=conflicts,
                       field_priority=_model_priority(config, model), line=line(), on_target_delete=on_delete,
-                      refs=tuple(refs.items()))
+                      refs=tuple(refs.items()), exclude=exclude)
 
 
 def _pairs(value: Any, err: Any, key: str) -> dict[str, str]:

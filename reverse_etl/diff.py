@@ -122,11 +122,35 @@ def check_model(project: Project, wh: Warehouse, sync: SyncConfig) -> Model:
             raise ConfigError(f"[syncs.{sync.name}] where: {exc.message}", file=CONFIG_FILE,
                               line=line("syncs", sync.name, "where"),
                               hint="write a SQL condition on the model's columns, e.g. where = \"email_is_valid\"")
+    where = sync.where
+    if sync.exclude:
+        where = f"({where}) AND " if where else ""
+        where += _excluded(project, wh, sync, key)
     dupes = wh.query(f"SELECT count({quote(key)}) - count(DISTINCT {quote(key)}) FROM {relation}").scalar()
     if dupes:
         raise PushError(f"sync '{sync.name}': key {key} of model {sync.model} is not unique ({dupes} duplicates)",
                         hint="set key = to a unique column, or fix the model")
-    return Model(relation, key, types, sync.where)
+    return Model(relation, key, types, where)
+
+
+def _excluded(project: Project, wh: Warehouse, sync: SyncConfig, key: str) -> str:
+    """The condition leaving out the rows whose key ``sync.exclude`` lists (checked: it exists and has the key)."""
+    assert sync.exclude is not None
+    line = project.config.line_of("syncs", sync.name, "exclude")
+    schema, table = sync.exclude.split(".")
+    if not wh.table_exists(schema, table):
+        known = [f"{s}.{t}" for s, t in wh.query(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT LIKE '\\_%' "
+            "ESCAPE '\\' AND table_schema NOT IN ('information_schema', 'pg_catalog')").rows]
+        raise UnknownNameError("model", sync.exclude, known, file=CONFIG_FILE, line=line,
+                               where=f" in [syncs.{sync.name}] exclude (run `hub build` first if it is a built model)")
+    if key not in _columns(wh, schema, table):
+        raise ConfigError(f"[syncs.{sync.name}] exclude: {sync.exclude} has no column {key} (the key of "
+                          f"{sync.model})", file=CONFIG_FILE, line=line, key="exclude",
+                          hint=f"select the keys to leave out as {key}")
+    listed = qualified(schema, table)
+    return (f"CAST({quote(key)} AS VARCHAR) NOT IN (SELECT CAST({quote(key)} AS VARCHAR) FROM {listed} "
+            f"WHERE {quote(key)} IS NOT NULL)")
 
 
 def _resolved(sync: SyncConfig, relation: str) -> str:

@@ -81,7 +81,7 @@ def collect(project: Project, now: datetime | None = None) -> Site:
                       "actions": [str(a) for a in t.actions]} for t in trigger_config.load(project).values()]
     site.syncs = [{"name": s.name, "model": s.model, "to": s.to, "object": s.object, "mode": s.mode,
                    "mapping": [list(pair) for pair in s.mapping], "where": s.where, "conflicts": s.policy,
-                   "on_target_delete": s.on_target_delete} for s in syncs.values()]
+                   "on_target_delete": s.on_target_delete, "exclude": s.exclude} for s in syncs.values()]
     with project.warehouse(read_only=True) as wh:
         _history(project, wh, site, now)
     live = running_now(project)

@@ -157,10 +157,14 @@ def sync_pages(site: Site, graph: Lineage) -> dict[str, str]:
                    for d in site.skipped_deletions if d["sync"] == name]
         model_link = link(f"model-{slug(sync['model'])}.html", sync["model"])
         to_link = link(f"connection-{slug(sync['to'])}.html#targets", sync["to"])
+        listed = sync.get("exclude")
+        excluded = (f'<dt>except</dt><dd>the rows {link(f"model-{slug(listed)}.html", listed)} lists</dd>'
+                    if listed else "")
         body = (f'<dl class="facts"><dt>model</dt><dd>{model_link}</dd>'
                 f'<dt>writes to</dt><dd>{to_link} '
                 f'<code>{e(sync["object"])}</code> ({e(sync["mode"])})</dd>'
-                f'<dt>where</dt><dd><code>{e(sync["where"] or "every row")}</code></dd><dt>conflicts</dt>'
+                f'<dt>where</dt><dd><code>{e(sync["where"] or "every row")}</code></dd>'
+                + excluded + '<dt>conflicts</dt>'
                 f'<dd>{e(sync["conflicts"])}</dd><dt>latest push</dt><dd>{state_badge(info.get("status"))} '
                 f'{when(info.get("last_run"))}</dd><dt>records in sync</dt><dd>{num(sync.get("synced", 0))}</dd>'
                 + (f'<dt>error</dt><dd class="error">{e(info["error"])}</dd>' if info.get("error") else "") + "</dl>"

@@ -26,6 +26,7 @@ from hub.modeling.origins import entity_syncs
 from hub.modeling.records import RESOLVERS
 from hub.modeling.report import BuildReport, ModelResult
 from hub.modeling.settings import EntitySettings, load_settings
+from hub.modeling.synced import ensure_synced
 from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
         books = Bookkeeping(wh)
         books.ensure()
         ensure_state(wh)
+        ensure_synced(wh, project.config.sections.get("syncs", {}))   # two-way models read what each side was sent
         existing = relations(wh)
         check_references(catalog, plan, existing)
         report = BuildReport(run_id=books.start_run("build"))

@@ -18,6 +18,7 @@ from hub.errors import UnknownNameError
 from hub.modeling.catalog import Catalog
 from hub.modeling.entities import UNIONS, union_model
 from hub.modeling.model import DIALECT, Model
+from hub.modeling.synced import HELPERS as TWO_WAY_HELPERS
 
 DIALECTS = ("postgres", "snowflake", "bigquery", "duckdb")
 _HELPER = re.compile(r"\b_hub\.(\w+)\s*\(", re.I)     # a call of one of hub's macros, not a table
@@ -33,7 +34,8 @@ def compile_sql(catalog: Catalog, name: str, dialect: str) -> str:
         out = sqlglot.transpile(sql, read=DIALECT, write=dialect, pretty=True,
                                 unsupported_level=ErrorLevel.WARN)[0]
     notes = [f"-- not portable: {' '.join(w.split())}" for w in dict.fromkeys(warnings)]
-    notes += [f"-- needs hub's SQL helper _hub.{name}() in the target warehouse (see hub/modeling/materialize.py)"
+    notes += [f"-- needs hub's SQL helper _hub.{name}() in the target warehouse (see hub/modeling/"
+              f"{'synced.py' if name.lower() in TWO_WAY_HELPERS else 'materialize.py'})"
               for name in dict.fromkeys(_HELPER.findall(sql))]
     return "\n".join([*notes, out]) + "\n"
 

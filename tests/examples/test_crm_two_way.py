@@ -1,7 +1,7 @@
 """crm-two-way end to end: `hub demo --example crm-two-way` in a subprocess, then the results read back through the
 vendors' official SDKs (hubspot-api-client, simple-salesforce) against the same sandbox data: deals and opportunities
 both ways without ping-pong duplicates, a deal's amount edited in HubSpot reaching its Opportunity, a new Salesforce
-lead becoming one HubSpot contact in lifecycle stage 'lead', a lead score change reaching Salesforce, and a rerun that
+lead becoming one HubSpot contact in lifecycle stage 'lead' (and no Salesforce Contact), a lead score change reaching Salesforce, and a rerun that
 finds nothing left to send."""
 
 from __future__ import annotations
@@ -126,10 +126,15 @@ def test_deals_leads_and_scores_both_ways_without_ping_pong(tmp_path):
         assert leads.results[0].properties["company"] == "Cobol Works"
         assert sf.Contact.get(person["Id"])["Lead_Score__c"] == 97
 
-    # the lead is a HubSpot contact now, so the unchanged person syncs copy that person to Salesforce once
+    # the lead is a HubSpot contact now, but Salesforce has the person as an open lead: no Contact is made beside it
+    # (crm.salesforce_leads_only), so nothing is left to send
     third = push_lines(demo(project))
-    assert "created 1," in third["person_to_salesforce"], third
-    fourth = push_lines(demo(project))
-    assert set(fourth) == set(SYNCS)
-    for name, line in fourth.items():
+    assert set(third) == set(SYNCS)
+    for name, line in third.items():
         assert line.split("  ", 1)[1].lstrip().startswith("nothing changed"), (name, line)
+    with vendors(project) as (sb, hs, sf):
+        assert sf.query("SELECT Id FROM Contact WHERE Email = 'grace.hopper@cobolworks.example'")["totalSize"] == 0
+        assert sf.query("SELECT Id FROM Lead WHERE Email = 'grace.hopper@cobolworks.example'")["totalSize"] == 1
+    # the docs site says which rows the person sync leaves out
+    page = next(project.rglob("sync-person_to_salesforce.html")).read_text()
+    assert "crm.salesforce_leads_only" in page and "<dt>except</dt>" in page

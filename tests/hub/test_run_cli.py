@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 
-from hub.demo import DEMO_TOML
+from hub.demo import PERSON_SYNCS
 from tests.conftest import run_hub
 
 # the demo's two person syncs (its deal, lead and score syncs read models of the example's own folder)
-SYNCS = DEMO_TOML[DEMO_TOML.index("[syncs.person_to_hubspot]"):DEMO_TOML.index("[syncs.opportunities_to_hubspot]")]
+SYNCS = PERSON_SYNCS
 
 
 def project_with_syncs(make_project, sb):

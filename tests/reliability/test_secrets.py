@@ -16,13 +16,13 @@ from typing import Any
 
 import orjson
 
-from hub.demo import DEMO_TOML
+from hub.demo import PERSON_SYNCS
 from hub.project import Project
 from tests.conftest import run_hub
 from hub.warehouse.sql import qualified
 
 # the demo's two person syncs (its deal, lead and score syncs read models of the example's own folder)
-SYNCS = DEMO_TOML[DEMO_TOML.index("[syncs.person_to_hubspot]"):DEMO_TOML.index("[syncs.opportunities_to_hubspot]")]
+SYNCS = PERSON_SYNCS
 WRONG_STRIPE_KEY = "sk_test_wrong_0123456789abcdefWRONGKEY"
 
 

@@ -1,7 +1,7 @@
 """crm-two-way: contacts and companies of two CRMs, kept in line both ways through canonical.person; deals and
-opportunities both ways through the project's crm.deal (no ping-pong: a copy carries its deal's id in the other CRM's
-Hub Deal Id field); Salesforce leads as HubSpot contacts in lifecycle stage 'lead'; HubSpot's lead score on the
-Salesforce contact."""
+opportunities both ways through the project's crm.deal, field by field (no ping-pong: a copy carries its deal's id in
+the other CRM's Hub Deal Id field); Salesforce leads as HubSpot contacts in lifecycle stage 'lead', never copied back
+as Salesforce Contacts; HubSpot's lead score on the Salesforce contact."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def after(run: ExampleRun) -> None:
              f"Salesforce, one per deal of crm.deal ({made.get('salesforce', 0):,} made in Salesforce, "
              f"{made.get('hubspot', 0):,} in HubSpot); a copy carries its deal's id, so it never comes back as new")
     run.echo(f"  leads: {run.project.query('SELECT count(*) FROM crm.hubspot_lead').scalar():,} open Salesforce "
-             f"leads, each a HubSpot contact (lifecycle stage 'lead' when the hub made it)")
+             f"leads, each a HubSpot contact (lifecycle stage 'lead' when the hub made it); "
+             f"{run.project.query('SELECT count(*) FROM crm.salesforce_leads_only').scalar():,} people Salesforce "
+             f"has as a lead only get no Salesforce Contact beside it (converting the lead makes one)")
     run.echo(f"  lead scores: {run.project.query('SELECT count(*) FROM crm.lead_score').scalar():,} people with a "
              f"HubSpot score, copied to their Salesforce contact (Lead_Score__c)")
 

@@ -1,32 +1,48 @@
 -- materialized: table
 -- audit: unique(deal_id)
--- description: One row per deal, kept in both CRMs (Salesforce Opportunity <-> HubSpot deal). Field by field: where both records agree that value stays; where they differ, the record edited last wins. Stages agree when the Salesforce stage maps to the HubSpot one, so a Salesforce-only stage (Needs Analysis) is not overwritten by its coarser HubSpot twin.
-WITH sf AS (SELECT * FROM crm.deal_source WHERE connection = 'salesforce'),
-hs AS (SELECT * FROM crm.deal_source WHERE connection = 'hubspot'),
-pair AS (
-    SELECT coalesce(sf.deal_id, hs.deal_id) AS deal_id, sf.source_id AS sf_id, hs.source_id AS hs_id,
-           -- which side wins a field the two records disagree on: the one edited last (a lone record: itself)
-           hs.source_id IS NOT NULL AND (sf.source_id IS NULL OR hs.updated_at > sf.updated_at) AS hubspot_last,
-           sf.name AS sf_name, hs.name AS hs_name, sf.amount AS sf_amount, hs.amount AS hs_amount,
-           sf.salesforce_stage AS sf_stage, hs.salesforce_stage AS hs_stage, sf.close_date AS sf_close,
-           hs.close_date AS hs_close, hs.closedate_text AS hs_close_text
-    FROM sf FULL OUTER JOIN hs ON hs.deal_id = sf.deal_id
+-- description: One row per deal, kept in both CRMs (Salesforce Opportunity <-> HubSpot deal), decided field by field from what the hub last synced to each record (_hub.synced): a field edited in one CRM since then takes that edit, whatever the other record did to its other fields; edited in both, the later edit wins (the push records the conflict); edited in neither, each keeps the value both were sent, and a Salesforce-only stage (Needs Analysis) stands against its coarser HubSpot twin.
+WITH side AS (
+    SELECT d.*, s.fresh,
+        -- the value the hub last synced to this record, in the record's own terms (NULL: never synced)
+        s.synced->>'name' AS synced_name,
+        try_cast(s.synced->>'amount' AS DOUBLE) AS synced_amount,
+        CASE d.connection WHEN 'salesforce' THEN s.synced->>'stage_salesforce' ELSE s.synced->>'stage_hubspot' END
+            AS synced_stage,
+        CASE d.connection WHEN 'salesforce' THEN try_cast(s.synced->>'close_date' AS DATE)
+             ELSE CAST(timezone('UTC', try_cast(s.synced->>'close_at' AS TIMESTAMPTZ)) AS DATE) END AS synced_close
+    FROM crm.deal_source AS d
+    LEFT JOIN _hub.synced AS s ON s.model = 'crm.deal' AND s.connection = d.connection AND s.key = d.deal_id
+),
+fields AS (
+    SELECT deal_id, connection, source_id, updated_at,
+        CASE WHEN fresh IS DISTINCT FROM false THEN closedate_text END AS closedate_text,
+        _hub.edited(fresh, name, synced_name) AS name_edited,
+        _hub.held(fresh, name, synced_name) AS name,
+        _hub.edited(fresh, amount, synced_amount) AS amount_edited,
+        _hub.held(fresh, amount, synced_amount) AS amount,
+        _hub.edited(fresh, stage, synced_stage) AS stage_edited,
+        -- a HubSpot stage in Salesforce's terms: the first Salesforce stage of its group
+        CASE connection WHEN 'salesforce' THEN _hub.held(fresh, stage, synced_stage)
+             ELSE (SELECT m.salesforce_stage FROM crm.deal_stage AS m
+                   WHERE m.hubspot_default AND m.hubspot_stage = _hub.held(fresh, stage, synced_stage)) END
+            AS salesforce_stage,
+        CASE connection WHEN 'salesforce' THEN 0 ELSE 1 END AS stage_standing,
+        _hub.edited(fresh, close_date, synced_close) AS close_edited,
+        _hub.held(fresh, close_date, synced_close) AS close_date
+    FROM side
 ),
 decided AS (
-    SELECT deal_id, hs_close, hs_close_text,
-        CASE WHEN sf_id IS NULL OR (hubspot_last AND sf_name IS DISTINCT FROM hs_name) THEN hs_name ELSE sf_name END
-            AS name,
-        CASE WHEN sf_id IS NULL OR (hubspot_last AND sf_amount IS DISTINCT FROM hs_amount) THEN hs_amount
-             ELSE sf_amount END AS amount,
-        CASE WHEN sf_id IS NULL THEN hs_stage
-             WHEN hs_id IS NULL THEN sf_stage
-             WHEN (SELECT hubspot_stage FROM crm.deal_stage WHERE salesforce_stage = sf_stage)
-                  IS NOT DISTINCT FROM (SELECT hubspot_stage FROM crm.deal_stage WHERE salesforce_stage = hs_stage)
-                  THEN sf_stage
-             WHEN hubspot_last THEN hs_stage ELSE sf_stage END AS stage_salesforce,
-        CASE WHEN sf_id IS NULL OR (hubspot_last AND sf_close IS DISTINCT FROM hs_close) THEN hs_close
-             ELSE sf_close END AS close_date
-    FROM pair
+    SELECT
+        deal_id,
+        arg_max_null(name, _hub.two_way_key(name_edited, 0, updated_at, source_id)) AS name,
+        arg_max_null(amount, _hub.two_way_key(amount_edited, 0, updated_at, source_id)) AS amount,
+        arg_max_null(salesforce_stage, _hub.two_way_key(stage_edited, stage_standing, updated_at, source_id))
+            AS stage_salesforce,
+        arg_max_null(close_date, _hub.two_way_key(close_edited, 0, updated_at, source_id)) AS close_date,
+        max(close_date) FILTER (WHERE connection = 'hubspot') AS hs_close,
+        max(closedate_text) FILTER (WHERE connection = 'hubspot') AS hs_close_text
+    FROM fields
+    GROUP BY deal_id
 )
 SELECT
     d.deal_id,
