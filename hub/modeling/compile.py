@@ -1,7 +1,10 @@
 """`hub compile`: a model's SQL for another warehouse, through sqlglot's AST.
 
-Models are DuckDB SQL; sqlglot rewrites them for the target dialect. What it cannot translate faithfully (a DuckDB
-function with no equivalent, say) is not hidden: each such warning heads the output as a ``-- not portable:`` comment.
+Models are DuckDB SQL; sqlglot rewrites them for the target dialect. Before it does, the rules of
+:mod:`hub.modeling.dialects` replace the DuckDB calls sqlglot would translate into something that runs but means
+another thing, and inline hub's SQL helpers (``_hub.survivor_key``), so the output is self-contained. Nothing is
+hidden: what the rules know still differs heads the output as ``-- differs:`` comments, what sqlglot itself reports
+as untranslatable as ``-- not portable:`` comments.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from sqlglot.errors import ErrorLevel
 
 from hub.errors import UnknownNameError
 from hub.modeling.catalog import Catalog
+from hub.modeling.dialects import RULES, rewrite
 from hub.modeling.entities import UNIONS, union_model
 from hub.modeling.model import DIALECT, Model
 
-DIALECTS = ("postgres", "snowflake", "bigquery", "duckdb")
+DIALECTS = tuple(RULES)
 _HELPER = re.compile(r"\b_hub\.(\w+)\s*\(", re.I)     # a call of one of hub's macros, not a table
 
 
@@ -29,12 +33,13 @@ def compile_sql(catalog: Catalog, name: str, dialect: str) -> str:
         raise UnknownNameError("dialect", dialect, DIALECTS)
     model = catalog.get(name)
     sql = source_sql(catalog, model)
+    tree, differs = rewrite(sqlglot.parse_one(sql, read=DIALECT), dialect)
     with _warnings() as warnings:
-        out = sqlglot.transpile(sql, read=DIALECT, write=dialect, pretty=True,
-                                unsupported_level=ErrorLevel.WARN)[0]
-    notes = [f"-- not portable: {' '.join(w.split())}" for w in dict.fromkeys(warnings)]
+        out = tree.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.WARN)
+    notes = [f"-- differs: {note}" for note in differs]
+    notes += [f"-- not portable: {' '.join(w.split())}" for w in dict.fromkeys(warnings)]
     notes += [f"-- needs hub's SQL helper _hub.{name}() in the target warehouse (see hub/modeling/materialize.py)"
-              for name in dict.fromkeys(_HELPER.findall(sql))]
+              for name in dict.fromkeys(_HELPER.findall(out))]
     return "\n".join([*notes, out]) + "\n"
 
 
