@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from hub.errors import UnknownNameError
@@ -33,7 +34,10 @@ def compile_sql(catalog: Catalog, name: str, dialect: str) -> str:
         raise UnknownNameError("dialect", dialect, DIALECTS)
     model = catalog.get(name)
     sql = source_sql(catalog, model)
-    tree, differs = rewrite(sqlglot.parse_one(sql, read=DIALECT), dialect)
+    tree = sqlglot.parse_one(sql, read=DIALECT)
+    if model.kind == "union":
+        _type_the_nulls(tree, [catalog.models[r.name] for r in model.refs])
+    tree, differs = rewrite(tree, dialect)
     with _warnings() as warnings:
         out = tree.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.WARN)
     notes = [f"-- differs: {note}" for note in differs]
@@ -53,6 +57,39 @@ def source_sql(catalog: Catalog, model: Model) -> str:
         members = [catalog.models[r.name] for r in model.refs]
         return union_model(entity, members).sql or ""
     return model.body
+
+
+def _type_the_nulls(union: exp.Expression, members: list[Model]) -> None:
+    """Give each ``NULL AS extra`` of a union the type another member gives that column.
+
+    DuckDB types a bare NULL from the union's other branches; Postgres resolves a UNION pair by pair from the left,
+    so two bare NULLs become text and then refuse to meet a member's BIGINT. Only types written in the members' SQL
+    (a cast) are known here; a column of unknown type keeps its bare NULL, which every warehouse reads as text.
+    """
+    from sqlglot.optimizer.annotate_types import annotate_types
+
+    types: dict[str, exp.DataType] = {}
+    for member in members:
+        select = annotate_types(sqlglot.parse_one(member.body, read=DIALECT))
+        for column in select.selects if isinstance(select, exp.Select) else []:
+            kind = _known_type(column.unalias())
+            if column.alias_or_name and kind is not None:
+                types.setdefault(column.alias_or_name, kind)
+    for alias in list(union.find_all(exp.Alias)):
+        if isinstance(alias.this, exp.Null) and alias.alias in types:
+            alias.this.replace(exp.cast(exp.null(), types[alias.alias].copy()))
+
+
+_UNTYPED = (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL)
+
+
+def _known_type(expression: exp.Expression) -> exp.DataType | None:
+    """sqlglot's type of an expression; for ``coalesce(column, true)``, the type of its typed argument."""
+    kind = expression.type
+    if (kind is None or kind.is_type(*_UNTYPED)) and isinstance(expression, exp.Coalesce):
+        return next((k for k in (_known_type(a) for a in (expression.this, *expression.expressions))
+                     if k is not None), None)
+    return None if kind is None or kind.is_type(*_UNTYPED) else kind
 
 
 @contextmanager

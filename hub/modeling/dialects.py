@@ -55,12 +55,14 @@ class Rules:
     #: For try_cast: a pattern the text must match before CAST may run (Postgres has no try_cast), by target type.
     cast_guards: dict[str, str] = field(default_factory=dict)
     regexp_groups: str = "any"              # any | one (BigQuery: a pattern with exactly one capturing group)
+    #: True: a subquery in FROM needs a name (Postgres before 16), which DuckDB does not ask for
+    name_subqueries: bool = False
     #: True statements about what still differs from DuckDB, keyed by the construct that brings them in.
     notes: dict[str, str] = field(default_factory=dict)
 
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-_INTEGER = r"^\s*[-+]?\d+(\.\d*)?\s*$"
+
 _BOOLEAN = r"^(t|f|true|false|y|n|yes|no|1|0)$"
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z| ?[+-]\d{2}(:?\d{2})?)?$"
 
@@ -75,11 +77,12 @@ POSTGRES = Rules(
         " & 33554431, 0)"),
     arg_max="(ARRAY_AGG(__value ORDER BY __key DESC) FILTER (WHERE __keep AND NOT __value IS NULL))[1]",
     try_cast="CASE WHEN CAST(__x AS TEXT) ~* '{guard}' THEN CAST({inner} AS {type}) END",
-    cast_guards={"DECIMAL": _NUMBER, "DOUBLE": _NUMBER, "FLOAT": _NUMBER, "BIGINT": _INTEGER, "INT": _INTEGER,
+    cast_guards={"DECIMAL": _NUMBER, "DOUBLE": _NUMBER, "FLOAT": _NUMBER, "BIGINT": _NUMBER, "INT": _NUMBER,
                  "BOOLEAN": _BOOLEAN, "TIMESTAMPTZ": _TIMESTAMP, "TIMESTAMP": _TIMESTAMP, "DATE": _TIMESTAMP},
     regexp_extract="COALESCE((REGEXP_MATCH(__x, __pattern))[__group_index], '')",
     json_extract_string="CAST(__x AS JSONB) #>> __path",
     json_path_style="pg_array",
+    name_subqueries=True,
     notes={
         "survivor_key": "survivorship ties (same validity, rank and second of change) are broken by md5 of the "
                         "source id here, by DuckDB's hash() in DuckDB: in such a tie another source's value may win",
@@ -258,6 +261,18 @@ def _to_timestamp(rules: Rules, node: exp.UnixToTime) -> exp.Expression | None:
     return _fill(rules.to_timestamp, rules.name, x=node.this)
 
 
+def _name_subquery(rules: Rules, node: exp.Subquery) -> exp.Expression | None:
+    if not rules.name_subqueries:
+        return None
+    named = node.copy()
+    named.set("alias", exp.TableAlias(this=exp.to_identifier(f"_subquery_{node.depth}")))
+    return named
+
+
+def _unnamed_subquery(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Subquery) and not node.alias and isinstance(node.parent, (exp.From, exp.Join))
+
+
 def _arg_max_node(node: exp.Expression) -> bool:
     if isinstance(node, exp.Filter):
         return isinstance(node.this, exp.ArgMax)
@@ -275,6 +290,7 @@ _STEPS: list[Step] = [
     ("concat_ws", lambda n: isinstance(n, exp.ConcatWs), _concat_ws),
     ("split_part", lambda n: isinstance(n, exp.SplitPart), _split_part),
     ("to_timestamp", lambda n: isinstance(n, exp.UnixToTime), _to_timestamp),
+    ("name_subqueries", _unnamed_subquery, _name_subquery),
 ]
 _KINDS: dict[Callable[[exp.Expression], bool], tuple[type[exp.Expression], ...]] = {
     _is_helper: (exp.Dot,), _arg_max_node: (exp.Filter, exp.ArgMax),

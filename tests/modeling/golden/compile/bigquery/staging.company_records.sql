@@ -12,8 +12,8 @@ SELECT
   CAST(annual_revenue AS FLOAT64) AS annual_revenue,
   CAST(created_at AS TIMESTAMP) AS created_at,
   CAST(updated_at AS TIMESTAMP) AS updated_at,
-  NULL AS external_id,
-  NULL AS tier
+  CAST(NULL AS STRING) AS external_id,
+  CAST(NULL AS STRING) AS tier
 FROM `staging`.`hubspot_companies`
 UNION ALL
 SELECT
@@ -30,8 +30,8 @@ SELECT
   CAST(annual_revenue AS FLOAT64) AS annual_revenue,
   CAST(created_at AS TIMESTAMP) AS created_at,
   CAST(updated_at AS TIMESTAMP) AS updated_at,
-  NULL AS external_id,
-  NULL AS tier
+  CAST(NULL AS STRING) AS external_id,
+  CAST(NULL AS STRING) AS tier
 FROM `staging`.`salesforce_account`
 UNION ALL
 SELECT

@@ -12,8 +12,8 @@ SELECT
   CAST(annual_revenue AS DOUBLE) AS annual_revenue,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS external_id,
-  NULL AS tier
+  CAST(NULL AS TEXT) AS external_id,
+  CAST(NULL AS TEXT) AS tier
 FROM "staging"."hubspot_companies"
 UNION ALL
 SELECT
@@ -30,8 +30,8 @@ SELECT
   CAST(annual_revenue AS DOUBLE) AS annual_revenue,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS external_id,
-  NULL AS tier
+  CAST(NULL AS TEXT) AS external_id,
+  CAST(NULL AS TEXT) AS tier
 FROM "staging"."salesforce_account"
 UNION ALL
 SELECT

@@ -12,7 +12,7 @@ SELECT
   CAST(company_source_id AS TEXT) AS company_source_id,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS external_id,
+  CAST(NULL AS TEXT) AS external_id,
   NULL AS ticket_type
 FROM "staging"."hubspot_tickets"
 UNION ALL
@@ -30,7 +30,7 @@ SELECT
   CAST(company_source_id AS TEXT) AS company_source_id,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS external_id,
+  CAST(NULL AS TEXT) AS external_id,
   NULL AS ticket_type
 FROM "staging"."salesforce_case"
 UNION ALL

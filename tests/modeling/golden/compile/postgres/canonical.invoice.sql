@@ -20,7 +20,7 @@ WITH orders AS (
     FROM canonical.order
     WHERE
       NOT order_number IS NULL
-  )
+  ) AS _subquery_5
   GROUP BY
     ref
   HAVING

@@ -9,7 +9,7 @@ SELECT
   NULLIF(TRIM(last_name), '') AS last_name,
   NULLIF(TRIM(phone), '') AS phone,
   CASE
-    WHEN CAST(number_of_orders AS TEXT) ~* '^\s*[-+]?\d+(\.\d*)?\s*$'
+    WHEN CAST(number_of_orders AS TEXT) ~* '^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$'
     THEN CAST(CAST(number_of_orders AS DECIMAL) AS BIGINT)
   END AS orders_count,
   CASE

@@ -18,14 +18,14 @@ SELECT
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   lead_score,
-  NULL AS display_name,
-  NULL AS active,
-  NULL AS balance,
-  NULL AS currency,
-  NULL AS orders_count,
-  NULL AS amount_spent,
+  CAST(NULL AS VARCHAR) AS display_name,
+  CAST(NULL AS BOOLEAN) AS active,
+  CAST(NULL AS DECIMAL(18, 2)) AS balance,
+  CAST(NULL AS VARCHAR) AS currency,
+  CAST(NULL AS BIGINT) AS orders_count,
+  CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
   NULL AS role,
-  NULL AS external_id
+  CAST(NULL AS VARCHAR) AS external_id
 FROM "staging"."hubspot_contacts"
 UNION ALL
 SELECT
@@ -47,15 +47,15 @@ SELECT
   CAST(NULL AS VARCHAR) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS lead_score,
+  CAST(NULL AS DOUBLE) AS lead_score,
   display_name,
   active,
   balance,
   currency,
-  NULL AS orders_count,
-  NULL AS amount_spent,
+  CAST(NULL AS BIGINT) AS orders_count,
+  CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
   NULL AS role,
-  NULL AS external_id
+  CAST(NULL AS VARCHAR) AS external_id
 FROM "staging"."quickbooks_customers"
 UNION ALL
 SELECT
@@ -77,15 +77,15 @@ SELECT
   CAST(lead_source AS VARCHAR) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS lead_score,
-  NULL AS display_name,
-  NULL AS active,
-  NULL AS balance,
-  NULL AS currency,
-  NULL AS orders_count,
-  NULL AS amount_spent,
+  CAST(NULL AS DOUBLE) AS lead_score,
+  CAST(NULL AS VARCHAR) AS display_name,
+  CAST(NULL AS BOOLEAN) AS active,
+  CAST(NULL AS DECIMAL(18, 2)) AS balance,
+  CAST(NULL AS VARCHAR) AS currency,
+  CAST(NULL AS BIGINT) AS orders_count,
+  CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
   NULL AS role,
-  NULL AS external_id
+  CAST(NULL AS VARCHAR) AS external_id
 FROM "staging"."salesforce_contact"
 UNION ALL
 SELECT
@@ -107,15 +107,15 @@ SELECT
   CAST(NULL AS VARCHAR) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS lead_score,
-  NULL AS display_name,
-  NULL AS active,
-  NULL AS balance,
+  CAST(NULL AS DOUBLE) AS lead_score,
+  CAST(NULL AS VARCHAR) AS display_name,
+  CAST(NULL AS BOOLEAN) AS active,
+  CAST(NULL AS DECIMAL(18, 2)) AS balance,
   currency,
   orders_count,
   amount_spent,
   NULL AS role,
-  NULL AS external_id
+  CAST(NULL AS VARCHAR) AS external_id
 FROM "staging"."shopify_customers"
 UNION ALL
 SELECT
@@ -137,15 +137,15 @@ SELECT
   CAST(NULL AS VARCHAR) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS lead_score,
-  NULL AS display_name,
-  NULL AS active,
-  NULL AS balance,
-  NULL AS currency,
-  NULL AS orders_count,
-  NULL AS amount_spent,
+  CAST(NULL AS DOUBLE) AS lead_score,
+  CAST(NULL AS VARCHAR) AS display_name,
+  CAST(NULL AS BOOLEAN) AS active,
+  CAST(NULL AS DECIMAL(18, 2)) AS balance,
+  CAST(NULL AS VARCHAR) AS currency,
+  CAST(NULL AS BIGINT) AS orders_count,
+  CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
   NULL AS role,
-  NULL AS external_id
+  CAST(NULL AS VARCHAR) AS external_id
 FROM "staging"."stripe_customers"
 UNION ALL
 SELECT
@@ -167,13 +167,13 @@ SELECT
   CAST(NULL AS VARCHAR) AS lead_source,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
-  NULL AS lead_score,
-  NULL AS display_name,
-  NULL AS active,
-  NULL AS balance,
-  NULL AS currency,
-  NULL AS orders_count,
-  NULL AS amount_spent,
+  CAST(NULL AS DOUBLE) AS lead_score,
+  CAST(NULL AS VARCHAR) AS display_name,
+  CAST(NULL AS BOOLEAN) AS active,
+  CAST(NULL AS DECIMAL(18, 2)) AS balance,
+  CAST(NULL AS VARCHAR) AS currency,
+  CAST(NULL AS BIGINT) AS orders_count,
+  CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
   role,
   external_id
 FROM "staging"."zendesk_users"
