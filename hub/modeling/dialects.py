@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -40,9 +41,11 @@ class Rules:
 
     name: str
     survivor_key: str                       # over __valid, __rank, __updated_at, __tiebreak
-    #: over __value, __key, __keep: the rows the aggregate may pick from (its FILTER, and a key that is not NULL,
-    #: for DuckDB's arg_max skips NULL keys); rows with a NULL value are the template's to skip, as DuckDB does.
+    #: over __value, __key and __keep: the rows the aggregate may pick from, as DuckDB's arg_max does (its FILTER,
+    #: a value that is not NULL, a key that is not NULL)
     arg_max: str | None = None
+    #: arg_max over one of hub's helpers, whose key is never NULL and never negative (None: ``arg_max`` serves)
+    arg_max_helper_key: str | None = None
     try_cast: str | None = None             # over __x, with {type} the target type
     #: over __x, __pattern, __flags and __group (1 for the first group) or __group_index (sqlglot's subscript,
     #: zero-based: it writes the dialect's own base back)
@@ -75,7 +78,7 @@ POSTGRES = Rules(
         " 8589934591) AS BIGINT) << 25)"
         " + COALESCE(CAST(CAST('x' || SUBSTR(MD5(CAST(__tiebreak AS TEXT)), 1, 16) AS BIT(64)) AS BIGINT)"
         " & 33554431, 0)"),
-    arg_max="(ARRAY_AGG(__value ORDER BY __key DESC) FILTER (WHERE __keep AND NOT __value IS NULL))[1]",
+    arg_max="(ARRAY_AGG(__value ORDER BY __key DESC) FILTER (WHERE __keep))[1]",
     try_cast="CASE WHEN CAST(__x AS TEXT) ~* '{guard}' THEN CAST({inner} AS {type}) END",
     cast_guards={"DECIMAL": _NUMBER, "DOUBLE": _NUMBER, "FLOAT": _NUMBER, "BIGINT": _NUMBER, "INT": _NUMBER,
                  "BOOLEAN": _BOOLEAN, "TIMESTAMPTZ": _TIMESTAMP, "TIMESTAMP": _TIMESTAMP, "DATE": _TIMESTAMP},
@@ -99,7 +102,10 @@ SNOWFLAKE = Rules(
         " + BITSHIFTLEFT(CAST(LEAST(GREATEST(COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(__updated_at AS TIMESTAMP_TZ))"
         " / 1000000, 0), 0), 8589934591) AS BIGINT), 25)"
         " + COALESCE(BITAND(HASH(__tiebreak), 33554431), 0)"),
-    arg_max="MAX_BY(__value, IFF(__keep AND NOT __value IS NULL, __key, NULL))",
+    # Snowflake's reference does not say what MAX_BY does with a NULL key, so over hub's helpers (keys >= 0) the
+    # rows left out get key -1 and a group with none kept is NULL, as in DuckDB; other keys rely on NULL (noted).
+    arg_max="MAX_BY(__value, IFF(__keep, __key, NULL))",
+    arg_max_helper_key="IFF(COUNT_IF(__keep) = 0, NULL, MAX_BY(__value, IFF(__keep, __key, -1)))",
     try_cast="TRY_CAST(CAST(__x AS VARCHAR) AS {type})",
     regexp_extract="COALESCE(REGEXP_SUBSTR(__x, __pattern, 1, 1, __flags, __group), '')",
     json_extract_string="JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(__x), __path)",
@@ -107,6 +113,8 @@ SNOWFLAKE = Rules(
     concat_ws="ARRAY_TO_STRING(ARRAY_CONSTRUCT_COMPACT(__parts), __sep)",
     to_timestamp="TO_TIMESTAMP_TZ(__x)",
     notes={
+        "arg_max": "arg_max became MAX_BY with a NULL key for the rows it must skip: this assumes MAX_BY skips "
+                   "NULL keys as DuckDB's arg_max does, which was not checked against a running Snowflake",
         "survivor_key": "survivorship ties (same validity, rank and second of change) are broken by Snowflake's "
                         "HASH() of the source id here, by DuckDB's hash() in DuckDB: in such a tie another "
                         "source's value may win",
@@ -148,8 +156,12 @@ def rewrite(tree: exp.Expression, dialect: str) -> tuple[exp.Expression, list[st
         for node in list(tree.find_all(*kinds_of(matches))):
             if matches(node):
                 replacement = apply(rules, node)
+                if isinstance(replacement, tuple):     # the step says which of its rules applied
+                    replacement, applied = replacement
+                else:
+                    applied = kind
                 if replacement is not None:
-                    used.append(kind)
+                    used.append(applied)
                     if node is tree:
                         tree = replacement
                     else:
@@ -174,17 +186,20 @@ def _survivor_key(rules: Rules, node: exp.Expression) -> exp.Expression:
                            valid=valid, rank=rank, updated_at=updated_at, tiebreak=tiebreak), copy=False)
 
 
-def _arg_max(rules: Rules, node: exp.Expression) -> exp.Expression | None:
+def _arg_max(rules: Rules, node: exp.Expression) -> exp.Expression | tuple[exp.Expression, str] | None:
     if rules.arg_max is None:
         return None
     agg, where = (node.this, node.expression.this) if isinstance(node, exp.Filter) else (node, None)
     value, key = agg.this, agg.expression
-    keep = []
-    if where is not None and where.sql() != f"NOT {value.sql()} IS NULL":   # every template skips NULL values
+    keep = [exp.not_(exp.Is(this=value.copy(), expression=exp.null()))]
+    if where is not None and where.sql() != keep[0].sql():
         keep.append(exp.paren(where.copy()))
     if not _is_helper(key):     # hub's helpers never return NULL (DuckDB's hash() of NULL is a number)
         keep.append(exp.not_(exp.Is(this=key.copy(), expression=exp.null())))
-    return _fill(rules.arg_max, rules.name, value=value, key=key, keep=exp.and_(*keep) if keep else exp.true())
+    if _is_helper(key) and rules.arg_max_helper_key:
+        return _fill(rules.arg_max_helper_key, rules.name, value=value, key=key, keep=exp.and_(*keep)), \
+            "arg_max_helper_key"
+    return _fill(rules.arg_max, rules.name, value=value, key=key, keep=exp.and_(*keep))
 
 
 def _try_cast(rules: Rules, node: exp.TryCast) -> exp.Expression | None:
@@ -279,7 +294,8 @@ def _arg_max_node(node: exp.Expression) -> bool:
     return isinstance(node, exp.ArgMax) and not isinstance(node.parent, exp.Filter)
 
 
-Step = tuple[str, Callable[[exp.Expression], bool], Callable[[Rules, exp.Expression], exp.Expression | None]]
+#: (rule name, which nodes, the rewrite: a node, None to leave it, or a node and the name of the rule it applied)
+Step = tuple[str, Callable[[exp.Expression], bool], Callable[[Rules, exp.Expression], Any]]
 # Order matters: arg_max first, to see that its key is one of hub's helpers (never NULL), then the helpers.
 _STEPS: list[Step] = [
     ("arg_max", _arg_max_node, _arg_max),

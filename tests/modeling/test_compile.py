@@ -193,3 +193,27 @@ def test_the_cli_refuses_an_unknown_dialect_in_one_line(every):
     result = run_hub("-C", str(every.root), "compile", "canonical.person", "--dialect", "oracle")
     assert result.returncode != 0
     assert "oracle" in result.stderr and "postgres" in result.stderr
+
+
+def test_a_project_models_arg_max_over_its_own_key_says_what_snowflake_is_assumed_to_do(every, root, write_model):
+    """Only hub's helpers are known never to be NULL: another key relies on MAX_BY skipping NULL keys, and the
+    compiled SQL says so."""
+    write_model("models/marts/latest_stage.sql", """
+        SELECT connection, arg_max(stage, updated_at) FILTER (WHERE stage <> 'lost') AS stage
+        FROM staging.deal_records GROUP BY connection
+        """)
+    project = Project(root)
+    snowflake = compile_model(project, "marts.latest_stage", "snowflake")
+    assert snowflake.startswith("-- differs: arg_max became MAX_BY with a NULL key")
+    assert "MAX_BY(stage, IFF(NOT stage IS NULL AND (stage <> 'lost') AND NOT updated_at IS NULL, updated_at, NULL))" \
+        in flat(snowflake, "snowflake")
+    postgres = compile_model(project, "marts.latest_stage", "postgres")
+    assert "(ARRAY_AGG(stage ORDER BY updated_at DESC) FILTER(WHERE NOT stage IS NULL AND (stage <> 'lost') AND " \
+           "NOT updated_at IS NULL))[1]" in flat(postgres, "postgres")
+    assert not postgres.startswith("--")
+
+
+def flat(compiled: str, dialect: str) -> str:
+    """Compiled SQL on one line, as sqlglot writes it unindented."""
+    body = "\n".join(line for line in compiled.splitlines() if not line.startswith("-- "))
+    return sqlglot.parse_one(body, read=dialect).sql(dialect=dialect)

@@ -12,7 +12,7 @@
 SELECT
   i.company_id,
   ARRAY_AGG(
-    IF(TRUE, i.name, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.name IS NULL, i.name, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -27,7 +27,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS name,
   ARRAY_AGG(
-    IF(TRUE, i.domain, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.domain IS NULL, i.domain, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(i.domain_is_valid, FALSE) AS INT64) << 62
       ) + (
@@ -43,7 +43,7 @@ SELECT
   )[SAFE_OFFSET(0)] AS domain,
   LOGICAL_OR(i.domain_is_valid) AS domain_is_valid,
   ARRAY_AGG(
-    IF(TRUE, i.phone, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.phone IS NULL, i.phone, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(i.phone_is_valid, FALSE) AS INT64) << 62
       ) + (
@@ -59,7 +59,7 @@ SELECT
   )[SAFE_OFFSET(0)] AS phone,
   LOGICAL_OR(i.phone_is_valid) AS phone_is_valid,
   ARRAY_AGG(
-    IF(TRUE, i.industry, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.industry IS NULL, i.industry, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -74,7 +74,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS industry,
   ARRAY_AGG(
-    IF(TRUE, i.city, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.city IS NULL, i.city, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -89,7 +89,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS city,
   ARRAY_AGG(
-    IF(TRUE, i.country, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.country IS NULL, i.country, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -104,7 +104,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS country,
   ARRAY_AGG(
-    IF(TRUE, i.employee_count, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.employee_count IS NULL, i.employee_count, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -122,7 +122,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS employee_count,
   ARRAY_AGG(
-    IF(TRUE, i.annual_revenue, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.annual_revenue IS NULL, i.annual_revenue, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (

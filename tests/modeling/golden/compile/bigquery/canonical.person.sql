@@ -13,7 +13,7 @@
 SELECT
   i.person_id,
   ARRAY_AGG(
-    IF(TRUE, i.email, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.email IS NULL, i.email, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(i.email_is_valid, FALSE) AS INT64) << 62
       ) + (
@@ -29,7 +29,7 @@ SELECT
   )[SAFE_OFFSET(0)] AS email,
   LOGICAL_OR(i.email_is_valid) AS email_is_valid,
   ARRAY_AGG(
-    IF(TRUE, i.first_name, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.first_name IS NULL, i.first_name, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -44,7 +44,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS first_name,
   ARRAY_AGG(
-    IF(TRUE, i.last_name, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.last_name IS NULL, i.last_name, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -59,7 +59,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS last_name,
   ARRAY_AGG(
-    IF(TRUE, i.phone, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.phone IS NULL, i.phone, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(i.phone_is_valid, FALSE) AS INT64) << 62
       ) + (
@@ -75,7 +75,7 @@ SELECT
   )[SAFE_OFFSET(0)] AS phone,
   LOGICAL_OR(i.phone_is_valid) AS phone_is_valid,
   ARRAY_AGG(
-    IF(TRUE, i.mobile_phone, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.mobile_phone IS NULL, i.mobile_phone, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(i.mobile_phone_is_valid, FALSE) AS INT64) << 62
       ) + (
@@ -93,7 +93,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS mobile_phone,
   ARRAY_AGG(
-    IF(TRUE, COALESCE(c.name, i.company_name), NULL) IGNORE NULLS ORDER BY (
+    IF(NOT COALESCE(c.name, i.company_name) IS NULL, COALESCE(c.name, i.company_name), NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -111,7 +111,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS company_name,
   ARRAY_AGG(
-    IF(TRUE, c.company_id, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT c.company_id IS NULL, c.company_id, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -129,7 +129,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS company_id,
   ARRAY_AGG(
-    IF(TRUE, i.job_title, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.job_title IS NULL, i.job_title, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -144,7 +144,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS job_title,
   ARRAY_AGG(
-    IF(TRUE, i.city, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.city IS NULL, i.city, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -159,7 +159,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS city,
   ARRAY_AGG(
-    IF(TRUE, i.country, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.country IS NULL, i.country, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -174,7 +174,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS country,
   ARRAY_AGG(
-    IF(TRUE, i.lifecycle_stage, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.lifecycle_stage IS NULL, i.lifecycle_stage, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (
@@ -192,7 +192,7 @@ SELECT
     LIMIT 1
   )[SAFE_OFFSET(0)] AS lifecycle_stage,
   ARRAY_AGG(
-    IF(TRUE, i.lead_source, NULL) IGNORE NULLS ORDER BY (
+    IF(NOT i.lead_source IS NULL, i.lead_source, NULL) IGNORE NULLS ORDER BY (
       (
         CAST(COALESCE(TRUE, FALSE) AS INT64) << 62
       ) + (

@@ -29,7 +29,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.name IS NULL)
+      NOT i.name IS NULL)
   )[1] AS name,
   (
     ARRAY_AGG(
@@ -49,7 +49,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.domain IS NULL)
+      NOT i.domain IS NULL)
   )[1] AS domain,
   BOOL_OR(i.domain_is_valid) AS domain_is_valid,
   (
@@ -70,7 +70,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.phone IS NULL)
+      NOT i.phone IS NULL)
   )[1] AS phone,
   BOOL_OR(i.phone_is_valid) AS phone_is_valid,
   (
@@ -91,7 +91,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.industry IS NULL)
+      NOT i.industry IS NULL)
   )[1] AS industry,
   (
     ARRAY_AGG(
@@ -111,7 +111,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.city IS NULL)
+      NOT i.city IS NULL)
   )[1] AS city,
   (
     ARRAY_AGG(
@@ -131,7 +131,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.country IS NULL)
+      NOT i.country IS NULL)
   )[1] AS country,
   (
     ARRAY_AGG(
@@ -154,7 +154,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.employee_count IS NULL)
+      NOT i.employee_count IS NULL)
   )[1] AS employee_count,
   (
     ARRAY_AGG(
@@ -177,7 +177,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.annual_revenue IS NULL)
+      NOT i.annual_revenue IS NULL)
   )[1] AS annual_revenue,
   COUNT(*) AS source_count,
   MIN(COALESCE(i.created_at, i.updated_at)) AS first_seen_at,

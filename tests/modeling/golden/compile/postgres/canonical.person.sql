@@ -30,7 +30,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.email IS NULL)
+      NOT i.email IS NULL)
   )[1] AS email,
   BOOL_OR(i.email_is_valid) AS email_is_valid,
   (
@@ -51,7 +51,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.first_name IS NULL)
+      NOT i.first_name IS NULL)
   )[1] AS first_name,
   (
     ARRAY_AGG(
@@ -71,7 +71,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.last_name IS NULL)
+      NOT i.last_name IS NULL)
   )[1] AS last_name,
   (
     ARRAY_AGG(
@@ -91,7 +91,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.phone IS NULL)
+      NOT i.phone IS NULL)
   )[1] AS phone,
   BOOL_OR(i.phone_is_valid) AS phone_is_valid,
   (
@@ -112,7 +112,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.mobile_phone IS NULL)
+      NOT i.mobile_phone IS NULL)
   )[1] AS mobile_phone,
   (
     ARRAY_AGG(
@@ -132,7 +132,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT COALESCE(c.name, i.company_name) IS NULL)
+      NOT COALESCE(c.name, i.company_name) IS NULL)
   )[1] AS company_name,
   (
     ARRAY_AGG(
@@ -152,7 +152,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT c.company_id IS NULL)
+      NOT c.company_id IS NULL)
   )[1] AS company_id,
   (
     ARRAY_AGG(
@@ -172,7 +172,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.job_title IS NULL)
+      NOT i.job_title IS NULL)
   )[1] AS job_title,
   (
     ARRAY_AGG(
@@ -192,7 +192,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.city IS NULL)
+      NOT i.city IS NULL)
   )[1] AS city,
   (
     ARRAY_AGG(
@@ -212,7 +212,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.country IS NULL)
+      NOT i.country IS NULL)
   )[1] AS country,
   (
     ARRAY_AGG(
@@ -235,7 +235,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.lifecycle_stage IS NULL)
+      NOT i.lifecycle_stage IS NULL)
   )[1] AS lifecycle_stage,
   (
     ARRAY_AGG(
@@ -255,7 +255,7 @@ SELECT
         )
       ) DESC
     ) FILTER(WHERE
-      TRUE AND NOT i.lead_source IS NULL)
+      NOT i.lead_source IS NULL)
   )[1] AS lead_source,
   COUNT(*) AS source_count,
   MIN(COALESCE(i.created_at, i.updated_at)) AS first_seen_at,

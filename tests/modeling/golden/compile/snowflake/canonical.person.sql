@@ -12,264 +12,312 @@
 /* incrementally: only persons whose records changed are recomputed. */
 SELECT
   i.person_id,
-  MAX_BY(
-    i.email,
-    IFF(
-      TRUE AND NOT i.email IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(i.email_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.email_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+  IFF(
+    COUNT_IF(NOT i.email IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.email,
+      IFF(
+        NOT i.email IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(i.email_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.email_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                0
+              ),
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS email,
   BOOLOR_AGG(i.email_is_valid) AS email_is_valid,
-  MAX_BY(
-    i.first_name,
-    IFF(
-      TRUE AND NOT i.first_name IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.first_name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.first_name IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.first_name,
+      IFF(
+        NOT i.first_name IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.first_name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS first_name,
-  MAX_BY(
-    i.last_name,
-    IFF(
-      TRUE AND NOT i.last_name IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.last_name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.last_name IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.last_name,
+      IFF(
+        NOT i.last_name IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.last_name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS last_name,
-  MAX_BY(
-    i.phone,
-    IFF(
-      TRUE AND NOT i.phone IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(i.phone_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+  IFF(
+    COUNT_IF(NOT i.phone IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.phone,
+      IFF(
+        NOT i.phone IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(i.phone_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                0
+              ),
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS phone,
   BOOLOR_AGG(i.phone_is_valid) AS phone_is_valid,
-  MAX_BY(
-    i.mobile_phone,
-    IFF(
-      TRUE AND NOT i.mobile_phone IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(i.mobile_phone_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.mobile_phone_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.mobile_phone IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.mobile_phone,
+      IFF(
+        NOT i.mobile_phone IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(i.mobile_phone_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.mobile_phone_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS mobile_phone,
-  MAX_BY(
-    COALESCE(c.name, i.company_name),
-    IFF(
-      TRUE AND NOT COALESCE(c.name, i.company_name) IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.company_name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT COALESCE(c.name, i.company_name) IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      COALESCE(c.name, i.company_name),
+      IFF(
+        NOT COALESCE(c.name, i.company_name) IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.company_name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS company_name,
-  MAX_BY(
-    c.company_id,
-    IFF(
-      TRUE AND NOT c.company_id IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(0, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT c.company_id IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      c.company_id,
+      IFF(
+        NOT c.company_id IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(0, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS company_id,
-  MAX_BY(
-    i.job_title,
-    IFF(
-      TRUE AND NOT i.job_title IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.job_title_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.job_title IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.job_title,
+      IFF(
+        NOT i.job_title IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.job_title_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS job_title,
-  MAX_BY(
-    i.city,
-    IFF(
-      TRUE AND NOT i.city IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+  IFF(
+    COUNT_IF(NOT i.city IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.city,
+      IFF(
+        NOT i.city IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                0
+              ),
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS city,
-  MAX_BY(
-    i.country,
-    IFF(
-      TRUE AND NOT i.country IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.country_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.country IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.country,
+      IFF(
+        NOT i.country IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.country_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS country,
-  MAX_BY(
-    i.lifecycle_stage,
-    IFF(
-      TRUE AND NOT i.lifecycle_stage IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(
-          CAST(15 - LEAST(GREATEST(COALESCE(p.lifecycle_stage_rank, 0), 0), 15) AS BIGINT),
-          58
-        ) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.lifecycle_stage IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.lifecycle_stage,
+      IFF(
+        NOT i.lifecycle_stage IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(
+            CAST(15 - LEAST(GREATEST(COALESCE(p.lifecycle_stage_rank, 0), 0), 15) AS BIGINT),
+            58
+          ) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS lifecycle_stage,
-  MAX_BY(
-    i.lead_source,
-    IFF(
-      TRUE AND NOT i.lead_source IS NULL,
-      (
-        BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.lead_source_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
-          CAST(LEAST(
-            GREATEST(
-              COALESCE(
-                DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) / 1000000,
+  IFF(
+    COUNT_IF(NOT i.lead_source IS NULL) = 0,
+    NULL,
+    MAX_BY(
+      i.lead_source,
+      IFF(
+        NOT i.lead_source IS NULL,
+        (
+          BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.lead_source_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
+            CAST(LEAST(
+              GREATEST(
+                COALESCE(
+                  DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  0
+                ),
                 0
               ),
-              0
-            ),
-            8589934591
-          ) AS BIGINT),
-          25
-        ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
-      ),
-      NULL
+              8589934591
+            ) AS BIGINT),
+            25
+          ) + COALESCE(BITAND(HASH(i.source_id), 33554431), 0)
+        ),
+        -1
+      )
     )
   ) AS lead_source,
   COUNT(*) AS source_count,
