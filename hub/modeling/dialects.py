@@ -1,7 +1,7 @@
 """What DuckDB says that other warehouses say differently, as data: one :class:`Rules` per target dialect.
 
-sqlglot translates most of a model; where its output would run but mean something else (``try_cast`` turned into a
-plain ``CAST``, ``arg_max`` with no Postgres equivalent, ``concat_ws`` that Snowflake does not skip NULLs in), the
+sqlglot translates most of a model. Where its output would not run, or would run and mean something else
+(``try_cast`` turned into a plain ``CAST``, ``arg_max`` that Postgres lacks, ``split_part`` that BigQuery lacks), a
 rule below replaces the DuckDB call before sqlglot writes the SQL. Each rule is a template in the *target's* own SQL
 whose placeholder columns (``__value``, ``__key``...) are filled with the call's arguments, so the table reads like
 the warehouses' manuals. hub's SQL helpers (``_hub.survivor_key``) are inlined the same way: the compiled SQL needs
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -51,7 +51,7 @@ class Rules:
     #: zero-based: it writes the dialect's own base back)
     regexp_extract: str | None = None
     json_extract_string: str | None = None  # over __x, __path (the path as the template's {path_style} wants it)
-    json_path_style: str = "jsonpath"       # jsonpath ($.a[0].b) | pg_array ({a,0,b})
+    json_path_style: str = "jsonpath"       # jsonpath ($.a[0].b) | pg_array ({a,0,b}) | snowflake (a[0].b)
     concat_ws: str | None = None            # over __sep, __parts (the arguments, spliced)
     split_part: str | None = None           # over __x, __sep, __n
     to_timestamp: str | None = None         # over __x (seconds since the epoch)
@@ -65,7 +65,6 @@ class Rules:
 
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-
 _BOOLEAN = r"^(t|f|true|false|y|n|yes|no|1|0)$"
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z| ?[+-]\d{2}(:?\d{2})?)?$"
 

@@ -253,6 +253,7 @@ def test_compiled_postgres_models_run_and_match_duckdb(pg, every, project):
             columns = [(r[0], r[1]) for r in wh.query(f"DESCRIBE SELECT * FROM {info.name}").rows]
             duck_rows = sorted(tuple(r) for r in wh.query(as_text(columns, info.name, "duckdb")).rows)
             pg_rows = sorted(pg.run(as_text(columns, info.name, "postgres") + ";"))
+            assert duck_rows, f"{info.name}: no rows to compare"
             assert pg_rows == duck_rows, f"{info.name}: Postgres and DuckDB differ"
             checked += 1
     assert checked == len(infos)
@@ -292,3 +293,28 @@ def test_the_try_cast_note_is_true_on_postgres(pg, every):
     pg.run("INSERT INTO raw_note.t VALUES ('2024-02-30');")
     failed = pg.psql(f"SELECT {expression} FROM raw_note.t;")
     assert failed.returncode != 0 and "out of range" in failed.stderr
+
+
+def test_the_postgres_survivor_key_orders_as_the_duckdb_macro_does(pg, project):
+    """Validity, rank and the second of change (bits 25 and up) are equal on both engines for the same inputs,
+    clamps and NULLs included; only the 25 tie-break bits come from another hash."""
+    from hub.modeling.dialects import POSTGRES
+    from hub.modeling.materialize import SURVIVOR_KEY
+
+    inputs = [(valid, rank, at) for valid in ("true", "false", "NULL") for rank in ("0", "3", "-2", "40", "NULL")
+              for at in ("'2024-03-01 10:00:00.7+00'", "'2024-03-01 10:00:00.2+00'", "'1969-12-31 00:00:00+00'",
+                         "'2400-01-01 00:00:00+00'", "NULL")]
+    rows = ", ".join(f"({i}, {v}, {r}, CAST({a} AS TIMESTAMPTZ), 's{i}')" for i, (v, r, a) in enumerate(inputs))
+    values = f"(VALUES {rows}) AS t(n, is_valid, src_rank, changed_at, src_id)"
+    key = POSTGRES.survivor_key
+    for name, column in (("valid", "is_valid"), ("rank", "src_rank"), ("updated_at", "changed_at"),
+                         ("tiebreak", "src_id")):
+        key = key.replace(f"__{name}", column)
+    on_pg = pg.run(f"SELECT n, ({key}) >> 25, ({key}) & 33554431 FROM {values} ORDER BY n;")
+    with project.warehouse() as wh:
+        wh.execute("CREATE SCHEMA IF NOT EXISTS _hub")
+        wh.execute(SURVIVOR_KEY)
+        on_duck = wh.query(f"SELECT n, _hub.survivor_key(is_valid, src_rank, changed_at, src_id) >> 25 FROM {values} ORDER BY n").rows
+    assert [(int(n), int(high)) for n, high, _ in on_pg] == [(n, high) for n, high in on_duck]
+    assert all(0 <= int(low) < 2 ** 25 for _, _, low in on_pg)
+    assert len({high for _, high in on_duck}) > 20      # the inputs do spread over the key's fields
