@@ -233,8 +233,12 @@ def as_text(columns: list[tuple[str, str]], relation: str, dialect: str) -> str:
 
 
 def test_compiled_postgres_models_run_and_match_duckdb(pg, every, project):
+    from hub.modeling.catalog import load_catalog
+    from hub.modeling.compile import compile_sql
+
+    catalog = load_catalog(every)
     infos = [m for m in list_models(every) if m.materialized != "identity"]
-    staging = {m.name: compile_model(every, m.name, "duckdb") for m in infos if m.name.startswith("staging.")
+    staging = {m.name: compile_sql(catalog, m.name, "duckdb") for m in infos if m.name.startswith("staging.")
                and not m.name.endswith("_records")}
     setup = load_inputs(staging) + identity_inputs() + ["CREATE SCHEMA staging", "CREATE SCHEMA canonical"]
     pg.run(";\n".join(setup) + ";")
@@ -246,8 +250,8 @@ def test_compiled_postgres_models_run_and_match_duckdb(pg, every, project):
             wh.execute(statement.replace("DOUBLE PRECISION", "DOUBLE"))
         checked = 0
         for info in order:
-            pg_sql = compile_model(every, info.name, "postgres")
-            duck_sql = compile_model(every, info.name, "duckdb")
+            pg_sql = compile_sql(catalog, info.name, "postgres")
+            duck_sql = compile_sql(catalog, info.name, "duckdb")
             pg.run(f"CREATE VIEW {info.name} AS\n{pg_sql};")
             wh.execute(f"CREATE VIEW {info.name} AS\n{duck_sql}")
             columns = [(r[0], r[1]) for r in wh.query(f"DESCRIBE SELECT * FROM {info.name}").rows]
@@ -281,11 +285,10 @@ def _canonical_order(models: list) -> list:
 def test_the_try_cast_note_is_true_on_postgres(pg, every):
     """What the `-- differs: try_cast` note says: bad text becomes NULL, an impossible date of the right shape
     fails the query (DuckDB would give NULL)."""
-    sql = compile_model(every, "staging.shopify_products", "postgres")
-    assert "-- differs: try_cast is a CAST guarded by a pattern" in sql
+    guarded = compile_model(every, "staging.shopify_products", "postgres")
+    assert "-- differs: try_cast is a CAST guarded by a pattern" in guarded
     pg.run("CREATE SCHEMA IF NOT EXISTS raw_note; CREATE TABLE raw_note.t (v TEXT); "
            "INSERT INTO raw_note.t VALUES ('2024-01-05'), ('soon');")
-    guarded = compile_model(every, "staging.shopify_products", "postgres")
     expression = re.search(r"CASE\s+WHEN CAST\(published_at AS TEXT\).*?END", guarded, re.S).group(0)
     expression = expression.replace("published_at", "v")
     assert pg.run(f"SELECT coalesce(CAST({expression} AS TEXT), '<null>') FROM raw_note.t ORDER BY v;") == [
