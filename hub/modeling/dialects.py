@@ -68,13 +68,37 @@ _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _BOOLEAN = r"^(t|f|true|false|y|n|yes|no|1|0)$"
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z| ?[+-]\d{2}(:?\d{2})?)?$"
 
+
+
+def _seconds_half_even(micros: str, div: str, iff: str) -> str:
+    """Whole seconds from a count of microseconds, rounded half to even as DuckDB's CAST(DOUBLE AS BIGINT) rounds
+    ``epoch()``, in integer arithmetic (a float cast to an integer rounds half away from zero in some warehouses).
+    Below zero the result is at most 0, which the clamp that follows makes 0, as in DuckDB."""
+    seconds, rest = f"{div.format(m=micros)}", f"MOD({micros}, 1000000)"
+    return (f"{seconds} + {iff.format(cond=f'{rest} > 500000 OR ({rest} = 500000 AND MOD({seconds}, 2) = 1)')}")
+
+
+#: The second of change, as the survivor key packs it: DuckDB's ``epoch()`` is a DOUBLE, clamped to [0, 2^33 - 1] and
+#: rounded half to even by its cast to BIGINT. A Postgres float8 rounds the same way (rint); its NUMERIC would not.
+SECOND_OF_CHANGE = {
+    "postgres": "CAST(LEAST(GREATEST(COALESCE(CAST(DATE_PART('epoch', CAST(__updated_at AS TIMESTAMPTZ))"
+                " AS DOUBLE PRECISION), 0), 0), 8589934591) AS BIGINT)",
+    "snowflake": "CAST(LEAST(GREATEST(COALESCE("
+                 + _seconds_half_even("DATE_PART(EPOCH_MICROSECOND, CAST(__updated_at AS TIMESTAMP_TZ))",
+                                      "FLOOR({m} / 1000000)", "IFF({cond}, 1, 0)")
+                 + ", 0), 0), 8589934591) AS BIGINT)",
+    "bigquery": "CAST(LEAST(GREATEST(COALESCE("
+                + _seconds_half_even("UNIX_MICROS(CAST(__updated_at AS TIMESTAMP))", "DIV({m}, 1000000)",
+                                     "IF({cond}, 1, 0)")
+                + ", 0), 0), 8589934591) AS INT64)",
+}
+
 POSTGRES = Rules(
     name="postgres",
     survivor_key=(
         "(CAST(CAST(COALESCE(__valid, FALSE) AS INT) AS BIGINT) << 62)"
         " + (CAST(15 - LEAST(GREATEST(COALESCE(__rank, 0), 0), 15) AS BIGINT) << 58)"
-        " + (CAST(LEAST(GREATEST(COALESCE(DATE_PART('epoch', CAST(__updated_at AS TIMESTAMPTZ)), 0), 0),"
-        " 8589934591) AS BIGINT) << 25)"
+        f" + ({SECOND_OF_CHANGE['postgres']} << 25)"
         " + COALESCE(CAST(CAST('x' || SUBSTR(MD5(CAST(__tiebreak AS TEXT)), 1, 16) AS BIT(64)) AS BIGINT)"
         " & 33554431, 0)"),
     arg_max="(ARRAY_AGG(__value ORDER BY __key DESC) FILTER (WHERE __keep))[1]",
@@ -98,8 +122,7 @@ SNOWFLAKE = Rules(
     survivor_key=(
         "BITSHIFTLEFT(CAST(COALESCE(__valid, FALSE) AS BIGINT), 62)"
         " + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(__rank, 0), 0), 15) AS BIGINT), 58)"
-        " + BITSHIFTLEFT(CAST(LEAST(GREATEST(COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(__updated_at AS TIMESTAMP_TZ))"
-        " / 1000000, 0), 0), 8589934591) AS BIGINT), 25)"
+        f" + BITSHIFTLEFT({SECOND_OF_CHANGE['snowflake']}, 25)"
         " + COALESCE(BITAND(HASH(__tiebreak), 33554431), 0)"),
     # Snowflake's reference does not say what MAX_BY does with a NULL key, so over hub's helpers (keys >= 0) the
     # rows left out get key -1 and a group with none kept is NULL, as in DuckDB; other keys rely on NULL (noted).
@@ -125,8 +148,7 @@ BIGQUERY = Rules(
     survivor_key=(
         "(CAST(COALESCE(__valid, FALSE) AS INT64) << 62)"
         " + (CAST(15 - LEAST(GREATEST(COALESCE(__rank, 0), 0), 15) AS INT64) << 58)"
-        " + (CAST(LEAST(GREATEST(COALESCE(UNIX_MICROS(CAST(__updated_at AS TIMESTAMP)) / 1000000, 0), 0),"
-        " 8589934591) AS INT64) << 25)"
+        f" + ({SECOND_OF_CHANGE['bigquery']} << 25)"
         " + COALESCE(FARM_FINGERPRINT(CAST(__tiebreak AS STRING)) & 33554431, 0)"),
     arg_max="ARRAY_AGG(IF(__keep, __value, NULL) IGNORE NULLS ORDER BY __key DESC LIMIT 1)[SAFE_OFFSET(0)]",
     regexp_extract="COALESCE(REGEXP_EXTRACT(__x, __pattern), '')",

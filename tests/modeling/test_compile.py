@@ -236,3 +236,22 @@ def flat(compiled: str, dialect: str) -> str:
     """Compiled SQL on one line, as sqlglot writes it unindented."""
     body = "\n".join(line for line in compiled.splitlines() if not line.startswith("-- "))
     return sqlglot.parse_one(body, read=dialect).sql(dialect=dialect)
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
+def test_the_second_of_change_rounds_as_duckdb_does(project, dialect):
+    """The integer arithmetic that stands in for DuckDB's rounding of epoch(), translated back to DuckDB by sqlglot
+    and run there, gives DuckDB's own seconds: half a second rounds to even, before 1970 is 0, far future clamps."""
+    from hub.modeling.dialects import SECOND_OF_CHANGE
+
+    times = ["2024-03-01 10:00:00.5+00", "2024-03-01 10:00:01.5+00", "2024-03-01 10:00:01.499999+00",
+             "2024-03-01 10:00:01.500001+00", "2024-03-01 10:00:02+00", "1970-01-01 00:00:00.5+00",
+             "1969-12-31 23:59:59.5+00", "1900-01-01 00:00:00+00", "2400-01-01 00:00:00.5+00"]
+    rows = ", ".join(f"({n}, TIMESTAMPTZ '{t}')" for n, t in enumerate(times)) + f", ({len(times)}, NULL)"
+    ported = sqlglot.transpile(SECOND_OF_CHANGE[dialect].replace("__updated_at", "ts"), read=dialect,
+                               write="duckdb")[0]
+    with project.warehouse() as wh:
+        got = wh.query(f"SELECT n, {ported}, CAST(LEAST(GREATEST(COALESCE(epoch(ts), 0), 0), 8589934591) AS BIGINT) "
+                       f"FROM (VALUES {rows}) AS t(n, ts) ORDER BY n").rows
+    assert [(n, a) for n, a, _ in got] == [(n, b) for n, _, b in got]
+    assert [a for _, a, _ in got][:2] == [1709287200, 1709287202]      # to even: .5 down, 1.5 up

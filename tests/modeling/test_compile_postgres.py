@@ -305,7 +305,8 @@ def test_the_postgres_survivor_key_orders_as_the_duckdb_macro_does(pg, project):
     from hub.modeling.materialize import SURVIVOR_KEY
 
     inputs = [(valid, rank, at) for valid in ("true", "false", "NULL") for rank in ("0", "3", "-2", "40", "NULL")
-              for at in ("'2024-03-01 10:00:00.7+00'", "'2024-03-01 10:00:00.2+00'", "'1969-12-31 00:00:00+00'",
+              for at in ("'2024-03-01 10:00:00.7+00'", "'2024-03-01 10:00:00.2+00'", "'2024-03-01 10:00:00.5+00'",
+                         "'2024-03-01 10:00:01.5+00'", "'1969-12-31 00:00:00+00'",
                          "'2400-01-01 00:00:00+00'", "NULL")]
     rows = ", ".join(f"({i}, {v}, {r}, CAST({a} AS TIMESTAMPTZ), 's{i}')" for i, (v, r, a) in enumerate(inputs))
     values = f"(VALUES {rows}) AS t(n, is_valid, src_rank, changed_at, src_id)"

@@ -19,7 +19,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.name_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.name_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.name_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.name_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.name_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.name_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -34,7 +48,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.domain_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.domain_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.domain_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.domain_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.domain_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.domain_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -50,7 +78,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -66,7 +108,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.industry_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.industry_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.industry_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.industry_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.industry_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.industry_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -81,7 +137,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -96,7 +166,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.country_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -112,7 +196,18 @@ SELECT
       ) + (
         CAST(LEAST(
           GREATEST(
-            COALESCE(UNIX_MICROS(CAST(i.employee_count_changed_at AS TIMESTAMP)) / 1000000, 0),
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.employee_count_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.employee_count_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.employee_count_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.employee_count_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
             0
           ),
           8589934591
@@ -130,7 +225,18 @@ SELECT
       ) + (
         CAST(LEAST(
           GREATEST(
-            COALESCE(UNIX_MICROS(CAST(i.annual_revenue_changed_at AS TIMESTAMP)) / 1000000, 0),
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.annual_revenue_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.annual_revenue_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.annual_revenue_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.annual_revenue_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
             0
           ),
           8589934591

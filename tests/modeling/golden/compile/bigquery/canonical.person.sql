@@ -20,7 +20,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.email_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.email_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.email_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.email_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.email_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.email_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -36,7 +50,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.first_name_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.first_name_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.first_name_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.first_name_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.first_name_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.first_name_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -51,7 +79,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.last_name_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.last_name_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.last_name_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.last_name_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.last_name_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.last_name_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -66,7 +108,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.phone_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -83,7 +139,18 @@ SELECT
       ) + (
         CAST(LEAST(
           GREATEST(
-            COALESCE(UNIX_MICROS(CAST(i.mobile_phone_changed_at AS TIMESTAMP)) / 1000000, 0),
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.mobile_phone_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.mobile_phone_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.mobile_phone_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.mobile_phone_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
             0
           ),
           8589934591
@@ -101,7 +168,18 @@ SELECT
       ) + (
         CAST(LEAST(
           GREATEST(
-            COALESCE(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)) / 1000000, 0),
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
             0
           ),
           8589934591
@@ -119,7 +197,18 @@ SELECT
       ) + (
         CAST(LEAST(
           GREATEST(
-            COALESCE(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)) / 1000000, 0),
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.company_name_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
             0
           ),
           8589934591
@@ -136,7 +225,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.job_title_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.job_title_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.job_title_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.job_title_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.job_title_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.job_title_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -151,7 +254,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.city_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -166,7 +283,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.country_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.country_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)
@@ -182,7 +313,18 @@ SELECT
       ) + (
         CAST(LEAST(
           GREATEST(
-            COALESCE(UNIX_MICROS(CAST(i.lifecycle_stage_changed_at AS TIMESTAMP)) / 1000000, 0),
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.lifecycle_stage_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.lifecycle_stage_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.lifecycle_stage_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.lifecycle_stage_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
             0
           ),
           8589934591
@@ -199,7 +341,21 @@ SELECT
         CAST(15 - LEAST(GREATEST(COALESCE(p.lead_source_rank, 0), 0), 15) AS INT64) << 58
       ) + (
         CAST(LEAST(
-          GREATEST(COALESCE(UNIX_MICROS(CAST(i.lead_source_changed_at AS TIMESTAMP)) / 1000000, 0), 0),
+          GREATEST(
+            COALESCE(
+              DIV(UNIX_MICROS(CAST(i.lead_source_changed_at AS TIMESTAMP)), 1000000) + IF(
+                MOD(UNIX_MICROS(CAST(i.lead_source_changed_at AS TIMESTAMP)), 1000000) > 500000
+                OR (
+                  MOD(UNIX_MICROS(CAST(i.lead_source_changed_at AS TIMESTAMP)), 1000000) = 500000
+                  AND MOD(DIV(UNIX_MICROS(CAST(i.lead_source_changed_at AS TIMESTAMP)), 1000000), 2) = 1
+                ),
+                1,
+                0
+              ),
+              0
+            ),
+            0
+          ),
           8589934591
         ) AS INT64) << 25
       ) + COALESCE(FARM_FINGERPRINT(CAST(i.source_id AS STRING)) & 33554431, 0)

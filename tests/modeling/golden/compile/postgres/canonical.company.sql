@@ -20,7 +20,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.name_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.name_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.name_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -40,7 +46,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.domain_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.domain_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.domain_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -61,7 +73,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.phone_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.phone_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -82,7 +100,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.industry_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.industry_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.industry_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -102,7 +126,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.city_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.city_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -122,7 +152,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.country_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.country_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.country_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -143,7 +179,10 @@ SELECT
         ) + (
           CAST(LEAST(
             GREATEST(
-              COALESCE(EXTRACT(EPOCH FROM CAST(i.employee_count_changed_at AS TIMESTAMPTZ)), 0),
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.employee_count_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
               0
             ),
             8589934591
@@ -166,7 +205,10 @@ SELECT
         ) + (
           CAST(LEAST(
             GREATEST(
-              COALESCE(EXTRACT(EPOCH FROM CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)), 0),
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
               0
             ),
             8589934591

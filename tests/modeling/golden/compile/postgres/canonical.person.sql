@@ -21,7 +21,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.email_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.email_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.email_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -42,7 +48,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.first_name_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.first_name_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.first_name_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -62,7 +74,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.last_name_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.last_name_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.last_name_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -82,7 +100,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.phone_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.phone_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -103,7 +127,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.mobile_phone_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -123,7 +153,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.company_name_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.company_name_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.company_name_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -143,7 +179,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(0, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.company_name_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.company_name_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -163,7 +205,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.job_title_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.job_title_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.job_title_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -183,7 +231,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.city_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.city_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -203,7 +257,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.country_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.country_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.country_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(
@@ -224,7 +284,10 @@ SELECT
         ) + (
           CAST(LEAST(
             GREATEST(
-              COALESCE(EXTRACT(EPOCH FROM CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)), 0),
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
               0
             ),
             8589934591
@@ -246,7 +309,13 @@ SELECT
           CAST(15 - LEAST(GREATEST(COALESCE(p.lead_source_rank, 0), 0), 15) AS BIGINT) << 58
         ) + (
           CAST(LEAST(
-            GREATEST(COALESCE(EXTRACT(EPOCH FROM CAST(i.lead_source_changed_at AS TIMESTAMPTZ)), 0), 0),
+            GREATEST(
+              COALESCE(
+                CAST(EXTRACT(EPOCH FROM CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) AS DOUBLE PRECISION),
+                0
+              ),
+              0
+            ),
             8589934591
           ) AS BIGINT) << 25
         ) + COALESCE(

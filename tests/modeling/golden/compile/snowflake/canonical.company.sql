@@ -22,7 +22,18 @@ SELECT
           BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.name_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
             CAST(LEAST(
               GREATEST(
-                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.name_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                COALESCE(
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.name_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.name_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.name_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.name_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
+                  0
+                ),
                 0
               ),
               8589934591
@@ -46,7 +57,15 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.domain_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.domain_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.domain_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.domain_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.domain_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -72,7 +91,18 @@ SELECT
           BITSHIFTLEFT(CAST(COALESCE(i.phone_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
             CAST(LEAST(
               GREATEST(
-                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                COALESCE(
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
+                  0
+                ),
                 0
               ),
               8589934591
@@ -97,7 +127,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.industry_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.industry_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.industry_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.industry_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.industry_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -122,7 +164,18 @@ SELECT
           BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
             CAST(LEAST(
               GREATEST(
-                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                COALESCE(
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
+                  0
+                ),
                 0
               ),
               8589934591
@@ -146,7 +199,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -175,7 +240,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.employee_count_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.employee_count_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.employee_count_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.employee_count_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.employee_count_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -204,7 +281,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.annual_revenue_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0

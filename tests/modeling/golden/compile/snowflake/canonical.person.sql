@@ -23,7 +23,18 @@ SELECT
           BITSHIFTLEFT(CAST(COALESCE(i.email_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.email_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
             CAST(LEAST(
               GREATEST(
-                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                COALESCE(
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.email_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
+                  0
+                ),
                 0
               ),
               8589934591
@@ -48,7 +59,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.first_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -74,7 +97,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.last_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -99,7 +134,18 @@ SELECT
           BITSHIFTLEFT(CAST(COALESCE(i.phone_is_valid, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.phone_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
             CAST(LEAST(
               GREATEST(
-                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                COALESCE(
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.phone_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
+                  0
+                ),
                 0
               ),
               8589934591
@@ -124,7 +170,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.mobile_phone_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -150,7 +208,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -176,7 +246,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.company_name_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -202,7 +284,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.job_title_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -227,7 +321,18 @@ SELECT
           BITSHIFTLEFT(CAST(COALESCE(TRUE, FALSE) AS BIGINT), 62) + BITSHIFTLEFT(CAST(15 - LEAST(GREATEST(COALESCE(p.city_rank, 0), 0), 15) AS BIGINT), 58) + BITSHIFTLEFT(
             CAST(LEAST(
               GREATEST(
-                COALESCE(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000, 0),
+                COALESCE(
+                  FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(DATE_PART(EPOCH_MICROSECOND, CAST(i.city_changed_at AS TIMESTAMPTZ)) / 1000000) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
+                  0
+                ),
                 0
               ),
               8589934591
@@ -251,7 +356,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.country_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -280,7 +397,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.lifecycle_stage_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
@@ -306,7 +435,19 @@ SELECT
             CAST(LEAST(
               GREATEST(
                 COALESCE(
-                  DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) / 1000000,
+                  FLOOR(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) / 1000000
+                  ) + IFF(
+                    DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) % 1000000 > 500000
+                    OR (
+                      DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) % 1000000 = 500000
+                      AND FLOOR(
+                        DATE_PART(EPOCH_MICROSECOND, CAST(i.lead_source_changed_at AS TIMESTAMPTZ)) / 1000000
+                      ) % 2 = 1
+                    ),
+                    1,
+                    0
+                  ),
                   0
                 ),
                 0
