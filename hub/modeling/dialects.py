@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -60,6 +61,10 @@ class Rules:
     regexp_groups: str = "any"              # any | one (BigQuery: a pattern with exactly one capturing group)
     #: True: a subquery in FROM needs a name (Postgres before 16), which DuckDB does not ask for
     name_subqueries: bool = False
+    #: True: unquoted names fold to upper case (Snowflake; dlt creates its tables so). A name quoted in the model,
+    #: or one the dialect knows as a keyword (ORDER, CASE), is written quoted in upper case: the same name, now
+    #: safe from the parser and from case-sensitive matching.
+    upper_case_names: bool = False
     #: True statements about what still differs from DuckDB, keyed by the construct that brings them in.
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -132,6 +137,7 @@ SNOWFLAKE = Rules(
     regexp_extract="COALESCE(REGEXP_SUBSTR(__x, __pattern, 1, 1, __flags, __group), '')",
     json_extract_string="JSON_EXTRACT_PATH_TEXT(TO_VARCHAR(__x), __path)",
     json_path_style="snowflake",
+    upper_case_names=True,
     concat_ws="ARRAY_TO_STRING(ARRAY_CONSTRUCT_COMPACT(__parts), __sep)",
     to_timestamp="TO_TIMESTAMP_TZ(__x)",
     notes={
@@ -305,6 +311,21 @@ def _name_subquery(rules: Rules, node: exp.Subquery) -> exp.Expression | None:
     return named
 
 
+def _upper_case_name(rules: Rules, node: exp.Identifier) -> exp.Expression | None:
+    if not rules.upper_case_names or not (node.quoted or node.name.upper() in _keywords(rules.name)):
+        return None
+    return exp.Identifier(this=node.name.upper(), quoted=True)
+
+
+@lru_cache(maxsize=None)
+def _keywords(dialect: str) -> frozenset[str]:
+    """Every word of the dialect's keywords (ORDER from ORDER BY), upper case."""
+    from sqlglot.dialects.dialect import Dialect
+
+    words = Dialect.get_or_raise(dialect).tokenizer_class.KEYWORDS
+    return frozenset(word for keyword in words for word in keyword.split())
+
+
 def _unnamed_subquery(node: exp.Expression) -> bool:
     return isinstance(node, exp.Subquery) and not node.alias and isinstance(node.parent, (exp.From, exp.Join))
 
@@ -328,6 +349,7 @@ _STEPS: list[Step] = [
     ("split_part", lambda n: isinstance(n, exp.SplitPart), _split_part),
     ("to_timestamp", lambda n: isinstance(n, exp.UnixToTime), _to_timestamp),
     ("name_subqueries", _unnamed_subquery, _name_subquery),
+    ("upper_case_names", lambda n: isinstance(n, exp.Identifier), _upper_case_name),
 ]
 _KINDS: dict[Callable[[exp.Expression], bool], tuple[type[exp.Expression], ...]] = {
     _is_helper: (exp.Dot,), _arg_max_node: (exp.Filter, exp.ArgMax),

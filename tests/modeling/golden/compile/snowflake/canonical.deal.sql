@@ -12,7 +12,7 @@ SELECT
   p.person_id,
   c.company_id,
   r.name,
-  r.stage,
+  r."STAGE",
   COALESCE(r.is_closed, FALSE) AS is_closed,
   COALESCE(r.is_won, FALSE) AS is_won,
   r.amount,

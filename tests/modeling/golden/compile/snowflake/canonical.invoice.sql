@@ -6,23 +6,23 @@
 /* An order reference names an order when it matches exactly one: an ambiguous one links nothing. */
 WITH orders AS (
   SELECT
-    ref,
+    "REF",
     MIN(order_id) AS order_id
   FROM (
     SELECT
-      source_id AS ref,
+      source_id AS "REF",
       order_id
-    FROM canonical.order
+    FROM canonical."ORDER"
     UNION ALL
     SELECT
-      order_number AS ref,
+      order_number AS "REF",
       order_id
-    FROM canonical.order
+    FROM canonical."ORDER"
     WHERE
       NOT order_number IS NULL
   )
   GROUP BY
-    ref
+    "REF"
   HAVING
     COUNT(DISTINCT order_id) = 1
 )
@@ -35,7 +35,7 @@ SELECT
   r.source_id,
   COALESCE(linked.person_id, e.person_id) AS person_id,
   o.order_id,
-  r.number,
+  r."NUMBER",
   LOWER(TRIM(r.email)) AS email,
   r.status,
   r.total,
@@ -53,4 +53,4 @@ LEFT JOIN _hub.person_identity AS linked
 LEFT JOIN canonical.person_by_email AS e
   ON e.email = LOWER(TRIM(r.email))
 LEFT JOIN orders AS o
-  ON o.ref = r.order_ref
+  ON o."REF" = r.order_ref

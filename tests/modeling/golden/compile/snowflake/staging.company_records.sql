@@ -14,7 +14,7 @@ SELECT
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   CAST(NULL AS VARCHAR) AS external_id,
   CAST(NULL AS VARCHAR) AS tier
-FROM "staging"."hubspot_companies"
+FROM "STAGING"."HUBSPOT_COMPANIES"
 UNION ALL
 SELECT
   'salesforce' AS connection,
@@ -32,7 +32,7 @@ SELECT
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   CAST(NULL AS VARCHAR) AS external_id,
   CAST(NULL AS VARCHAR) AS tier
-FROM "staging"."salesforce_account"
+FROM "STAGING"."SALESFORCE_ACCOUNT"
 UNION ALL
 SELECT
   'zendesk' AS connection,
@@ -50,4 +50,4 @@ SELECT
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   external_id,
   tier
-FROM "staging"."zendesk_organizations"
+FROM "STAGING"."ZENDESK_ORGANIZATIONS"

@@ -3,7 +3,7 @@ SELECT
   'deals' AS stream,
   CAST(source_id AS VARCHAR) AS source_id,
   CAST(name AS VARCHAR) AS name,
-  CAST(stage AS VARCHAR) AS stage,
+  CAST("STAGE" AS VARCHAR) AS "STAGE",
   CAST(is_closed AS BOOLEAN) AS is_closed,
   CAST(is_won AS BOOLEAN) AS is_won,
   CAST(amount AS DECIMAL(18, 2)) AS amount,
@@ -15,14 +15,14 @@ SELECT
   CAST(company_source_id AS VARCHAR) AS company_source_id,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at
-FROM "staging"."hubspot_deals"
+FROM "STAGING"."HUBSPOT_DEALS"
 UNION ALL
 SELECT
   'salesforce' AS connection,
   'Opportunity' AS stream,
   CAST(source_id AS VARCHAR) AS source_id,
   CAST(name AS VARCHAR) AS name,
-  CAST(stage AS VARCHAR) AS stage,
+  CAST("STAGE" AS VARCHAR) AS "STAGE",
   CAST(is_closed AS BOOLEAN) AS is_closed,
   CAST(is_won AS BOOLEAN) AS is_won,
   CAST(amount AS DECIMAL(18, 2)) AS amount,
@@ -34,4 +34,4 @@ SELECT
   CAST(company_source_id AS VARCHAR) AS company_source_id,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at
-FROM "staging"."salesforce_opportunity"
+FROM "STAGING"."SALESFORCE_OPPORTUNITY"

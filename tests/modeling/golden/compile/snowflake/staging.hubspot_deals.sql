@@ -5,7 +5,7 @@
 SELECT
   id AS source_id,
   NULLIF(TRIM(dealname), '') AS name,
-  NULLIF(TRIM(dealstage), '') AS stage,
+  NULLIF(TRIM(dealstage), '') AS "STAGE",
   COALESCE(TRY_TO_BOOLEAN(CAST(hs_is_closed AS VARCHAR)), FALSE) AS is_closed,
   COALESCE(TRY_TO_BOOLEAN(CAST(hs_is_closed_won AS VARCHAR)), FALSE) AS is_won,
   TRY_CAST(CAST(amount AS VARCHAR) AS DECIMAL(18, 2)) AS amount,

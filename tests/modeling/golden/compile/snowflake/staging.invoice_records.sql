@@ -2,7 +2,7 @@ SELECT
   'quickbooks' AS connection,
   'invoices' AS stream,
   CAST(source_id AS VARCHAR) AS source_id,
-  CAST(number AS VARCHAR) AS number,
+  CAST("NUMBER" AS VARCHAR) AS "NUMBER",
   CAST(email AS VARCHAR) AS email,
   CAST(status AS VARCHAR) AS status,
   CAST(total AS DECIMAL(18, 2)) AS total,
@@ -15,4 +15,4 @@ SELECT
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   txn_date
-FROM "staging"."quickbooks_invoices"
+FROM "STAGING"."QUICKBOOKS_INVOICES"

@@ -14,4 +14,4 @@ SELECT
   CAST(person_source_id AS VARCHAR) AS person_source_id,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at
-FROM "staging"."salesforce_lead"
+FROM "STAGING"."SALESFORCE_LEAD"

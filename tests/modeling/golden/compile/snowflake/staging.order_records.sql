@@ -16,4 +16,4 @@ SELECT
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   refunded
-FROM "staging"."shopify_orders"
+FROM "STAGING"."SHOPIFY_ORDERS"

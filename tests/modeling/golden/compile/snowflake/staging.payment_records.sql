@@ -12,4 +12,4 @@ SELECT
   CAST(paid_at AS TIMESTAMPTZ) AS paid_at,
   CAST(created_at AS TIMESTAMPTZ) AS created_at,
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at
-FROM "staging"."quickbooks_payments"
+FROM "STAGING"."QUICKBOOKS_PAYMENTS"

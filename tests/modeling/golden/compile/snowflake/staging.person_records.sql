@@ -24,9 +24,9 @@ SELECT
   CAST(NULL AS VARCHAR) AS currency,
   CAST(NULL AS BIGINT) AS orders_count,
   CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
-  NULL AS role,
+  NULL AS "ROLE",
   CAST(NULL AS VARCHAR) AS external_id
-FROM "staging"."hubspot_contacts"
+FROM "STAGING"."HUBSPOT_CONTACTS"
 UNION ALL
 SELECT
   'quickbooks' AS connection,
@@ -54,9 +54,9 @@ SELECT
   currency,
   CAST(NULL AS BIGINT) AS orders_count,
   CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
-  NULL AS role,
+  NULL AS "ROLE",
   CAST(NULL AS VARCHAR) AS external_id
-FROM "staging"."quickbooks_customers"
+FROM "STAGING"."QUICKBOOKS_CUSTOMERS"
 UNION ALL
 SELECT
   'salesforce' AS connection,
@@ -84,9 +84,9 @@ SELECT
   CAST(NULL AS VARCHAR) AS currency,
   CAST(NULL AS BIGINT) AS orders_count,
   CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
-  NULL AS role,
+  NULL AS "ROLE",
   CAST(NULL AS VARCHAR) AS external_id
-FROM "staging"."salesforce_contact"
+FROM "STAGING"."SALESFORCE_CONTACT"
 UNION ALL
 SELECT
   'shopify' AS connection,
@@ -114,9 +114,9 @@ SELECT
   currency,
   orders_count,
   amount_spent,
-  NULL AS role,
+  NULL AS "ROLE",
   CAST(NULL AS VARCHAR) AS external_id
-FROM "staging"."shopify_customers"
+FROM "STAGING"."SHOPIFY_CUSTOMERS"
 UNION ALL
 SELECT
   'stripe' AS connection,
@@ -144,9 +144,9 @@ SELECT
   CAST(NULL AS VARCHAR) AS currency,
   CAST(NULL AS BIGINT) AS orders_count,
   CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
-  NULL AS role,
+  NULL AS "ROLE",
   CAST(NULL AS VARCHAR) AS external_id
-FROM "staging"."stripe_customers"
+FROM "STAGING"."STRIPE_CUSTOMERS"
 UNION ALL
 SELECT
   'zendesk' AS connection,
@@ -174,6 +174,6 @@ SELECT
   CAST(NULL AS VARCHAR) AS currency,
   CAST(NULL AS BIGINT) AS orders_count,
   CAST(NULL AS DECIMAL(18, 2)) AS amount_spent,
-  role,
+  "ROLE",
   external_id
-FROM "staging"."zendesk_users"
+FROM "STAGING"."ZENDESK_USERS"

@@ -3,7 +3,7 @@
 /* description: QuickBooks invoices of one connection (deleted ones dropped). number is the DocNumber; order_ref is the order the invoice was made for: a line "order: <ref>" in the PrivateNote if there is one, else the DocNumber (push syncs write the shop's order number there). status is paid (nothing left to pay), partial or open; the customer is person_source_id in the customers stream. */
 SELECT
   id AS source_id,
-  NULLIF(TRIM(doc_number), '') AS number,
+  NULLIF(TRIM(doc_number), '') AS "NUMBER",
   NULLIF(TRIM(email), '') AS email,
   CASE
     WHEN TRY_CAST(CAST(balance AS VARCHAR) AS DECIMAL(18, 2)) = 0

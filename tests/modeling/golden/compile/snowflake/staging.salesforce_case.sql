@@ -17,6 +17,6 @@ SELECT
     TRY_CAST(CAST(last_modified_date AS VARCHAR) AS TIMESTAMPTZ),
     TRY_CAST(CAST(system_modstamp AS VARCHAR) AS TIMESTAMPTZ)
   ) AS updated_at
-FROM raw_salesforce."case"
+FROM raw_salesforce."CASE"
 WHERE
   NOT COALESCE(is_deleted, FALSE)

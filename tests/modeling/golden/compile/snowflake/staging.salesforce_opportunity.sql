@@ -5,7 +5,7 @@
 SELECT
   id AS source_id,
   NULLIF(TRIM(name), '') AS name,
-  NULLIF(TRIM(stage_name), '') AS stage,
+  NULLIF(TRIM(stage_name), '') AS "STAGE",
   COALESCE(is_closed, FALSE) AS is_closed,
   COALESCE(is_won, FALSE) AS is_won,
   TRY_CAST(CAST(amount AS VARCHAR) AS DECIMAL(18, 2)) AS amount,

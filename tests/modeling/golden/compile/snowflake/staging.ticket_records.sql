@@ -14,7 +14,7 @@ SELECT
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   CAST(NULL AS VARCHAR) AS external_id,
   NULL AS ticket_type
-FROM "staging"."hubspot_tickets"
+FROM "STAGING"."HUBSPOT_TICKETS"
 UNION ALL
 SELECT
   'salesforce' AS connection,
@@ -32,7 +32,7 @@ SELECT
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   CAST(NULL AS VARCHAR) AS external_id,
   NULL AS ticket_type
-FROM "staging"."salesforce_case"
+FROM "STAGING"."SALESFORCE_CASE"
 UNION ALL
 SELECT
   'zendesk' AS connection,
@@ -50,4 +50,4 @@ SELECT
   CAST(updated_at AS TIMESTAMPTZ) AS updated_at,
   external_id,
   ticket_type
-FROM "staging"."zendesk_tickets"
+FROM "STAGING"."ZENDESK_TICKETS"

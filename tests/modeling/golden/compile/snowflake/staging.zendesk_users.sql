@@ -9,7 +9,7 @@ SELECT
   NULLIF(TRIM(phone), '') AS phone,
   CASE WHEN NOT organization_id IS NULL THEN 'organizations' END AS company_stream,
   CAST(organization_id AS VARCHAR) AS company_source_id,
-  role,
+  "ROLE",
   NULLIF(TRIM(external_id), '') AS external_id,
   TRY_CAST(CAST(created_at AS VARCHAR) AS TIMESTAMPTZ) AS created_at,
   TRY_CAST(CAST(updated_at AS VARCHAR) AS TIMESTAMPTZ) AS updated_at
