@@ -70,7 +70,10 @@ def _type_the_nulls(union: exp.Expression, members: list[Model]) -> None:
 
     types: dict[str, exp.DataType] = {}
     for member in members:
-        select = annotate_types(sqlglot.parse_one(member.body, read=DIALECT))
+        try:
+            select = annotate_types(sqlglot.parse_one(member.body, read=DIALECT))
+        except sqlglot.errors.SqlglotError:
+            continue    # a member sqlglot cannot read gives no types; the union's own parse reports the problem
         for column in select.selects if isinstance(select, exp.Select) else []:
             kind = _known_type(column.unalias())
             if column.alias_or_name and kind is not None:
