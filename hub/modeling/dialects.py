@@ -119,6 +119,8 @@ POSTGRES = Rules(
                         "source id here, by DuckDB's hash() in DuckDB: in such a tie another source's value may win",
         "try_cast": "try_cast is a CAST guarded by a pattern here: text of the right shape but out of range "
                     "(2024-02-30, a number too big for its type) fails the query instead of becoming NULL",
+        "try_cast_unguarded": "try_cast to a type hub has no pattern for is a plain CAST here: a value that does "
+                              "not convert fails the query instead of becoming NULL",
     },
 )
 
@@ -229,16 +231,18 @@ def _arg_max(rules: Rules, node: exp.Expression) -> exp.Expression | tuple[exp.E
     return _fill(rules.arg_max, rules.name, value=value, key=key, keep=exp.and_(*keep))
 
 
-def _try_cast(rules: Rules, node: exp.TryCast) -> exp.Expression | None:
+def _try_cast(rules: Rules, node: exp.TryCast) -> exp.Expression | tuple[exp.Expression, str] | None:
     if rules.try_cast is None:
         return None
     target = node.to.sql(dialect=rules.name)
     if "{guard}" not in rules.try_cast:
         return _fill(rules.try_cast.format(type=target), rules.name, x=node.this)
     family = _type_family(node.to)
+    if node.to.is_type(*exp.DataType.TEXT_TYPES):
+        return exp.cast(node.this.copy(), node.to.copy()), "try_cast_to_text"     # to text nothing fails
     guard = rules.cast_guards.get(family)
-    if guard is None:
-        return None         # no guard known: sqlglot's plain CAST stays, and compile says so
+    if guard is None:       # no pattern for this type: a plain CAST, and the output says what that changes
+        return exp.cast(node.this.copy(), node.to.copy()), "try_cast_unguarded"
     # Text to an integer: DuckDB rounds "1.5" where Postgres refuses it, so go through NUMERIC (which rounds).
     inner = "CAST(__x AS NUMERIC)" if family in ("BIGINT", "INT") else "__x"
     return _fill(rules.try_cast.format(guard=guard.replace("'", "''"), inner=inner, type=target), rules.name,

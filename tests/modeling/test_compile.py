@@ -263,3 +263,13 @@ def test_snowflake_names_are_the_upper_case_ones_dlt_creates(compiled):
     assert 'FROM canonical."ORDER"' in compiled["snowflake", "canonical.invoice"]
     assert 'FROM raw_salesforce."case"' in compiled["postgres", "staging.salesforce_case"]
     assert "FROM canonical.`order`" in compiled["bigquery", "canonical.invoice"]
+
+
+def test_a_try_cast_postgres_has_no_pattern_for_says_it_became_a_plain_cast():
+    from hub.modeling.dialects import rewrite
+
+    tree, notes = rewrite(sqlglot.parse_one("SELECT try_cast(a AS TIME), try_cast(b AS VARCHAR) FROM t",
+                                            read="duckdb"), "postgres")
+    assert tree.sql(dialect="postgres") == "SELECT CAST(a AS TIME), CAST(b AS TEXT) FROM t"
+    assert notes == ["try_cast to a type hub has no pattern for is a plain CAST here: a value that does not convert "
+                     "fails the query instead of becoming NULL"]
