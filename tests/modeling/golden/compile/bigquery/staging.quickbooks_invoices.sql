@@ -1,0 +1,34 @@
+/* materialized: view */
+/* entity: invoice */
+/* description: QuickBooks invoices of one connection (deleted ones dropped). number is the DocNumber; order_ref is the order the invoice was made for: a line "order: <ref>" in the PrivateNote if there is one, else the DocNumber (push syncs write the shop's order number there). status is paid (nothing left to pay), partial or open; the customer is person_source_id in the customers stream. */
+SELECT
+  id AS source_id,
+  NULLIF(TRIM(doc_number), '') AS number,
+  NULLIF(TRIM(email), '') AS email,
+  CASE
+    WHEN SAFE_CAST(balance AS NUMERIC(18, 2)) = 0
+    AND SAFE_CAST(total_amt AS NUMERIC(18, 2)) > 0
+    THEN 'paid'
+    WHEN SAFE_CAST(balance AS NUMERIC(18, 2)) < SAFE_CAST(total_amt AS NUMERIC(18, 2))
+    THEN 'partial'
+    ELSE 'open'
+  END AS status,
+  SAFE_CAST(total_amt AS NUMERIC(18, 2)) AS total,
+  SAFE_CAST(balance AS NUMERIC(18, 2)) AS balance,
+  UPPER(COALESCE(NULLIF(TRIM(currency), ''), 'USD')) AS currency,
+  SAFE_CAST(due_date AS DATE) AS due_date,
+  COALESCE(
+    NULLIF(
+      COALESCE(REGEXP_EXTRACT(COALESCE(private_note, ''), '(?i)order:\\s*(\\S+)'), ''),
+      ''
+    ),
+    NULLIF(TRIM(doc_number), '')
+  ) AS order_ref,
+  'customers' AS person_stream,
+  customer_id AS person_source_id,
+  SAFE_CAST(txn_date AS DATE) AS txn_date,
+  SAFE_CAST(created_time AS TIMESTAMP) AS created_at,
+  SAFE_CAST(last_updated_time AS TIMESTAMP) AS updated_at
+FROM raw_quickbooks.invoices
+WHERE
+  NOT COALESCE(deleted, FALSE)

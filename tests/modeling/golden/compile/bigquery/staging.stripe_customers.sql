@@ -1,0 +1,29 @@
+/* materialized: view */
+/* entity: person */
+/* description: Stripe customers of one connection (deleted ones dropped), named like every person source; Stripe keeps one name: its first word is the first name, the rest the last name. Stripe has no modification time, so updated_at is the creation time. */
+SELECT
+  id AS source_id,
+  NULLIF(TRIM(email), '') AS email,
+  NULLIF(
+    IF(TRIM(name) IS NULL, NULL, COALESCE(SPLIT(TRIM(name), ' ')[SAFE_OFFSET(1 - 1)], '')),
+    ''
+  ) AS first_name,
+  NULLIF(
+    TRIM(
+      SUBSTRING(
+        TRIM(name),
+        LENGTH(
+          IF(TRIM(name) IS NULL, NULL, COALESCE(SPLIT(TRIM(name), ' ')[SAFE_OFFSET(1 - 1)], ''))
+        ) + 1
+      )
+    ),
+    ''
+  ) AS last_name,
+  NULLIF(TRIM(phone), '') AS phone,
+  NULLIF(TRIM(JSON_EXTRACT_SCALAR(address, '$.city')), '') AS city,
+  NULLIF(TRIM(JSON_EXTRACT_SCALAR(address, '$.country')), '') AS country,
+  TIMESTAMP_SECONDS(created) AS created_at,
+  TIMESTAMP_SECONDS(created) AS updated_at
+FROM raw_stripe.customers
+WHERE
+  NOT COALESCE(deleted, FALSE)
