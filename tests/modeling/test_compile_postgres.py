@@ -93,11 +93,13 @@ def every(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 # --- the inputs: raw tables typed as dlt lands them, rows chosen by column name --------------------------------
 
-BOOLEANS = {"archived", "is_deleted", "deleted", "is_closed", "is_won", "is_converted", "active"}
+BOOLEANS = {"archived", "is_deleted", "deleted", "is_closed", "is_won", "is_converted", "active", "refunded"}
 INTEGERS = {"created", "total_inventory", "number_of_employees"}
 DOUBLES = {"annual_revenue"}     # Salesforce's currency fields arrive as numbers
-JSONS = {"lines", "address", "domain_names", "organization_fields"}
+JSONS = {"lines", "address", "domain_names", "organization_fields", "metadata", "status_transitions"}
 ZENDESK_IDS = {"id", "requester_id", "organization_id"}      # Zendesk ids are numbers
+#: Stripe's amounts (minor units) and times (Unix seconds) are integers
+STRIPE_INTEGERS = {"amount", "amount_captured", "amount_refunded", "amount_remaining", "total", "due_date"}
 TIME = re.compile(r"(date|_at$|_time$|modstamp)")
 NUMBER = re.compile(r"(amount|amt|balance|price|tax|refunded|revenue|employees|score|spent|orders)")
 JSON_ROWS = {
@@ -105,6 +107,8 @@ JSON_ROWS = {
     "address": ['{"city": "Oslo", "country": "NO"}', '{"city": " Bergen "}'],
     "domain_names": ['["Acme.com", "acme.io"]', '[]'],
     "organization_fields": ['{"tier": "gold"}', '{}'],
+    "metadata": ['{"order_id": "1001"}', '{}'],
+    "status_transitions": ['{"paid_at": 1709290900, "finalized_at": null}', '{}'],
 }
 
 
@@ -116,7 +120,16 @@ def raw_columns(sql: str) -> dict[str, list[str]]:
     tree = sqlglot.parse_one(sql, read="duckdb")
     tables = {(t.alias_or_name): f"{t.db}.{t.name}" for t in tree.find_all(exp.Table)}
     out: dict[str, list[str]] = {t: [] for t in tables.values()}
+    # a column a subquery in FROM makes (`SELECT *, ... AS divisor FROM raw`) is not one of the raw table's
+    made: set[str] = set()
+    for sub in tree.find_all(exp.Subquery):
+        inner = sub.this
+        if isinstance(inner, exp.Select):
+            made |= {e.alias for e in inner.expressions if isinstance(e, exp.Alias)} - {
+                c.name for e in inner.expressions for c in e.find_all(exp.Column)}
     for column in tree.find_all(exp.Column):
+        if not column.table and column.name in made:
+            continue
         table = tables.get(column.table) if column.table else next(iter(tables.values()))
         if table and column.name not in out[table]:
             out[table].append(column.name)
@@ -126,7 +139,8 @@ def raw_columns(sql: str) -> dict[str, list[str]]:
 def column_type(table: str, column: str) -> str:
     if column in BOOLEANS:
         return "BOOLEAN"
-    if column in INTEGERS or (table.startswith("raw_zendesk") and column in ZENDESK_IDS):
+    if column in INTEGERS or (table.startswith("raw_zendesk") and column in ZENDESK_IDS) \
+            or (table.startswith("raw_stripe") and column in STRIPE_INTEGERS):
         return "BIGINT"
     if column in DOUBLES:
         return "DOUBLE PRECISION"
@@ -139,7 +153,9 @@ def value(table: str, column: str, row: int) -> str:
     if kind == "BOOLEAN":
         return ["false", "NULL", "false"][row]
     if kind == "BIGINT":
-        return ["1704103200", "1709290800", "NULL"][row] if column in INTEGERS else str(101 + row)
+        if column in INTEGERS or column == "due_date":
+            return ["1704103200", "1709290800", "NULL"][row]
+        return ["1250", "0", "NULL"][row] if column in STRIPE_INTEGERS else str(101 + row)
     if kind == "DOUBLE PRECISION":
         return ["2500000.5", "0", "NULL"][row]
     if kind == "JSON":
@@ -150,6 +166,8 @@ def value(table: str, column: str, row: int) -> str:
         text = ["2024-01-01T10:00:00Z", "2024-03-01 10:00:00.250+01:00", "not a date"][row]
     elif NUMBER.search(column):
         text = ["12.5", " 1e3 ", "n/a"][row]
+    elif column == "status":
+        text = ["succeeded", "paid", "open"][row]
     elif column == "private_note":
         text = ["Order: 1001 rush", "no reference", ""][row]
     elif column.startswith("associations_"):
