@@ -24,7 +24,7 @@ from hub.modeling.materialize import ensure_state, materialize, prune_changes
 from hub.modeling.model import META_SCHEMAS, Model
 from hub.modeling.origins import entity_syncs
 from hub.modeling.records import RESOLVERS
-from hub.modeling.report import BuildReport, ModelResult
+from hub.modeling.report import NO_DATA, BuildReport, ModelResult
 from hub.modeling.settings import EntitySettings, load_settings
 from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
@@ -143,6 +143,7 @@ class _Runner:
         self.report, self.existing, self.full_refresh = report, existing, full_refresh
         self.syncs = syncs or {}   # hub.toml's [syncs]: the records they wrote belong to whom they were written for
         self.status: dict[str, str] = {}
+        self.notes: dict[str, str] = {}    # why a model was skipped
 
     def build(self, model: Model) -> ModelResult:
         from hub.warehouse.runlog import progress as live
@@ -153,6 +154,7 @@ class _Runner:
         result.note = self._skip_reason(model)
         if result.note:
             result.status = "skipped"
+            self.notes[model.name] = result.note
         else:
             try:
                 self._run(model, result)
@@ -213,9 +215,11 @@ class _Runner:
                 if state == "failed":
                     return f"upstream {producer} failed"
                 if state == "skipped" and name not in self.existing:
-                    return f"upstream {producer} was skipped"
+                    why = self.notes.get(producer, "")
+                    # keep the root cause in the note: "no data yet" must stay recognizable downstream
+                    return f"upstream {producer} was skipped" + (f": {why.split(': ', 1)[-1]}" if why else "")
             elif producer is None and name not in self.existing and ref.schema.startswith(RAW_PREFIX):
-                return f"{name} has not been ingested yet (`hub ingest`)"
+                return f"{name} {NO_DATA} (`hub ingest`)"
         return None
 
     def _usable(self, name: str) -> bool:
