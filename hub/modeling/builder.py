@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from hub.warehouse.duck import Warehouse
 
 RAW_PREFIX = "raw_"
+PUBLISH_EVERY_S = 1.0   # readers' snapshot during a build: refreshed after a step at most this often, and at the end
 BUILD_MEMORY = "512MB"   # DuckDB's own memory during a build (Arrow batches of identity resolution come on top)
 
 
@@ -72,6 +73,8 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
                 if progress:
                     progress(result)
             prune_changes(wh, change_readers(catalog))
+            if runner.unpublished:
+                wh.publish_snapshot()   # readers see every model of the build (the steps published only now and then)
         except BaseException as exc:   # recorded, then re-raised: Ctrl-C or a bug must not leave the run "running"
             books.finish_run(report.run_id, "failed", f"interrupted: {exc!r}")
             raise
@@ -144,6 +147,8 @@ class _Runner:
         self.syncs = syncs or {}   # hub.toml's [syncs]: the records they wrote belong to whom they were written for
         self.status: dict[str, str] = {}
         self.notes: dict[str, str] = {}    # why a model was skipped
+        self.published = time.monotonic()  # the run's start published a snapshot
+        self.unpublished = False           # the last step is not in the readers' snapshot yet
 
     def build(self, model: Model) -> ModelResult:
         from hub.warehouse.runlog import progress as live
@@ -165,9 +170,15 @@ class _Runner:
                 self.report.errors.append(exc)
         result.seconds = time.perf_counter() - clock
         self.status[model.name] = result.status
+        # a snapshot for readers at most every PUBLISH_EVERY_S (one is a checkpoint and a copy of the file: a build of
+        # a few small models, say one a trigger runs for each chunk of form posts, would spend most of its time on them)
+        publish = time.monotonic() - self.published >= PUBLISH_EVERY_S
         self.books.write_step(Step(run_id=self.report.run_id, step="build", target=model.name, started_at=started,
                                    status=result.status, rows_in=result.rows, rows_out=result.rows,
-                                   detail=result.note or result.mode, error=result.error))
+                                   detail=result.note or result.mode, error=result.error), publish=publish)
+        if publish:
+            self.published = time.monotonic()
+        self.unpublished = not publish
         return result
 
     def _run(self, model: Model, result: ModelResult) -> None:
