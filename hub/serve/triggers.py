@@ -392,6 +392,8 @@ class Runner:
         sync = syncs.select(syncs.load(self.project), [action.target])[0]
         if trigger.source != "webhook":   # a form or a model row: build the sync's model, push what changed
             if sync.name in pushed:       # an earlier firing of this chunk pushed it, this event's row included
+                if pushed[sync.name].startswith("nothing to send"):
+                    return "skipped", pushed[sync.name]
                 return "success", f"pushed with an earlier event of its batch ({pushed[sync.name]})"
             if sync.model not in refreshed:
                 built = self.project.build([f"+{sync.model}"])
@@ -401,6 +403,10 @@ class Runner:
             report = push(self.project, [sync.name])
             if not report.ok:
                 raise HubError("; ".join(str(e) for e in report.errors))
+            if report.results and all(r.status == "waiting" for r in report.results):
+                # the model was skipped for lack of data (say the org's records are not ingested yet): no error
+                pushed[sync.name] = f"nothing to send yet: {report.results[0].note}"
+                return "skipped", pushed[sync.name]
             changed = sum(r.changed for r in report.results)
             pushed[sync.name] = f"run {report.run_id}"   # only a push that succeeded covers the chunk
             return "success", f"pushed {changed} change(s) (run {report.run_id})"
