@@ -81,6 +81,10 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
         report.seconds = time.perf_counter() - clock
         books.finish_run(report.run_id, "success" if report.ok else "failed",
                          "; ".join(str(e) for e in report.errors) or None)
+        # the settings are the database's, not this handle's: a handle opened next in this process while the file
+        # stays open (hub.warehouse.duck.kept_open) must not inherit the build's
+        wh.execute("RESET preserve_insertion_order")
+        wh.execute("RESET memory_limit")
     return report
 
 
