@@ -305,8 +305,9 @@ class Runner:
             books = Bookkeeping(wh)
             books.ensure()
             with wh.transaction():   # one commit (and no snapshot copy per run) for the whole chunk
-                for execution in executions:
-                    execution.run_id = books.start_run(f"trigger:{execution.trigger}")
+                ids = books.start_runs([f"trigger:{execution.trigger}" for execution in executions])
+                for execution, run_id in zip(executions, ids, strict=True):
+                    execution.run_id = run_id
         steps: list[Step] = []
         dead: list[tuple[str, str, str, str, int | None, int, str]] = []
         # a form or model trigger's push sends the whole model, whose build already holds every event of the chunk
@@ -336,12 +337,11 @@ class Runner:
             execution.keys = sorted({k for keys in refreshed.values() for k in keys})
         with self.project.warehouse() as wh, wh.transaction() as con:
             books = Bookkeeping(wh)
-            for step in steps:
-                books.write_step(step)
+            books.write_steps(steps)
             bury(con, dead)
-            for execution in executions:
-                errors = "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None
-                books.finish_run(execution.run_id, "success" if execution.ok else "failed", errors)
+            books.finish_runs([(execution.run_id or "", "success" if execution.ok else "failed",
+                                "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None)
+                               for execution in executions])
         return executions
 
     def _deliver(self, action: Action, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any],
