@@ -97,8 +97,9 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
                 for sync in order:
                     if sync.name in waiting:
                         report.results.append(_waiting(sync, waiting[sync.name]))
-                        books.write_step(Step(run_id=report.run_id or "", step="push", target=sync.name, started_at=now(),
-                                              status="skipped", detail=f"nothing to send yet: {waiting[sync.name]}"))
+                        books.write_step(Step(run_id=report.run_id or "", step="push", target=sync.name,
+                                              started_at=now(), status="skipped",
+                                              detail=f"nothing to send yet: {waiting[sync.name]}"))
                         continue
                     sync = next(s for s in selected if s.name == sync.name)   # its where rendered
                     if sync.refs and any(other in plans for _, other in sync.refs):

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import logging
 import queue
-from contextlib import nullcontext
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson

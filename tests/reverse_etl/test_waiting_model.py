@@ -34,7 +34,8 @@ def test_a_model_without_data_has_nothing_to_send_and_a_misspelt_one_fails(tmp_p
         assert "SKIP  marts.chat_tasks                   upstream staging.form_chats was skipped: raw_website.chat " \
                "has not been ingested yet" in ran.stdout
         assert "chats_to_salesforce               -> salesforce.Task  nothing to send yet: marts.chat_tasks was not " \
-               "built (upstream staging.form_chats was skipped: raw_website.chat has not been ingested yet" in ran.stdout
+               "built (upstream staging.form_chats was skipped: raw_website.chat has not been ingested yet" \
+               in ran.stdout
         with store.lock:
             assert len(store.table("Task").order) == tasks_before
 

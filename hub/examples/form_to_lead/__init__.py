@@ -199,6 +199,6 @@ def chat(run: ExampleRun, server: Server, org: Org, emails: list[str]) -> list[t
 
 EXAMPLE = Example(
     name="form-to-lead", title="Web form -> CRM lead",
-    shows="a contact form post becomes a Salesforce Lead within seconds, unless the email is already a Contact or Lead; "
-          "a website chat is logged as a completed Task on the chatter's Contact or Lead",
+    shows="a contact form post becomes a Salesforce Lead within seconds, unless the email is already a Contact or "
+          "Lead; a website chat is logged as a completed Task on the chatter's Contact or Lead",
     emulators=("salesforce",), package=__name__, after=play)
