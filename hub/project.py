@@ -57,16 +57,19 @@ class Project:
         if self._checked:
             return
         sections = self.config.sections
+        catalog = None
         if "models" in sections or _has_sql(self.root / "models"):   # modeling.catalog.MODELS_DIR; not imported
             from hub.modeling.builder import rankable_fields
             from hub.modeling.catalog import load_catalog
             from hub.modeling.settings import load_settings
 
-            load_settings(self, rankable_fields(load_catalog(self)))   # [models.*] and the project's SQL models
+            catalog = load_catalog(self)
+            load_settings(self, rankable_fields(catalog))   # [models.*] and the project's SQL models
         if "syncs" in sections:
             from hub.reverse_etl import config as sync_config
 
             for sync in sync_config.load(self).values():
+                _check_sync_model(self, sync, catalog)
                 if sync.where:
                     from hub.reverse_etl.where import parse
 
@@ -215,3 +218,19 @@ class Project:
 def _has_sql(folder: Path) -> bool:
     """Whether ``folder`` holds a SQL model of the project's own (the built-in ones are checked by hub's tests)."""
     return folder.is_dir() and next(folder.rglob("*.sql"), None) is not None
+
+
+def _check_sync_model(project: Project, sync: Any, catalog: Any) -> None:
+    """A sync's model in a schema the project's models build (staging, canonical, marts...) must be one of them: a
+    misspelt name fails here, with the closest, before anything runs. (A model that exists but is not built yet, or
+    was skipped for lack of data, is for the build and the push to handle.)"""
+    if catalog is None:
+        return
+    schemas = {m.schema for m in catalog if m.kind == "sql" and not m.schema.startswith("raw_")} - {"main"}
+    if sync.schema in schemas and sync.model.lower() not in catalog.producers:
+        from hub.config import CONFIG_FILE
+        from hub.errors import UnknownNameError
+
+        raise UnknownNameError("model", sync.model, sorted(catalog.producers), file=CONFIG_FILE,
+                               line=project.config.line_of("syncs", sync.name, "model"),
+                               where=f" in [syncs.{sync.name}] model")

@@ -45,7 +45,8 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
     """
     from hub.reverse_etl import config, diff, plan as planning, state
     from hub.reverse_etl.engine import connect
-    from hub.warehouse.bookkeeping import Bookkeeping
+    from hub.modeling.report import waiting_for_data
+    from hub.warehouse.bookkeeping import Bookkeeping, Step, now
 
     every = config.load(project)
     selected = config.select(every, syncs)
@@ -58,7 +59,10 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             (wh.discarded() if dry_run and not wh.read_only else nullcontext()):
         if not wh.read_only:
             state.ensure(wh)
-        selected = [_checked_where(project, wh, s) for s in selected]
+        # a model the last build skipped for lack of data (a form with no posts yet): nothing to send, not an error
+        waiting = {s.name: note for s in selected if (note := waiting_for_data(wh, s.model))}
+        order = selected
+        selected = [_checked_where(project, wh, s) for s in selected if s.name not in waiting]
         models = {s.name: diff.check_model(project, wh, s) for s in selected}
         targets: dict[str, Target] = {}
         try:
@@ -82,14 +86,22 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             for sync in selected:
                 plans[sync.name] = make_plan(sync)
             if dry_run:
-                report.results = [_planned(plans[s.name], targets[s.name]) for s in selected]
+                report.results = [_waiting(s, waiting[s.name]) if s.name in waiting else
+                                  _planned(plans[s.name], targets[s.name]) for s in order]
                 return report
             books = Bookkeeping(wh)
             books.ensure()
             report.run_id = books.start_run("push")
             status = "failed"
             try:
-                for sync in selected:
+                for sync in order:
+                    if sync.name in waiting:
+                        report.results.append(_waiting(sync, waiting[sync.name]))
+                        books.write_step(Step(run_id=report.run_id or "", step="push", target=sync.name,
+                                              started_at=now(), status="skipped",
+                                              detail=f"nothing to send yet: {waiting[sync.name]}"))
+                        continue
+                    sync = next(s for s in selected if s.name == sync.name)   # its where rendered
                     if sync.refs and any(other in plans for _, other in sync.refs):
                         # its references name records a sync before it may have just written: plan it again now
                         plans[sync.name] = make_plan(sync)
@@ -101,6 +113,12 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             for target in targets.values():
                 target.close()
     return report
+
+
+def _waiting(sync: SyncConfig, note: str) -> SyncResult:
+    """A sync whose model was not built for lack of data: nothing to send (not a failure)."""
+    return SyncResult(sync.name, sync.to, sync.object, sync.mode, status="waiting",
+                      note=f"{sync.model} was not built ({note})")
 
 
 def _checked_where(project: Project, wh: Warehouse, sync: SyncConfig) -> SyncConfig:

@@ -90,14 +90,18 @@ def connect(project: Project, wh: Warehouse, sync: SyncConfig, workers: int = WO
 
     from hub.registry import connector_class, pusher_class
     from hub.sources.http import DEFAULT_TIMEOUT
+    from hub.sources.transport import LazyTLSTransport
 
     conn = project.config.connections[sync.to]
     options = project.client_options(conn)
     http = options.pop("http", None)
     own = http is None
     if own:
+        # the process's one SSL context (made at the first https request), not one built per push: a trigger pushes
+        # for every chunk of form posts, and httpx builds a context from the CA bundle for each client it makes
         http = httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "hub/0.1", "Accept": "application/json"},
-                            limits=httpx.Limits(max_connections=workers + 2, max_keepalive_connections=workers + 2))
+                            transport=LazyTLSTransport(limits=httpx.Limits(max_connections=workers + 2,
+                                                                           max_keepalive_connections=workers + 2)))
     cls, connector = pusher_class(conn.type), connector_class(conn.type)
     pushers = [cls(connector.api_client(conn, http=http, **options), sync.object, sync.match_field, conn.options)
                for _ in range(workers)]

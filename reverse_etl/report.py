@@ -36,8 +36,9 @@ class SyncResult:
     conflicts: int = 0
     api_calls: int = 0
     seconds: float = 0.0
-    status: str = "pending"     # success | failed | planned
+    status: str = "pending"     # success | failed | planned | waiting (its model has no data yet: nothing to send)
     error: str | None = None
+    note: str | None = None     # waiting: why the model is not built
     examples: list[Example] = field(default_factory=list)
 
     @property
@@ -71,6 +72,9 @@ def render_push_report(report: PushReport) -> str:
     width = max(len(r.sync) for r in report.results)
     for r in report.results:
         where = f"-> {r.to}.{r.object}"
+        if r.status == "waiting":
+            lines.append(f"{r.sync:<{width}}  {where}  nothing to send yet: {r.note}")
+            continue
         if report.dry_run:
             lines.append(f"{r.sync:<{width}}  {where}  would create {r.creates:,}, update {r.updates:,}, "
                          f"remove {r.removals:,}; {r.unchanged:,} unchanged"

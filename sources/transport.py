@@ -68,8 +68,9 @@ class LazyTLSTransport(httpx.BaseTransport):
     made on first use with :func:`ssl_context`, verified as httpx would (``verify`` as httpx takes it).
     """
 
-    def __init__(self, verify: Any = True) -> None:
+    def __init__(self, verify: Any = True, limits: httpx.Limits | None = None) -> None:
         self._verify = verify
+        self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._lock = threading.Lock()
         self._plain: httpx.HTTPTransport | None = None
         self._tls: httpx.HTTPTransport | None = None
@@ -80,12 +81,13 @@ class LazyTLSTransport(httpx.BaseTransport):
     def _for(self, tls: bool) -> httpx.HTTPTransport:
         with self._lock:
             if tls and self._tls is None:
-                self._tls = httpx.HTTPTransport(verify=ssl_context() if self._verify is True else self._verify)
+                self._tls = httpx.HTTPTransport(verify=ssl_context() if self._verify is True else self._verify,
+                                                limits=self._limits)
             elif not tls and self._plain is None:
                 import ssl
 
                 # no TLS happens on a plain-http connection: this context only saves httpx from building a real one
-                self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+                self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), limits=self._limits)
             return self._tls if tls else self._plain  # type: ignore[return-value]
 
     def close(self) -> None:

@@ -28,6 +28,8 @@ from hub.warehouse import runlog
 from hub.warehouse.runlog import HOST, INTERRUPTED, interrupted  # noqa: F401 - their home before the run log
 from hub.warehouse.duck import Result, Warehouse
 
+_BATCH = 100   # rows per statement of the batch methods (start_runs, finish_runs, write_steps)
+
 DDL = """
 CREATE SCHEMA IF NOT EXISTS _hub;
 CREATE TABLE IF NOT EXISTS _hub.runs (
@@ -119,6 +121,64 @@ class Bookkeeping:
         # there is no snapshot yet, or an old one)
         self.wh.publish_snapshot(run_start=True)
         return run_id
+
+    def start_runs(self, commands: list[str]) -> list[str]:
+        """:meth:`start_run` for several runs at once (a chunk of trigger firings): one statement for all of them,
+        and the interrupted runs closed once."""
+        if not commands:
+            return []
+        self.close_interrupted()
+        started = now()
+        ids = [started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8] for _ in commands]
+        for part in range(0, len(ids), _BATCH):
+            rows = [(run_id, command, started, os.getpid(), HOST)
+                    for run_id, command in zip(ids[part:part + _BATCH], commands[part:part + _BATCH], strict=True)]
+            self.wh.execute("INSERT INTO _hub.runs (run_id, command, started_at, status, pid, host) VALUES "
+                            + ", ".join("(?, ?, ?, 'running', ?, ?)" for _ in rows), [v for r in rows for v in r])
+        with _open_lock:
+            _open_runs.setdefault(str(self.wh.path.resolve()), set()).update(ids)
+        log = self._log()
+        if log is not None:
+            for run_id, command in zip(ids, commands, strict=True):
+                self._mirror(lambda r=run_id, c=command: log.run(r, c, started, os.getpid(), HOST))
+                runlog.opened(log, run_id)
+        self.wh.publish_snapshot(run_start=True)
+        return ids
+
+    def finish_runs(self, outcomes: list[tuple[str, str, str | None]]) -> None:
+        """:meth:`finish_run` for several runs at once: ``(run_id, status, error)`` each, one statement for all."""
+        finished = now()
+        rows = [(run_id, status, redact(error) if error else None) for run_id, status, error in outcomes]
+        for part in range(0, len(rows), _BATCH):
+            chunk = rows[part:part + _BATCH]
+            self.wh.execute("UPDATE _hub.runs SET finished_at = ?, status = v.status, error = v.error FROM (VALUES "
+                            + ", ".join("(?::VARCHAR, ?::VARCHAR, ?::VARCHAR)" for _ in chunk)
+                            + ") AS v(run_id, status, error) WHERE _hub.runs.run_id = v.run_id",
+                            [finished, *(v for r in chunk for v in r)])
+        with _open_lock:
+            _open_runs.get(str(self.wh.path.resolve()), set()).difference_update(r[0] for r in rows)
+        log = self._log()
+        for run_id, status, error in rows:
+            if log is not None:
+                self._mirror(lambda r=run_id, s=status, e=error: log.finish(r, s, e, finished))
+            runlog.closed(run_id)
+
+    def write_steps(self, steps: list[Step]) -> None:
+        """:meth:`write_step` for several finished steps at once (one statement; no snapshot: the caller's)."""
+        rows = []
+        for step in steps:
+            step.finished_at = step.finished_at or now()
+            rows.append((step.run_id, step.step, step.target, step.started_at, step.finished_at, step.status,
+                         step.rows_in, step.rows_out, step.detail, redact(step.error) if step.error else None))
+        for part in range(0, len(rows), _BATCH):
+            chunk = rows[part:part + _BATCH]
+            self.wh.execute("INSERT INTO _hub.run_steps VALUES " + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                                                            for _ in chunk),
+                            [v for r in chunk for v in r])
+        log = self._log()
+        if log is not None:
+            for values in rows:
+                self._mirror(lambda v=values: log.step(v))
 
     def _log(self) -> runlog.RunLog | None:
         """The run log of this warehouse, with the whole history in it (copied in on first use); None for a

@@ -26,7 +26,7 @@ import duckdb
 
 from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError
 from hub.secrets import redact
-from hub.warehouse.lock import WarehouseLock, lock_path, read_holder
+from hub.warehouse.lock import WarehouseLock, held_for_writing, lock_path, read_holder
 
 
 #: DuckDB settings of a connection that runs a user's SQL (`hub query`): no file or network access (COPY TO,
@@ -116,9 +116,12 @@ class Warehouse:
         if self.read_only and not self.exists:
             return duckdb.connect(":memory:", config=self._config)  # a writer came and went without creating the file
         deadline = time.monotonic() + wait
+        # DuckDB opens a file once per process (its instance cache) and refuses a second open with other settings: a
+        # reading handle of a process that writes the file itself (see kept_open) reads through a writing connection
+        read_only = self.read_only and not (not self.untrusted and held_for_writing(self.path))
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only, config=self._config)
+                return duckdb.connect(str(self.path), read_only=read_only, config=self._config)
             except duckdb.IOException as exc:
                 # Holding hub's lock, DuckDB's own can still be held for a moment by a previous holder that is
                 # exiting, or by a process that is not hub (the duckdb shell): wait for it within the same budget.
@@ -267,6 +270,29 @@ SNAPSHOT_MAX_AGE_S = 3600
 #: overrides :data:`SNAPSHOT_MAX_AGE_S` (seconds)
 SNAPSHOT_AGE_ENV = "HUB_SNAPSHOT_MAX_AGE"
 _noted: set[str] = set()
+
+
+@contextmanager
+def kept_open(warehouse: Path) -> Iterator[None]:
+    """Keep the warehouse open for writing across the handles this process opens meanwhile (one piece of work made of
+    several steps, each opening and closing its own handle: ``hub serve``'s chunk of trigger runs).
+
+    DuckDB caches an open database per process: while this handle holds the file, another handle's open is a new
+    connection to the same database (milliseconds) instead of reading the file again, and its close does not
+    checkpoint and close the file. The write lock is held throughout (other processes wait until the end, as for any
+    writer). If the warehouse cannot be had (another process holds it past the wait), the steps open it as usual and
+    meet the same wait themselves."""
+    anchor = Warehouse(warehouse)
+    try:
+        anchor.connect()
+    except (WarehouseError, WarehouseLockedError):
+        anchor.close()
+        yield
+        return
+    try:
+        yield
+    finally:
+        anchor.close()
 
 
 def snapshot_path(warehouse: Path) -> Path:

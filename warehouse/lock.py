@@ -158,6 +158,13 @@ class WarehouseLock:
                                     hint="let it finish, or pass a longer --wait SECONDS")
 
 
+def held_for_writing(warehouse: Path) -> bool:
+    """Whether this process holds the warehouse's lock to write (a handle of its own has it open for writing)."""
+    with _settings_lock:
+        held = _held.get(lock_path(Path(warehouse).resolve()))
+        return held is not None and held.write
+
+
 def read_holder(path: Path) -> Holder:
     """The writer named in a lock file (pid None when no writer is named: readers hold it, or it is being taken)."""
     try:

@@ -24,7 +24,7 @@ from hub.modeling.materialize import ensure_state, materialize, prune_changes
 from hub.modeling.model import META_SCHEMAS, Model
 from hub.modeling.origins import entity_syncs
 from hub.modeling.records import RESOLVERS
-from hub.modeling.report import BuildReport, ModelResult
+from hub.modeling.report import NO_DATA, BuildReport, ModelResult
 from hub.modeling.settings import EntitySettings, load_settings
 from hub.modeling.synced import ensure_synced
 from hub.warehouse.bookkeeping import Bookkeeping, Step, now
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hub.warehouse.duck import Warehouse
 
 RAW_PREFIX = "raw_"
+PUBLISH_EVERY_S = 1.0   # readers' snapshot during a build: refreshed after a step at most this often, and at the end
 BUILD_MEMORY = "512MB"   # DuckDB's own memory during a build (Arrow batches of identity resolution come on top)
 
 
@@ -74,12 +75,18 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
                 if progress:
                     progress(result)
             prune_changes(wh, change_readers(catalog))
+            if runner.unpublished:
+                wh.publish_snapshot()   # readers see every model of the build (the steps published only now and then)
         except BaseException as exc:   # recorded, then re-raised: Ctrl-C or a bug must not leave the run "running"
             books.finish_run(report.run_id, "failed", f"interrupted: {exc!r}")
             raise
         report.seconds = time.perf_counter() - clock
         books.finish_run(report.run_id, "success" if report.ok else "failed",
                          "; ".join(str(e) for e in report.errors) or None)
+        # the settings are the database's, not this handle's: a handle opened next in this process while the file
+        # stays open (hub.warehouse.duck.kept_open) must not inherit the build's
+        wh.execute("RESET preserve_insertion_order")
+        wh.execute("RESET memory_limit")
     return report
 
 
@@ -145,6 +152,9 @@ class _Runner:
         self.report, self.existing, self.full_refresh = report, existing, full_refresh
         self.syncs = syncs or {}   # hub.toml's [syncs]: the records they wrote belong to whom they were written for
         self.status: dict[str, str] = {}
+        self.notes: dict[str, str] = {}    # why a model was skipped
+        self.published = time.monotonic()  # the run's start published a snapshot
+        self.unpublished = False           # the last step is not in the readers' snapshot yet
 
     def build(self, model: Model) -> ModelResult:
         from hub.warehouse.runlog import progress as live
@@ -155,6 +165,7 @@ class _Runner:
         result.note = self._skip_reason(model)
         if result.note:
             result.status = "skipped"
+            self.notes[model.name] = result.note
         else:
             try:
                 self._run(model, result)
@@ -165,9 +176,15 @@ class _Runner:
                 self.report.errors.append(exc)
         result.seconds = time.perf_counter() - clock
         self.status[model.name] = result.status
+        # a snapshot for readers at most every PUBLISH_EVERY_S (one is a checkpoint and a copy of the file: a build of
+        # a few small models, say one a trigger runs for each chunk of form posts, would spend most of its time on them)
+        publish = time.monotonic() - self.published >= PUBLISH_EVERY_S
         self.books.write_step(Step(run_id=self.report.run_id, step="build", target=model.name, started_at=started,
                                    status=result.status, rows_in=result.rows, rows_out=result.rows,
-                                   detail=result.note or result.mode, error=result.error))
+                                   detail=result.note or result.mode, error=result.error), publish=publish)
+        if publish:
+            self.published = time.monotonic()
+        self.unpublished = not publish
         return result
 
     def _run(self, model: Model, result: ModelResult) -> None:
@@ -215,9 +232,11 @@ class _Runner:
                 if state == "failed":
                     return f"upstream {producer} failed"
                 if state == "skipped" and name not in self.existing:
-                    return f"upstream {producer} was skipped"
+                    why = self.notes.get(producer, "")
+                    # keep the root cause in the note: "no data yet" must stay recognizable downstream
+                    return f"upstream {producer} was skipped" + (f": {why.split(': ', 1)[-1]}" if why else "")
             elif producer is None and name not in self.existing and ref.schema.startswith(RAW_PREFIX):
-                return f"{name} has not been ingested yet (`hub ingest`)"
+                return f"{name} {NO_DATA} (`hub ingest`)"
         return None
 
     def _usable(self, name: str) -> bool:

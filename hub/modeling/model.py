@@ -14,6 +14,7 @@ for other warehouses, but DuckDB executes the original, so nothing is lost to a 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -127,9 +128,13 @@ class Model:
         return ModelError(message, model=self.name, file=self.file, line=pos.line, col=pos.col, hint=hint)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_model(name: str, sql: str, *, file: str, path: Path | None = None, builtin: bool = False,
                 connection: str | None = None, stream: str | None = None) -> Model:
-    """Parse a model's text into a :class:`Model`; every problem is a :class:`ModelError` with file:line:col."""
+    """Parse a model's text into a :class:`Model`; every problem is a :class:`ModelError` with file:line:col.
+
+    Remembered per text (a Model is immutable): a long-lived process (``hub serve`` building a model for every
+    trigger) parses a file again only when it changed. Errors are not remembered."""
     check_name(name, file)
     probe = Model(name=name, kind="sql", header=Header(), sql=sql, file=file)
     header = parse_header(sql, probe)

@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError
+
+if TYPE_CHECKING:
+    from hub.warehouse.duck import Warehouse
+
+#: what the note of a model skipped for lack of data says (its own raw table, or one upstream, not there yet: a form
+#: with no posts, a stream never ingested): such a model is no error, and a sync reading it has nothing to send yet
+NO_DATA = "has not been ingested yet"
+
+
+def waiting_for_data(wh: Warehouse, model: str) -> str | None:
+    """Why ``model`` (not in the warehouse) was not built, when its latest build was skipped for lack of data: the
+    build's note (``raw_website.chat has not been ingested yet``); None otherwise (never built, failed, or there)."""
+    schema, _, table = model.partition(".")
+    if wh.table_exists(schema, table) or not wh.table_exists("_hub", "run_steps"):
+        return None
+    rows = wh.query("SELECT status, detail FROM _hub.run_steps WHERE step = 'build' AND lower(target) = ? "
+                    "ORDER BY started_at DESC LIMIT 1", [model.lower()]).rows
+    if rows and rows[0][0] == "skipped" and NO_DATA in str(rows[0][1] or ""):
+        return str(rows[0][1])
+    return None
 
 
 @dataclass

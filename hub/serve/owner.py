@@ -2,10 +2,12 @@
 
 DuckDB allows one writing process per file, and within hub's process one writer at a time keeps things simple: every
 warehouse write of the server goes through :class:`Owner`'s thread. After new events (the inbox pokes it) it waits a
-moment so they gather into one batch, flushes them (:mod:`hub.serve.flusher`), then fires the triggers of the events
-it just flushed, then runs queued jobs (the scheduler hands its jobs here with :meth:`Owner.call`). Between those
-steps the warehouse is closed, so CLI commands in other processes get their turn. A failed flush (the warehouse held
-by a long `hub ingest`, say) is retried on the next wake-up; the events wait safely in the inbox meanwhile.
+moment so they gather into one batch (not after a busy turn: what arrived meanwhile has gathered already), flushes
+them (:mod:`hub.serve.flusher`), then fires the triggers of the events it just flushed, then runs queued jobs (the
+scheduler hands its jobs here with :meth:`Owner.call`). Between those steps the warehouse is closed, so CLI commands
+in other processes get their turn (a chunk of trigger runs keeps it open from its first step to its last, a second
+or so). A failed flush (the warehouse held by a long `hub ingest`, say) is retried on the next wake-up; the events
+wait safely in the inbox meanwhile.
 Triggers run at least once: the ``triggered`` mark moves after each event's triggers ran, so a crash repeats the
 current event's triggers, never skips them. Events the flusher set aside as dead letters fire no triggers.
 
@@ -21,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -29,6 +32,7 @@ from hub.errors import HubError
 from hub.secrets import redact
 from hub.serve import flusher
 from hub.serve.inbox import Inbox
+from hub.warehouse.duck import kept_open
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -126,9 +130,11 @@ class Owner:
     def _turn(self) -> bool:
         """Wait for work, then flush, fire triggers and run jobs; True when this was the last turn."""
         if not self.stopping.is_set():
+            # events that arrived while the last turn worked have gathered already: take them at once
+            waited = not self._wake.is_set()
             self._wake.wait(RETRY_S if self._failing or self._pending_triggers() else None)
             self._wake.clear()
-            if not self.stopping.is_set() and self._jobs.empty():
+            if waited and not self.stopping.is_set() and self._jobs.empty():
                 self.stopping.wait(LINGER_S)
         final = self.stopping.is_set()
         self._flush(drain=final)
@@ -203,7 +209,9 @@ class Owner:
     def _fire_triggers(self) -> None:
         """Run the triggers of flushed events, oldest first, a chunk of events at a time (their runs are recorded
         together: :meth:`Runner.run_many`); an event's work is done before the next one's. The ``triggered`` mark
-        moves after each chunk, so a crash repeats at most the current chunk's triggers, never skips them."""
+        moves after each chunk, so a crash repeats at most the current chunk's triggers, never skips them. Events
+        flushed while a chunk ran make the next chunk straight away, so a steady stream of posts is taken chunk after
+        chunk without waiting for another turn."""
         if not self.triggers or self.runner is None:
             self.inbox.set_mark(TRIGGERED, self.inbox.mark(flusher.MARK))
             return
@@ -215,15 +223,22 @@ class Owner:
                 break
             dead = self.inbox.dead(done, upto)
             items = [item for event in events if event.seq not in dead for item in self._wanted(event)]
-            try:
-                self._fire(items)
-            except Exception as exc:   # noqa: BLE001 - one chunk's bad trigger run must not stop the rest
-                self._failed(f"triggers of {len(items)} event(s)", exc)
-            done = events[-1].seq
-            self.inbox.set_mark(TRIGGERED, done)
-            # events keep landing and scheduled jobs keep running behind a long queue of triggers
-            self._flush()
+            # the chunk's steps (its runs' bookkeeping, each action's build and push, then the flush of what arrived
+            # meanwhile) each open the warehouse: kept open across them, each open costs milliseconds, not a read of
+            # the file and a checkpoint at its close
+            with kept_open(self.project.warehouse_path) if items else nullcontext():
+                try:
+                    self._fire(items)
+                except Exception as exc:   # noqa: BLE001 - one chunk's bad trigger run must not stop the rest
+                    self._failed(f"triggers of {len(items)} event(s)", exc)
+                done = events[-1].seq
+                self.inbox.set_mark(TRIGGERED, done)
+                # events keep landing and scheduled jobs keep running behind a long queue of triggers; what landed
+                # while this chunk ran is the next chunk, at once (no linger: those events have gathered already)
+                self._flush()
+            self._data_triggers()
             self._run_jobs()
+            upto = max(upto, self.inbox.mark(flusher.MARK))
 
     def _wanted(self, event: Any) -> list[tuple[Trigger, Any, dict[str, Any]]]:
         """(trigger, event, payload) for every trigger the event fires."""

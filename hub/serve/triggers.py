@@ -298,8 +298,9 @@ class Runner:
             books = Bookkeeping(wh)
             books.ensure()
             with wh.transaction():   # one commit (and no snapshot copy per run) for the whole chunk
-                for execution in executions:
-                    execution.run_id = books.start_run(f"trigger:{execution.trigger}")
+                ids = books.start_runs([f"trigger:{execution.trigger}" for execution in executions])
+                for execution, run_id in zip(executions, ids, strict=True):
+                    execution.run_id = run_id
         steps: list[Step] = []
         dead: list[tuple[str, str, str, str, int | None, int, str]] = []
         # a form or model trigger's push sends the whole model, whose build already holds every event of the chunk
@@ -329,12 +330,11 @@ class Runner:
             execution.keys = sorted({k for keys in refreshed.values() for k in keys})
         with self.project.warehouse() as wh, wh.transaction() as con:
             books = Bookkeeping(wh)
-            for step in steps:
-                books.write_step(step)
+            books.write_steps(steps)
             bury(con, dead)
-            for execution in executions:
-                errors = "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None
-                books.finish_run(execution.run_id, "success" if execution.ok else "failed", errors)
+            books.finish_runs([(execution.run_id or "", "success" if execution.ok else "failed",
+                                "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None)
+                               for execution in executions])
         return executions
 
     def _deliver(self, action: Action, trigger: Trigger, event: StoredEvent, payload: Mapping[str, Any],
@@ -385,6 +385,8 @@ class Runner:
         sync = syncs.select(syncs.load(self.project), [action.target])[0]
         if trigger.source != "webhook":   # a form or a model row: build the sync's model, push what changed
             if sync.name in pushed:       # an earlier firing of this chunk pushed it, this event's row included
+                if pushed[sync.name].startswith("nothing to send"):
+                    return "skipped", pushed[sync.name]
                 return "success", f"pushed with an earlier event of its batch ({pushed[sync.name]})"
             if sync.model not in refreshed:
                 built = self.project.build([f"+{sync.model}"])
@@ -394,6 +396,10 @@ class Runner:
             report = push(self.project, [sync.name])
             if not report.ok:
                 raise HubError("; ".join(str(e) for e in report.errors))
+            if report.results and all(r.status == "waiting" for r in report.results):
+                # the model was skipped for lack of data (say the org's records are not ingested yet): no error
+                pushed[sync.name] = f"nothing to send yet: {report.results[0].note}"
+                return "skipped", pushed[sync.name]
             changed = sum(r.changed for r in report.results)
             pushed[sync.name] = f"run {report.run_id}"   # only a push that succeeded covers the chunk
             return "success", f"pushed {changed} change(s) (run {report.run_id})"

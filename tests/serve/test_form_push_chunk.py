@@ -1,7 +1,9 @@
 """A form trigger's `push:SYNC` over a chunk of submissions: the first firing builds the model and pushes it (every
 submission of the chunk is in it, all flushed before the chunk runs); the chunk's later firings of that sync have
-nothing left to send and say which run sent their row. The next chunk pushes again. Checked against the Salesforce
-emulator's records (the form-to-lead example's project: dedup model marts.new_leads, sync to Lead)."""
+nothing left to send and say which run sent their row. The next chunk pushes again. Before the org's Contacts and
+Leads are in the warehouse the dedup model cannot be built: the push has nothing to send yet (skipped, no error, no
+Lead made). Checked against the Salesforce emulator's records (the form-to-lead example's project: dedup model
+marts.new_leads, sync to Lead)."""
 
 from __future__ import annotations
 
@@ -44,6 +46,15 @@ def test_one_push_per_chunk_and_again_for_the_next_chunk(tmp_path):
 
         with httpx.Client() as http:
             runner = Runner(project, http)
+            early = runner.run_many(submit(project, [("a@chunk.example", "A")], 1))
+            assert early[0].ok and [o.status for o in early[0].outcomes] == ["skipped"]
+            assert early[0].outcomes[0].detail.startswith("nothing to send yet: marts.new_leads was not built (")
+            assert "raw_salesforce.lead has not been ingested yet" in early[0].outcomes[0].detail
+            assert leads("a@chunk.example") == []
+            with project.warehouse() as wh:   # the chunk below lands its posts anew
+                wh.execute("DELETE FROM raw_website.contact")
+            assert project.ingest(["salesforce.Contact", "salesforce.Lead"]).ok   # what the first `hub run` reads
+
             first = runner.run_many(submit(project, [("a@chunk.example", "A"), ("b@chunk.example", "B"),
                                                      ("a@chunk.example", "A again")], 1))
             assert all(e.ok for e in first)
@@ -58,4 +69,4 @@ def test_one_push_per_chunk_and_again_for_the_next_chunk(tmp_path):
             assert second[0].ok and second[0].outcomes[0].detail.startswith("pushed 1 change(s) (run ")
             assert len(leads("c@chunk.example")) == 1 and len(leads("a@chunk.example")) == 1
         pushes = project.query("SELECT count(*) FROM _hub.runs WHERE command = 'push'").scalar()
-        assert pushes == 2
+        assert pushes == 3   # the one with nothing to send yet, and one per chunk

@@ -3,7 +3,9 @@
 The scenario (``after`` the first run has read the org's contacts and leads): start ``hub serve`` on a free port, post
 the contact form over HTTP (a new visitor, the email of a seeded Contact, of a seeded Lead, one visitor twice, one
 more new visitor last), wait until the new visitors' Leads are in Salesforce (polling its REST API), stop the server,
-run once more (the run reads the new Leads back and finds nothing left to send) and say what each post did.
+then post three website chats (the chat widget's POST /forms/chat when a conversation ends: from the seeded Contact,
+from a visitor hub just made a Lead of, from the seeded Lead) and wait until each is a completed Task on that Contact
+or Lead, run once more (the run reads the new Leads back and finds nothing left to send) and say what each post did.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ NEW = [
     {"email": "katherine.johnson@langley.example", "first_name": "Katherine", "last_name": "Johnson",
      "company": "Langley", "phone": "+1 757 555 0100"},
 ]
+#: the chats' transcripts and start times (the chatter's email is filled in at run time)
+CHATS = [
+    {"name": "Known Contact", "started_at": "2026-11-30T09:15:00Z",
+     "transcript": "Visitor: Can I add seats to our plan?\nAgent: Yes, from the billing page or I can do it now."},
+    {"name": "Grace Hopper", "started_at": "2026-11-30T14:02:00Z",
+     "transcript": "Visitor: I just sent the contact form.\nAgent: Got it, a colleague will call you tomorrow."},
+    {"started_at": "2026-12-01T08:45:00Z",
+     "transcript": "Visitor: Do you have an on-premise edition?\nAgent: Not yet; I have noted your interest."},
+]
+TASK_FIELDS = "Id, WhoId, Subject, Status, IsClosed, ActivityDate, Description, Hub_Chat_Id__c"
 
 
 class Org:
@@ -135,9 +147,10 @@ def play(run: ExampleRun) -> None:
                                  f"(hub serve health: {health})")
             server.pause(0.1)
         elapsed = time.perf_counter() - started
+        echo(f"  {elapsed:.1f} s from the first post until every new visitor was a Salesforce Lead")
+        tasks = chat(run, server, org, [contact_email, NEW[0]["email"], lead_email])
     finally:
         server.stop()
-    echo(f"  {elapsed:.1f} s from the first post until every new visitor was a Salesforce Lead")
     run.run()   # reads the new Leads back: the sync finds nothing left to send
     leads = org.by_email("Lead", wanted + [lead_email, contact_email])
     contacts = org.by_email("Contact", [contact_email])
@@ -151,9 +164,41 @@ def play(run: ExampleRun) -> None:
          f"({len(leads[contact_email])} Leads)")
     echo(f"  {lead_email:<36} was already a Lead ({', '.join(leads_before[lead_email])}): left as it was, no new one "
          f"({len(leads[lead_email])} Lead)")
+    whose = {i: "Contact" for ids in contacts.values() for i in ids}
+    whose.update({i: "Lead" for ids in leads.values() for i in ids})
+    for email, task in tasks:
+        echo(f"  chat of {email:<28} logged: Task {task['Id']} ({task['Status']}, {task['ActivityDate']}) on "
+             f"{whose.get(task['WhoId'], 'record')} {task['WhoId']}")
+
+
+def chat(run: ExampleRun, server: Server, org: Org, emails: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Post one chat per email to /forms/chat and wait until each is a Task in Salesforce: (email, Task) in order."""
+    echo = run.echo
+    echo("")
+    echo("chat posts (hub serve, POST /forms/chat):")
+    posts = [{"email": email, **body} for email, body in zip(emails, CHATS, strict=True)]
+    answers = [server.client.post("/forms/chat", json=p) for p in posts]
+    for post, answer in zip(posts, answers, strict=True):
+        echo(f"  {post['email']:<36} -> {answer.status_code} {answer.text.strip()[:60]}")
+    refused = [a for a in answers if a.status_code != 200]
+    if refused:
+        raise SystemExit(f"hub serve refused {len(refused)} chat(s): {refused[0].text.strip()}")
+    ids = [a.json()["id"] for a in answers]
+    listed = ", ".join(f"'{i}'" for i in ids)
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        found = {t["Hub_Chat_Id__c"]: t for t in org.query(f"SELECT {TASK_FIELDS} FROM Task "
+                                                           f"WHERE Hub_Chat_Id__c IN ({listed})")}
+        if len(found) == len(ids):
+            return [(post["email"], found[i]) for post, i in zip(posts, ids, strict=True)]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{len(ids) - len(found)} chat(s) not logged as Tasks within {WAIT_S:g} s "
+                             f"(hub serve health: {server.health()})")
+        server.pause(0.1)
 
 
 EXAMPLE = Example(
     name="form-to-lead", title="Web form -> CRM lead",
-    shows="a contact form post becomes a Salesforce Lead within seconds, unless the email is already a Contact or Lead",
+    shows="a contact form post becomes a Salesforce Lead within seconds, unless the email is already a Contact or "
+          "Lead; a website chat is logged as a completed Task on the chatter's Contact or Lead",
     emulators=("salesforce",), package=__name__, after=play)

@@ -137,3 +137,29 @@ def test_deleted_opportunities_are_in_query_all_and_get_deleted(sf, tls_sandbox)
     tls_sandbox.clock.advance(61)
     deleted = sf.Opportunity.deleted(start, tls_sandbox.clock.now())
     assert opp["id"] in [d["id"] for d in deleted["deletedRecords"]]
+
+
+def test_a_logged_chat_is_a_completed_task_upserted_by_its_chat_id_on_a_live_contact_or_lead(sf):
+    """The form-to-lead example's chats: a Task with Status Completed (IsClosed follows), ActivityDate, Description,
+    upserted by the org's external id Hub_Chat_Id__c (the same chat twice is one Task); WhoId must be a live Contact
+    or Lead: a deleted one is ENTITY_IS_DELETED, an unknown one INVALID_CROSS_REFERENCE_KEY, an Account
+    FIELD_INTEGRITY_EXCEPTION."""
+    contact = sf.query("SELECT Id, AccountId FROM Contact WHERE AccountId != null LIMIT 1")["records"][0]
+    body = {"WhoId": contact["Id"], "Subject": "Website chat with Ada", "Status": "Completed",
+            "ActivityDate": "2026-11-30", "Description": "Visitor: hello\nAgent: hi"}
+    assert sf.Task.upsert("Hub_Chat_Id__c/chat-1", body) == 201
+    assert sf.Task.upsert("Hub_Chat_Id__c/chat-1", body) == 200   # found by its chat id (v46+: 200): not a second one
+    [task] = sf.query("SELECT Id, WhoId, Status, IsClosed, ActivityDate, Description FROM Task "
+                      "WHERE Hub_Chat_Id__c = 'chat-1'")["records"]
+    assert (task["WhoId"], task["Status"], task["IsClosed"]) == (contact["Id"], "Completed", True)
+    assert (task["ActivityDate"], task["Description"]) == ("2026-11-30", "Visitor: hello\nAgent: hi")
+
+    gone = sf.Lead.create({"LastName": "Gone", "Company": "Deleted Inc"})["id"]
+    sf.Lead.delete(gone)
+    unknown = gone[:9] + "9" * 6 + gone[15:]   # a well-formed Lead Id no record has
+    for who, code in ((gone, "ENTITY_IS_DELETED"), (unknown, "INVALID_CROSS_REFERENCE_KEY"),
+                      (contact["AccountId"], "FIELD_INTEGRITY_EXCEPTION")):
+        with pytest.raises(SalesforceMalformedRequest) as refused:
+            sf.Task.upsert("Hub_Chat_Id__c/chat-2", {**body, "WhoId": who})
+        assert refused.value.content[0]["errorCode"] == code
+    assert sf.query("SELECT COUNT() FROM Task WHERE Hub_Chat_Id__c = 'chat-2'")["totalSize"] == 0

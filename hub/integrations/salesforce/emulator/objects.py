@@ -131,6 +131,8 @@ TASK = SObjectType("Task", "Task", "Tasks", "00T", [
     Field("TaskSubtype", "Task Subtype", "picklist", 40, picklist=("Task", "Email", "Call"), updateable=False),
     Field("IsClosed", "Closed", "boolean", **_ID),
     *_system_fields(),
+    # an activity custom field (defined on Activity, shown on Task) the org made for logged website chats
+    Field("Hub_Chat_Id__c", "Hub Chat Id", "string", 64, external_id=True, unique=True, custom=True),
 ])
 
 #: a custom object the org made (``__c``; custom objects' key prefixes start at a00..a0Z)

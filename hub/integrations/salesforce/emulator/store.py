@@ -344,6 +344,10 @@ class SalesforceStore:
         elif (kind := _type_name(rid)) in {r.lower() for r in fld.references}:
             if self.lookup(kind or "", rid) is not None:
                 return rid
+            table = self.table(kind or "")
+            if table is not None and rid in table.records:   # in the recycle bin: "You can't reference an object
+                # that has been deleted" (StatusCode ENTITY_IS_DELETED)
+                raise _Invalid(fld, text, record_error("ENTITY_IS_DELETED", "entity is deleted", [fld.name]))
             raise _Invalid(fld, text, record_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                                                    [fld.name]))
         raise _Invalid(fld, text, record_error("FIELD_INTEGRITY_EXCEPTION",
