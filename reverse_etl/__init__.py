@@ -90,7 +90,8 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
             status = "failed"
             try:
                 for sync in selected:
-                    if sync.refs and any(other in plans for _, other in sync.refs):
+                    others = [o for _, o in sync.refs] + [o for _, o, _ in sync.links]
+                    if any(other in plans for other in others):
                         # its references name records a sync before it may have just written: plan it again now
                         plans[sync.name] = make_plan(sync)
                     _run(wh, books, report, plans[sync.name], models[sync.name], targets[sync.name], progress)
