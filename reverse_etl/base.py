@@ -54,6 +54,7 @@ class Record:
     values: dict[str, Any]
     target_id: str | None = None
     match: Any = None
+    before: dict[str, Any] | None = None   # target field -> the value it held before this write, where known
 
 
 @dataclass(slots=True)

@@ -120,6 +120,7 @@ class HubSpotPusher(Pusher):
             if outcome.status == OK and outcome.target_id:
                 for obj in _links(record):
                     groups.setdefault(obj, []).append(i)
+        self._unlink(records, outcomes)
         for obj, positions in groups.items():
             inputs = [{"from": {"id": str(outcomes[i].target_id)}, "to": {"id": str(_links(records[i])[obj])},
                        "types": [self._spec(obj)]} for i in positions]
@@ -142,6 +143,23 @@ class HubSpotPusher(Pusher):
                         outcomes[i] = Outcome(REJECTED, outcomes[i].target_id, code=str(error.get("category")),
                                               reason=f"linking to {obj}: {error.get('message')}")
         return outcomes
+
+    def _unlink(self, records: list[Record], outcomes: list[Outcome]) -> None:
+        """Remove the links hub made before that a record's new value replaces (another record, or none):
+        ``POST /crm/v4/associations/{from}/{to}/batch/archive`` (204; removing a link that is gone is harmless).
+        Links made in HubSpot by hand are never touched: only the one hub itself last sent."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for record, outcome in zip(records, outcomes):
+            if outcome.status != OK or not outcome.target_id:
+                continue
+            for name, old in (record.before or {}).items():
+                if name.startswith(LINK_PREFIX) and old not in (None, "") and name in record.values \
+                        and str(record.values[name] or "") != str(old):
+                    groups.setdefault(name[len(LINK_PREFIX):], []).append(
+                        {"from": {"id": str(outcome.target_id)}, "to": [{"id": str(old)}]})
+        for obj, inputs in groups.items():
+            self.client.post(f"/crm/v4/associations/{self.object}/{obj}/batch/archive", {"inputs": inputs},
+                             idempotent=True)
 
     def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
         # batch/read by record id: ids not found come back in errors[] (207), so they are simply absent here

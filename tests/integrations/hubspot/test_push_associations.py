@@ -99,10 +99,11 @@ def linked(sdk: HubSpot, deal_id: str, to: str) -> set[str]:
 
 V3_BATCH = "POST /crm/v3/objects/{objectType}/batch/{action}"     # create, update, upsert, archive (not read)
 V4_CREATE = "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create"
+V4_ARCHIVE = "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/archive"
 
 
 def writes(sb: Sandbox) -> int:
-    return sum(sb.hubspot.requests.count(p) for p in (V3_BATCH, V4_CREATE, "POST /crm/v3/objects/{objectType}",
+    return sum(sb.hubspot.requests.count(p) for p in (V3_BATCH, V4_CREATE, V4_ARCHIVE, "POST /crm/v3/objects/{objectType}",
                                                         "PUT *", "PATCH *", "DELETE *"))
 
 
@@ -153,10 +154,12 @@ def test_deals_are_linked_to_the_companies_and_contacts_other_syncs_wrote(make_p
     sb.hubspot.requests.reset()
     third = run_hub("push", "deals", cwd=root)
     assert third.returncode == 0, third.stdout + third.stderr
-    assert company["c-2"] in linked(sdk, deal["d-1"], "companies")
+    assert linked(sdk, deal["d-1"], "companies") == {company["c-2"]}   # the link hub made to c-1 is removed
     assert linked(sdk, deal["d-1"], "contacts") == {person["p-1"]}
     assert sb.hubspot.requests.count(V4_CREATE) == 2                  # one per linked object
-    assert sb.hubspot.requests.count(V3_BATCH) == 1 and writes(sb) == 3   # and the deal's own write
+    assert sb.hubspot.requests.count(V4_ARCHIVE) == 1                 # the old company only
+    assert sb.hubspot.requests.count(V3_BATCH) == 1 and writes(sb) == 4   # and the deal's own write
+    assert linked(sdk, deal["d-0"], "companies") == {company["c-0"]}   # untouched
     assert sb.hubspot.store.count("deals") == deals_before + 3
 
 

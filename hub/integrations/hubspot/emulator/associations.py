@@ -131,6 +131,7 @@ class AssociationRoutes:
         add("DELETE", base + "/{toObjectType}/{toObjectId}", self.archive)
         add("POST", "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read", self.batch_read)
         add("POST", "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create", self.batch_create)
+        add("POST", "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/archive", self.batch_archive)
 
     def _live(self, table: Table, raw: str) -> int:
         obj = table.find(str(raw), None)
@@ -181,6 +182,28 @@ class AssociationRoutes:
 
     def batch_create(self, request: Any) -> Any:
         return batch_create(self, request)
+
+    def batch_archive(self, request: Any) -> Any:
+        """POST /crm/v4/associations/{from}/{to}/batch/archive: ``inputs[{from: {id}, to: [{id}]}]``, every link
+        between each pair removed, both ways; 204 (pairs not linked, or records gone, are no error)."""
+        source, target = self.table(request.params["fromObjectType"]), self.table(request.params["toObjectType"])
+        inputs = _inputs(request, MAX_BATCH_CREATE)
+        for item in inputs:
+            if not isinstance(item, dict) or not isinstance(item.get("to"), list) or not item.get("from"):
+                raise store_module.Failure(400, "VALIDATION_ERROR", "Invalid input JSON: each input needs from and a "
+                                                                    "list of to")
+        with self.store.lock:
+            for item in inputs:
+                raw = str((item["from"] or {}).get("id", ""))
+                if not raw.isdigit():
+                    continue
+                for to in item["to"]:
+                    to_id = str((to or {}).get("id", ""))
+                    if to_id.isdigit():
+                        self.store.associations.unlink(source.schema.name, int(raw), target.schema.name, int(to_id))
+        from hub.sandbox.server import Response
+
+        return Response(204)
 
     def batch_read(self, request: Any) -> Any:
         """POST /crm/v4/associations/{from}/{to}/batch/read: each input's links; ids without any (or unknown) are
