@@ -148,18 +148,25 @@ class HubSpotPusher(Pusher):
         """Remove the links hub made before that a record's new value replaces (another record, or none):
         ``POST /crm/v4/associations/{from}/{to}/batch/archive`` (204; removing a link that is gone is harmless).
         Links made in HubSpot by hand are never touched: only the one hub itself last sent."""
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for record, outcome in zip(records, outcomes):
+        groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for i, (record, outcome) in enumerate(zip(records, outcomes)):
             if outcome.status != OK or not outcome.target_id:
                 continue
             for name, old in (record.before or {}).items():
                 if name.startswith(LINK_PREFIX) and old not in (None, "") and name in record.values \
                         and str(record.values[name] or "") != str(old):
                     groups.setdefault(name[len(LINK_PREFIX):], []).append(
-                        {"from": {"id": str(outcome.target_id)}, "to": [{"id": str(old)}]})
-        for obj, inputs in groups.items():
-            self.client.post(f"/crm/v4/associations/{self.object}/{obj}/batch/archive", {"inputs": inputs},
-                             idempotent=True)
+                        (i, {"from": {"id": str(outcome.target_id)}, "to": [{"id": str(old)}]}))
+        for obj, entries in groups.items():
+            try:
+                self.client.post(f"/crm/v4/associations/{self.object}/{obj}/batch/archive",
+                                 {"inputs": [e for _, e in entries]}, idempotent=True)
+            except SourceError as exc:
+                if exc.retriable:
+                    raise
+                for i, _ in entries:   # sent again next run: the update is idempotent, so is the removal
+                    outcomes[i] = Outcome(REJECTED, outcomes[i].target_id, code="ASSOCIATION_REFUSED",
+                                          reason=f"unlinking the old {obj} record: {exc.message}")
 
     def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
         # batch/read by record id: ids not found come back in errors[] (207), so they are simply absent here

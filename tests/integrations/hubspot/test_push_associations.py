@@ -248,3 +248,20 @@ def test_emulator_v4_batch_create(sb):
     assert post(sb, path, {"inputs": [{"from": {"id": deal}, "to": {"id": company}, "types": spec}]}).status_code == 201
     read = post(sb, "/crm/v4/associations/deals/companies/batch/read", {"inputs": [{"id": deal}]}).json()
     assert [t["toObjectId"] for t in read["results"][0]["to"]] == [int(company)]
+
+
+def test_created_deals_carry_their_links_in_the_batch_create(make_project, sb, sdk):
+    # insert mode creates: the links travel in the create's inputs, no v4 call is needed
+    root = project_dir(make_project, sb, SYNCS.replace('key = "deal_key"', 'key = "deal_key"\nmode = "insert"'))
+    write(root, "companies", COMPANIES)
+    write(root, "people", PEOPLE)
+    write(root, "deals", DEALS)
+    first = run_hub("push", "companies", "people", cwd=root)
+    assert first.returncode == 0, first.stdout + first.stderr
+    sb.hubspot.requests.reset()
+    result = run_hub("push", "deals", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sb.hubspot.requests.count(V3_BATCH) == 1 and writes(sb) == 1
+    deal = hub_id(sb, "deals", "hub_deal_id", "d-2")
+    assert linked(sdk, deal, "companies") == {hub_id(sb, "companies", "hub_company_id", "c-2")}
+    assert linked(sdk, deal, "contacts") == {hub_id(sb, "contacts", "email", "person2@example.com")}
