@@ -133,7 +133,8 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
     return plan
 
 
-def _known(row: dict[str, Any], cols: list[str], links: set[str] = frozenset()) -> dict[str, str | None] | None:  # type: ignore[assignment]
+def _known(row: dict[str, Any], cols: list[str],
+           links: set[str] | frozenset[str] = frozenset()) -> dict[str, str | None] | None:
     """What the target holds for this row: its trusted ingested values, else what it last acknowledged. A link
     (``associations``) is no field an ingest reads back: what the hub last linked, always."""
     if row["trusted"]:
