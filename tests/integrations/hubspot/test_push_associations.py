@@ -265,3 +265,53 @@ def test_created_deals_carry_their_links_in_the_batch_create(make_project, sb, s
     deal = hub_id(sb, "deals", "hub_deal_id", "d-2")
     assert linked(sdk, deal, "companies") == {hub_id(sb, "companies", "hub_company_id", "c-2")}
     assert linked(sdk, deal, "contacts") == {hub_id(sb, "contacts", "email", "person2@example.com")}
+
+
+CONFIG = """
+[connections.crm]
+type = "hubspot"
+
+[connections.sales]
+type = "salesforce"
+
+[syncs.companies]
+model = "main.companies"
+to = "{to}"
+object = "companies"
+match = {{ company_key = "hub_company_id" }}
+
+[syncs.deals]
+model = "main.deals"
+to = "crm"
+object = "deals"
+match = {{ deal_key = "hub_deal_id" }}
+fields = {{ name = "dealname" }}
+{extra}
+"""
+
+
+@pytest.mark.parametrize(("to", "extra", "message"), [
+    ("crm", 'associations = { name = "companies" }', "associations names column 'name', which the sync also sends"),
+    ("crm", 'associations = { company_key = "compnies" }', "did you mean 'companies'"),
+    ("sales", 'associations = { company_key = "companies" }', "records link only within one connection"),
+    ("crm", 'associations = { company_key = "companies", other_key = "companies" }', "both link to companies"),
+    ("crm", 'associations = { company_key = 3 }', "associations must be a table"),
+])
+def test_associations_config_is_checked_with_a_line_and_a_fix(make_project, to, extra, message):
+    from hub.errors import HubError
+    from hub.reverse_etl import config as syncs
+
+    root = make_project(CONFIG.format(to=to, extra=extra))
+    with pytest.raises(HubError) as caught:
+        syncs.load(Project(root))
+    assert message in str(caught.value) and "hub.toml:" in str(caught.value)
+
+
+def test_associations_become_link_fields(make_project):
+    from hub.reverse_etl import config as syncs
+
+    loaded = syncs.load(Project(make_project(CONFIG.format(to="crm", extra='associations = { company_key = '
+                                                                         '"companies" }'))))
+    deals = loaded["deals"]
+    assert deals.links == (("company_key", "companies", "associations.companies"),)
+    assert ("company_key", "associations.companies") in deals.mapping
