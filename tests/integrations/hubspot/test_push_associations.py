@@ -122,6 +122,12 @@ def test_deals_are_linked_to_the_companies_and_contacts_other_syncs_wrote(make_p
         codes = {k: c for k, c in wh.query("SELECT key, code FROM _hub.rejected_rows WHERE sync = 'deals'").rows}
     assert codes == {"d-0": "UNRESOLVED_REFERENCE", "d-1": "UNRESOLVED_REFERENCE", "d-2": "UNRESOLVED_REFERENCE"}
 
+    sb.hubspot.requests.reset()
+    dry = run_hub("push", "--dry-run", cwd=root)
+    assert dry.returncode == 0 and writes(sb) == 0, dry.stdout + dry.stderr
+    shown = run_hub("push", "--show-rejected", "deals", cwd=root)
+    assert "UNRESOLVED_REFERENCE" in shown.stdout and "companies" in shown.stdout, shown.stdout + shown.stderr
+
     full = run_hub("push", cwd=root)
     assert full.returncode == 0, full.stdout + full.stderr
     assert sb.hubspot.store.count("deals") == deals_before + 3
