@@ -102,7 +102,8 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
                                               detail=f"nothing to send yet: {waiting[sync.name]}"))
                         continue
                     sync = next(s for s in selected if s.name == sync.name)   # its where rendered
-                    if sync.refs and any(other in plans for _, other in sync.refs):
+                    others = [o for _, o in sync.refs] + [o for _, o, _ in sync.links]
+                    if any(other in plans for other in others):
                         # its references name records a sync before it may have just written: plan it again now
                         plans[sync.name] = make_plan(sync)
                     _run(wh, books, report, plans[sync.name], models[sync.name], targets[sync.name], progress)

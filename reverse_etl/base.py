@@ -54,6 +54,7 @@ class Record:
     values: dict[str, Any]
     target_id: str | None = None
     match: Any = None
+    before: dict[str, Any] | None = None   # target field -> the value it held before this write, where known
 
 
 @dataclass(slots=True)
@@ -101,6 +102,9 @@ class Pusher:
     #: keep the target's fields in ``_hub`` between runs (False: they come from hub.toml, which may change any time,
     #: so they are read again on every push; reading them costs no call or one)
     cache_fields: ClassVar[bool] = True
+    #: records of this target link to records of its other objects (a sync's ``associations``), sent in the
+    #: pseudo-fields ``associations.<object>`` of a record's values (the id of the linked record; None: no link)
+    links: ClassVar[bool] = False
 
     def __init__(self, client: ApiClient, obj: str, match_field: str, options: dict[str, Any] | None = None) -> None:
         self.client = client
@@ -124,6 +128,17 @@ class Pusher:
         """Outcomes read from a refusal of the whole batch (e.g. a 409 naming the record that exists), or None
         when the refusal says nothing about single records (the engine then isolates the culprits)."""
         return None
+
+    def link_problem(self, to_object: str) -> str | None:
+        """Why records of this object cannot be linked to ``to_object`` records (None: they can); checked before
+        the first write."""
+        return None if self.links else f"{self.type} records cannot be linked to other records"
+
+    def follow_up(self, op: str, records: list[Record], outcomes: list[Outcome]) -> list[Outcome]:
+        """Writes that ``op``'s request could not carry (links to other records, for an update), after it
+        succeeded; returns the outcomes, a record whose follow-up failed rejected. Default: nothing to do."""
+        return outcomes
+
     def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
         """The records with these ids (at most ``batch_size``) as the target holds them now; absent ids are gone."""
         raise NotImplementedError

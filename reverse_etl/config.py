@@ -20,6 +20,10 @@
     refs = { customer = "customers_to_books" }   # a mapped column holding the key of another sync's row: sent as
                                      # the id of the target record that sync wrote for that row (a row whose
                                      # reference has no target record yet is rejected, and retried next run)
+    associations = { company_id = "companies_sync" }   # a column holding the key of another sync's row: the
+                                     # record is linked (associated) to the record that sync wrote for that row, in
+                                     # targets whose records link to records (a NULL column: no link; a row whose
+                                     # linked record is not written yet waits, UNRESOLVED_REFERENCE, retried next run)
 
 Only what can be checked from the file is checked here; the model's columns are checked against the warehouse
 (:mod:`hub.reverse_etl.diff`) and the target fields against the target's own field list
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from hub.config import CONFIG_FILE
@@ -41,7 +45,9 @@ if TYPE_CHECKING:
 
 MODES = ("upsert", "update", "insert", "mirror")
 KEYS = ("model", "to", "object", "mode", "match", "fields", "key", "where", "conflicts", "on_target_delete", "refs",
-        "exclude")
+        "exclude", "associations")
+#: the target field a link to another object's record travels in, inside a row's values: "associations.<object>"
+LINK_PREFIX = "associations."
 ON_TARGET_DELETE = ("skip", "recreate")
 REQUIRED = ("model", "to", "object", "match")
 LATEST = "latest"
@@ -69,6 +75,9 @@ class SyncConfig:
     on_target_delete: str = "skip"  # skip | recreate: what a record the target deleted gets (reverse_etl.deletions)
     refs: tuple[tuple[str, str], ...] = ()   # (model column, other sync): the column names that sync's model key
     exclude: str | None = None      # "schema.table" whose key column lists rows the sync leaves out, as `where` would
+    #: (model column, other sync, link field): the column names that sync's model key; the record is linked to the
+    #: record that sync wrote, sent in the pseudo-field ``associations.<that sync's object>`` (also in ``fields``)
+    links: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def schema(self) -> str:
@@ -119,7 +128,36 @@ def load(project: Project) -> dict[str, SyncConfig]:
                 raise UnknownNameError("sync", other, [s for s in syncs if s != sync.name], file=CONFIG_FILE,
                                        line=project.config.line_of("syncs", sync.name, "refs") or sync.line,
                                        where=f" in [syncs.{sync.name}] refs.{column}")
-    return syncs
+    return {name: _linked(project, syncs, sync) for name, sync in syncs.items()}
+
+
+def is_link(target_field: str) -> bool:
+    """Whether a mapped target field is a link to another record (``associations``), not a field of the record."""
+    return target_field.startswith(LINK_PREFIX)
+
+
+def _linked(project: Project, syncs: dict[str, SyncConfig], sync: SyncConfig) -> SyncConfig:
+    """``sync`` with each ``associations`` entry as a mapped pseudo-field ``associations.<other sync's object>``."""
+    if not sync.links:
+        return sync
+    line = project.config.line_of("syncs", sync.name, "associations") or sync.line
+    links, seen = [], {}
+    for column, other, _ in sync.links:
+        if other not in syncs or other == sync.name:
+            raise UnknownNameError("sync", other, [s for s in syncs if s != sync.name], file=CONFIG_FILE, line=line,
+                                   where=f" in [syncs.{sync.name}] associations.{column}")
+        peer = syncs[other]
+        if peer.to != sync.to:
+            raise ConfigError(f"[syncs.{sync.name}] associations.{column} names sync '{other}', which pushes to "
+                              f"'{peer.to}', not '{sync.to}': records link only within one connection",
+                              file=CONFIG_FILE, line=line, hint="name a sync to the same connection")
+        target = LINK_PREFIX + peer.object
+        if target in seen:
+            raise ConfigError(f"[syncs.{sync.name}] associations: '{seen[target]}' and '{column}' both link to "
+                              f"{peer.object}; one column per object", file=CONFIG_FILE, line=line)
+        seen[target] = column
+        links.append((column, other, target))
+    return replace(sync, links=tuple(links), fields=(*sync.fields, *((c, t) for c, _, t in links)))
 
 
 def select(syncs: dict[str, SyncConfig], names: Sequence[str]) -> list[SyncConfig]:
@@ -203,12 +241,20 @@ def _sync(project: Project, name: str, body: Any) -> SyncConfig:
         if column == body.get("key"):
             raise err(f"refs names the key column '{column}': a reference is a value to send, not the row's key",
                       "refs")
+    associations = _pairs(body.get("associations", {}), err, "associations")
+    for column in associations:
+        if column == match_column or column in fields:
+            raise err(f"associations names column '{column}', which the sync also sends as a field", "associations",
+                      hint="a column is either a field of the record or a link to another record, not both")
+        if column == body.get("key"):
+            raise err(f"associations names the key column '{column}': it must name another sync's row", "associations")
     return SyncConfig(name=name, model=model, to=to, connection_type=kind, object=body["object"].strip(),
                       mode=mode, match_column=match_column, match_field=match_field,
                       fields=tuple((c, f) for c, f in fields.items() if c != match_column),
                       key=body.get("key"), where=body.get("where"), conflicts=conflicts,
                       field_priority=_model_priority(config, model), line=line(), on_target_delete=on_delete,
-                      refs=tuple(refs.items()), exclude=exclude)
+                      refs=tuple(refs.items()), exclude=exclude,
+                      links=tuple((c, o, "") for c, o in associations.items()))
 
 
 def _pairs(value: Any, err: Any, key: str) -> dict[str, str]:
@@ -247,6 +293,8 @@ _EXAMPLES = {
     "match": "e.g. match = { email = \"email\" }",
     "fields": "e.g. fields = { first_name = \"firstname\" }",
     "refs": "e.g. refs = { customer = \"customers_to_books\" } (a mapped column = the sync whose rows it names)",
+    "associations": "e.g. associations = { company_id = \"companies_to_crm\" } (a column = the sync whose rows it "
+                    "names)",
 }
 
 

@@ -25,7 +25,7 @@ import orjson
 from hub.config import CONFIG_FILE
 from hub.errors import ConfigError, PushError, QueryError, UnknownNameError
 from hub.reverse_etl import state
-from hub.reverse_etl.config import SyncConfig
+from hub.reverse_etl.config import SyncConfig, is_link
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified, quote
 
@@ -155,15 +155,20 @@ def _excluded(project: Project, wh: Warehouse, sync: SyncConfig, key: str) -> st
 
 def _resolved(sync: SyncConfig, relation: str) -> str:
     """The model with each ``refs`` column replaced by the id of the target record its sync wrote for the row it
-    names (NULL while there is none); the key and every other column as they are."""
-    if not sync.refs:
+    names (NULL while there is none), each ``associations`` column likewise (NULL: no link; '': not written yet);
+    the key and every other column as they are."""
+    if not sync.refs and not sync.links:
         return relation
     joins, replaced = [], []
-    for n, (column, other) in enumerate(sync.refs):
+    for n, (column, other) in enumerate([*sync.refs, *((c, o) for c, o, _ in sync.links)]):
         name = other.replace("'", "''")
         joins.append(f"LEFT JOIN _hub.sync_state ref{n} ON ref{n}.sync = '{name}' "
                      f"AND ref{n}.key = CAST(m.{quote(column)} AS VARCHAR)")
-        replaced.append(f"ref{n}.target_id AS {quote(column)}")
+        if n < len(sync.refs):
+            replaced.append(f"ref{n}.target_id AS {quote(column)}")
+        else:   # a link: NULL when the row links to nothing, '' while the record it names is not written yet
+            replaced.append(f"CASE WHEN m.{quote(column)} IS NULL THEN NULL ELSE coalesce(ref{n}.target_id, '') END "
+                            f"AS {quote(column)}")
     return (f"(SELECT m.* REPLACE ({', '.join(replaced)}) FROM {relation} m {' '.join(joins)}) "
             f"AS {quote(sync.table)}")
 
@@ -200,7 +205,7 @@ def _snapshot(wh: Warehouse, sync: SyncConfig) -> Snapshot | None:
     if id_column is None:
         return None
     return Snapshot(qualified(f"raw_{sync.to}", stream.table), id_column,
-                    {f: by_shape[_shape(f)] for _, f in sync.mapping if _shape(f) in by_shape},
+                    {f: by_shape[_shape(f)] for _, f in sync.mapping if _shape(f) in by_shape and not is_link(f)},
                     # the column the connector flags deleted/archived records with (Stream.deleted_flag)
                     by_shape.get(_shape(getattr(stream, "deleted_flag", None) or "")),
                     by_shape.get(_shape(stream.cursor_field or "")),

@@ -40,7 +40,7 @@ from hub.errors import (AuthError, ConfigError, HubError, PushError, SourceError
 from hub.failpoints import failpoint
 from hub.reverse_etl import freshness, state, validate
 from hub.reverse_etl.base import EXISTS, MISSING, OK, REJECTED, NoSuchObject, Outcome, Pusher, Record, TargetField
-from hub.reverse_etl.config import SyncConfig
+from hub.reverse_etl.config import LINK_PREFIX, SyncConfig, is_link
 from hub.reverse_etl.deletions import TargetDeletions
 from hub.reverse_etl.plan import Item, Plan
 from hub.reverse_etl.report import SyncResult
@@ -121,7 +121,14 @@ def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -
     line = project.config.line_of
     cached = state.cached_fields(wh, sync.to, sync.object) if pusher.cache_fields else None
     # fetched again when a mapped field is missing, or the cache predates what the checks below need
-    if cached is None or any(f not in cached or "filterable" not in cached[f] for _, f in sync.mapping):
+    for column, other, name in sync.links:   # links are no fields: the pusher says whether it can send them
+        problem = pusher.link_problem(name[len(LINK_PREFIX):])
+        if problem:
+            raise ConfigError(f"[syncs.{sync.name}] associations.{column}: {problem}", file=CONFIG_FILE,
+                              line=line("syncs", sync.name, "associations"),
+                              hint=f"remove it, or link to another object than sync '{other}' writes")
+    mapping = [(c, f) for c, f in sync.mapping if not is_link(f)]
+    if cached is None or any(f not in cached or "filterable" not in cached[f] for _, f in mapping):
         try:
             fetched = pusher.fields()
         except NoSuchObject as missing:
@@ -131,7 +138,7 @@ def _fields(project: Project, wh: Warehouse, sync: SyncConfig, pusher: Pusher) -
         if pusher.cache_fields:
             state.cache_fields(wh, sync.to, sync.object, cached)
     fields = {name: TargetField(name, **meta) for name, meta in cached.items()}
-    for column, name in sync.mapping:
+    for column, name in mapping:
         key = "match" if column == sync.match_column else "fields"
         where = f" of {sync.to}.{sync.object} in [syncs.{sync.name}] {key}"
         if name not in fields:
@@ -196,6 +203,7 @@ class Execution:
         self.checker = validate.Checker(target.fields)
         mapped = dict(self.sync.mapping)
         self.refs = [(mapped[column], column, other) for column, other in self.sync.refs]
+        self.links = [(name, column, other) for column, other, name in self.sync.links]
 
     def run(self) -> None:
         """Send everything; acknowledgements are written as answers arrive, and once more at the end."""
@@ -275,6 +283,10 @@ class Execution:
             if target_field in values and values[target_field] is None:
                 return (f"{column}: the row it names has no record in {self.sync.to} yet (sync '{other}' has not "
                         f"pushed it); sent once it has", "UNRESOLVED_REFERENCE")
+        for target_field, column, other in self.links:
+            if values.get(target_field) == "":   # names a row (NULL would be no link) whose record is not there yet
+                return (f"{column}: the row it links to has no record in {self.sync.to} yet (sync '{other}' has not "
+                        f"pushed it); sent, and linked, once it has", "UNRESOLVED_REFERENCE")
         return None
 
     def _send(self) -> None:
@@ -322,7 +334,8 @@ class Execution:
                 kwargs.update(content=orjson.dumps(call.json), headers={"Content-Type": "application/json"})
             response = pusher.client.request(call.method, call.path, **kwargs)
             body = pusher.client.json(response) if response.content else None
-            return pusher.results(op, records, response.status_code, body)
+            outcomes = pusher.results(op, records, response.status_code, body)
+            return pusher.follow_up(op, records, outcomes) if self.links else outcomes
         finally:
             self.pool.put(pusher)
 

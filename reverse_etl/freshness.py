@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.reverse_etl.base import Current
+from hub.reverse_etl.config import is_link
 from hub.reverse_etl.plan import Item, text
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def hold_back(target: Target, plan: Plan) -> list[Item]:
     if not checked:
         return []
     pusher, sync = target.pushers[0], plan.sync
-    fields = [f for _, f in sync.mapping]
+    fields = [f for _, f in sync.mapping if not is_link(f)]   # links are no field of the record to read
     size = pusher.batch_limit("update")
     now: dict[str, Current] = {}
     for start in range(0, len(checked), size):

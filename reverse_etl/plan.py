@@ -77,6 +77,7 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
         raise PushError(f"sync '{sync.name}': model {sync.model} is empty; refusing to remove all "
                         f"{len(cands.removals):,} records it pushed", hint="check that `hub build` succeeded")
     cols, fields = sync.columns, [f for _, f in sync.mapping]
+    links = {column for column, _, _ in sync.links}
     two_way = bool(cands.peers or resolutions)
     for row in cands.rows:
         key = row["key"]
@@ -96,7 +97,7 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
                         kept.append(i)
                     else:
                         eff[i] = conflict["value"]
-        known = _known(row, cols)
+        known = _known(row, cols, links)
         pushed = {c: text(v) for c, v in zip(cols, eff)}
         for i in kept:   # still what it was: the next run must see the target's value as an edit again
             pushed[cols[i]] = (row["pushed"] or {}).get(cols[i])
@@ -106,8 +107,8 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
         before = {fields[i]: known.get(cols[i]) for i in changed} if known is not None else None
         full = {fields[i]: jsonable(eff[i]) for i in range(len(cols))}
         values = {fields[i]: full[fields[i]] for i in changed} if tid else dict(full)
-        item = Item(Record(key, values, tid, jsonable(eff[0])), "", row["h"], pushed, before, retry=row["retry"],
-                    full=full)
+        item = Item(Record(key, values, tid, jsonable(eff[0]), before), "", row["h"], pushed, before,
+                    retry=row["retry"], full=full)
         if two_way and row["trusted"]:
             item.seen = {fields[i]: text(row[f"t{i}"]) for i in range(len(cols))}
         if sync.mode == "insert" and tid:
@@ -132,10 +133,13 @@ def build(cands: Candidates, sync: SyncConfig, by_key: str, resolutions: dict[tu
     return plan
 
 
-def _known(row: dict[str, Any], cols: list[str]) -> dict[str, str | None] | None:
-    """What the target holds for this row: its trusted ingested values, else what it last acknowledged."""
+def _known(row: dict[str, Any], cols: list[str],
+           links: set[str] | frozenset[str] = frozenset()) -> dict[str, str | None] | None:
+    """What the target holds for this row: its trusted ingested values, else what it last acknowledged. A link
+    (``associations``) is no field an ingest reads back: what the hub last linked, always."""
     if row["trusted"]:
-        return {c: text(row[f"t{i}"]) for i, c in enumerate(cols)}
+        pushed = (row["pushed"] or {}) if row["has_state"] else {}
+        return {c: pushed.get(c) if c in links else text(row[f"t{i}"]) for i, c in enumerate(cols)}
     if row["has_state"] and row["pushed"] is not None:
         return row["pushed"]
     return None

@@ -20,6 +20,17 @@ from typing import Any
 from hub.errors import SourceError
 from hub.reverse_etl.base import (EXISTS, MISSING, OK, REJECTED, Call, Current, NoSuchObject, Outcome, Pusher, Record,
                               TargetField)
+from hub.reverse_etl.config import LINK_PREFIX
+
+#: HubSpot's default (unlabeled) association type ids, HUBSPOT_DEFINED, from -> to (the v4 associations guide's table)
+DEFAULT_TYPES: dict[tuple[str, str], int] = {
+    ("contacts", "companies"): 279, ("companies", "contacts"): 280, ("deals", "contacts"): 3,
+    ("contacts", "deals"): 4, ("deals", "companies"): 341, ("companies", "deals"): 342,
+    ("tickets", "contacts"): 16, ("contacts", "tickets"): 15, ("tickets", "companies"): 339,
+    ("companies", "tickets"): 340, ("tickets", "deals"): 28, ("deals", "tickets"): 27,
+    ("deals", "line_items"): 19, ("line_items", "deals"): 20,
+}
+LINKING_OPS = frozenset({"update", "upsert", "update_by_key"})   # batch update/upsert inputs take no associations
 
 EXISTING_ID = re.compile(r"already exists\. Existing ID: (\d+)")
 ACTIONS = {"update": "update", "update_by_key": "update", "upsert": "upsert", "create": "create",
@@ -35,6 +46,7 @@ class HubSpotPusher(Pusher):
     batch_size = 100
     lookup_needs_unique = True
     known_objects = ("contacts", "companies", "deals", "tickets", "line_items")
+    links = True
 
     def fields(self) -> dict[str, TargetField]:
         try:
@@ -67,8 +79,14 @@ class HubSpotPusher(Pusher):
                                        "inputs": [{"id": str(r.match)} for r in records]})
         inputs = []
         for i, r in enumerate(records):
-            item: dict[str, Any] = {"properties": _properties(r.values, clear=op != "create"),
+            values = {k: v for k, v in r.values.items() if not k.startswith(LINK_PREFIX)}
+            if not values and op == "update" and r.match not in (None, ""):
+                values = {self.match_field: r.match}   # only links changed: write the match value it already has
+            item: dict[str, Any] = {"properties": _properties(values, clear=op != "create"),
                                     "objectWriteTraceId": str(i)}
+            if op == "create" and _links(r):
+                item["associations"] = [{"to": {"id": str(to_id)}, "types": [self._spec(obj)]}
+                                        for obj, to_id in _links(r).items()]
             if op == "update":
                 item["id"] = r.target_id
             elif op in ("upsert", "update_by_key"):
@@ -80,6 +98,75 @@ class HubSpotPusher(Pusher):
         # a one-record create refused with 409 names the record that has its email: that record is ours to update
         found = EXISTING_ID.search(message) if status == 409 and op == "create" and len(records) == 1 else None
         return [Outcome(EXISTS, found.group(1), reason=message, code="CONFLICT")] if found else None
+
+    def link_problem(self, to_object: str) -> str | None:
+        if (self.object, to_object) in DEFAULT_TYPES:
+            return None
+        pairs = ", ".join(f"{a}->{b}" for a, b in DEFAULT_TYPES if a == self.object) or "none"
+        return (f"hub knows no HubSpot default association type from {self.object} to {to_object} (it links "
+                f"{pairs})")
+
+    def _spec(self, to_object: str) -> dict[str, Any]:
+        return {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": DEFAULT_TYPES[(self.object, to_object)]}
+
+    def follow_up(self, op: str, records: list[Record], outcomes: list[Outcome]) -> list[Outcome]:
+        """Links of updated records, through ``POST /crm/v4/associations/{from}/{to}/batch/create`` (one call per
+        linked object; creating a link that exists is harmless, so the call is idempotent). An input HubSpot refuses
+        (207 ``errors[]``, naming ``fromObjectId``/``toObjectId``) rejects its record; a refused call, all of them."""
+        if op not in LINKING_OPS:
+            return outcomes
+        groups: dict[str, list[int]] = {}
+        for i, (record, outcome) in enumerate(zip(records, outcomes)):
+            if outcome.status == OK and outcome.target_id:
+                for obj in _links(record):
+                    groups.setdefault(obj, []).append(i)
+        self._unlink(records, outcomes)
+        for obj, positions in groups.items():
+            inputs = [{"from": {"id": str(outcomes[i].target_id)}, "to": {"id": str(_links(records[i])[obj])},
+                       "types": [self._spec(obj)]} for i in positions]
+            try:
+                body = self.client.post(f"/crm/v4/associations/{self.object}/{obj}/batch/create", {"inputs": inputs},
+                                        idempotent=True)
+            except SourceError as exc:
+                if exc.retriable:
+                    raise
+                for i in positions:
+                    outcomes[i] = Outcome(REJECTED, outcomes[i].target_id, reason=f"linking to {obj}: {exc.message}",
+                                          code="ASSOCIATION_REFUSED")
+                continue
+            for error in (body or {}).get("errors") or []:
+                context = error.get("context") or {}
+                named = {str(v) for v in (*(context.get("fromObjectId") or []), *(context.get("toObjectId") or []))}
+                for i in positions:
+                    ids = {str(outcomes[i].target_id), str(_links(records[i])[obj])}
+                    if ids & named and outcomes[i].status == OK:
+                        outcomes[i] = Outcome(REJECTED, outcomes[i].target_id, code=str(error.get("category")),
+                                              reason=f"linking to {obj}: {error.get('message')}")
+        return outcomes
+
+    def _unlink(self, records: list[Record], outcomes: list[Outcome]) -> None:
+        """Remove the links hub made before that a record's new value replaces (another record, or none):
+        ``POST /crm/v4/associations/{from}/{to}/batch/archive`` (204; removing a link that is gone is harmless).
+        Links made in HubSpot by hand are never touched: only the one hub itself last sent."""
+        groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for i, (record, outcome) in enumerate(zip(records, outcomes)):
+            if outcome.status != OK or not outcome.target_id:
+                continue
+            for name, old in (record.before or {}).items():
+                if name.startswith(LINK_PREFIX) and old not in (None, "") and name in record.values \
+                        and str(record.values[name] or "") != str(old):
+                    groups.setdefault(name[len(LINK_PREFIX):], []).append(
+                        (i, {"from": {"id": str(outcome.target_id)}, "to": [{"id": str(old)}]}))
+        for obj, entries in groups.items():
+            try:
+                self.client.post(f"/crm/v4/associations/{self.object}/{obj}/batch/archive",
+                                 {"inputs": [e for _, e in entries]}, idempotent=True)
+            except SourceError as exc:
+                if exc.retriable:
+                    raise
+                for i, _ in entries:   # sent again next run: the update is idempotent, so is the removal
+                    outcomes[i] = Outcome(REJECTED, outcomes[i].target_id, code="ASSOCIATION_REFUSED",
+                                          reason=f"unlinking the old {obj} record: {exc.message}")
 
     def read(self, ids: list[str], fields: list[str]) -> dict[str, Current]:
         # batch/read by record id: ids not found come back in errors[] (207), so they are simply absent here
@@ -146,6 +233,12 @@ def _error_outcome(op: str, error: dict[str, Any]) -> Outcome:
     inner = error.get("errors") or []
     code = str(inner[0].get("code")) if inner and isinstance(inner[0], dict) and inner[0].get("code") else category
     return Outcome(REJECTED, reason=f"{category}: {message}", code=code)
+
+
+def _links(record: Record) -> dict[str, Any]:
+    """The record's links to send: linked object -> id (a None link is no link; removing one is not done here)."""
+    return {k[len(LINK_PREFIX):]: v for k, v in record.values.items()
+            if k.startswith(LINK_PREFIX) and v not in (None, "")}
 
 
 def _properties(values: dict[str, Any], *, clear: bool) -> dict[str, Any]:

@@ -32,6 +32,7 @@ TYPES: dict[tuple[str, str], tuple[int, int | None]] = {
 CUSTOM_PAIRS = frozenset({("subscriptions", "companies"), ("companies", "subscriptions")})
 MAX_BATCH_READ = 1_000   # inputs of one batch/read (HubSpot's limit since February 2025)
 MAX_PAGE = 500           # associations of one record per page
+MAX_BATCH_CREATE = 100   # inputs of one v4 batch/create: HubSpot documents no smaller limit; hub sends at most 100
 
 
 def category(pair: tuple[str, str]) -> str:
@@ -129,6 +130,8 @@ class AssociationRoutes:
         add("PUT", base + "/default/{toObjectType}/{toObjectId}", self.create_default)
         add("DELETE", base + "/{toObjectType}/{toObjectId}", self.archive)
         add("POST", "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read", self.batch_read)
+        add("POST", "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create", self.batch_create)
+        add("POST", "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/archive", self.batch_archive)
 
     def _live(self, table: Table, raw: str) -> int:
         obj = table.find(str(raw), None)
@@ -177,6 +180,31 @@ class AssociationRoutes:
 
         return Response(204)
 
+    def batch_create(self, request: Any) -> Any:
+        return batch_create(self, request)
+
+    def batch_archive(self, request: Any) -> Any:
+        """POST /crm/v4/associations/{from}/{to}/batch/archive: ``inputs[{from: {id}, to: [{id}]}]``, every link
+        between each pair removed, both ways; 204 (pairs not linked, or records gone, are no error)."""
+        source, target = self.table(request.params["fromObjectType"]), self.table(request.params["toObjectType"])
+        inputs = _inputs(request, MAX_BATCH_CREATE)
+        for item in inputs:
+            if not isinstance(item, dict) or not isinstance(item.get("to"), list) or not item.get("from"):
+                raise store_module.Failure(400, "VALIDATION_ERROR", "Invalid input JSON: each input needs from and a "
+                                                                    "list of to")
+        with self.store.lock:
+            for item in inputs:
+                raw = str((item["from"] or {}).get("id", ""))
+                if not raw.isdigit():
+                    continue
+                for to in item["to"]:
+                    to_id = str((to or {}).get("id", ""))
+                    if to_id.isdigit():
+                        self.store.associations.unlink(source.schema.name, int(raw), target.schema.name, int(to_id))
+        from hub.sandbox.server import Response
+
+        return Response(204)
+
     def batch_read(self, request: Any) -> Any:
         """POST /crm/v4/associations/{from}/{to}/batch/read: each input's links; ids without any (or unknown) are
         207 errors, as HubSpot reports them."""
@@ -211,3 +239,61 @@ class AssociationRoutes:
                               f"associated with {source.schema.singular.lower()} {raw}.",
                               "context": {"fromObjectId": [raw]}, "links": {}} for raw in missing]
         return self.json(207 if missing else 200, out)
+
+
+def _inputs(request: Any, limit: int) -> list[Any]:
+    try:
+        body = request.json()
+    except ValueError as exc:
+        raise store_module.Failure(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1, column 1: {exc}") from None
+    inputs = (body or {}).get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list):
+        raise store_module.Failure(400, "VALIDATION_ERROR", "Invalid input JSON: inputs is required")
+    if len(inputs) > limit:
+        raise store_module.Failure(400, "VALIDATION_ERROR", f"Batch input limit of {limit} exceeded: {len(inputs)} inputs")
+    return inputs
+
+
+def batch_create(routes: AssociationRoutes, request: Any) -> Any:
+    """POST /crm/v4/associations/{from}/{to}/batch/create: ``inputs[{from: {id}, to: {id}, types: [{
+    associationCategory, associationTypeId}]}]``. A type id that is not one of the pair's, or a category that is not
+    the type's, refuses the whole batch (400); an input naming a record that does not exist is a 207 error of its own.
+    201 with ``results[{fromObjectTypeId, fromObjectId, toObjectTypeId, toObjectId, labels}]``; linking records that
+    are linked already is no error (the link is simply there)."""
+    source, target = routes.table(request.params["fromObjectType"]), routes.table(request.params["toObjectType"])
+    pair = (source.schema.name, target.schema.name)
+    inputs = _inputs(request, MAX_BATCH_CREATE)
+    if pair not in TYPES:
+        raise store_module.Failure(400, "VALIDATION_ERROR", f"No association type exists between {pair[0]} and {pair[1]}")
+    allowed = {t for t in TYPES[pair] if t is not None}
+    for item in inputs:
+        types = (item or {}).get("types") if isinstance(item, dict) else None
+        if not isinstance(types, list) or not types:
+            raise store_module.Failure(400, "VALIDATION_ERROR", "Invalid input JSON: each input needs types")
+        for spec in types:
+            type_id, cat = (spec or {}).get("associationTypeId"), (spec or {}).get("associationCategory")
+            if type_id not in allowed or cat != category(pair):
+                raise store_module.Failure(400, "VALIDATION_ERROR", f"{cat} {type_id} is not a valid association type "
+                                                                    f"from {pair[0]} to {pair[1]}")
+    started = iso_millis_z(routes.now())
+    results, errors = [], []
+    with routes.store.lock:
+        for item in inputs:
+            raw_from = str(((item.get("from") or {}).get("id", "")))
+            raw_to = str(((item.get("to") or {}).get("id", "")))
+            a, b = source.find(raw_from, None), target.find(raw_to, None)
+            if a is None or b is None:
+                kind, raw = (source, raw_from) if a is None else (target, raw_to)
+                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                               "message": f"No {kind.schema.singular.lower()} with ID {raw} exists",
+                               "context": {"fromObjectId" if a is None else "toObjectId": [raw]}, "links": {}})
+                continue
+            primary = any((s or {}).get("associationTypeId") == TYPES[pair][1] for s in item["types"])
+            routes.store.associations.link(pair[0], a.id, pair[1], b.id, primary=primary)
+            results.append({"fromObjectTypeId": source.schema.type_id, "fromObjectId": str(a.id),
+                            "toObjectTypeId": target.schema.type_id, "toObjectId": str(b.id), "labels": []})
+    out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                           "completedAt": iso_millis_z(routes.now())}
+    if errors:
+        out["numErrors"], out["errors"] = len(errors), errors
+    return routes.json(207 if errors else 201, out)

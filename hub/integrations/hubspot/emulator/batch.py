@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.integrations.hubspot.emulator.associations import resolve_links
 from hub.integrations.hubspot.emulator.store import Failure, HubObject, HubSpotStore, Table
 
 Outcome = tuple[list[dict[str, Any]], list[Failure], int] | None
@@ -63,6 +64,9 @@ def _traced(result: dict[str, Any], item: Any) -> dict[str, Any]:
 
 def _create(store: HubSpotStore, table: Table, body: dict[str, Any], inputs: list[Any], archived: bool) -> Outcome:
     planned = [_values(store, table, item) for item in inputs]   # all validated before anything is written
+    # each input's associations too: one bad type id or unknown record refuses the whole batch, as a single create
+    links = [resolve_links(store, table, (item or {}).get("associations") or []) if isinstance(item, dict) else []
+             for item in inputs]
     taken: dict[tuple[str, str], int] = {}
     for values in planned:
         clash = store.conflict(table, values, None)
@@ -76,8 +80,10 @@ def _create(store: HubSpotStore, table: Table, body: dict[str, Any], inputs: lis
             if value:
                 taken[(name, value)] = 1
     results = []
-    for item, values in zip(inputs, planned):
+    for item, values, linked in zip(inputs, planned, links):
         obj = store.insert(table, values)
+        for target, target_id, primary in linked:
+            store.associations.link(table.schema.name, obj.id, target, target_id, primary=primary)
         results.append(_traced(store.public(table, obj, _written(table, values)), item))
     return results, [], 201
 
