@@ -4,7 +4,7 @@
 ``QuickBooks.validate_webhook_signature``); the verifier token is the connection's ``webhook_secret``. Nothing in the
 signature carries a time, so a replayed request is only caught by its event ids (the inbox keeps each once).
 
-Intuit moved webhooks to CloudEvents (mandatory since mid-2026; docs/vendors.d/hQ.md): the body is a JSON array of
+Intuit moved webhooks to CloudEvents (mandatory since mid-2026; docs/vendors.md): the body is a JSON array of
 events, each with its own ``id`` (the dedup key), ``type`` ``qbo.<entity>.<operation>.v1``, ``time``,
 ``intuitentityid`` (the record) and ``intuitaccountid`` (the realm). A body in the retired format
 (``eventNotifications[].dataChangeEvent.entities[]``: name, id, operation, lastUpdated) is still taken: each entity

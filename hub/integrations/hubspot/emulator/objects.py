@@ -1,7 +1,7 @@
 """The portal's CRM objects beyond contacts and companies: deals, tickets, line items and a custom object.
 
 Property names, types and the default properties each object returns follow HubSpot's CRM object guides and the
-properties API (docs/vendors.d/hO.md lists the pages). Derived properties (a deal's ``hs_is_closed``/
+properties API (docs/vendors.md lists the pages). Derived properties (a deal's ``hs_is_closed``/
 ``hs_is_closed_won`` from its stage, a line item's ``amount``) are computed in :func:`derive`, as HubSpot calculates
 them.
 """

@@ -53,7 +53,7 @@ class QuickBooksEmulator(HTTPEmulator):
                  batch_rate_limit: tuple[int, float] | None = None) -> None:
         super().__init__(host, port, tls)
         self.batch_max = batch_max
-        # Intuit's batch page also names 40 batch requests a minute (docs/vendors.d/hQ.md); off unless asked for
+        # Intuit's batch page also names 40 batch requests a minute (docs/vendors.md); off unless asked for
         self.batch_limiter = RollingWindowLimiter(*batch_rate_limit, clock.seconds) if batch_rate_limit else None
         self.company = company
         self.auth = auth

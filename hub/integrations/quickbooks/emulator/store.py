@@ -1,6 +1,6 @@
 """The sandbox QuickBooks company: customers, items, invoices, payments and credit memos of one realm.
 
-What it enforces, as QuickBooks Online does (docs/vendors.d/hQ.md): an update names the record's current
+What it enforces, as QuickBooks Online does (docs/vendors.md): an update names the record's current
 ``SyncToken`` (a stale one is refused with 5010, Stale Object Error, and the write is not applied; each write adds one);
 a sparse update (``"sparse": true``) changes only the fields it sends, a full one clears the others; references
 (``CustomerRef``, ``ItemRef``, a payment's ``LinkedTxn``) must name records that exist (2500, Invalid Reference Id);

@@ -1,7 +1,7 @@
 """The org's sObjects beyond Contact and Account: Lead, Opportunity, Case, Task and a custom object.
 
 Fields, types and properties (createable, updateable, nillable, defaulted) follow the Object Reference for the
-Salesforce Platform (docs/vendors.d/hO.md lists the pages). Each object's derived fields (Name, IsClosed, IsWon,
+Salesforce Platform (docs/vendors.md lists the pages). Each object's derived fields (Name, IsClosed, IsWon,
 Probability, CaseNumber...) are computed in :func:`derive`, as Salesforce computes them on every save.
 """
 

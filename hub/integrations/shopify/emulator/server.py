@@ -40,7 +40,7 @@ API_VERSION = "2025-01"
 VERSION_FORMAT = re.compile(r"^\d{4}-(01|04|07|10)$")
 ALL_SCOPES = frozenset({"read_orders", "read_customers", "read_products"})
 RATE_DOCS = "https://shopify.dev/api/usage/rate-limits"
-#: Standard plan: 100 points a second restored, a bucket of 2,000; any query at most 1,000 (docs/vendors.d)
+#: Standard plan: 100 points a second restored, a bucket of 2,000; any query at most 1,000 (docs/vendors.md)
 STANDARD_RESTORE, STANDARD_BUCKET, MAX_QUERY_COST = 100.0, 2000.0, 1000
 
 

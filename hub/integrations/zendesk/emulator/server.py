@@ -1,6 +1,6 @@
 """Zendesk Support API emulator: incremental exports, cursor-paginated lists, bulk jobs, show_many, webhooks' shape.
 
-Strict where Zendesk is (docs/vendors.d/hZ.md has the sources):
+Strict where Zendesk is (docs/vendors.md has the sources):
 
 - Auth: ``Authorization: Basic base64("{email}/token:{api_token}")`` or ``Bearer {oauth_token}``; anything else 401
   ``{"error": "Couldn't authenticate you"}``. Incremental exports are for admins: an agent's credentials get 403.
