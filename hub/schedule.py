@@ -147,6 +147,10 @@ class Scheduler:
         finally:
             self.join()
 
+    def running(self) -> list[str]:
+        """The schedules whose job is running now."""
+        return sorted(name for name, thread in list(self._threads.items()) if thread.is_alive())
+
     def join(self) -> None:
         """Wait for every started job."""
         for thread in list(self._threads.values()):

@@ -55,6 +55,9 @@ def list_(obj, as_json: bool) -> None:
 def run(obj, names: tuple[str, ...], once: bool) -> None:
     """Run due jobs in the foreground until Ctrl-C; a missed job runs once after downtime, never beside itself.
 
+    Ctrl-C or SIGTERM: no new job starts, a running job finishes its run, then it exits 0; a second one aborts
+    (exit 128+signal), interrupting the running jobs.
+
     NAMES limit it to some schedules (default: all).
 
     \b
@@ -62,10 +65,14 @@ def run(obj, names: tuple[str, ...], once: bool) -> None:
       hub schedule run
       hub schedule run --once nightly   # what crontab/systemd entries call
     """
+    import os
+    import signal
+    import sys
     import threading
 
     from hub import schedule as scheduling
     from hub.errors import UnknownNameError
+    from hub.stop_signals import StopSignals
     from hub.output import table
 
     every = scheduling.load(obj.project)
@@ -91,16 +98,45 @@ def run(obj, names: tuple[str, ...], once: bool) -> None:
     def event(name: str, message: str) -> None:
         click.echo(f"{scheduling.format_time(scheduling.Clock().now())}  {name}: {message}")
 
-    for s in chosen.values():
-        click.echo(f"{s.name}: next run {scheduling.format_time(s.next_after(scheduling.Clock().now()))}")
+    # the loop runs in a thread of its own and this (main) thread sleeps on StopSignals: Ctrl-C and SIGTERM (systemd,
+    # docker stop) wake it whichever thread the kernel hands them to, at once, even while jobs run; they are kept
+    # from here on, so one that arrives while starting stops it as soon as it is up
     stop = threading.Event()
     scheduler = scheduling.Scheduler(obj.project, chosen, on_event=event)
-    try:
-        scheduler.run(stop)
-    except KeyboardInterrupt:
-        stop.set()
-        click.echo("stopping: waiting for running jobs to finish")
-        scheduler.join()
+    with StopSignals() as signals:
+        for s in chosen.values():
+            click.echo(f"{s.name}: next run {scheduling.format_time(s.next_after(scheduling.Clock().now()))}")
+        failure: list[BaseException] = []
+
+        def loop() -> None:
+            try:
+                scheduler.run(stop)   # after ``stop``: returns once the running jobs have finished
+            except BaseException as exc:   # handed to the main thread, which re-raises it
+                failure.append(exc)
+            finally:
+                signals.wake()
+
+        thread = threading.Thread(target=loop, name="hub-scheduler", daemon=True)
+        thread.start()
+        first = signals.wait()
+        if first is not None:
+            stop.set()
+            running = scheduler.running()
+            click.echo(f"stopping ({signal.Signals(first).name}): no new jobs; "
+                       + (f"waiting for {', '.join(running)} to finish (again to abort)" if running
+                          else "no job is running"))
+            second = signals.wait()
+            if second is not None:
+                click.echo(f"aborted ({signal.Signals(second).name}): {', '.join(scheduler.running()) or 'no job'} "
+                           "interrupted mid-run; `hub runs` shows what it had done")
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(128 + second)   # the jobs' threads end with the process, mid-step, as asked
+        thread.join()   # it has woken us: it is done
+    if failure:
+        raise failure[0]
+    if first is not None:
+        click.echo("stopped: every started job finished")
 
 
 @schedule.command(name="install")

@@ -31,7 +31,7 @@ def serve(obj, host: str, port: int, no_schedule: bool) -> None:
     import signal
 
     from hub.serve import Service, is_loopback
-    from hub.serve.stop_signals import StopSignals
+    from hub.stop_signals import StopSignals
 
     def say(message: str) -> None:
         click.echo(message, err=True)

@@ -10,7 +10,11 @@ included) runs in the main thread, the next time the main thread runs. A main th
 signal's number there, whichever thread runs it, and that wakes the main thread. The number is read from the socket
 itself, so the wait does not depend on when (or whether) the Python handler runs either. Only the main thread can
 install signal handlers (libraries that swap them for a while, such as dlt's pipelines, do so only on the main thread
-and only inside the call), so nothing running in the server's other threads can take these handlers away.
+and only inside the call), so nothing running in the process's other threads can take these handlers away.
+
+Used by ``hub serve`` and ``hub schedule run``. The latter does its work in other threads and waits twice: for the
+first signal (stop starting jobs), then for whichever comes first of "the running jobs are done" (another thread
+calls :meth:`StopSignals.wake`) and a second signal (abort).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import socket
 from types import FrameType, TracebackType
 from typing import Any
 
+#: the byte :meth:`StopSignals.wake` writes: no signal has number 0
+_WAKE = 0
+
 #: the signals that stop a long-running hub process: Ctrl-C, and systemd / ``docker stop``
 STOP = (signal.SIGINT, signal.SIGTERM)
 
@@ -29,12 +36,13 @@ class StopSignals:
     """``with StopSignals() as stop: ...; stop.wait()`` - main thread only; returns the signal that arrived.
 
     Between ``__enter__`` and ``__exit__`` SIGINT and SIGTERM no longer raise ``KeyboardInterrupt`` or end the
-    process: they are kept until :meth:`wait` (a signal that arrived before it makes it return at once).
-    :meth:`release` (or ``__exit__``) puts the earlier handlers back, so a second Ctrl-C while stopping interrupts as
-    usual."""
+    process: they are kept, in order, until :meth:`wait` takes them (a signal that arrived before makes it return at
+    once). :meth:`wake`, from any thread, makes a :meth:`wait` return ``None``. :meth:`release` (or ``__exit__``)
+    puts the earlier handlers back, so a second Ctrl-C while stopping interrupts as usual."""
 
     def __init__(self) -> None:
-        self.received: int | None = None
+        self.received: int | None = None   # the first stop signal
+        self._events: list[int] = []       # signal numbers and _WAKE, in arrival order, not yet returned by wait()
         self._reader: socket.socket | None = None
         self._writer: socket.socket | None = None
         self._old_fd = -1
@@ -54,19 +62,35 @@ class StopSignals:
         return self
 
     def _note(self, signum: int, frame: FrameType | None) -> None:
-        """The Python handler: keeps the first stop signal (the main thread runs it, some time after it arrived)."""
-        if self.received is None:
-            self.received = signum
+        """The Python handler: does nothing (it only replaces the default action, which would end the process or
+        raise ``KeyboardInterrupt``); the C-level handler has already written the number to the socket, which is
+        where :meth:`wait` counts signals, so each is counted once whenever (or whether) this runs."""
 
-    def wait(self) -> int:
-        """Sleep until SIGINT or SIGTERM arrives (or has arrived since ``__enter__``); return which."""
+    def wait(self) -> int | None:
+        """Sleep until SIGINT or SIGTERM arrives (or has arrived, and no earlier call returned it); return which.
+        ``None`` when :meth:`wake` was called (and no earlier call returned that)."""
         assert self._reader is not None, "use StopSignals as a context manager"
-        while self.received is None:
+        while not self._events:
             select.select([self._reader], [], [])
             for number in self._drain():
-                if number in STOP and self.received is None:
-                    self.received = number
-        return self.received
+                if number in STOP or number == _WAKE:
+                    self._events.append(number)
+        event = self._events.pop(0)
+        if event == _WAKE:
+            return None
+        if self.received is None:
+            self.received = event
+        return event
+
+    def wake(self) -> None:
+        """Make a :meth:`wait` (now or the next one) return ``None`` - from any thread; after release, nothing."""
+        writer = self._writer
+        if writer is None:
+            return
+        try:
+            writer.send(bytes([_WAKE]))
+        except OSError:   # closed by release() meanwhile, or (unthinkably) a full buffer: nobody is waiting then
+            pass
 
     def _drain(self) -> bytes:
         assert self._reader is not None
@@ -92,7 +116,8 @@ class StopSignals:
         self._old.clear()
         if self._writer is not None:
             signal.set_wakeup_fd(self._old_fd)
-            for end in (self._reader, self._writer):
+            reader, writer = self._reader, self._writer
+            self._reader = self._writer = None
+            for end in (reader, writer):
                 if end is not None:
                     end.close()
-            self._reader = self._writer = None
