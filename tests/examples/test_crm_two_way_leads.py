@@ -4,7 +4,8 @@ made and every result read through the vendors' official SDKs (simple-salesforce
 A HubSpot contact in lifecycle stage 'lead' that Salesforce does not have becomes a Salesforce Lead, not a Contact
 (one further on, a customer, becomes a Contact as before). Edits to a lead reach the other CRM field by field: a phone
 edited on the Salesforce Lead and a first name edited on its HubSpot contact both stand on both sides. The run after
-that sends nothing."""
+that sends nothing. Once a rep converts the Lead (a Contact made, the Lead marked converted, as convertLead() does),
+the lead syncs leave it alone and the person sync keeps the new Contact in line."""
 
 from __future__ import annotations
 
@@ -127,3 +128,21 @@ def test_leads_both_ways_hubspot_lead_becomes_salesforce_lead_and_edits_cross(cr
     assert set(LEAD_SYNCS) <= set(last)
     for sync, line in last.items():
         assert line.startswith("nothing changed"), (sync, line)
+
+    # a rep converts Ada's Lead (the emulator has no convertLead(): its effect, made in the store as the org would);
+    # then her phone changes in HubSpot: the person sync updates the Contact, the converted Lead is left as it was
+    ada_contact = sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace",
+                                     "Email": "ada.lovelace@engines.example"})["id"]
+    sb.salesforce.store.update("Lead", ada["Id"], {"IsConverted": True, "ConvertedContactId": ada_contact,
+                                                  "Status": "Closed - Converted"})
+    hub_run(directory, env)   # reads the conversion back
+    hs.crm.contacts.basic_api.update(ada_hs["id"], SimplePublicObjectInput(properties={"phone": "+442079460999"}))
+    sb.clock.advance(MINUTE)
+    converted = hub_run(directory, env)
+    for sync in LEAD_SYNCS:
+        assert converted[sync].startswith("nothing changed"), converted
+    assert converted["person_to_salesforce"].startswith("created 0, updated 1;"), converted
+    assert sf.Contact.get(ada_contact)["Phone"] == "+442079460999"
+    lead_now = sf.Lead.get(ada["Id"])
+    assert lead_now["IsConverted"] is True and lead_now["Phone"] == "+442079460000"
+    assert len(salesforce(sf, "Contact")["ada.lovelace@engines.example"]) == 1
