@@ -83,7 +83,8 @@ def test_leads_both_ways_hubspot_lead_becomes_salesforce_lead_and_edits_cross(cr
     made = hub_run(directory, env)
     assert made["leads_to_salesforce"].startswith("created 1, updated 0;"), made
     assert made["person_to_salesforce"].startswith("created 1, updated 0;"), made
-    leads, contacts = salesforce(sf, "Lead", "Id, Email, FirstName, LastName, Company, Phone"), salesforce(sf, "Contact")
+    leads = salesforce(sf, "Lead", "Id, Email, FirstName, LastName, Company, Phone")
+    contacts = salesforce(sf, "Contact")
     [ada] = leads["ada.lovelace@engines.example"]
     assert (ada["FirstName"], ada["LastName"], ada["Company"], ada["Phone"]) == (
         "Ada", "Lovelace", "Analytical Engines", "+442079460000")
