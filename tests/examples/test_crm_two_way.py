@@ -22,7 +22,7 @@ from hub.sandbox import Sandbox
 from tests.conftest import run_hub
 
 SYNCS = ("person_to_hubspot", "person_to_salesforce", "opportunities_to_hubspot", "deals_to_salesforce",
-         "leads_to_hubspot", "lead_score_to_salesforce")
+         "leads_to_hubspot", "leads_to_salesforce", "lead_score_to_salesforce")
 
 
 @contextmanager
