@@ -146,11 +146,11 @@ def _only(model: Model, keys: Sequence[str]) -> Model:
     """``model`` narrowed to the rows whose key is one of ``keys`` (compared as text, as sync state stores keys)."""
     from dataclasses import replace
 
-    from hub.warehouse.sql import quote
+    from hub.warehouse.sql import literal, quote
 
     if not keys:
         return replace(model, where="false")
-    listed = ", ".join("'" + str(k).replace("'", "''") + "'" for k in dict.fromkeys(keys))
+    listed = ", ".join(literal(str(k)) for k in dict.fromkeys(keys))
     scope = f"CAST({quote(model.key)} AS VARCHAR) IN ({listed})"
     return replace(model, where=f"({model.where}) AND {scope}" if model.where else scope)
 

@@ -27,7 +27,7 @@ from hub.errors import ConfigError, PushError, QueryError, UnknownNameError
 from hub.reverse_etl import state
 from hub.reverse_etl.config import SyncConfig, is_link
 from hub.warehouse.duck import Warehouse
-from hub.warehouse.sql import qualified, quote
+from hub.warehouse.sql import literal, qualified, quote
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -161,8 +161,7 @@ def _resolved(sync: SyncConfig, relation: str) -> str:
         return relation
     joins, replaced = [], []
     for n, (column, other) in enumerate([*sync.refs, *((c, o) for c, o, _ in sync.links)]):
-        name = other.replace("'", "''")
-        joins.append(f"LEFT JOIN _hub.sync_state ref{n} ON ref{n}.sync = '{name}' "
+        joins.append(f"LEFT JOIN _hub.sync_state ref{n} ON ref{n}.sync = {literal(other)} "
                      f"AND ref{n}.key = CAST(m.{quote(column)} AS VARCHAR)")
         if n < len(sync.refs):
             replaced.append(f"ref{n}.target_id AS {quote(column)}")

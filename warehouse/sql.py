@@ -1,4 +1,5 @@
-"""Identifier quoting: the one way names from config reach SQL (never string-built from user input)."""
+"""Identifier and literal quoting: the one way names and values from config reach SQL (never string-built from user
+input)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from __future__ import annotations
 def quote(name: str) -> str:
     """A DuckDB-quoted identifier: embedded double quotes are doubled, so any name is safe in SQL."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal: embedded single quotes are doubled, so any text is safe in SQL."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def qualified(*parts: str) -> str:

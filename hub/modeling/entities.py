@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.modeling.model import Header, Model, Position, Ref
-from hub.warehouse.sql import qualified
+from hub.warehouse.sql import literal, qualified
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,3 @@ def union_sql(entity: Entity, members: list[Model]) -> str:
                 exprs.append(f"CAST(NULL AS {kind}) AS {column}" if kind else f"NULL AS {column}")
         parts.append("SELECT\n  " + ",\n  ".join(exprs) + f"\nFROM {qualified(member.schema, member.table)}")
     return "\nUNION ALL\n".join(parts)
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"

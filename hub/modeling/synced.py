@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.warehouse.duck import Warehouse
+from hub.warehouse.sql import literal
 
 VIEW = "_hub.synced"
 HELPERS = ("edited", "held", "two_way_key")   # the macros below, for `hub compile` to name
@@ -77,7 +78,7 @@ def ensure_synced(wh: Warehouse, syncs: Mapping[str, Any]) -> None:
         empty = ", ".join(f"CAST(NULL AS {c.split()[1]}) AS {c.split()[0]}" for c in _COLUMNS.split(", "))
         wh.execute(f"CREATE OR REPLACE VIEW {VIEW} AS SELECT {empty} WHERE false")
         return
-    values = ", ".join("(" + ", ".join(_literal(v) for v in t) + ")" for t in targets)
+    values = ", ".join("(" + ", ".join(literal(v) for v in t) + ")" for t in targets)
     # Ingest steps are recorded per "<connection>.<stream>"; a sync's object is that stream's name (any case).
     wh.execute(f"""CREATE OR REPLACE VIEW {VIEW} AS
         WITH syncs(sync, model, connection, object) AS (VALUES {values}),
@@ -89,7 +90,3 @@ def ensure_synced(wh: Warehouse, syncs: Mapping[str, Any]) -> None:
         JOIN syncs AS s ON s.sync = st.sync
         LEFT JOIN ingests AS i ON i.target = lower(s.connection || '.' || s.object)
         WHERE st.pushed IS NOT NULL""")
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
