@@ -156,6 +156,27 @@ def test_hub_run_holds_its_steps_resources_from_first_step_to_last(make_project,
     assert bad.returncode != 0 and "unknown step 'ingets'" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_a_scheduled_job_and_hub_run_cooperate(make_project, sandbox, pg_server, pg_database):
+    """The scheduler (what `hub serve` and `hub schedule run` run) holds its job's resources like `hub run`."""
+    root = two_connection_project(make_project, sandbox, pg_server, pg_database)
+    with (root / "hub.toml").open("a") as toml:
+        toml.write('\n[schedules.nightly_a]\ncron = "0 3 * * *"\nsteps = ["ingest:crm_a"]\n')
+    job = start_hub(root, "schedule", "run", "--once", "nightly_a", park=True)
+    try:
+        read_until(job, PARKED)
+        refused = run_hub("--wait", "0", "run", "ingest:crm_a", cwd=root)
+        assert refused.returncode != 0
+        assert "stream crm_a.contacts is being written by hub schedule run --once nightly_a (pid" in refused.stderr
+        beside = run_hub("--wait", "0", "run", "ingest:crm_b", cwd=root)
+        assert beside.returncode == 0, beside.stderr
+    finally:
+        out, err = resume(job)
+    assert job.returncode == 0, err
+    assert "nightly_a: success" in out
+    commands = sorted(r[0] for r in Project(root).query("SELECT command FROM _hub.runs WHERE status = 'success'").rows)
+    assert commands == ["ingest", "ingest", "schedule:nightly_a"]
+
+
 def test_a_killed_holder_leaves_nothing_locked(make_project, sandbox, pg_server, pg_database):
     root = two_connection_project(make_project, sandbox, pg_server, pg_database)
     killed = run_hub("ingest", "crm_a", cwd=root, env={"HUB_FAILPOINTS": "ingest.extracted@1"})
