@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub import config as configuration
+from hub.failpoints import failpoint
 
 if TYPE_CHECKING:
     import httpx
@@ -171,6 +172,7 @@ class Project:
         self.not_on_postgres("build")
         self.check_all()
         with self.locked(self.build_resources(selectors)):
+            failpoint("build.locked")
             report = build(self, selectors, full_refresh=full_refresh, progress=progress)
             if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
                 from hub.actions.data import after_build
@@ -238,6 +240,7 @@ class Project:
         if dry_run:   # writes nothing anywhere: a reader, it takes no lock
             return push(self, syncs, dry_run=dry_run, progress=progress)
         with self.locked(self.push_resources(syncs)):
+            failpoint("push.locked")
             return push(self, syncs, dry_run=dry_run, progress=progress)
 
     def rejected(self, sync: str) -> list[dict[str, Any]]:
