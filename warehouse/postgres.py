@@ -37,11 +37,11 @@ import functools
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError
+from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError, WarehouseRowError
 from hub.secrets import redact
 from hub.warehouse.duck import Result
 from hub.warehouse.dsn import redacted, with_password
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 #: commands whose SQL still speaks DuckDB only: they refuse a postgres warehouse with one line instead of failing
 #: half-way
-NOT_YET = ("build", "docs", "serve")
+NOT_YET = ("build", "docs")
 #: the advisory lock of the warehouse's single writer: (classid, objid) = ("hub" as an int, 1)
 WRITER_LOCK_KEY = (0x687562, 1)
 #: PostgreSQL's ``information_schema.columns.data_type`` -> DuckDB's name for it (the types raw tables hold)
@@ -137,6 +137,8 @@ class PostgresWarehouse:
 
         try:
             self.connect().execute(placeholders(sql) if params is not None else sql, _params(params))
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:   # the data, not the statement
+            raise WarehouseRowError(f"warehouse statement failed: {_message(exc)}") from None
         except psycopg.Error as exc:
             raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
 
@@ -199,6 +201,11 @@ class PostgresWarehouse:
                 yield con
         finally:
             self._txn_depth -= 1
+
+    def kept_open(self) -> AbstractContextManager[None]:
+        """Nothing to keep open: each handle's connect is a new session (milliseconds), and holding one across a
+        chunk of ``hub serve``'s work would hold the writer lock while the server waits."""
+        return nullcontext()
 
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
