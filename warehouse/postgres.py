@@ -103,8 +103,8 @@ _HINT = "check [warehouse] dsn in hub.toml and the password (HUB__WAREHOUSE__PAS
 def not_yet(command: str) -> WarehouseError:
     """The one line a command that cannot run on PostgreSQL yet fails with."""
     return WarehouseError(f"hub {command} does not run on a postgres warehouse yet",
-                          hint="ingest, query, status and runs do; build, push, docs and serve run on a duckdb "
-                               "warehouse for now")
+                          hint=f"every other command does; {', '.join(NOT_YET)} run(s) on a duckdb warehouse for "
+                               f"now")
 
 
 class PostgresWarehouse:
