@@ -177,11 +177,13 @@ def _detect(project: Project, trigger: Trigger, schema: str, table: str) -> int 
             else:
                 wh.execute(f"DELETE FROM {qualified(*STATE)} WHERE trigger = ?", [trigger.name])
             # the state: rows inside now (an entry counted where one fired), rows that left marked outside
+            old = quote(STATE[1])
             wh.execute(f"INSERT INTO {qualified(*STATE)} (trigger, key, inside, entries, changed_at) "
                        f"SELECT ?, k, true, {'0' if baseline else '1'}, now() FROM hub_trigger_now "
-                       "ON CONFLICT (trigger, key) DO UPDATE SET entries = CASE WHEN NOT inside THEN entries + 1 "
-                       "ELSE entries END, changed_at = CASE WHEN NOT inside THEN now() ELSE changed_at END, "
-                       "inside = true", [trigger.name])
+                       # the row already there named by its table (a bare name is ambiguous with excluded's)
+                       f"ON CONFLICT (trigger, key) DO UPDATE SET entries = CASE WHEN NOT {old}.inside THEN "
+                       f"{old}.entries + 1 ELSE {old}.entries END, changed_at = CASE WHEN NOT {old}.inside THEN now() "
+                       f"ELSE {old}.changed_at END, inside = true", [trigger.name])
             wh.execute(f"UPDATE {qualified(*STATE)} SET inside = false, changed_at = now() WHERE trigger = ? AND "
                        "inside AND key NOT IN (SELECT k FROM hub_trigger_now)", [trigger.name])
             wh.execute(f"INSERT INTO {qualified(*BASELINES)} VALUES (?, ?, now()) ON CONFLICT (trigger) DO UPDATE "

@@ -121,3 +121,51 @@ def test_a_row_postgres_refuses_is_set_aside_and_the_rest_of_its_batch_loads(mak
     assert project.query("SELECT id FROM raw_stripe.events ORDER BY id").rows == [("evt_a",), ("evt_b",)]
     assert project.query("SELECT event_id, reason LIKE 'the warehouse refused the row%' "
                          "FROM _hub.webhook_dead_letters").rows == [("evt_late", True)]
+
+
+def test_a_data_trigger_fires_once_when_a_row_enters_its_condition_on_postgres(make_project, pg_server,
+                                                                              pg_database):
+    from standardwebhooks import Webhook
+
+    from hub.actions.data import after_build
+    from tests.serve.receiver import receiver
+    from tests.serve.test_data_triggers import SIGNING
+
+    with receiver([200]) as hook:
+        root = make_project(f"""
+            [warehouse]
+            type = "postgres"
+            dsn = "{pg_server.dsn(pg_database)}"
+
+            [actions.provision]
+            type = "http"
+            url = "{hook.url}"
+            body = {{ deal = "{{{{ deal_id }}}}", amount = "{{{{ amount }}}}" }}
+
+            [triggers.deal_won]
+            on = "model:marts.deal"
+            key = "deal_id"
+            when = "stage = 'closed_won' and amount > 0"
+            do = ["http:provision"]
+            retries = 1
+            backoff = 0.05
+            """, f'[warehouse]\npassword = "{pg_server.password}"\n\n[actions.provision]\n'
+                 f'signing_secret = "{SIGNING}"\n')
+        (root / "models" / "marts").mkdir(parents=True)
+        (root / "models" / "marts" / "deal.sql").write_text("SELECT deal_id, stage, amount FROM public.deals\n")
+        project = Project(root)
+        with project.warehouse() as wh:   # the model as a build leaves it (the build itself is not under test here)
+            wh.execute("CREATE SCHEMA marts")
+            wh.execute("CREATE TABLE marts.deal (deal_id VARCHAR, stage VARCHAR, amount DECIMAL(12, 2))")
+            wh.execute("INSERT INTO marts.deal VALUES ('d1', 'closed_won', 100), ('d2', 'open', 50), "
+                       "('d3', 'closed_won', 0)")
+        first = after_build(project)   # a baseline: d1 was won before the trigger existed
+        assert first.baselined == ["deal_won"] and hook.received == []
+        with project.warehouse() as wh:
+            wh.execute("UPDATE marts.deal SET stage = 'closed_won' WHERE deal_id = 'd2'")
+        second = after_build(project)
+        assert second.fired == {"deal_won": 1} and [e.ok for e in second.executions] == [True]
+        assert after_build(project).fired == {"deal_won": 0}   # still inside: never twice
+        bodies = [Webhook(SIGNING).verify(r.body, r.headers) for r in hook.received]
+    assert [(b["deal"], b["amount"]) for b in bodies] == [("d2", 50.0)]   # as on DuckDB
+    assert project.query("SELECT key, status FROM _hub.trigger_outbox").rows == [("d2", "done")]
