@@ -45,6 +45,14 @@ MODELS = {
         SELECT connection, source_id, lower(trim(email)) AS email, first_name, updated_at
         FROM staging.person_records
         """,
+    "models/marts/person_counts.sql": """
+        -- materialized: incremental
+        -- unique_key: connection, source_id
+        -- changes: raw_log.person_changes
+        SELECT connection, source_id, count(*) AS n, max(updated_at) AS updated_at
+        FROM staging.person_records
+        GROUP BY connection, source_id
+        """,
     "models/marts/latest_deal.sql": """
         -- materialized: view
         SELECT connection, arg_max(name, updated_at) AS latest, count(*) AS deals, sum(amount) AS amount
@@ -93,11 +101,16 @@ def pair(sb: Any, pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory)
     """(DuckDB project, PostgreSQL project), both ingested from the same sandbox."""
     base = tmp_path_factory.mktemp("build_pg")
     duck = _project(base / "duck", sb, "")
-    pg = _project(base / "pg", sb, f'[warehouse]\ntype = "postgres"\ndsn = "{pg_server.dsn(pg_server.new_database())}"\n',
+    dsn = pg_server.dsn(pg_server.new_database())
+    pg = _project(base / "pg", sb, f'[warehouse]\ntype = "postgres"\ndsn = "{dsn}"\n',
                   f'[warehouse]\npassword = "{pg_server.password}"\n')
     for project in (duck, pg):
         report = project.ingest()
         assert report.ok, report.errors
+        with project.warehouse() as wh:   # a change log of keys, as identity keeps them for canonical.person
+            wh.execute("CREATE SCHEMA raw_log")
+            wh.execute("CREATE TABLE raw_log.person_changes (connection VARCHAR, source_id VARCHAR, "
+                       "change_version BIGINT)")
     return duck, pg
 
 
@@ -144,7 +157,8 @@ def test_staging_unions_and_project_models_build_the_same_rows_on_both(pair):
         [(r.name, r.status, r.mode, r.rows) for r in duck_report.results]
     names = built(pg_report)
     assert {"staging.hubspot_contacts", "staging.salesforce_contact", "staging.person_records",
-            "staging.deal_records", "marts.people_by_connection", "marts.person_log", "marts.latest_deal"} <= set(names)
+            "staging.deal_records", "marts.people_by_connection", "marts.person_log", "marts.person_counts",
+            "marts.latest_deal"} <= set(names)
     assert pg.query("SELECT count(*) FROM staging.person_records").scalar() > 50
     assert_same(duck, pg, names)
 
@@ -158,7 +172,7 @@ def test_staging_unions_and_project_models_build_the_same_rows_on_both(pair):
         duck.query("SELECT count(*) FROM staging.person_records").scalar()
     state = pg.query("SELECT model, materialized FROM _hub.model_state WHERE model LIKE 'marts.%' ORDER BY 1").rows
     assert state == [("marts.latest_deal", "view"), ("marts.people_by_connection", "table"),
-                     ("marts.person_log", "incremental")]
+                     ("marts.person_counts", "incremental"), ("marts.person_log", "incremental")]
 
     full = pg.build(["marts.person_log"], full_refresh=True)
     assert [(r.name, r.mode) for r in full.results] == [("marts.person_log", "full")]
@@ -174,12 +188,19 @@ def test_an_edit_flows_through_incrementally_on_both(pair, sb):
     sb.clock.advance(60)
     for project in (duck, pg):
         assert project.ingest().ok
+        with project.warehouse() as wh:
+            wh.execute("INSERT INTO raw_log.person_changes SELECT 'hubspot', id, 1 FROM raw_hubspot.contacts "
+                       "WHERE firstname = 'Zelda'")
         report = project.build(SELECTORS)
         assert report.ok, report.errors
-        log = next(r for r in report.results if r.name == "marts.person_log")
-        assert (log.mode, log.written) == ("incremental", 1)
+        modes = {r.name: (r.mode, r.written) for r in report.results}
+        assert modes["marts.person_log"] == ("incremental", 1)       # past the cursor
+        assert modes["marts.person_counts"] == ("incremental", 1)    # logged in the change log
+        # every reader consumed the log: pruned
+        assert project.query("SELECT count(*) FROM raw_log.person_changes").scalar() == 0
     assert pg.query("SELECT count(*) FROM marts.person_log WHERE first_name = 'Zelda'").scalar() == 1
-    assert_same(duck, pg, ["marts.person_log", "marts.people_by_connection", "staging.person_records"])
+    assert_same(duck, pg, ["marts.person_log", "marts.person_counts", "marts.people_by_connection",
+                           "staging.person_records"])
 
 
 def test_a_failing_audit_keeps_the_previous_table(pair):
