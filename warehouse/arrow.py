@@ -271,3 +271,29 @@ def _pg_fetch(wh: Any, sql: str, params: Sequence[Any] | None) -> pa.Table:
             zone = "UTC" if d.type_code == _TIMESTAMPTZ else None
             table = table.set_column(index, d.name, table.column(index).cast(pa.timestamp("us", tz=zone)))
     return table
+
+
+def arg_max(wh: Warehouse, value: str, by: str) -> str:
+    """The aggregate ``value`` of the row with the largest ``by`` (rows whose ``by`` is NULL ignored)."""
+    if postgres(wh):
+        return f"(array_agg({value} ORDER BY {by} DESC) FILTER (WHERE {by} IS NOT NULL))[1]"
+    return f"arg_max({value}, {by})"
+
+
+def any_value(wh: Warehouse, value: str) -> str:
+    """The aggregate of some non-NULL ``value`` of the group (callers use it where all are equal)."""
+    return f"min({value})" if postgres(wh) else f"any_value({value})"
+
+
+def json_field(wh: Warehouse, document: str, key: str) -> tuple[str, str]:
+    """(whether the JSON text ``document`` has top-level ``key``, its value as text)."""
+    if postgres(wh):
+        return f"jsonb_exists(CAST({document} AS JSONB), '{key}')", f"(CAST({document} AS JSONB) ->> '{key}')"
+    return f"json_exists({document}, '$.{key}')", f"json_extract_string({document}, '$.{key}')"
+
+
+def try_bigint(wh: Warehouse, value: str) -> str:
+    """``value`` (text) as BIGINT, NULL when it is not an integer."""
+    if postgres(wh):
+        return f"CASE WHEN {value} ~ '^\\s*[-+]?[0-9]{{1,18}}\\s*$' THEN CAST({value} AS BIGINT) END"
+    return f"try_cast({value} AS BIGINT)"
