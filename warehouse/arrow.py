@@ -261,7 +261,7 @@ def _pg_fetch(wh: Any, sql: str, params: Sequence[Any] | None) -> pa.Table:
     else:
         body.seek(0)
         table = pacsv.read_csv(body, read_options=pacsv.ReadOptions(column_names=names, block_size=_COPY_CHUNK * 16),
-                               parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                               parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
                                convert_options=pacsv.ConvertOptions(
                                    column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
                                    true_values=["t"], false_values=["f"]))

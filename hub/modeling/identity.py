@@ -125,7 +125,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                 primary = (*primary, ORIGIN)
             labels = components(nodes, primary, resolver.fallback)
             # The keys are done with: hand their memory back before DuckDB needs its own for the map.
-            batch = batch.select(["hub_rid"])
+            batch = batch.select(["hub_rid", *(["record_hash"] if postgres(wh) else [])])
             nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
             pa.default_memory_pool().release_unused()
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
@@ -341,7 +341,7 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     create_temp_table(wh, "hub_moves", moved)
     wh.execute(f"""INSERT INTO {t.changes} SELECT id, ? FROM (
         SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION SELECT {idc} FROM hub_rows
-        UNION SELECT old_id FROM hub_moves UNION SELECT id FROM hub_moves)""", [version])
+        UNION SELECT old_id FROM hub_moves UNION SELECT id FROM hub_moves) AS touched""", [version])
     wh.execute(f"""DELETE FROM {t.identity} AS i USING hub_delta d
                    WHERE i.connection = d.connection AND i.stream = d.stream AND i.source_id = d.source_id""")
     wh.execute(f"""UPDATE {t.identity} AS i SET {idc} = m.id FROM hub_moves m
