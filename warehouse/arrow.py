@@ -264,7 +264,9 @@ def _pg_fetch(wh: Any, sql: str, params: Sequence[Any] | None) -> pa.Table:
                                parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
                                convert_options=pacsv.ConvertOptions(
                                    column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
-                                   true_values=["t"], false_values=["f"]))
+                                   # PostgreSQL's CSV writes NULL as an unquoted empty field and nothing else:
+                                   # Arrow's default list would also read the text n/a, NA, null as NULL
+                                   null_values=[""], true_values=["t"], false_values=["f"]))
     for d in described:
         if d.type_code in (_TIMESTAMPTZ, _TIMESTAMP):
             index = names.index(d.name)

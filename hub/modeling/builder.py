@@ -19,7 +19,6 @@ from hub.modeling.catalog import Catalog, load_catalog
 from hub.modeling.entities import ENTITIES, UNIONS, union_model
 from hub.modeling.graph import Graph
 from hub.modeling.guard import check_no_source_vanishes
-from hub.modeling import identity
 from hub.modeling.identity import resolve
 from hub.modeling.materialize import ensure_state, materialize, prune_changes
 from hub.modeling.model import META_SCHEMAS, Model
@@ -37,6 +36,9 @@ if TYPE_CHECKING:
 
 RAW_PREFIX = "raw_"
 PUBLISH_EVERY_S = 1.0   # readers' snapshot during a build: refreshed after a step at most this often, and at the end
+#: the engines identity resolution runs on (its SQL through hub.warehouse.translate, its Arrow through
+#: hub.warehouse.arrow)
+IDENTITY_ENGINES = ("duckdb", "postgres")
 BUILD_MEMORY = "512MB"   # DuckDB's own memory during a build (Arrow batches of identity resolution come on top)
 
 
@@ -108,8 +110,8 @@ def column_types(wh: Warehouse, models: list[Model]) -> dict[str, str]:
 
 def check_engine(plan: list[Model], engine: str) -> None:
     """Refuse, before anything is written, a plan with an identity step the warehouse's engine cannot run
-    (:data:`hub.modeling.identity.DIALECTS`: the engines identity resolution runs on; DuckDB when it does not say)."""
-    engines = getattr(identity, "DIALECTS", ("duckdb",))
+    (:data:`IDENTITY_ENGINES`)."""
+    engines = IDENTITY_ENGINES
     steps = [m.name for m in plan if m.kind == "identity"]
     if steps and engine not in engines:
         raise WarehouseError(f"hub build: identity resolution ({', '.join(steps)}) does not run on a {engine} "
