@@ -156,7 +156,6 @@ class Project:
         """Build the selected SQL models (all by default) in dependency order; ``full_refresh`` rebuilds them whole."""
         from hub.modeling import build
 
-        self.not_on_postgres("build")
         self.check_all()
         report = build(self, selectors, full_refresh=full_refresh, progress=progress)
         if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)

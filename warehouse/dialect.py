@@ -36,6 +36,8 @@ class Rules:
     #: over __value, __key and __keep: the rows the aggregate may pick from, as DuckDB's arg_max does (its FILTER,
     #: a value that is not NULL, a key that is not NULL)
     arg_max: str | None = None
+    #: over __value, __key and __keep: DuckDB's ``arg_max_null``, which keeps the rows whose value is NULL
+    arg_max_null: str | None = None
     #: arg_max over one of hub's helpers, whose key is never NULL and never negative (None: ``arg_max`` serves)
     arg_max_helper_key: str | None = None
     try_cast: str | None = None             # over __x, with {type} the target type
@@ -79,6 +81,7 @@ _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z| ?[+-]\d{
 POSTGRES = Rules(
     name="postgres",
     arg_max="(ARRAY_AGG(__value ORDER BY __key DESC) FILTER (WHERE __keep))[1]",
+    arg_max_null="(ARRAY_AGG(__value ORDER BY __key DESC) FILTER (WHERE __keep))[1]",
     try_cast="CASE WHEN CAST(__x AS TEXT) ~* '{guard}' THEN CAST({inner} AS {type}) END",
     cast_guards={"DECIMAL": _NUMBER, "DOUBLE": _NUMBER, "FLOAT": _NUMBER, "BIGINT": _NUMBER, "INT": _NUMBER,
                  "BOOLEAN": _BOOLEAN, "TIMESTAMPTZ": _TIMESTAMP, "TIMESTAMP": _TIMESTAMP, "DATE": _TIMESTAMP},
@@ -180,7 +183,23 @@ def _helper(rules: Rules, node: exp.Expression) -> tuple[exp.Expression, str] | 
     params = PARAMETERS[name]
     if len(call.expressions) != len(params):
         raise ValueError(f"_hub.{name} takes {len(params)} arguments: {', '.join(params)}")
-    return exp.paren(_fill(template, rules.name, **dict(zip(params, call.expressions))), copy=False), name
+    args = [_inline(rules, a) for a in call.expressions]   # a call in a call: _hub.two_way_key(_hub.edited(...))
+    return exp.paren(_fill(template, rules.name, **dict(zip(params, args))), copy=False), name
+
+
+def _inline(rules: Rules, tree: exp.Expression) -> exp.Expression:
+    """A copy of ``tree`` with every call of hub's functions the dialect has a template for inlined."""
+    tree = tree.copy()
+    while True:
+        node = next((n for n in tree.find_all(exp.Dot)
+                     if _is_helper(n) and n.expression.name.lower() in rules.helpers), None)
+        if node is None:
+            return tree
+        replacement = _helper(rules, node)[0]   # type: ignore[index]
+        if node is tree:
+            tree = replacement
+        else:
+            node.replace(replacement)
 
 
 def _is_key(node: exp.Expression) -> bool:
@@ -307,6 +326,29 @@ def _unnamed_subquery(node: exp.Expression) -> bool:
     return isinstance(node, exp.Subquery) and not node.alias and isinstance(node.parent, (exp.From, exp.Join))
 
 
+def _arg_max_null(rules: Rules, node: exp.Expression) -> exp.Expression | None:
+    if rules.arg_max_null is None:
+        return None
+    agg, where = (node.this, node.expression.this) if isinstance(node, exp.Filter) else (node, None)
+    if len(agg.expressions) != 2:
+        return None
+    value, key = agg.expressions
+    keep = [exp.paren(where.copy())] if where is not None else []
+    if not _is_key(key):
+        keep.append(exp.not_(exp.Is(this=key.copy(), expression=exp.null())))
+    return _fill(rules.arg_max_null, rules.name, value=value, key=key, keep=exp.and_(*keep) if keep else exp.true())
+
+
+def _is_arg_max_null(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "arg_max_null"
+
+
+def _arg_max_null_node(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Filter):
+        return _is_arg_max_null(node.this)
+    return _is_arg_max_null(node) and not isinstance(node.parent, exp.Filter)
+
+
 def _arg_max_node(node: exp.Expression) -> bool:
     if isinstance(node, exp.Filter):
         return isinstance(node.this, exp.ArgMax)
@@ -318,6 +360,7 @@ Step = tuple[str, Callable[[exp.Expression], bool], Callable[[Rules, exp.Express
 # Order matters: arg_max first, to see that its key is one of hub's helpers (never NULL), then the helpers.
 _STEPS: list[Step] = [
     ("arg_max", _arg_max_node, _arg_max),
+    ("arg_max_null", _arg_max_null_node, _arg_max_null),
     ("helper", _is_helper, _helper),
     ("try_cast", lambda n: isinstance(n, exp.TryCast), _try_cast),
     ("regexp_extract", lambda n: isinstance(n, exp.RegexpExtract), _regexp_extract),
@@ -330,6 +373,7 @@ _STEPS: list[Step] = [
 ]
 _KINDS: dict[Callable[[exp.Expression], bool], tuple[type[exp.Expression], ...]] = {
     _is_helper: (exp.Dot,), _arg_max_node: (exp.Filter, exp.ArgMax),
+    _arg_max_null_node: (exp.Filter, exp.Anonymous),
 }
 
 

@@ -10,9 +10,9 @@ The interface the rest of hub uses (read from its callers: ``hub/ingest.py``, ``
 - ``execute(sql, params)`` for hub's own statements (a failure is a ``WarehouseError``) and ``query(sql, params)`` ->
   :class:`Result` (a failure is a ``QueryError``). hub's statements are written once with ``?`` placeholders and types
   both engines know (VARCHAR, BIGINT, TIMESTAMPTZ, ``INSERT ... ON CONFLICT``); :func:`placeholders` turns ``?`` into
-  psycopg's ``%s``. SQL that only DuckDB runs (``arg_max``, macros, ``INSERT OR REPLACE``) is not translated: it fails
-  as a ``WarehouseError``, and the commands that still need it refuse a postgres warehouse up front
-  (:data:`NOT_YET`);
+  psycopg's ``%s``. Both take hub's DuckDB SQL and run it through :func:`hub.warehouse.translate.translate`
+  (``arg_max``, ``_hub.*`` functions, ``CREATE OR REPLACE``, ``INSERT OR REPLACE``, ``BY NAME``, ``DESCRIBE``); the
+  commands whose SQL still does not run here refuse a postgres warehouse up front (:data:`NOT_YET`);
 - ``read(sql)``: one statement a user typed (`hub query`), in a READ ONLY transaction that is always rolled back;
 - ``transaction()`` (all or nothing) and ``discarded()`` (always rolled back: dry runs);
 - ``table_exists(schema, table)``, ``schemas()``, ``type_name(data_type)`` (PostgreSQL's
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 #: commands whose SQL still speaks DuckDB only: they refuse a postgres warehouse with one line instead of failing
 #: half-way
-NOT_YET = ("build",)
+NOT_YET: tuple[str, ...] = ()   # every command runs on postgres now
 #: the advisory lock of the warehouse's single writer: (classid, objid) = ("hub" as an int, 1)
 WRITER_LOCK_KEY = (0x687562, 1)
 #: PostgreSQL's ``information_schema.columns.data_type`` -> DuckDB's name for it (the types raw tables hold)
@@ -103,8 +103,8 @@ _HINT = "check [warehouse] dsn in hub.toml and the password (HUB__WAREHOUSE__PAS
 def not_yet(command: str) -> WarehouseError:
     """The one line a command that cannot run on PostgreSQL yet fails with."""
     return WarehouseError(f"hub {command} does not run on a postgres warehouse yet",
-                          hint=f"every other command does; {', '.join(NOT_YET)} run(s) on a duckdb warehouse for "
-                               f"now")
+                          hint=f"hub {', '.join(NOT_YET)} run on a duckdb warehouse for now; the other commands "
+                               "run on postgres")
 
 
 class PostgresWarehouse:

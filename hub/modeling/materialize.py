@@ -195,12 +195,14 @@ def _run(wh: Warehouse, model: Model, statement: str) -> None:
     try:
         wh.execute(statement)
     except WarehouseError as exc:
-        raise _build_error(model, str(exc)) from None
+        raise _build_error(model, str(exc), lines=wh.dialect == "duckdb") from None
 
 
-def _build_error(model: Model, text: str) -> ModelError:
+def _build_error(model: Model, text: str, *, lines: bool = True) -> ModelError:
+    """``lines``: the engine ran the model's text as written, so the ``LINE n`` of its message is the file's (another
+    engine runs a translation, whose lines are not)."""
     text = text.removeprefix("warehouse statement failed: ")
     first = text.strip().splitlines()[0] if text.strip() else text
     match = _LINE.search(text)
-    line = int(match.group(1)) if match and model.kind == "sql" else None
+    line = int(match.group(1)) if match and lines and model.kind == "sql" else None
     return model.error(first, Position(line) if line else None, hint="fix the SQL; the previous version was kept")
