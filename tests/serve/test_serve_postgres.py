@@ -169,3 +169,30 @@ def test_a_data_trigger_fires_once_when_a_row_enters_its_condition_on_postgres(m
         bodies = [Webhook(SIGNING).verify(r.body, r.headers) for r in hook.received]
     assert [(b["deal"], b["amount"]) for b in bodies] == [("d2", 50.0)]   # as on DuckDB
     assert project.query("SELECT key, status FROM _hub.trigger_outbox").rows == [("d2", "done")]
+
+
+def test_form_posts_land_in_postgres_and_a_field_declared_later_becomes_a_column(make_project, pg_server,
+                                                                                 pg_database):
+    import httpx
+
+    form = ('[forms.contact]\nconnection = "website"\n'
+            'fields = {{ email = {{ type = "email", required = true }}, name = {{ required = true }}{more} }}\n')
+    project = pg_serve_project(make_project, pg_server, pg_database, form.format(more=""))
+    good = {"email": "ada@example.com", "name": "Ada Lovelace"}
+    server = ServeProcess(project.root)
+    try:
+        assert httpx.post(f"{server.url}/forms/contact", json=good).status_code == 200
+        assert httpx.post(f"{server.url}/forms/contact", json={"name": "no email"}).status_code == 422
+    finally:
+        server.interrupt()
+    text = (project.root / "hub.toml").read_text().replace(form.format(more=""),
+                                                           form.format(more=', phone = { type = "tel" }'))
+    (project.root / "hub.toml").write_text(text)
+    server = ServeProcess(project.root)
+    try:
+        assert httpx.post(f"{server.url}/forms/contact", json={**good, "phone": "+1 415 555 0100"}).status_code == 200
+    finally:
+        server.interrupt()
+    assert Project(project.root).query("SELECT email, name, phone FROM raw_website.contact "
+                                       "ORDER BY submitted_at").rows == [
+        ("ada@example.com", "Ada Lovelace", None), ("ada@example.com", "Ada Lovelace", "+1 415 555 0100")]
