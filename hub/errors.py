@@ -205,3 +205,11 @@ class FormRefused(HubError):
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.field, self.headers = status, field, headers or {}
+
+
+# --- branch hC: push, serve and docs on a PostgreSQL warehouse ------------------------------------------------------
+
+
+class WarehouseRowError(WarehouseError):
+    """The warehouse refused the data itself (a value that does not convert, a constraint), not the statement or the
+    connection: the caller may set the offending rows aside and load the rest (``hub serve``'s flusher does)."""
