@@ -174,10 +174,12 @@ class Project:
         with self.locked(self.build_resources(selectors)):
             failpoint("build.locked")
             report = build(self, selectors, full_refresh=full_refresh, progress=progress)
-            if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
-                from hub.actions.data import after_build
+        # after the models' locks are let go: a trigger's push takes its sync's lock (and may build again), never
+        # while this holds others
+        if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
+            from hub.actions.data import after_build
 
-                report.triggers = after_build(self)
+            report.triggers = after_build(self)
         return report
 
     def build_resources(self, selectors: Sequence[str] = ()) -> list[str]:

@@ -15,10 +15,13 @@ each other, they never run at once).
   keeps one pipeline per connection (its working folder under ``.hub/pipelines`` and the ``_dlt_*`` tables of
   ``raw_<connection>``), which two loads must not share, so two ingests of different streams of *one* connection
   overlap only outside their loads; different connections overlap entirely.
-- **No deadlock.** One acquisition takes its keys in ascending key order, on one connection; a lock taken later by
-  the same thread (``load:``, or a step's own take inside `hub run`) is either already held (re-entrant: a count) or
-  taken while nothing else is waited for. Should two acquisitions still wait on each other, PostgreSQL's deadlock
-  detector ends one of them, which fails in one line.
+- **No deadlock.** One acquisition takes all its keys in ascending key order, on one connection, so two commands
+  that each take their whole set at once cannot wait on each other in a circle. A lock taken later by the same
+  thread is either already held (a step's own take inside `hub run`: re-entrant, a count) or one that nothing waits
+  for while holding it (``load:``: its holder only loads). A data trigger's push after a build runs once the build's
+  model locks are let go; inside `hub run`, whose locks last to its end, such a push to a sync outside the run's
+  set is the one nested take left: should it ever close a circle, PostgreSQL's deadlock detector ends one of the two
+  waits, and that command fails in one line saying so.
 - **Waiting, as the file lock does.** A resource held elsewhere: the writer prints one line naming the holder (its
   session's ``application_name``: the hub command, its pid and host) and what it waits for, then waits up to the
   process's wait (``hub --wait SECONDS``; writers default to 60 s), woken by the server the moment the holder lets go.
