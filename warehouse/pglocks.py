@@ -244,6 +244,7 @@ _COLUMN = re.compile(r"ALTER\s+TABLE\s+" + _NAME + r"\s+ADD\s+COLUMN\s+IF\s+NOT\
                      re.I | re.S)
 _INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+" + _NAME + r"\s+ON\s+" + _NAME,
                     re.I | re.S)
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _REPLACE = re.compile(r"CREATE\s+OR\s+REPLACE\s+(?:VIEW|FUNCTION)\s", re.I | re.S)
 
 
@@ -251,10 +252,10 @@ def ensure_plan(sql: str) -> list[tuple[str, tuple[str, ...]]] | None:
     """The checks that tell whether a batch of hub's ``CREATE ... IF NOT EXISTS`` statements is already in place:
     ``(kind, names)`` per statement (kind ``replace`` cannot be checked: it always runs). None when ``sql`` is not
     such a batch (then it runs as any statement does)."""
-    if ";" in sql and ("'" in sql or "$" in sql):
-        return None   # a literal or a function body could hide a ';': not one of hub's plain DDL batches
+    if "$" in sql:
+        return None   # a dollar-quoted body could hide a ';': not one of hub's plain DDL batches
     plan: list[tuple[str, tuple[str, ...]]] = []
-    for statement in (s.strip() for s in sql.split(";")):
+    for statement in (s.strip() for s in _LITERAL.sub("''", sql).split(";")):   # a ';' in a literal splits nothing
         if not statement:
             continue
         if (m := _SCHEMA.match(statement)):

@@ -276,10 +276,25 @@ def test_hubs_own_tables_are_created_safely_beside_each_other_and_readers_never_
         assert reader.execute("SELECT count(*) FROM _hub.runs").fetchone()[0] == 1
 
 
-@pytest.mark.parametrize("sql", ["CREATE TABLE IF NOT EXISTS _hub.x (a VARCHAR DEFAULT 'a;b')",
-                                 "INSERT INTO _hub.x VALUES (1)", "CREATE SCHEMA IF NOT EXISTS s; DROP TABLE t"])
+@pytest.mark.parametrize("sql", ["INSERT INTO _hub.x VALUES (1)", "CREATE SCHEMA IF NOT EXISTS s; DROP TABLE t",
+                                 "CREATE SCHEMA IF NOT EXISTS s; CREATE TABLE IF NOT EXISTS s.t (a VARCHAR DEFAULT "
+                                 "'; DROP TABLE u'); DELETE FROM s.t",
+                                 "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql"])
 def test_other_statements_are_not_taken_for_ddl_batches(sql):
     assert pglocks.ensure_plan(sql) is None
+
+
+def test_every_ddl_batch_of_hub_is_recognised():
+    from hub.modeling.materialize import STATE_DDL
+    from hub.reverse_etl.state import DDL as SYNC_DDL
+    from hub.schedule import WarehouseSlots
+    from hub.warehouse.bookkeeping import DDL
+
+    for ddl in (DDL, SYNC_DDL, STATE_DDL, WarehouseSlots.DDL):
+        assert pglocks.ensure_plan(ddl) is not None, ddl
+    assert pglocks.ensure_plan("CREATE TABLE IF NOT EXISTS s.t (a VARCHAR DEFAULT 'a;b'); "
+                               "ALTER TABLE s.t ADD COLUMN IF NOT EXISTS b VARCHAR DEFAULT 'x'") == [
+        ("table", ("s.t",)), ("column", ("s.t", "b"))]
 
 
 def test_lock_keys_are_stable_and_named():
