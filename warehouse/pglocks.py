@@ -274,6 +274,35 @@ def ensure_plan(sql: str) -> list[tuple[str, tuple[str, ...]]] | None:
     return plan or None
 
 
+def ensured(wh: Any, sql: str) -> bool:
+    """Whether ``sql``, a batch of hub's ``CREATE ... IF NOT EXISTS`` statements, is done on the PostgreSQL handle
+    ``wh``: already in place (then nothing runs, so no ``ALTER TABLE`` lock holds up a reader), or run now in a
+    transaction under the DDL lock (two sessions creating one name at once would fail on the catalog). False: not
+    such a batch, the caller runs it as any statement."""
+    import psycopg
+
+    from hub.warehouse.postgres import _message
+
+    plan = ensure_plan(sql)
+    if plan is None:
+        return False
+    try:
+        if in_place(wh.connect(), plan):
+            return True
+    except psycopg.Error as exc:
+        raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+    wh._ensuring = True
+    try:
+        with wh.transaction() as con:
+            lock_ddl(con)
+            wh.execute(sql)
+    except psycopg.Error as exc:
+        raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+    finally:
+        wh._ensuring = False
+    return True
+
+
 def in_place(con: Any, plan: list[tuple[str, tuple[str, ...]]]) -> bool:
     """Whether everything ``plan`` would create exists already (one query)."""
     if any(kind == "replace" for kind, _ in plan):
