@@ -205,3 +205,9 @@ class FormRefused(HubError):
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.field, self.headers = status, field, headers or {}
+
+
+class CopyRefusedError(WarehouseError):
+    """`hub warehouse copy` will not start: its source or target is not what a copy needs; nothing was written."""
+
+    exit_code = 2
