@@ -221,7 +221,8 @@ def _stale_alerts(project: Project, wh: Warehouse, now: datetime) -> list[Alert]
                 f"ingest {conn['last_success_at']:%Y-%m-%d %H:%M %Z}, schedule '{conn['schedule']}' runs every "
                 f"{hours:g} h\nsee `hub status` and `hub runs`")
         alerts.append(Alert("stale", f"hub: {conn['connection']} is stale in {project.root.name}", redact(text)))
-        wh.execute("INSERT OR REPLACE INTO _hub.alerts_sent VALUES ('stale', ?, ?, ?)", [conn["connection"], mark, now])
+        wh.execute("INSERT INTO _hub.alerts_sent VALUES ('stale', ?, ?, ?) ON CONFLICT (kind, target) DO UPDATE SET "
+                   "mark = excluded.mark, sent_at = excluded.sent_at", [conn["connection"], mark, now])
     return alerts
 
 

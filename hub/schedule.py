@@ -92,7 +92,8 @@ class WarehouseSlots:
     def set(self, name: str, slot: datetime) -> None:
         with self.project.warehouse() as wh:
             wh.execute(self.DDL)
-            wh.execute("INSERT OR REPLACE INTO _hub.schedule_slots VALUES (?, ?)", [name, slot])
+            wh.execute("INSERT INTO _hub.schedule_slots VALUES (?, ?) ON CONFLICT (schedule) DO UPDATE SET "
+                       "last_slot = excluded.last_slot", [name, slot])
 
 
 Runner = Callable[["Project", Schedule], Any]

@@ -55,7 +55,7 @@ def push(project: Project, syncs: Sequence[str] = (), *, dry_run: bool = False,
         return report
     # A dry run writes nothing: no warehouse file where there was none, and every statement it makes (bookkeeping
     # tables, the target's field cache) is rolled back at the end.
-    with project.warehouse(read_only=dry_run and not project.warehouse_path.exists()) as wh, \
+    with project.warehouse(read_only=dry_run and not project.warehouse().exists) as wh, \
             (wh.discarded() if dry_run and not wh.read_only else nullcontext()):
         if not wh.read_only:
             state.ensure(wh)

@@ -81,27 +81,28 @@ class TargetDeletions:
 
     def flush(self) -> None:
         """Record this run's detections; drop tombstones of rows now acknowledged with a record, or gone."""
-        con = self.wh.connect()
-        with self.wh.transaction():
+        from hub.warehouse.rowsets import staged
+
+        wh = self.wh
+        with wh.transaction():
             if self.found:
                 at = now()
                 keys = list(self.found)
                 table = pa.table([[self.sync.name] * len(keys), keys, [self.found[k] for k in keys],
                                   [at] * len(keys)], schema=_SCHEMA)
-                con.register("_hub_target_deleted", table)
-                con.execute("INSERT OR IGNORE INTO _hub.sync_skipped_deletions SELECT * FROM _hub_target_deleted")
-                con.unregister("_hub_target_deleted")
+                with staged(wh, "_hub_target_deleted", table):
+                    wh.execute("INSERT INTO _hub.sync_skipped_deletions SELECT * FROM _hub_target_deleted "
+                               "ON CONFLICT DO NOTHING")
                 self.found = {}
             # a row acknowledged with another record (re-created, or found again by match key) is no longer held
-            con.execute("DELETE FROM _hub.sync_skipped_deletions d WHERE d.sync = ? AND EXISTS ("
-                        "SELECT 1 FROM _hub.sync_state st WHERE st.sync = d.sync AND st.key = d.key "
-                        "AND st.target_id IS NOT NULL AND st.target_id IS DISTINCT FROM d.target_id)",
-                        [self.sync.name])
+            wh.execute("DELETE FROM _hub.sync_skipped_deletions d WHERE d.sync = ? AND EXISTS ("
+                       "SELECT 1 FROM _hub.sync_state st WHERE st.sync = d.sync AND st.key = d.key "
+                       "AND st.target_id IS NOT NULL AND st.target_id IS DISTINCT FROM d.target_id)",
+                       [self.sync.name])
             if self.gone:  # left the model (mirror): nothing is held back any more
-                con.register("_hub_gone_deleted", pa.table({"key": self.gone}))
-                con.execute("DELETE FROM _hub.sync_skipped_deletions WHERE sync = ? AND key IN ("
-                            "SELECT key FROM _hub_gone_deleted)", [self.sync.name])
-                con.unregister("_hub_gone_deleted")
+                with staged(wh, "_hub_gone_deleted", pa.table({"key": pa.array(self.gone, pa.string())})):
+                    wh.execute("DELETE FROM _hub.sync_skipped_deletions WHERE sync = ? AND key IN ("
+                               "SELECT key FROM _hub_gone_deleted)", [self.sync.name])
                 self.gone = []
 
 
@@ -112,10 +113,10 @@ def _detect_in_raw(wh: Warehouse, sync: SyncConfig) -> None:
     snap = _snapshot(wh, sync)
     if snap is None or snap.deleted is None or not wh.table_exists("_hub", "sync_state"):
         return
-    wh.execute(f"INSERT OR IGNORE INTO _hub.sync_skipped_deletions "
+    wh.execute(f"INSERT INTO _hub.sync_skipped_deletions "
                f"SELECT st.sync, st.key, st.target_id, now() FROM _hub.sync_state st "
                f"JOIN {snap.relation} r ON CAST(r.{quote(snap.id_column)} AS VARCHAR) = st.target_id "
-               f"WHERE st.sync = ? AND r.{quote(snap.deleted)} IS TRUE", [sync.name])
+               f"WHERE st.sync = ? AND r.{quote(snap.deleted)} IS TRUE ON CONFLICT DO NOTHING", [sync.name])
 
 
 def skipped(wh: Warehouse) -> list[dict[str, Any]]:

@@ -70,6 +70,7 @@ class Snapshot:
     deleted: str | None
     updated: str | None
     fresh_since: datetime | None     # start of the last successful ingest
+    updated_is_time: bool = False    # the updated column holds timestamps already (no text to convert)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def check_model(project: Project, wh: Warehouse, sync: SyncConfig) -> Model:
     if key not in types:
         raise UnknownNameError("column", key, types, file=CONFIG_FILE, line=line("syncs", sync.name, "key"),
                                where=f" of model {sync.model} in [syncs.{sync.name}] key")
-    relation = _resolved(sync, qualified(sync.schema, sync.table))
+    relation = _resolved(sync, qualified(sync.schema, sync.table), list(types))
     if sync.where:
         try:
             wh.query(f"SELECT count(*) FROM {relation} WHERE ({sync.where})")
@@ -153,23 +154,24 @@ def _excluded(project: Project, wh: Warehouse, sync: SyncConfig, key: str) -> st
             f"WHERE {quote(key)} IS NOT NULL)")
 
 
-def _resolved(sync: SyncConfig, relation: str) -> str:
+def _resolved(sync: SyncConfig, relation: str, columns: list[str]) -> str:
     """The model with each ``refs`` column replaced by the id of the target record its sync wrote for the row it
     names (NULL while there is none), each ``associations`` column likewise (NULL: no link; '': not written yet);
     the key and every other column as they are."""
     if not sync.refs and not sync.links:
         return relation
-    joins, replaced = [], []
+    joins, replaced = [], {}
     for n, (column, other) in enumerate([*sync.refs, *((c, o) for c, o, _ in sync.links)]):
         joins.append(f"LEFT JOIN _hub.sync_state ref{n} ON ref{n}.sync = {literal(other)} "
                      f"AND ref{n}.key = CAST(m.{quote(column)} AS VARCHAR)")
         if n < len(sync.refs):
-            replaced.append(f"ref{n}.target_id AS {quote(column)}")
+            replaced[column] = f"ref{n}.target_id AS {quote(column)}"
         else:   # a link: NULL when the row links to nothing, '' while the record it names is not written yet
-            replaced.append(f"CASE WHEN m.{quote(column)} IS NULL THEN NULL ELSE coalesce(ref{n}.target_id, '') END "
-                            f"AS {quote(column)}")
-    return (f"(SELECT m.* REPLACE ({', '.join(replaced)}) FROM {relation} m {' '.join(joins)}) "
-            f"AS {quote(sync.table)}")
+            replaced[column] = (f"CASE WHEN m.{quote(column)} IS NULL THEN NULL ELSE coalesce(ref{n}.target_id, '') "
+                                f"END AS {quote(column)}")
+    # every column named (not DuckDB's ``m.* REPLACE``), in the model's order, so both engines read it
+    listed = ", ".join(replaced.get(c, f"m.{quote(c)}") for c in columns)
+    return f"(SELECT {listed} FROM {relation} m {' '.join(joins)}) AS {quote(sync.table)}"
 
 
 def side(project: Project, wh: Warehouse, sync: SyncConfig, model: Model) -> Side:
@@ -199,7 +201,9 @@ def _snapshot(wh: Warehouse, sync: SyncConfig) -> Snapshot | None:
     stream = next((s for s in streams if s.name.lower() == sync.object.lower()), None)
     if stream is None or not wh.table_exists(f"raw_{sync.to}", stream.table):
         return None
-    by_shape = {_shape(c): c for c in _columns(wh, f"raw_{sync.to}", stream.table)}
+    types = dict(wh.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND "
+                          "table_name = ?", [f"raw_{sync.to}", stream.table]).rows)
+    by_shape = {_shape(c): c for c in types}
     id_column = by_shape.get(_shape(stream.primary_key))
     if id_column is None:
         return None
@@ -208,7 +212,9 @@ def _snapshot(wh: Warehouse, sync: SyncConfig) -> Snapshot | None:
                     # the column the connector flags deleted/archived records with (Stream.deleted_flag)
                     by_shape.get(_shape(getattr(stream, "deleted_flag", None) or "")),
                     by_shape.get(_shape(stream.cursor_field or "")),
-                    state.last_ingest_start(wh, sync.to, stream.name))
+                    state.last_ingest_start(wh, sync.to, stream.name),
+                    str(types.get(by_shape.get(_shape(stream.cursor_field or "")), "")).upper().startswith(
+                        "TIMESTAMP"))
 
 
 def _shape(name: str) -> str:
@@ -224,7 +230,7 @@ def candidates(wh: Warehouse, model: Model, main: Side, peers: list[Side]) -> Ca
     values = ", ".join(f"{quote(c)} AS v{i}" for i, c in enumerate(cols))
     hashed = ", ".join(f"coalesce(CAST({quote(c)} AS VARCHAR), chr(31))" for c in cols)
     ctes = [f"model AS (SELECT CAST({quote(model.key)} AS VARCHAR) AS key, {values}, "
-            f"md5(concat_ws(chr(30), $sig, {hashed})) AS h FROM {model.rows})"]
+            f"md5(concat_ws(chr(30), CAST($sig AS VARCHAR), {hashed})) AS h FROM {model.rows})"]
     ctes += _view(0, main, list(enumerate(sync.mapping)), params)
     selected = [f"v0.{c}" for c in ("target_id", "found_by", "has_state", "old_hash", "state_tid", "pushed",
                                     "trusted", "t_updated")]
@@ -247,8 +253,7 @@ def candidates(wh: Warehouse, model: Model, main: Side, peers: list[Side]) -> Ca
            f"WHERE v0.old_hash IS DISTINCT FROM m.h "
            f"OR (v0.target_id IS NOT NULL AND v0.target_id IS DISTINCT FROM v0.state_tid) "
            f"OR m.key IN ({rejected}) ORDER BY m.key")
-    used = set(re.findall(r"\$(\w+)", sql))  # duckdb refuses named parameters the statement does not use
-    rows = wh.query(sql, {k: v for k, v in params.items() if k in used}).records()  # type: ignore[arg-type]
+    rows = wh.query(*positional(sql, params)).records()
     for row in rows:  # what each target last acknowledged, stored as JSON text
         for name in [k for k in row if k == "pushed" or k.endswith("_pushed")]:
             if row[name] is not None:
@@ -258,6 +263,24 @@ def candidates(wh: Warehouse, model: Model, main: Side, peers: list[Side]) -> Ca
         f"SELECT CAST({quote(model.key)} AS VARCHAR) FROM {model.rows}) ORDER BY st.key", [sync.name]).rows
     total = wh.query(f"SELECT count(*) FROM {model.rows}").scalar()
     return Candidates(rows, [(k, t) for k, t in removals], total, peers)
+
+
+def positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``sql`` with each ``$name`` (outside quotes) as ``?``, and the values in the order they now appear: the one
+    placeholder style every warehouse of hub takes."""
+    out: list[str] = []
+    values: list[Any] = []
+    for n, part in enumerate(re.split(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")", sql)):
+        if n % 2:   # a quoted string or name: as it is
+            out.append(part)
+            continue
+
+        def take(found: re.Match[str]) -> str:
+            values.append(params[found.group(1)])
+            return "?"
+
+        out.append(re.sub(r"\$(\w+)", take, part))
+    return "".join(out), values
 
 
 def _view(n: int, view: Side, cols: list[tuple[int, tuple[str, str]]], params: dict[str, Any]) -> list[str]:
@@ -272,7 +295,8 @@ def _view(n: int, view: Side, cols: list[tuple[int, tuple[str, str]]], params: d
     if snap:
         where = f"WHERE r.{quote(snap.deleted)} IS NOT TRUE" if snap.deleted else "WHERE true"
         rid = f"CAST(r.{quote(snap.id_column)} AS VARCHAR)"
-        updated = f"try_cast(r.{quote(snap.updated)} AS TIMESTAMPTZ)" if snap.updated else "NULL"
+        cast = "CAST" if snap.updated_is_time else "try_cast"   # text needs the forgiving one (translated on PG)
+        updated = f"{cast}(r.{quote(snap.updated)} AS TIMESTAMPTZ)" if snap.updated else "NULL"
         raw = "".join(f", r.{quote(snap.columns[f])} AS t{i}" if f in snap.columns else f", NULL AS t{i}"
                       for i, (_, f) in cols)
         mk = f"lower(trim(CAST(r.{quote(mcol)} AS VARCHAR)))" if mcol else "NULL"

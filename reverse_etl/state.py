@@ -93,40 +93,46 @@ class Acks:
 
     def flush(self) -> None:
         """Write everything buffered; a synced or removed row also leaves the rejected-rows table."""
+        from hub.warehouse.rowsets import staged
+
         if not len(self):
             return
         at = now()
-        con = self.wh.connect()
-        with self.wh.transaction():
+        wh = self.wh
+        with wh.transaction():
             if self.states:
                 keys, tids, hashes, pushed = zip(*self.states)
                 table = pa.table([[self.sync] * len(keys), list(keys), list(tids), list(hashes),
                                   [orjson.dumps(p).decode() if p is not None else None for p in pushed],
                                   [at] * len(keys)], schema=_STATE_SCHEMA)
-                con.register("_hub_acks", table)
-                con.execute("INSERT OR REPLACE INTO _hub.sync_state SELECT * FROM _hub_acks")
-                con.execute("DELETE FROM _hub.rejected_rows WHERE sync = ? AND key IN (SELECT key FROM _hub_acks)",
-                            [self.sync])
-                con.unregister("_hub_acks")
+                with staged(wh, "_hub_acks", table):
+                    wh.execute("INSERT INTO _hub.sync_state SELECT * FROM _hub_acks ON CONFLICT (sync, key) DO "
+                               "UPDATE SET target_id = excluded.target_id, row_hash = excluded.row_hash, "
+                               "pushed = excluded.pushed, acked_at = excluded.acked_at")
+                    wh.execute("DELETE FROM _hub.rejected_rows WHERE sync = ? AND key IN (SELECT key FROM _hub_acks)",
+                               [self.sync])
             if self.removed:
-                con.register("_hub_gone", pa.table({"key": self.removed}))
-                con.execute("DELETE FROM _hub.sync_state WHERE sync = ? AND key IN (SELECT key FROM _hub_gone)",
-                            [self.sync])
-                con.execute("DELETE FROM _hub.rejected_rows WHERE sync = ? AND key IN (SELECT key FROM _hub_gone)",
-                            [self.sync])
-                con.unregister("_hub_gone")
+                with staged(wh, "_hub_gone", pa.table({"key": pa.array(self.removed, pa.string())})):
+                    wh.execute("DELETE FROM _hub.sync_state WHERE sync = ? AND key IN (SELECT key FROM _hub_gone)",
+                               [self.sync])
+                    wh.execute("DELETE FROM _hub.rejected_rows WHERE sync = ? AND key IN (SELECT key FROM "
+                               "_hub_gone)", [self.sync])
             if self.rejects:
                 cols = list(zip(*self.rejects))
                 table = pa.table([[self.sync] * len(cols[0]), *map(list, cols), [at] * len(cols[0])],
                                  schema=_REJECT_SCHEMA)
-                con.register("_hub_rejects", table)
-                # attempts and first_rejected_at survive from earlier runs; the latest reason replaces the old one
-                con.execute("""
-                    INSERT OR REPLACE INTO _hub.rejected_rows
-                    SELECT r.sync, r.key, r.target_id, r.operation, r.reason, r.code, r.payload,
-                           coalesce(o.attempts, 0) + 1, coalesce(o.first_rejected_at, r.at), r.at
-                    FROM _hub_rejects r LEFT JOIN _hub.rejected_rows o ON o.sync = r.sync AND o.key = r.key""")
-                con.unregister("_hub_rejects")
+                with staged(wh, "_hub_rejects", table):
+                    # attempts and first_rejected_at survive from earlier runs; the latest reason replaces the old one
+                    wh.execute("""
+                        INSERT INTO _hub.rejected_rows
+                        SELECT r.sync, r.key, r.target_id, r.operation, r.reason, r.code, r.payload,
+                               coalesce(o.attempts, 0) + 1, coalesce(o.first_rejected_at, r.at), r.at
+                        FROM _hub_rejects r LEFT JOIN _hub.rejected_rows o ON o.sync = r.sync AND o.key = r.key
+                        ON CONFLICT (sync, key) DO UPDATE SET target_id = excluded.target_id,
+                            operation = excluded.operation, reason = excluded.reason, code = excluded.code,
+                            payload = excluded.payload, attempts = excluded.attempts,
+                            first_rejected_at = excluded.first_rejected_at,
+                            last_rejected_at = excluded.last_rejected_at""")
         self.states, self.rejects, self.removed = [], [], []
 
 
@@ -144,8 +150,8 @@ def record_conflicts(wh: Warehouse, rows: list[dict[str, Any]]) -> None:
     """Store detected conflicts; the same conflict seen from both syncs of a pair is stored once."""
     at = now()
     for row in rows:
-        wh.execute(f"INSERT OR IGNORE INTO _hub.sync_conflicts ({_CONFLICT_COLUMNS}) "
-                   f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        wh.execute(f"INSERT INTO _hub.sync_conflicts ({_CONFLICT_COLUMNS}) "
+                   f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                    [row["conflict_id"], row["model"], row["key"], row["model_column"], row["policy"], row["winner"],
                     row["resolved_value"], orjson.dumps(row["candidates"], default=str).decode(), row["syncs"],
                     row["run_id"], at, row.get("status", RESOLVED)])
@@ -167,18 +173,23 @@ def resolutions(wh: Warehouse, sync: str, model: str, connection: str,
     """Conflicts a peer sync decided against this sync's target that it has not applied yet: detected after this
     sync last wrote the row and after its target was last ingested (a later edit there supersedes them). Also the
     conflicts of the model held for review (their latest record per field is ``held``)."""
+    # the newest non-NULL resolution per field (NULL when all are): DuckDB's arg_max, in SQL both engines run
     rows = wh.query("""
-        SELECT c.key, c.model_column, arg_max(c.resolved_value, c.detected_at)
-        FROM _hub.sync_conflicts c LEFT JOIN _hub.sync_state st ON st.sync = ? AND st.key = c.key
-        WHERE c.model = ? AND c.winner <> ? AND list_contains(string_split(c.syncs, ','), ?)
-          AND c.status = 'resolved'
-          AND (st.acked_at IS NULL OR st.acked_at < c.detected_at) AND c.detected_at > ?
-        GROUP BY c.key, c.model_column""", [sync, model, connection, sync, fresh_since or EPOCH]).rows
+        SELECT key, model_column, resolved_value FROM (
+            SELECT c.key, c.model_column, c.resolved_value, row_number() OVER (
+                PARTITION BY c.key, c.model_column ORDER BY c.resolved_value IS NULL, c.detected_at DESC) AS n
+            FROM _hub.sync_conflicts c LEFT JOIN _hub.sync_state st ON st.sync = ? AND st.key = c.key
+            WHERE c.model = ? AND c.winner <> ? AND position(',' || ? || ',' IN ',' || c.syncs || ',') > 0
+              AND c.status = 'resolved'
+              AND (st.acked_at IS NULL OR st.acked_at < c.detected_at) AND c.detected_at > ?) AS latest
+        WHERE n = 1""", [sync, model, connection, sync, fresh_since or EPOCH]).rows
     held = {}
     for key, column, candidates in wh.query("""
-            SELECT key, model_column, candidates FROM _hub.sync_conflicts WHERE model = ? AND status <> 'deferred'
-            QUALIFY row_number() OVER (PARTITION BY key, model_column ORDER BY detected_at DESC) = 1
-                AND status = 'held'""", [model]).rows:
+            SELECT key, model_column, candidates FROM (
+                SELECT key, model_column, candidates, status, row_number() OVER (
+                    PARTITION BY key, model_column ORDER BY detected_at DESC) AS n
+                FROM _hub.sync_conflicts WHERE model = ? AND status <> 'deferred') AS latest
+            WHERE n = 1 AND status = 'held'""", [model]).rows:
         held[(key, column)] = frozenset(c["value"] for c in orjson.loads(candidates))
     return Resolutions({(key, column): value for key, column, value in rows}, held)
 
@@ -187,12 +198,14 @@ def conflicts(wh: Warehouse, held_only: bool = False) -> list[dict[str, Any]]:
     """Recorded conflicts, newest first (``held_only``: those still held for review, one per field)."""
     if not has_tables(wh):
         return []
-    held = ("QUALIFY row_number() OVER (PARTITION BY model, key, model_column ORDER BY detected_at DESC) = 1 "
-            "AND status = 'held'") if held_only else ""
-    where = "WHERE status <> 'deferred'" if held_only else ""
-    rows = wh.query(f"SELECT model, key, model_column, status, policy, winner, resolved_value, candidates, syncs, "
-                    f"detected_at FROM _hub.sync_conflicts {where} {held} ORDER BY detected_at DESC, key, "
-                    f"model_column").records()
+    columns = "model, key, model_column, status, policy, winner, resolved_value, candidates, syncs, detected_at"
+    if held_only:   # the latest record per field, when it holds the field for review
+        source = (f"(SELECT {columns}, row_number() OVER (PARTITION BY model, key, model_column ORDER BY "
+                  f"detected_at DESC) AS n FROM _hub.sync_conflicts WHERE status <> 'deferred') AS latest "
+                  f"WHERE n = 1 AND status = 'held'")
+    else:
+        source = "_hub.sync_conflicts"
+    rows = wh.query(f"SELECT {columns} FROM {source} ORDER BY detected_at DESC, key, model_column").records()
     for row in rows:
         row["candidates"] = orjson.loads(row["candidates"])
     return rows
@@ -208,7 +221,8 @@ def cached_fields(wh: Warehouse, connection: str, obj: str) -> dict[str, dict[st
 
 
 def cache_fields(wh: Warehouse, connection: str, obj: str, fields: dict[str, dict[str, Any]]) -> None:
-    wh.execute("INSERT OR REPLACE INTO _hub.sync_targets VALUES (?, ?, ?, ?)",
+    wh.execute("INSERT INTO _hub.sync_targets VALUES (?, ?, ?, ?) ON CONFLICT (connection, object) DO UPDATE SET "
+               "fields = excluded.fields, fetched_at = excluded.fetched_at",
                [connection, obj, orjson.dumps(fields).decode(), now()])
 
 

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError
+from hub.errors import QueryError, QueryRefusedError, WarehouseError, WarehouseLockedError, WarehouseRowError
 from hub.secrets import redact
 from hub.warehouse.lock import WarehouseLock, held_for_writing, lock_path, read_holder
 
@@ -41,6 +41,9 @@ UNTRUSTED_CONFIG: dict[str, Any] = {
 }
 #: Statement types a user's query may be: reads only (DESCRIBE, SHOW, SUMMARIZE, VALUES and FROM-first parse as SELECT).
 READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+#: DuckDB's refusals of the data itself (a conversion, a constraint): :class:`WarehouseRowError`
+ROW_ERRORS = (duckdb.ConversionException, duckdb.ConstraintException, duckdb.InvalidInputException,
+              duckdb.TypeMismatchException, duckdb.OutOfRangeException)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,8 @@ class Warehouse:
         """Run a statement of hub's own (bookkeeping, models); a failure is a :class:`WarehouseError`."""
         try:
             self.connect().execute(sql, params)
+        except ROW_ERRORS as exc:
+            raise WarehouseRowError(f"warehouse statement failed: {exc}") from None
         except duckdb.Error as exc:
             raise WarehouseError(f"warehouse statement failed: {exc}") from None
 
@@ -232,6 +237,10 @@ class Warehouse:
         finally:
             self._txn_depth -= 1
             con.execute("ROLLBACK")
+
+    def kept_open(self) -> AbstractContextManager[None]:
+        """This warehouse kept open for writing across the handles the block opens (see :func:`kept_open`)."""
+        return kept_open(self.path)
 
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "

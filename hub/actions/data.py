@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hub.errors import HubError
+from hub.errors import HubError, WarehouseError
 from hub.failpoints import failpoint
 from hub.secrets import redact
 from hub.warehouse.sql import qualified, quote
@@ -144,12 +144,10 @@ def detect(project: Project, trigger: Trigger) -> int | None:
     """Record the rows of ``trigger``'s model that entered its condition; how many (None: a baseline was taken,
     or the model does not exist yet)."""
     schema, _, table = (trigger.model or "").partition(".")
-    import duckdb
-
     try:
         return _detect(project, trigger, schema, table)
-    except duckdb.Error as exc:
-        raise HubError(f"trigger {trigger.name}: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+    except WarehouseError as exc:
+        raise HubError(f"trigger {trigger.name}: {exc.message.removeprefix('warehouse statement failed: ')}",
                        hint=f"check its when and key against the columns of {trigger.model}") from None
 
 
@@ -159,34 +157,39 @@ def _detect(project: Project, trigger: Trigger, schema: str, table: str) -> int 
             return None
         _ensure(wh)
         condition = f"({trigger.when})" if trigger.when else "true"
-        with wh.transaction() as con:
-            con.execute("CREATE OR REPLACE TEMP TABLE hub_trigger_now AS SELECT DISTINCT ON (k) k, r FROM (SELECT "
-                        f"CAST(m.{quote(trigger.key or 'id')} AS VARCHAR) AS k, to_json(m) AS r FROM "
-                        f"{qualified(schema, table)} m WHERE {condition}) WHERE k IS NOT NULL")
-            known = con.execute(f"SELECT fingerprint FROM {qualified(*BASELINES)} WHERE trigger = ?",
-                                [trigger.name]).fetchone()
-            baseline = known is None or known[0] != _fingerprint(trigger)
+        with wh.transaction():
+            wh.execute("DROP TABLE IF EXISTS temp.hub_trigger_now")
+            wh.execute("CREATE TEMP TABLE hub_trigger_now AS SELECT DISTINCT ON (k) k, r FROM (SELECT "
+                       f"CAST(m.{quote(trigger.key or 'id')} AS VARCHAR) AS k, CAST(to_json(m) AS VARCHAR) AS r FROM "
+                       f"{qualified(schema, table)} m WHERE {condition}) AS now_inside WHERE k IS NOT NULL")
+            known = wh.query(f"SELECT fingerprint FROM {qualified(*BASELINES)} WHERE trigger = ?",
+                             [trigger.name]).rows
+            baseline = not known or known[0][0] != _fingerprint(trigger)
             fired = 0
             if not baseline:
-                fired = con.execute(
-                    f"INSERT INTO {qualified(*OUTBOX)} (id, trigger, key, entry, row, created_at, status) "
-                    f"SELECT ? || ':' || n.k || ':' || CAST(coalesce(s.entries, 0) + 1 AS VARCHAR), ?, n.k, "
-                    f"coalesce(s.entries, 0) + 1, n.r, now(), 'pending' FROM hub_trigger_now n "
-                    f"LEFT JOIN {qualified(*STATE)} s ON s.trigger = ? AND s.key = n.k "
-                    "WHERE s.inside IS NOT TRUE", [trigger.name, trigger.name, trigger.name]).fetchone()[0]
+                entering = (f"FROM hub_trigger_now n LEFT JOIN {qualified(*STATE)} s ON s.trigger = ? AND s.key = n.k "
+                            "WHERE s.inside IS NOT TRUE")
+                fired = wh.query(f"SELECT count(*) {entering}", [trigger.name]).scalar()
+                wh.execute(f"INSERT INTO {qualified(*OUTBOX)} (id, trigger, key, entry, row, created_at, status) "
+                           f"SELECT ? || ':' || n.k || ':' || CAST(coalesce(s.entries, 0) + 1 AS VARCHAR), ?, n.k, "
+                           f"coalesce(s.entries, 0) + 1, n.r, now(), 'pending' {entering}",
+                           [trigger.name, trigger.name, trigger.name])
             else:
-                con.execute(f"DELETE FROM {qualified(*STATE)} WHERE trigger = ?", [trigger.name])
+                wh.execute(f"DELETE FROM {qualified(*STATE)} WHERE trigger = ?", [trigger.name])
             # the state: rows inside now (an entry counted where one fired), rows that left marked outside
-            con.execute(f"INSERT INTO {qualified(*STATE)} (trigger, key, inside, entries, changed_at) "
-                        f"SELECT ?, k, true, {'0' if baseline else '1'}, now() FROM hub_trigger_now "
-                        "ON CONFLICT (trigger, key) DO UPDATE SET entries = CASE WHEN NOT inside THEN entries + 1 "
-                        "ELSE entries END, changed_at = CASE WHEN NOT inside THEN now() ELSE changed_at END, "
-                        "inside = true", [trigger.name])
-            con.execute(f"UPDATE {qualified(*STATE)} SET inside = false, changed_at = now() WHERE trigger = ? AND "
-                        "inside AND key NOT IN (SELECT k FROM hub_trigger_now)", [trigger.name])
-            con.execute(f"INSERT OR REPLACE INTO {qualified(*BASELINES)} VALUES (?, ?, now())",
-                        [trigger.name, _fingerprint(trigger)])
-            con.execute("DROP TABLE hub_trigger_now")
+            old = quote(STATE[1])
+            wh.execute(f"INSERT INTO {qualified(*STATE)} (trigger, key, inside, entries, changed_at) "
+                       f"SELECT ?, k, true, {'0' if baseline else '1'}, now() FROM hub_trigger_now "
+                       # the row already there named by its table (a bare name is ambiguous with excluded's)
+                       f"ON CONFLICT (trigger, key) DO UPDATE SET entries = CASE WHEN NOT {old}.inside THEN "
+                       f"{old}.entries + 1 ELSE {old}.entries END, changed_at = CASE WHEN NOT {old}.inside THEN now() "
+                       f"ELSE {old}.changed_at END, inside = true", [trigger.name])
+            wh.execute(f"UPDATE {qualified(*STATE)} SET inside = false, changed_at = now() WHERE trigger = ? AND "
+                       "inside AND key NOT IN (SELECT k FROM hub_trigger_now)", [trigger.name])
+            wh.execute(f"INSERT INTO {qualified(*BASELINES)} VALUES (?, ?, now()) ON CONFLICT (trigger) DO UPDATE "
+                       "SET fingerprint = excluded.fingerprint, taken_at = excluded.taken_at",
+                       [trigger.name, _fingerprint(trigger)])
+            wh.execute("DROP TABLE temp.hub_trigger_now")
     return None if baseline else int(fired)
 
 
@@ -198,16 +201,16 @@ def deliver(project: Project, triggers: dict[str, Trigger], runner: Runner) -> l
     with project.warehouse() as wh:
         if not wh.table_exists(*OUTBOX):
             return []
-        with wh.transaction() as con:
-            rows = con.execute(f"SELECT id, claimed_pid, claimed_host FROM {qualified(*OUTBOX)} WHERE status = "
-                               "'pending' AND trigger IN (SELECT unnest(?::VARCHAR[]))", [list(triggers)]).fetchall()
+        with wh.transaction():
+            rows = wh.query(f"SELECT id, claimed_pid, claimed_host FROM {qualified(*OUTBOX)} WHERE status = "
+                            "'pending' AND trigger IN (SELECT unnest(CAST(? AS VARCHAR[])))", [list(triggers)]).rows
             free = [i for i, pid, host in rows if pid is None or pid == os.getpid() and host == HOST
                     or interrupted({"status": "running", "pid": pid, "host": host})]
             if not free:
                 return []
-            claimed = con.execute(f"UPDATE {qualified(*OUTBOX)} SET claimed_pid = ?, claimed_host = ? WHERE id IN "
-                                  "(SELECT unnest(?::VARCHAR[])) RETURNING id, trigger, row, created_at",
-                                  [os.getpid(), HOST, free]).fetchall()
+            claimed = wh.query(f"UPDATE {qualified(*OUTBOX)} SET claimed_pid = ?, claimed_host = ? WHERE id IN "
+                               "(SELECT unnest(CAST(? AS VARCHAR[]))) RETURNING id, trigger, row, created_at",
+                               [os.getpid(), HOST, free]).rows
     items = []
     for event_id, name, row, created in sorted(claimed, key=lambda r: (r[3], r[0])):
         trigger = triggers[name]
@@ -216,9 +219,10 @@ def deliver(project: Project, triggers: dict[str, Trigger], runner: Runner) -> l
                       orjson.loads(row)))
     executions = runner.run_many(items)
     failpoint("triggers.delivered")
-    with project.warehouse() as wh, wh.transaction() as con:
-        con.executemany(f"UPDATE {qualified(*OUTBOX)} SET status = ?, finished_at = now(), run_id = ? WHERE id = ?",
-                        [("done" if e.ok else "failed", e.run_id, e.event_id) for e in executions])
+    with project.warehouse() as wh, wh.transaction():
+        for e in executions:
+            wh.execute(f"UPDATE {qualified(*OUTBOX)} SET status = ?, finished_at = now(), run_id = ? WHERE id = ?",
+                       ["done" if e.ok else "failed", e.run_id, e.event_id])
     return executions
 
 

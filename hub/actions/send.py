@@ -116,16 +116,18 @@ def _retry_after(value: str | None) -> float:
         return 0.0
 
 
-def bury(con: Any, rows: list[tuple[str, str, str, str, int | None, int, str]]) -> None:
-    """Record dead letters: (trigger, action, event id, webhook-id, last HTTP status, attempts, reason)."""
+def bury(wh: Any, rows: list[tuple[str, str, str, str, int | None, int, str]]) -> None:
+    """Record dead letters: (trigger, action, event id, webhook-id, last HTTP status, attempts, reason), through the
+    warehouse handle ``wh`` (either engine; inside the caller's transaction)."""
     if not rows:
         return
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(DEAD_LETTERS[0])}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified(*DEAD_LETTERS)} (trigger VARCHAR NOT NULL, action VARCHAR "
-                "NOT NULL, event_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL, http_status INTEGER, attempts "
-                "INTEGER NOT NULL, reason VARCHAR NOT NULL, failed_at TIMESTAMPTZ NOT NULL, "
-                "PRIMARY KEY (message_id))")
-    con.executemany(f"INSERT INTO {qualified(*DEAD_LETTERS)} VALUES (?, ?, ?, ?, ?, ?, ?, now()) "
-                    "ON CONFLICT (message_id) DO UPDATE SET http_status = excluded.http_status, attempts = "
-                    "excluded.attempts, reason = excluded.reason, failed_at = excluded.failed_at",
-                    [(*r[:6], redact(r[6])) for r in rows])
+    wh.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(DEAD_LETTERS[0])}")
+    wh.execute(f"CREATE TABLE IF NOT EXISTS {qualified(*DEAD_LETTERS)} (trigger VARCHAR NOT NULL, action VARCHAR "
+               "NOT NULL, event_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL, http_status INTEGER, attempts "
+               "INTEGER NOT NULL, reason VARCHAR NOT NULL, failed_at TIMESTAMPTZ NOT NULL, "
+               "PRIMARY KEY (message_id))")
+    for row in rows:   # one statement per letter: a message id may repeat, and the latest attempt wins
+        wh.execute(f"INSERT INTO {qualified(*DEAD_LETTERS)} VALUES (?, ?, ?, ?, ?, ?, ?, now()) "
+                   "ON CONFLICT (message_id) DO UPDATE SET http_status = excluded.http_status, attempts = "
+                   "excluded.attempts, reason = excluded.reason, failed_at = excluded.failed_at",
+                   [*row[:6], redact(row[6])])

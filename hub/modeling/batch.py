@@ -1,4 +1,4 @@
-"""The records one identity resolution reads: staged in DuckDB whole, normalized in Arrow a slice at a time.
+"""The records one identity resolution reads: staged in the warehouse whole, normalized in Arrow a slice at a time.
 
 Only what the normalizers read and the graph's inputs leave DuckDB (:data:`CARRIED` plus ``Resolver.reads``); each
 record keeps a ``hub_rid`` on both sides, so the identity map is written by joining the normalized columns back inside
@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from hub.modeling.records import Resolver
 from hub.modeling.settings import EntitySettings
-from hub.warehouse.arrow import create_temp_table, fetch_arrow, registered
+from hub.warehouse.arrow import (append_arrow, columns as relation_columns, content_hash, create_temp_table, drop_temp,
+                                 fetch_arrow, key_hashes, postgres, row_ids, temp_table_as)
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import quote
 
@@ -42,47 +43,71 @@ def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, ful
     ``updated_at`` says. The join that finds the changed records also carries their columns, so the staged union is
     read once: a scan of it is most of what an incremental build costs.
     """
-    row_hash = "hash(u.connection, u.stream, u.source_id)"
-    staged = f"(SELECT *, hash(*COLUMNS(*)) AS {CONTENT} FROM {source})"
+    # On PostgreSQL ``record_hash`` is DuckDB's hash of the key, computed on the Arrow side (see ``_record_hashes``):
+    # the map breaks ties by it, so both engines give the same ids. Its batch table numbers its rows (``hub_rid``).
+    pg = postgres(wh)
+    number, rid = row_ids(wh)
+    row_hash = "" if pg else ", hash(u.connection, u.stream, u.source_id) AS record_hash"
+    record = ", ".join(f"u.{quote(c)}" for c in relation_columns(wh, source)) if pg else None
+    staged = f"(SELECT s.*, {content_hash(wh, 's')} AS {CONTENT} FROM {source} s)" if pg else \
+        f"(SELECT *, hash(*COLUMNS(*)) AS {CONTENT} FROM {source})"
+    numbered = f", {number}" if number else ""
     if full:
-        wh.execute("CREATE OR REPLACE TEMP TABLE hub_delta (connection VARCHAR, stream VARCHAR, source_id VARCHAR, "
+        drop_temp(wh, "hub_delta")
+        wh.execute("CREATE TEMP TABLE hub_delta (connection VARCHAR, stream VARCHAR, source_id VARCHAR, "
                    "old_id BIGINT, updated_at TIMESTAMPTZ, gone BOOLEAN)")
         old = f"LEFT JOIN (SELECT connection, stream, source_id, {id_column} AS old_id FROM {identity}) o " \
               f"USING (connection, stream, source_id)" if exists else ""
-        wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_batch AS
-            SELECT u.* EXCLUDE ({CONTENT}), {row_hash} AS record_hash, u.{CONTENT},
-                   {'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'}
+        temp_table_as(wh, "hub_batch", f"""
+            SELECT {record or f'u.* EXCLUDE ({CONTENT})'}{row_hash}, u.{CONTENT},
+                   {'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'}{numbered}
             FROM {staged} u {old}""")
     else:
         # A FULL JOIN keeps both sides: new and changed records (u), and records that went away (no u).
-        wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_changed AS
+        temp_table_as(wh, "hub_changed", f"""
             SELECT u.*, i.{id_column} AS old_id, u.{CONTENT} IS NULL AS gone,
                    i.connection AS known_connection, i.stream AS known_stream, i.source_id AS known_id
             FROM {staged} u
             FULL JOIN (SELECT connection, stream, source_id, {CONTENT}, {id_column} FROM {identity}) i
                 ON i.connection = u.connection AND i.stream = u.stream AND i.source_id = u.source_id
             WHERE u.{CONTENT} IS DISTINCT FROM i.{CONTENT}""")
-        wh.execute("""CREATE OR REPLACE TEMP TABLE hub_delta AS
+        temp_table_as(wh, "hub_delta", """
             SELECT coalesce(connection, known_connection) AS connection, coalesce(stream, known_stream) AS stream,
                    coalesce(source_id, known_id) AS source_id, old_id, updated_at, gone FROM hub_changed""")
         total = wh.query("SELECT count(*) FROM hub_changed").scalar()
         if not total:
-            wh.execute("DROP TABLE temp.hub_changed")
+            drop_temp(wh, "hub_changed")
             return None
         # Only records that went away: an empty batch, so their persons are still re-resolved.
-        wh.execute(f"""CREATE OR REPLACE TEMP TABLE hub_batch AS
-            SELECT u.* EXCLUDE (known_connection, known_stream, known_id, gone, old_id, {CONTENT}),
-                   {row_hash} AS record_hash, u.{CONTENT}, u.old_id
+        skipped = f"known_connection, known_stream, known_id, gone, old_id, {CONTENT}"
+        temp_table_as(wh, "hub_batch", f"""
+            SELECT {record or f'u.* EXCLUDE ({skipped})'}{row_hash}, u.{CONTENT}, u.old_id{numbered}
             FROM hub_changed u WHERE NOT gone""")
-        wh.execute("DROP TABLE temp.hub_changed")
-    select = f"SELECT {', '.join(RID if c == 'hub_rid' else quote(c) for c in wanted)} FROM hub_batch"
-    batch = fetch_arrow(wh, select)
+        drop_temp(wh, "hub_changed")
+    read = [c for c in wanted if not (pg and c == "record_hash")]
+    if pg:
+        read += [c for c in KEY if c not in read]
+    select = f"SELECT {', '.join(rid if c == 'hub_rid' else quote(c) for c in read)} FROM hub_batch"
+    batch = _record_hashes(fetch_arrow(wh, select), wanted) if pg else fetch_arrow(wh, select)
     if unique or not has_duplicates(batch):
         return batch
     # A source listing one record twice keeps its latest copy.
+    if pg:
+        wh.execute("""DELETE FROM hub_batch WHERE hub_rid IN (SELECT hub_rid FROM (SELECT hub_rid, row_number() OVER (
+            PARTITION BY connection, stream, source_id ORDER BY updated_at DESC NULLS LAST, hub_rid) AS n
+            FROM hub_batch) d WHERE n > 1)""")
+        return _record_hashes(fetch_arrow(wh, select), wanted)
     wh.execute("""DELETE FROM hub_batch WHERE rowid IN (SELECT rowid FROM hub_batch QUALIFY row_number() OVER (
         PARTITION BY connection, stream, source_id ORDER BY updated_at DESC NULLS LAST, rowid) > 1)""")
     return fetch_arrow(wh, select)
+
+
+def _record_hashes(batch: pa.Table, wanted: Sequence[str]) -> pa.Table:
+    """``batch`` with ``record_hash`` (DuckDB's hash of the key, as ``key_hashes`` orders it), in ``wanted``'s
+    columns."""
+    hashes = key_hashes(batch, KEY)
+    batch = batch.append_column("record_hash", hashes)
+    return batch.select(list(wanted))
 
 
 def has_duplicates(batch: pa.Table) -> bool:
@@ -110,8 +135,7 @@ def normalize_batch(wh: Warehouse, resolver: Resolver, settings: EntitySettings,
         if start == 0:
             create_temp_table(wh, "hub_norm", normalized)
         else:
-            with registered(wh, "hub_norm_part", normalized):
-                wh.execute("INSERT INTO hub_norm SELECT * FROM hub_norm_part")
+            append_arrow(wh, "hub_norm", normalized)
         parts.append(part.select(graph))
         part = normalized = None
         pa.default_memory_pool().release_unused()   # a slice's intermediates, before the next one's

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import HubError
+from hub.errors import HubError, WarehouseError
 from hub.failpoints import failpoint
 from hub.modeling.catalog import Catalog, load_catalog
 from hub.modeling.entities import ENTITIES, UNIONS, union_model
@@ -28,6 +28,7 @@ from hub.modeling.report import NO_DATA, BuildReport, ModelResult
 from hub.modeling.settings import EntitySettings, load_settings
 from hub.modeling.synced import ensure_synced
 from hub.warehouse.bookkeeping import Bookkeeping, Step, now
+from hub.warehouse.sql import qualified
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 
 RAW_PREFIX = "raw_"
 PUBLISH_EVERY_S = 1.0   # readers' snapshot during a build: refreshed after a step at most this often, and at the end
+#: the engines identity resolution runs on (its SQL through hub.warehouse.translate, its Arrow through
+#: hub.warehouse.arrow)
+IDENTITY_ENGINES = ("duckdb", "postgres")
 BUILD_MEMORY = "512MB"   # DuckDB's own memory during a build (Arrow batches of identity resolution come on top)
 
 
@@ -50,15 +54,18 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
     settings = load_settings(project, rankable_fields(catalog))
     graph = Graph(catalog)
     plan = graph.order(graph.select(selectors, project.config.connections))
+    check_engine(plan, project.config.warehouse.type)
     with project.warehouse() as wh:
-        wh.execute("SET enable_progress_bar = false")   # DuckDB would draw bars on the user's terminal
-        # No model relies on the physical order of rows, and DuckDB writes large tables faster without keeping it.
-        wh.execute("SET preserve_insertion_order = false")
-        # DuckDB caches every block it reads or writes up to its memory limit (80% of RAM by default), and the build's
-        # process holds that to its end. A build reads each table about once, so a small cache costs it little, and
-        # an operator that needs more (canonical.person's GROUP BY over a million records) spills to the warehouse's
-        # temp directory instead of doubling the process's peak.
-        wh.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
+        duckdb = wh.dialect == "duckdb"
+        if duckdb:
+            wh.execute("SET enable_progress_bar = false")   # DuckDB would draw bars on the user's terminal
+            # No model relies on the physical order of rows, and DuckDB writes large tables faster without keeping it.
+            wh.execute("SET preserve_insertion_order = false")
+            # DuckDB caches every block it reads or writes up to its memory limit (80% of RAM by default), and the
+            # build's process holds that to its end. A build reads each table about once, so a small cache costs it
+            # little, and an operator that needs more (canonical.person's GROUP BY over a million records) spills to
+            # the warehouse's temp directory instead of doubling the process's peak.
+            wh.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
         books = Bookkeeping(wh)
         books.ensure()
         ensure_state(wh)
@@ -83,11 +90,32 @@ def build(project: Project, selectors: Sequence[str] = (), *, full_refresh: bool
         report.seconds = time.perf_counter() - clock
         books.finish_run(report.run_id, "success" if report.ok else "failed",
                          "; ".join(str(e) for e in report.errors) or None)
-        # the settings are the database's, not this handle's: a handle opened next in this process while the file
-        # stays open (hub.warehouse.duck.kept_open) must not inherit the build's
-        wh.execute("RESET preserve_insertion_order")
-        wh.execute("RESET memory_limit")
+        if duckdb:
+            # the settings are the database's, not this handle's: a handle opened next in this process while the
+            # file stays open (hub.warehouse.duck.kept_open) must not inherit the build's
+            wh.execute("RESET preserve_insertion_order")
+            wh.execute("RESET memory_limit")
     return report
+
+
+def column_types(wh: Warehouse, models: list[Model]) -> dict[str, str]:
+    """Each column of the built ``models`` and its type (the first model that has it decides), as the warehouse
+    describes it."""
+    out: dict[str, str] = {}
+    for model in models:
+        for row in wh.query(f"DESCRIBE {qualified(model.schema, model.table)}").rows:
+            out.setdefault(str(row[0]).lower(), str(row[1]))
+    return out
+
+
+def check_engine(plan: list[Model], engine: str) -> None:
+    """Refuse, before anything is written, a plan with an identity step the warehouse's engine cannot run
+    (:data:`IDENTITY_ENGINES`)."""
+    engines = IDENTITY_ENGINES
+    steps = [m.name for m in plan if m.kind == "identity"]
+    if steps and engine not in engines:
+        raise WarehouseError(f"hub build: identity resolution ({', '.join(steps)}) does not run on a {engine} "
+                             f"warehouse yet", hint="build the models that need none, e.g. `hub build 'staging.*'`")
 
 
 def rankable_fields(catalog: Catalog) -> dict[str, list[str]]:
@@ -214,7 +242,7 @@ class _Runner:
         if model.kind == "union":
             members = [self.catalog.models[r.name] for r in model.refs if self._usable(r.name)]
             entity = UNIONS[model.name.removeprefix("staging.").removesuffix("_records")]
-            sql = union_model(entity, members).sql
+            sql = union_model(entity, members, column_types(self.wh, members)).sql
         outcome = materialize(self.wh, model, self.catalog.checks.get(model.name, []), sql, full=self.full_refresh)
         result.rows, result.written, result.mode = outcome.rows, outcome.written, outcome.mode
 

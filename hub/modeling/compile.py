@@ -23,7 +23,6 @@ from hub.modeling.catalog import Catalog
 from hub.modeling.dialects import RULES, rewrite
 from hub.modeling.entities import UNIONS, union_model
 from hub.modeling.model import DIALECT, Model
-from hub.modeling.synced import HELPERS as TWO_WAY_HELPERS
 
 DIALECTS = tuple(RULES)
 _HELPER = re.compile(r"\b_hub\.(\w+)\s*\(", re.I)     # a call of one of hub's macros, not a table
@@ -43,8 +42,7 @@ def compile_sql(catalog: Catalog, name: str, dialect: str) -> str:
         out = tree.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.WARN)
     notes = [f"-- differs: {note}" for note in differs]
     notes += [f"-- not portable: {' '.join(w.split())}" for w in dict.fromkeys(warnings)]
-    notes += [f"-- needs hub's SQL helper _hub.{name}() in the target warehouse (see hub/modeling/"
-              f"{'synced.py' if name.lower() in TWO_WAY_HELPERS else 'materialize.py'})"
+    notes += [f"-- needs hub's SQL helper _hub.{name}() in the target warehouse (see hub/warehouse/functions.py)"
               for name in dict.fromkeys(_HELPER.findall(out))]
     return "\n".join([*notes, out]) + "\n"
 

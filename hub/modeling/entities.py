@@ -98,8 +98,10 @@ RECORDS = {e.name: e for e in (
 UNIONS = {**ENTITIES, **RECORDS}
 
 
-def union_model(entity: Entity, members: list[Model]) -> Model:
-    """The generated ``staging.<entity>_records`` over ``members`` (their SQL decides the union's columns)."""
+def union_model(entity: Entity, members: list[Model], types: dict[str, str] | None = None) -> Model:
+    """The generated ``staging.<entity>_records`` over ``members`` (their SQL decides the union's columns);
+    ``types``: the type of each column beyond the contract, where known (the members as built: see
+    :func:`union_sql`)."""
     for member in members:
         missing = [c for c in entity.required if member.columns and c not in member.columns]
         if missing:
@@ -113,7 +115,7 @@ def union_model(entity: Entity, members: list[Model]) -> Model:
                                                                            "from every connection."),
                  file=f"generated:{entity.union}",
                  refs=tuple(Ref(m.schema, m.table, Position()) for m in members),
-                 columns=tuple(union_columns(entity, members)), sql=union_sql(entity, members))
+                 columns=tuple(union_columns(entity, members)), sql=union_sql(entity, members, types))
 
 
 def union_columns(entity: Entity, members: list[Model]) -> list[str]:
@@ -123,12 +125,15 @@ def union_columns(entity: Entity, members: list[Model]) -> list[str]:
     return ["connection", "stream", *known, *dict.fromkeys(extra)]
 
 
-def union_sql(entity: Entity, members: list[Model]) -> str:
+def union_sql(entity: Entity, members: list[Model], types: dict[str, str] | None = None) -> str:
     """``SELECT ... UNION ALL SELECT ...`` lining up every member's columns under the union's names.
 
     With no members (nothing ingested yet) it is an empty relation of the right shape, so that everything built from
-    it still builds, empty.
+    it still builds, empty. A member that lacks a column gets a NULL of the column's type: the contract's, else
+    ``types`` (what another member's column is). DuckDB would type a bare NULL from the other branches; PostgreSQL
+    resolves a UNION pair by pair from the left, so a bare NULL is text and refuses to meet a number.
     """
+    types = types or {}
     columns = union_columns(entity, members)[2:]
     if not members:
         typed = [f"CAST(NULL AS VARCHAR) AS {c}" for c in ("connection", "stream")]
@@ -145,7 +150,9 @@ def union_sql(entity: Entity, members: list[Model]) -> str:
             if column in have:
                 exprs.append(f"CAST({column} AS {kind}) AS {column}" if kind else column)
             else:
-                # An untyped NULL takes whatever type the other members give the column.
-                exprs.append(f"CAST(NULL AS {kind}) AS {column}" if kind else f"NULL AS {column}")
+                # A column of unknown type (compiling, not building) stays an untyped NULL: DuckDB types it from the
+                # other members.
+                typed = kind or types.get(column)
+                exprs.append(f"CAST(NULL AS {typed}) AS {column}" if typed else f"NULL AS {column}")
         parts.append("SELECT\n  " + ",\n  ".join(exprs) + f"\nFROM {qualified(member.schema, member.table)}")
     return "\nUNION ALL\n".join(parts)

@@ -36,18 +36,21 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hub.modeling.batch import CARRIED, CONTENT, RID, normalize_batch, read_batch
+from hub.modeling.batch import CARRIED, CONTENT, normalize_batch, read_batch
 from hub.modeling.components import components
 from hub.modeling.materialize import reset_if_reshaped, save_state
 from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from hub.warehouse.arrow import create_temp_table, fetch_arrow
+from hub.warehouse.arrow import (any_value, arg_max, columns as relation_columns, create_temp_table, drop_temp,
+                                 fetch_arrow, json_field, memory_limit, postgres, row_ids, table_as, temp_table_as,
+                                 temp_view_as)
 from hub.warehouse.bookkeeping import now
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified, quote
@@ -78,17 +81,19 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
     t = _Tables(resolver)
     with wh.transaction():
         _ensure(wh, t)
-        columns = [r[0] for r in wh.query(f"DESCRIBE SELECT * FROM {source}").rows]
+        columns = relation_columns(wh, source)
         # DuckDB's hash() may change between versions: a new one re-reads every record once instead of all of them
         # looking changed to the incremental path.
         engine = wh.query("SELECT version()").scalar()
+        if postgres(wh):   # record hashes are DuckDB's there too (see batch.read_batch)
+            engine = f"{engine}|duckdb {duckdb.__version__}"
         digest = f"{settings.digest}|{','.join(columns)}|{STAMPS}|{CONTENT}|{KEYS}@{engine}"
         state = wh.query("SELECT digest, inputs, version FROM _hub.identity_state WHERE entity = ?",
                          [resolver.entity.name]).rows
         exists = wh.table_exists("_hub", t.identity_name)
         # A map written before content hashes (it compared updated_at) is re-read whole once: ids are kept, and an
         # edit that never moved its record's timestamp is caught on the way.
-        hashed = exists and CONTENT in {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}
+        hashed = exists and CONTENT in relation_columns(wh, t.identity)
         inputs = inputs or {}
         before = json.loads(state[0][1] or "{}") if state else {}
         rewritten = any(before.get(name, fp) != fp for name, fp in inputs.items())
@@ -105,8 +110,8 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         if batch is not None:
             # From here to the map's write, the batch's Arrow side (normalizing, the graph) is at its largest: DuckDB
             # keeps its own share small meanwhile, moving ``hub_batch`` to its temp files if it must.
-            limit = wh.query("SELECT current_setting('memory_limit')").scalar()
-            wh.execute(f"SET memory_limit = '{GRAPH_MEMORY}'")
+            graph_memory = memory_limit(wh, GRAPH_MEMORY)
+            graph_memory.__enter__()
             batch = normalize_batch(wh, resolver, settings, batch)
             summary.changed_records = batch.num_rows
             if written:
@@ -120,11 +125,11 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
                 primary = (*primary, ORIGIN)
             labels = components(nodes, primary, resolver.fallback)
             # The keys are done with: hand their memory back before DuckDB needs its own for the map.
-            batch = batch.select(["hub_rid"])
+            batch = batch.select(["hub_rid", *(["record_hash"] if postgres(wh) else [])])
             nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
             pa.default_memory_pool().release_unused()
             ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
-            wh.execute(f"SET memory_limit = '{limit}'")
+            graph_memory.__exit__(None, None, None)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
             _priority(wh, settings, t, columns)
@@ -134,9 +139,8 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
             wh.execute("DELETE FROM _hub.identity_state WHERE entity = ?", [resolver.entity.name])
             wh.execute("INSERT INTO _hub.identity_state VALUES (?, ?, ?, ?, ?)",
                        [resolver.entity.name, digest, json.dumps({**before, **inputs}, sort_keys=True), version, now()])
-        for temp in _TEMP:
-            wh.execute(f"DROP TABLE IF EXISTS temp.{temp}")
-        wh.execute("DROP VIEW IF EXISTS temp.hub_unstamped")
+        drop_temp(wh, "hub_unstamped", view=True)   # first: PostgreSQL drops no table a view reads
+        drop_temp(wh, *_TEMP)
         _summarize(wh, resolver, t, summary)
     # The batch and the graph are gone: hand their memory back now, not whenever the allocator decides to, so the
     # canonical models built next do not stack their peak on top of it.
@@ -180,15 +184,17 @@ def _members(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, wri
     create_temp_table(wh, "hub_keys", pa.table({"k": pc.unique(pa.concat_arrays(values))}))
     idc = t.id_column
     # One semi join per key column: DuckDB runs each as a hash join, where an OR of them would be a slow filter.
-    sharing = " UNION ".join(f"SELECT {idc} FROM {t.identity} i SEMI JOIN hub_keys h "
-                             f"ON ({resolver.key_expression(k, 'i')}) = h.k" for k in resolver.keys)
+    # (Semi joins, written as IN: both engines run each as a hash join, where an OR of them would be a slow filter.)
+    sharing = " UNION ".join(f"SELECT {idc} FROM {t.identity} i WHERE ({resolver.key_expression(k, 'i')}) IN "
+                             f"(SELECT k FROM hub_keys)" for k in resolver.keys)
     return fetch_arrow(wh, f"""
         WITH affected AS (SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION {sharing}
                           {"UNION SELECT origin_id FROM hub_origins" if written else ""})
         SELECT connection, stream, source_id, {idc} AS old_id, record_hash, created_at, updated_at,
                {', '.join(f"{resolver.key_expression(k, 'i')} AS {k}" for k in resolver.keys)}
-        FROM {t.identity} i SEMI JOIN affected a ON i.{idc} = a.id
-        ANTI JOIN hub_delta d USING (connection, stream, source_id)""")
+        FROM {t.identity} i WHERE i.{idc} IN (SELECT id FROM affected)
+        AND NOT EXISTS (SELECT 1 FROM hub_delta d WHERE d.connection = i.connection AND d.stream = i.stream
+                        AND d.source_id = i.source_id)""")
 
 
 def _origin_keys(wh: Warehouse, resolver: Resolver, syncs: Sequence[tuple[str, str]], batch: pa.Table,
@@ -227,41 +233,49 @@ def _assign(wh: Warehouse, resolver: Resolver, t: _Tables, nodes: pa.Table, labe
     # Each old id goes to the component holding most of its unchanged records, then most of its records (ties: the
     # one with the smallest record hash), so a record that moves away does not take its old person's id along.
     # A component holding several old ids keeps the smallest, i.e. the oldest person.
-    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_winner AS
-        WITH comps AS (SELECT comp, min(record_hash) AS first FROM hub_nodes GROUP BY comp),
+    votes = """WITH comps AS (SELECT comp, min(record_hash) AS first FROM hub_nodes GROUP BY comp),
              votes AS (SELECT comp, old_id, count(*) FILTER (WHERE steady) AS kept, count(*) AS n FROM hub_nodes
-                       WHERE old_id IS NOT NULL GROUP BY ALL)
-        SELECT v.old_id, arg_min(v.comp, (-v.kept, -v.n, c.first)) AS comp, max(v.n) AS n
-        FROM votes v JOIN comps c USING (comp) GROUP BY v.old_id""")
+                       WHERE old_id IS NOT NULL GROUP BY comp, old_id)"""
+    if postgres(wh):   # the same pick, as PostgreSQL spells it
+        temp_table_as(wh, "hub_winner", f"""{votes}
+            SELECT DISTINCT ON (v.old_id) v.old_id, v.comp, max(v.n) OVER (PARTITION BY v.old_id) AS n
+            FROM votes v JOIN comps c USING (comp) ORDER BY v.old_id, v.kept DESC, v.n DESC, c.first""")
+    else:
+        temp_table_as(wh, "hub_winner", f"""{votes}
+            SELECT v.old_id, arg_min(v.comp, (-v.kept, -v.n, c.first)) AS comp, max(v.n) AS n
+            FROM votes v JOIN comps c USING (comp) GROUP BY v.old_id""")
     idc = resolver.id_column
     next_id = wh.query(f"SELECT coalesce(max({idc}), 0) + 1 FROM {t.ids}").scalar()
-    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_final AS
+    temp_table_as(wh, "hub_final", """
         WITH kept AS (SELECT comp, min(old_id) AS id FROM hub_winner GROUP BY comp),
-             fresh AS (SELECT comp, min(since) AS since, min(record_hash) AS first
-                       FROM hub_nodes ANTI JOIN kept USING (comp) GROUP BY comp)
+             fresh AS (SELECT comp, min(since) AS since, min(record_hash) AS first FROM hub_nodes
+                       WHERE NOT EXISTS (SELECT 1 FROM kept WHERE kept.comp = hub_nodes.comp) GROUP BY comp)
         SELECT comp, id, false AS minted FROM kept
         UNION ALL
-        SELECT comp, ? + row_number() OVER (ORDER BY since NULLS LAST, first) - 1, true FROM fresh""", [next_id])
+        SELECT comp, CAST(? AS BIGINT) + row_number() OVER (ORDER BY since NULLS LAST, first) - 1, true
+        FROM fresh""", [next_id])
     stamp = now()
-    wh.execute(f"INSERT INTO {t.ids} SELECT id, ?, NULL, NULL FROM hub_final WHERE minted", [stamp])
+    wh.execute(f"INSERT INTO {t.ids} SELECT id, CAST(? AS TIMESTAMPTZ), NULL, NULL FROM hub_final WHERE minted",
+               [stamp])
     new_ids = wh.query("SELECT count(*) FROM hub_final WHERE minted").scalar()
     # merge: an old id that won a component which kept another (older) id. split: records of an old id that went
     # to a new id; moved: records of an old id that joined another existing person. removed: an old id none of whose
     # records remain.
-    wh.execute("""CREATE OR REPLACE TEMP TABLE hub_events AS
-        SELECT 'merge' AS kind, f.id, w.old_id AS other_id, w.n AS records
+    temp_table_as(wh, "hub_events", """
+        SELECT CAST('merge' AS VARCHAR) AS kind, f.id, w.old_id AS other_id, w.n AS records
         FROM hub_winner w JOIN hub_final f USING (comp) WHERE w.old_id <> f.id
         UNION ALL
         SELECT CASE WHEN f.minted THEN 'split' ELSE 'moved' END, n.old_id, f.id, count(*)
         FROM hub_nodes n JOIN hub_final f USING (comp)
-        JOIN hub_winner w ON w.old_id = n.old_id WHERE n.comp <> w.comp GROUP BY ALL""")
+        JOIN hub_winner w ON w.old_id = n.old_id WHERE n.comp <> w.comp GROUP BY f.minted, n.old_id, f.id""")
     if exists:
         # The map still holds the previous ids here (it is rewritten afterwards).
         considered = f"SELECT DISTINCT {idc} FROM {t.identity}" if full else \
             "SELECT DISTINCT old_id FROM hub_delta WHERE old_id IS NOT NULL"
         wh.execute(f"""INSERT INTO hub_events SELECT 'removed', id, id, 0 FROM ({considered}) AS o(id)
-                       WHERE id NOT IN (SELECT old_id FROM hub_nodes WHERE old_id IS NOT NULL)""")
-    wh.execute(f"INSERT INTO {t.merges} SELECT ?, ?, kind, id, other_id, records FROM hub_events", [run_id, stamp])
+                       WHERE NOT EXISTS (SELECT 1 FROM hub_nodes n WHERE n.old_id = o.id)""")
+    wh.execute(f"INSERT INTO {t.merges} SELECT CAST(? AS VARCHAR), CAST(? AS TIMESTAMPTZ), kind, id, other_id, "
+               f"records FROM hub_events", [run_id, stamp])
     wh.execute(f"""UPDATE {t.ids} AS x SET merged_into = e.id, ended_at = ? FROM hub_events e
                    WHERE e.kind = 'merge' AND x.{idc} = e.other_id""", [stamp])
     wh.execute(f"""UPDATE {t.ids} AS x SET ended_at = ? FROM hub_events e
@@ -284,24 +298,41 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     n = batch.num_rows
     create_temp_table(wh, "hub_batch_ids", pa.table({"hub_rid": batch.column("hub_rid"),
                                                      idc: pa.array(ids[:n], pa.int64())}).combine_chunks())
-    normalized = [r[0] for r in wh.query("DESCRIBE hub_norm").rows if r[0] != "hub_rid"]
-    staged = [r[0] for r in wh.query("DESCRIBE hub_batch").rows if r[0] not in ("hub_rid", "old_id")]
+    pg = postgres(wh)
+    ids_of = {"hub_rid": batch.column("hub_rid"), idc: pa.array(ids[:n], pa.int64())}
+    if pg:   # the record hashes were computed on the Arrow side (batch.read_batch): they travel with the ids
+        ids_of["record_hash"] = batch.column("record_hash")
+    create_temp_table(wh, "hub_batch_ids", pa.table(ids_of).combine_chunks())
+    normalized = [c for c in relation_columns(wh, "hub_norm") if c != "hub_rid"]
+    staged = [c for c in relation_columns(wh, "hub_batch") if c not in ("hub_rid", "old_id")]
     shown = [f"{'n' if c in normalized else 'b'}.{quote(c)}" for c in staged]
     shown += [f"n.{quote(c)}" for c in normalized if c not in staged] + [f"x.{quote(idc)}"]
-    joined = f"SELECT {', '.join(shown)} FROM (SELECT {RID}, * FROM hub_batch) b JOIN hub_norm n USING (hub_rid) " \
+    batch_rows = "hub_batch b" if pg else f"(SELECT {row_ids(wh)[1]}, * FROM hub_batch) b"
+    if pg:
+        shown.append("x.record_hash")
+    joined = f"SELECT {', '.join(shown)} FROM {batch_rows} JOIN hub_norm n USING (hub_rid) " \
              f"JOIN hub_batch_ids x USING (hub_rid)"
-    columns = [*staged, *(c for c in normalized if c not in staged), idc]
-    order = f"{', '.join(KEY)}, {idc}, * EXCLUDE ({', '.join(KEY)}, {idc}), now() AS resolved_at"
+    columns = [*staged, *(c for c in normalized if c not in staged), idc, *(["record_hash"] if pg else [])]
+
+    def order(names: Sequence[str]) -> tuple[str, str]:
+        """(the map's column list, the select list writing it): the key and the id first, then the rest."""
+        rest = [c for c in names if c not in (*KEY, idc, "resolved_at")]
+        listed = ", ".join(quote(c) for c in (*KEY, idc, *rest))
+        return f"{listed}, resolved_at", f"{listed}, now() AS resolved_at"
+
     if not exists:   # the first map: every field changed when its record did
-        stamps = "".join(f", updated_at AS {f}_changed_at" for f in resolver.entity.survivable if f in columns)
-        wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM (SELECT *{stamps} FROM ({joined}))")
+        fields = [f for f in resolver.entity.survivable if f in columns]
+        stamps = "".join(f", updated_at AS {f}_changed_at" for f in fields)
+        table_as(wh, t.identity, f"SELECT {order([*columns, *(f'{f}_changed_at' for f in fields)])[1]} "
+                                 f"FROM (SELECT *{stamps} FROM ({joined}) j) s")
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         return
-    wh.execute(f"CREATE OR REPLACE TEMP VIEW hub_unstamped AS {joined}")
+    temp_view_as(wh, "hub_unstamped", joined)
     _stamp(wh, resolver, t, columns)
+    target, select = order(relation_columns(wh, "hub_rows"))
     if full:   # every previous id is touched: consumers of the change log rebuild them all
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
-        wh.execute(f"CREATE OR REPLACE TABLE {t.identity} AS SELECT {order} FROM hub_rows")
+        table_as(wh, t.identity, f"SELECT {select} FROM hub_rows")
         wh.execute(f"INSERT INTO {t.changes} SELECT DISTINCT {idc}, ? FROM {t.identity}", [version])
         return
     moved = pa.table({"connection": members.column("connection"), "stream": members.column("stream"),
@@ -310,13 +341,13 @@ def _write(wh: Warehouse, resolver: Resolver, t: _Tables, batch: pa.Table, membe
     create_temp_table(wh, "hub_moves", moved)
     wh.execute(f"""INSERT INTO {t.changes} SELECT id, ? FROM (
         SELECT old_id AS id FROM hub_delta WHERE old_id IS NOT NULL UNION SELECT {idc} FROM hub_rows
-        UNION SELECT old_id FROM hub_moves UNION SELECT id FROM hub_moves)""", [version])
+        UNION SELECT old_id FROM hub_moves UNION SELECT id FROM hub_moves) AS touched""", [version])
     wh.execute(f"""DELETE FROM {t.identity} AS i USING hub_delta d
                    WHERE i.connection = d.connection AND i.stream = d.stream AND i.source_id = d.source_id""")
     wh.execute(f"""UPDATE {t.identity} AS i SET {idc} = m.id FROM hub_moves m
                    WHERE m.id <> m.old_id AND i.connection = m.connection AND i.stream = m.stream
                      AND i.source_id = m.source_id""")
-    wh.execute(f"INSERT INTO {t.identity} BY NAME SELECT {order} FROM hub_rows")
+    wh.execute(f"INSERT INTO {t.identity} ({target}) SELECT {select} FROM hub_rows")
 
 
 def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, columns: Sequence[str]) -> None:
@@ -326,36 +357,36 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, columns: Sequence[str]
     Read before the map is rewritten: it still holds each record's previous values and the entity's records."""
     idc = resolver.id_column
     fields = [f for f in resolver.entity.survivable if f in columns]
-    old = {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}
+    old = set(relation_columns(wh, t.identity))
     entity = qualified("canonical", resolver.entity.name)
     held_cols: list[str] = []
     if wh.table_exists("canonical", resolver.entity.name):
-        shown = {r[0] for r in wh.query(f"DESCRIBE {entity}").rows}
+        shown = set(relation_columns(wh, entity))
         held_cols = [f for f in fields if f in shown] if idc in shown else []
     stamps, ctes, joins = [], [], f" LEFT JOIN {t.identity} o USING ({', '.join(KEY)})"
     if held_cols:
         # the entity's current value of each field, and when it was set (the newest stamp among its records holding
         # that value); only for the entities this batch touches
         held = ", ".join(
-            f"max({_changed(f, 'm', old)}) FILTER (WHERE m.{f} = e.{f}) AS {f}_held_at, any_value(e.{f}) AS {f}_held"
+            f"max({_changed(f, 'm', old)}) FILTER (WHERE m.{f} = e.{f}) AS {f}_held_at, "
+            f"{any_value(wh, f'e.{f}')} AS {f}_held"
             for f in held_cols)
         ctes.append(f"""held AS (SELECT m.{idc}, {held} FROM {t.identity} m JOIN {entity} e ON e.{idc} = m.{idc}
-                        SEMI JOIN (SELECT DISTINCT {idc} FROM hub_unstamped) b ON b.{idc} = m.{idc}
-                        GROUP BY m.{idc})""")
+                        WHERE m.{idc} IN (SELECT {idc} FROM hub_unstamped) GROUP BY m.{idc})""")
         joins += f" LEFT JOIN held h ON h.{idc} = r.{idc}"
     wrote = wh.table_exists("_hub", "sync_state")
     if wrote:
         # what the hub last wrote to each record (reverse ETL's sync state): written after the map last read the
         # record, it is the record's last known value, so changing away from it is an edit even back to the old one
-        ctes.append("""wrote AS (SELECT key, target_id, arg_max(pushed, acked_at) AS pushed, max(acked_at) AS at
-                       FROM _hub.sync_state WHERE target_id IS NOT NULL AND pushed IS NOT NULL
-                       GROUP BY key, target_id)""")
+        ctes.append(f"""wrote AS (SELECT key, target_id, {arg_max(wh, 'pushed', 'acked_at')} AS pushed,
+                        max(acked_at) AS at FROM _hub.sync_state WHERE target_id IS NOT NULL AND pushed IS NOT NULL
+                        GROUP BY key, target_id)""")
         joins += f" LEFT JOIN wrote w ON w.target_id = r.source_id AND w.key = CAST(o.{idc} AS VARCHAR)"
     for f in fields:
         known = f"o.{f}"
         if wrote:
-            known = (f"CASE WHEN w.at > o.resolved_at AND json_exists(w.pushed, '$.{f}') "
-                     f"THEN json_extract_string(w.pushed, '$.{f}') ELSE CAST(o.{f} AS VARCHAR) END")
+            has, value = json_field(wh, "w.pushed", f)
+            known = f"CASE WHEN w.at > o.resolved_at AND {has} THEN {value} ELSE CAST(o.{f} AS VARCHAR) END"
         arms = []
         if f in held_cols:   # the entity's own value (an echo, or the same edit twice) is not an edit
             arms.append(f"WHEN r.{f} = h.{f}_held THEN coalesce(h.{f}_held_at, r.updated_at)")
@@ -364,8 +395,7 @@ def _stamp(wh: Warehouse, resolver: Resolver, t: _Tables, columns: Sequence[str]
         stamps.append(f"CASE {' '.join(arms)} WHEN r.updated_at IS NOT DISTINCT FROM o.updated_at "
                       f"THEN greatest(r.updated_at, o.resolved_at) ELSE r.updated_at END AS {f}_changed_at")
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
-    wh.execute(f"CREATE OR REPLACE TEMP TABLE hub_rows AS {with_}"
-               f"SELECT r.*, {', '.join(stamps)} FROM hub_unstamped r{joins}")
+    temp_table_as(wh, "hub_rows", f"{with_}SELECT r.*, {', '.join(stamps)} FROM hub_unstamped r{joins}")
 
 
 def _changed(field: str, alias: str, columns: set[str]) -> str:
@@ -403,8 +433,8 @@ def _priority(wh: Warehouse, settings: EntitySettings, t: _Tables, columns: list
     for name in (c for c in columns if c not in META):
         data[f"{name}_rank"] = pa.array([settings.rank(name, c) for c in connections], pa.int32())
     create_temp_table(wh, "hub_priority", pa.table(data))
-    wh.execute(f"CREATE OR REPLACE TABLE {t.priority} AS SELECT * FROM hub_priority")
-    wh.execute("DROP TABLE temp.hub_priority")
+    table_as(wh, t.priority, "SELECT * FROM hub_priority")
+    drop_temp(wh, "hub_priority")
 
 
 def _summarize(wh: Warehouse, resolver: Resolver, t: _Tables, summary: IdentitySummary) -> None:
@@ -412,7 +442,7 @@ def _summarize(wh: Warehouse, resolver: Resolver, t: _Tables, summary: IdentityS
     summary.records = wh.query(f"SELECT count(*) FROM {t.identity}").scalar()
     summary.entities = wh.query(f"SELECT count(*) FROM {t.ids} WHERE ended_at IS NULL").scalar()
     shown = [c for c in ("email", "first_name", "last_name", "name", "domain", "phone")
-             if c in {r[0] for r in wh.query(f"DESCRIBE {t.identity}").rows}]
+             if c in relation_columns(wh, t.identity)]
     # Examples: the oldest persons found in several systems. Looking among the first ids, then widening, avoids
     # grouping the whole map (a filter on the id is a cheap scan).
     limit, top = 1_000, wh.query(f"SELECT max({idc}) FROM {t.ids}").scalar() or 0

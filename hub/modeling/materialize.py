@@ -26,23 +26,13 @@ from hub.modeling import audits
 from hub.modeling.model import Model, Position
 from hub.warehouse.bookkeeping import now
 from hub.warehouse.duck import Warehouse
+from hub.warehouse.functions import SURVIVOR_KEY
 from hub.warehouse.sql import qualified, quote
 
 STATE_DDL = """
 CREATE SCHEMA IF NOT EXISTS _hub;
 CREATE TABLE IF NOT EXISTS _hub.model_state (model VARCHAR NOT NULL, fingerprint VARCHAR, materialized VARCHAR,
     changes VARCHAR, change_version BIGINT, built_at TIMESTAMPTZ);
-"""
-# For survivorship in models: `arg_max(value, _hub.survivor_key(valid, rank, updated_at, source_id))` picks a valid
-# value before an invalid one, then the best-ranked source (0 first), then the latest update, then a fixed tie-break.
-# Packed into one BIGINT (1 + 4 + 33 + 25 bits) because DuckDB aggregates over a number several times faster than
-# over a struct of the same four values.
-SURVIVOR_KEY = """
-CREATE OR REPLACE MACRO _hub.survivor_key(valid, rank, updated_at, tiebreak) AS
-    (CAST(coalesce(valid, false) AS BIGINT) << 62)
-  + (CAST(15 - least(greatest(coalesce(rank, 0), 0), 15) AS BIGINT) << 58)
-  + (CAST(least(greatest(coalesce(epoch(CAST(updated_at AS TIMESTAMPTZ)), 0), 0), 8589934591) AS BIGINT) << 25)
-  + CAST(hash(tiebreak) & 33554431 AS BIGINT)
 """
 _LINE = re.compile(r"LINE (\d+):")
 
@@ -205,12 +195,14 @@ def _run(wh: Warehouse, model: Model, statement: str) -> None:
     try:
         wh.execute(statement)
     except WarehouseError as exc:
-        raise _build_error(model, str(exc)) from None
+        raise _build_error(model, str(exc), lines=wh.dialect == "duckdb") from None
 
 
-def _build_error(model: Model, text: str) -> ModelError:
+def _build_error(model: Model, text: str, *, lines: bool = True) -> ModelError:
+    """``lines``: the engine ran the model's text as written, so the ``LINE n`` of its message is the file's (another
+    engine runs a translation, whose lines are not)."""
     text = text.removeprefix("warehouse statement failed: ")
     first = text.strip().splitlines()[0] if text.strip() else text
     match = _LINE.search(text)
-    line = int(match.group(1)) if match and model.kind == "sql" else None
+    line = int(match.group(1)) if match and lines and model.kind == "sql" else None
     return model.error(first, Position(line) if line else None, hint="fix the SQL; the previous version was kept")

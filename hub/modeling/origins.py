@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hub.warehouse.arrow import create_temp_table, fetch_arrow
+from hub.warehouse.arrow import arg_max, create_temp_table, drop_temp, fetch_arrow, temp_table_as, try_bigint
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified
 
@@ -49,24 +49,25 @@ def origins(wh: Warehouse, entity: str, id_column: str, syncs: Iterable[tuple[st
     create_temp_table(wh, "hub_syncs", pa.table({"sync": [s for s, _ in syncs], "connection": [c for _, c in syncs]},
                                                 schema=pa.schema([("sync", pa.string()), ("connection", pa.string())])))
     ids = qualified("_hub", f"{entity}_ids")
-    within = f"SEMI JOIN {scope} r ON r.connection = s.connection AND CAST(r.source_id AS VARCHAR) = st.target_id" \
-        if scope else ""
+    within = f"AND EXISTS (SELECT 1 FROM {scope} r WHERE r.connection = s.connection " \
+             f"AND CAST(r.source_id AS VARCHAR) = st.target_id)" if scope else ""
+    key = try_bigint(wh, "st.key")
     # Merges point from a younger id to an older one, so the chain ends; it is short, and only walked for the ids found.
-    wh.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+    temp_table_as(wh, name, f"""
         WITH RECURSIVE written AS (
-            SELECT s.connection, st.target_id AS source_id, arg_max(try_cast(st.key AS BIGINT), st.acked_at) AS id
-            FROM _hub.sync_state st JOIN hub_syncs s USING (sync) {within}
-            WHERE st.target_id IS NOT NULL AND try_cast(st.key AS BIGINT) IS NOT NULL
+            SELECT s.connection, st.target_id AS source_id, {arg_max(wh, key, 'st.acked_at')} AS id
+            FROM _hub.sync_state st JOIN hub_syncs s USING (sync)
+            WHERE st.target_id IS NOT NULL AND {key} IS NOT NULL {within}
             GROUP BY s.connection, st.target_id),
         chain(start, id, depth) AS (
             SELECT DISTINCT id, id, 0 FROM written
             UNION ALL
             SELECT c.start, x.merged_into, c.depth + 1 FROM chain c JOIN {ids} x ON x.{id_column} = c.id
             WHERE x.merged_into IS NOT NULL AND c.depth < 1000),
-        live AS (SELECT start, arg_max(id, depth) AS id FROM chain GROUP BY start)
-        SELECT w.connection, w.source_id, l.id AS origin_id, 'o:' || l.id AS {COLUMN}
+        live AS (SELECT start, {arg_max(wh, 'id', 'depth')} AS id FROM chain GROUP BY start)
+        SELECT w.connection, w.source_id, l.id AS origin_id, 'o:' || CAST(l.id AS VARCHAR) AS {COLUMN}
         FROM written w JOIN live l ON l.start = w.id""")
-    wh.execute("DROP TABLE temp.hub_syncs")
+    drop_temp(wh, "hub_syncs")
     return fetch_arrow(wh, f"SELECT connection, source_id, {COLUMN} FROM {name}")
 
 

@@ -35,24 +35,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.warehouse.duck import Warehouse
+from hub.warehouse.functions import TWO_WAY_MACROS
 from hub.warehouse.sql import literal
 
 VIEW = "_hub.synced"
 HELPERS = ("edited", "held", "two_way_key")   # the macros below, for `hub compile` to name
-# Packed like _hub.survivor_key (one BIGINT aggregates faster than a struct): edited (1 bit), standing (4, only while
-# not edited: two edits are decided by time alone), epoch seconds (33), tie-break (25).
-MACROS = """
-CREATE OR REPLACE MACRO _hub.edited(fresh, current_value, synced_value) AS
-    coalesce(fresh, false) AND (current_value IS DISTINCT FROM synced_value);
-CREATE OR REPLACE MACRO _hub.held(fresh, current_value, synced_value) AS
-    CASE WHEN NOT coalesce(fresh, true) THEN synced_value ELSE current_value END;
-CREATE OR REPLACE MACRO _hub.two_way_key(edited, standing, updated_at, tiebreak) AS
-    (CAST(coalesce(edited, false) AS BIGINT) << 62)
-  + (CAST(CASE WHEN coalesce(edited, false) THEN 15 ELSE 15 - least(greatest(coalesce(standing, 0), 0), 15) END
-          AS BIGINT) << 58)
-  + (CAST(least(greatest(coalesce(epoch(CAST(updated_at AS TIMESTAMPTZ)), 0), 0), 8589934591) AS BIGINT) << 25)
-  + CAST(hash(tiebreak) & 33554431 AS BIGINT)
-"""
+MACROS = TWO_WAY_MACROS   # defined with hub's other SQL functions, once per engine
 _COLUMNS = ("model VARCHAR, connection VARCHAR, sync VARCHAR, key VARCHAR, target_id VARCHAR, synced JSON, "
             "synced_at TIMESTAMPTZ, fresh BOOLEAN")
 

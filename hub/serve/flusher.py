@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pyarrow as pa
 
+from hub.errors import WarehouseRowError
 from hub.forms.scheme import PREFIX as FORM_PREFIX, FormRows
 from hub.secrets import redact
 from hub.serve.inbox import Inbox, StoredEvent
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from hub.project import Project
 
 BATCH = 20_000
+_ROWS_PER_INSERT = 100   # dead letters per INSERT statement
 MARK = "flushed"
 DEAD_LETTERS = ("_hub", "webhook_dead_letters")
 I, B = pa.int64(), pa.bool_()
@@ -78,27 +80,17 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
             tables.append((connection, table))
     with project.warehouse() as wh:
         try:
-            with wh.transaction() as con:
+            with wh.transaction():
                 for connection, table in tables:
-                    _insert(con, connection, table, schemes[connection])
-                    _mark_deleted(con, connection, schemes[connection].deleted(table))
-                _bury(con, dead)
-        except Exception as exc:   # noqa: BLE001 - a poison row must not block the batch: isolate it, see below
-            if not _is_row_error(exc):
-                raise
+                    _insert(wh, connection, table, schemes[connection])
+                    _mark_deleted(wh, connection, schemes[connection].deleted(table))
+                _bury(wh, dead)
+        except WarehouseRowError:   # a poison row must not block the batch: isolate it, see below
             dead = _one_by_one(wh, tables, dead, by_connection, schemes)
     if dead:
         inbox.set_dead([(d.event.seq, d.reason) for d in dead])
     inbox.set_mark(MARK, events[-1].seq)
     return len(events)
-
-
-def _is_row_error(exc: BaseException) -> bool:
-    """Whether DuckDB refused the data itself (a conversion, a constraint), not the disk or the file."""
-    import duckdb
-
-    return isinstance(exc, (duckdb.ConversionException, duckdb.ConstraintException, duckdb.InvalidInputException,
-                            duckdb.TypeMismatchException, duckdb.OutOfRangeException))
 
 
 def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLetter],
@@ -110,16 +102,15 @@ def _one_by_one(wh: Any, tables: list[tuple[str, pa.Table]], dead: list[DeadLett
         for i in range(table.num_rows):
             row = table.slice(i, 1)
             try:
-                with wh.transaction() as con:
-                    _insert(con, connection, row, schemes[connection])
-                    _mark_deleted(con, connection, schemes[connection].deleted(row))
-            except Exception as exc:   # noqa: BLE001 - classified just below
-                if not _is_row_error(exc):
-                    raise
+                with wh.transaction():
+                    _insert(wh, connection, row, schemes[connection])
+                    _mark_deleted(wh, connection, schemes[connection].deleted(row))
+            except WarehouseRowError as exc:   # the data itself (a conversion, a constraint): set aside
                 event = events[row.column("id")[0].as_py()]
-                dead.append(DeadLetter(event, f"the warehouse refused the row: {_short(str(exc))}"))
-    with wh.transaction() as con:
-        _bury(con, dead)
+                reason = str(exc.message).removeprefix("warehouse statement failed: ")
+                dead.append(DeadLetter(event, f"the warehouse refused the row: {_short(reason)}"))
+    with wh.transaction():
+        _bury(wh, dead)
     return dead
 
 
@@ -184,18 +175,20 @@ def _sql_type(kind: pa.DataType) -> str:
         else "VARCHAR"
 
 
-def _insert(con: Any, connection: str, table: pa.Table, scheme: Any = None) -> None:
+def _insert(wh: Any, connection: str, table: pa.Table, scheme: Any = None) -> None:
+    from hub.warehouse.rowsets import staged
+
     schema, name = getattr(scheme, "destination", None) or (f"raw_{connection}", EVENTS_TABLE)
     relation = qualified(schema, name)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+    wh.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
     columns = ", ".join(f"{quote(f.name)} {_sql_type(f.type)}" for f in table.schema)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {relation} ({columns})")
-    existing = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-                                          "AND table_name = ?", [schema, name]).fetchall()]
+    wh.execute(f"CREATE TABLE IF NOT EXISTS {relation} ({columns})")
+    existing = [r[0] for r in wh.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+                                       "AND table_name = ?", [schema, name]).rows]
     if getattr(scheme, "evolve", False):   # a form's newly declared fields become columns
         for f in table.schema:
             if f.name not in existing:
-                con.execute(f"ALTER TABLE {relation} ADD COLUMN {quote(f.name)} {_sql_type(f.type)}")
+                wh.execute(f"ALTER TABLE {relation} ADD COLUMN {quote(f.name)} {_sql_type(f.type)}")
                 existing.append(f.name)
     mine = [n for n in table.column_names if n in existing]
     names, values = [quote(n) for n in mine], [f"b.{quote(n)}" for n in mine]
@@ -206,27 +199,24 @@ def _insert(con: Any, connection: str, table: pa.Table, scheme: Any = None) -> N
     if "_dlt_id" in existing:
         names.append("_dlt_id")
         values.append("md5(b.id)")
-    # no try/finally: after a failed insert the transaction is aborted and even unregister fails, hiding the error;
-    # the rollback drops the registration, and register() replaces one left over
-    con.register("hub_serve_batch", table)
-    con.execute(f"INSERT INTO {relation} ({', '.join(names)}) SELECT {', '.join(values)} FROM hub_serve_batch b "
-                f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
-    con.unregister("hub_serve_batch")
+    with staged(wh, "hub_serve_batch", table):
+        wh.execute(f"INSERT INTO {relation} ({', '.join(names)}) SELECT {', '.join(values)} FROM hub_serve_batch b "
+                   f"WHERE b.id NOT IN (SELECT id FROM {relation} WHERE id IS NOT NULL)")
 
 
-def _mark_deleted(con: Any, connection: str, deleted: dict[str, list[str]]) -> None:
+def _mark_deleted(wh: Any, connection: str, deleted: dict[str, list[str]]) -> None:
     """Deletion events flag their object's raw row (``deleted``) at once, so it leaves the models now, not at the next
     ingest; a row not ingested yet is left alone (the ingest reads the deletion from the events)."""
     for stream, ids in deleted.items():
-        has_flag = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
-                               "table_name = ? AND column_name = 'deleted'", [f"raw_{connection}", stream]).fetchone()
-        if has_flag[0]:
+        has_flag = wh.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND "
+                            "table_name = ? AND column_name = 'deleted'", [f"raw_{connection}", stream]).scalar()
+        if has_flag:
             # ids arrive as text; a vendor's numeric ids land as BIGINT: compare as text, as hub.ingest.mark_deleted does
-            con.execute(f"UPDATE {qualified(f'raw_{connection}', stream)} SET deleted = true WHERE CAST(id AS VARCHAR) "
-                        "IN (SELECT unnest(?::VARCHAR[]))", [ids])
+            wh.execute(f"UPDATE {qualified(f'raw_{connection}', stream)} SET deleted = true WHERE CAST(id AS VARCHAR) "
+                       "IN (SELECT unnest(CAST(? AS VARCHAR[])))", [ids])
 
 
-def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:
+def _bury(wh: Any, dead: Iterable[DeadLetter]) -> None:
     """Record dead letters in the warehouse, once per (connection, event id)."""
     rows = [(d.event.connection, d.event.event_id, d.event.type,
              datetime.fromtimestamp(d.event.received_at, tz=UTC), d.reason, masked_text(d.event.body))
@@ -234,11 +224,14 @@ def _bury(con: Any, dead: Iterable[DeadLetter]) -> None:
     if not rows:
         return
     relation = qualified(*DEAD_LETTERS)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(DEAD_LETTERS[0])}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {relation} (connection VARCHAR NOT NULL, event_id VARCHAR NOT NULL, "
-                "type VARCHAR, received_at TIMESTAMPTZ NOT NULL, set_aside_at TIMESTAMPTZ NOT NULL, reason VARCHAR "
-                "NOT NULL, body VARCHAR, PRIMARY KEY (connection, event_id))")
-    con.executemany(f"INSERT INTO {relation} VALUES (?, ?, ?, ?, now(), ?, ?) ON CONFLICT DO NOTHING", rows)
+    wh.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(DEAD_LETTERS[0])}")
+    wh.execute(f"CREATE TABLE IF NOT EXISTS {relation} (connection VARCHAR NOT NULL, event_id VARCHAR NOT NULL, "
+               "type VARCHAR, received_at TIMESTAMPTZ NOT NULL, set_aside_at TIMESTAMPTZ NOT NULL, reason VARCHAR "
+               "NOT NULL, body VARCHAR, PRIMARY KEY (connection, event_id))")
+    for part in range(0, len(rows), _ROWS_PER_INSERT):   # multi-row VALUES: a few statements, on either engine
+        chunk = rows[part:part + _ROWS_PER_INSERT]
+        wh.execute(f"INSERT INTO {relation} VALUES " + ", ".join("(?, ?, ?, ?, now(), ?, ?)" for _ in chunk)
+                   + " ON CONFLICT DO NOTHING", [v for r in chunk for v in r])
 
 
 def _short(text: str, limit: int = 200) -> str:

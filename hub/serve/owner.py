@@ -32,7 +32,6 @@ from hub.errors import HubError
 from hub.secrets import redact
 from hub.serve import flusher
 from hub.serve.inbox import Inbox
-from hub.warehouse.duck import kept_open
 
 if TYPE_CHECKING:
     from hub.project import Project
@@ -226,7 +225,7 @@ class Owner:
             # the chunk's steps (its runs' bookkeeping, each action's build and push, then the flush of what arrived
             # meanwhile) each open the warehouse: kept open across them, each open costs milliseconds, not a read of
             # the file and a checkpoint at its close
-            with kept_open(self.project.warehouse_path) if items else nullcontext():
+            with self.project.warehouse().kept_open() if items else nullcontext():
                 try:
                     self._fire(items)
                 except Exception as exc:   # noqa: BLE001 - one chunk's bad trigger run must not stop the rest

@@ -328,10 +328,10 @@ class Runner:
                                   detail, outcome.error))
                 steps[-1].finished_at = started = now()
             execution.keys = sorted({k for keys in refreshed.values() for k in keys})
-        with self.project.warehouse() as wh, wh.transaction() as con:
+        with self.project.warehouse() as wh, wh.transaction():
             books = Bookkeeping(wh)
             books.write_steps(steps)
-            bury(con, dead)
+            bury(wh, dead)
             books.finish_runs([(execution.run_id or "", "success" if execution.ok else "failed",
                                 "; ".join(f"{o.action}: {o.error}" for o in execution.outcomes if o.error) or None)
                                for execution in executions])

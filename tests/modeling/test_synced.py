@@ -1,5 +1,6 @@
-"""``_hub.synced`` and the two-way macros, through a real `hub build` of a project model on DuckDB: each field of a
-pair of records is decided by which side edited it since the hub last synced it, not by which record moved last."""
+"""``_hub.synced`` and the two-way functions, through a real `hub build` of a project model on DuckDB and on
+PostgreSQL (where the functions are inlined): each field of a pair of records is decided by which side edited it
+since the hub last synced it, not by which record moved last."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
+import pytest
 
 from hub.modeling import build
 from hub.project import Project
+from tests.pg import PgServer, pg_server  # noqa: F401 - fixture
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 INGESTED = T0 + timedelta(hours=1)   # both CRMs' last ingest started then
@@ -83,8 +86,19 @@ SYNCED = [
 ]
 
 
-def test_each_field_goes_to_the_side_that_edited_it(make_project: Callable[..., Path]) -> None:
-    root = make_project(HUB_TOML)
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine_toml(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """hub.toml and secrets.toml of a project on each engine (PostgreSQL: a fresh database of tests/pg.py's)."""
+    if request.param == "duckdb":
+        return HUB_TOML, None
+    server: PgServer = request.getfixturevalue("pg_server")
+    return (f'[warehouse]\ntype = "postgres"\ndsn = "{server.dsn(server.new_database())}"\n{HUB_TOML}',
+            f'[warehouse]\npassword = "{server.password}"\n')
+
+
+def test_each_field_goes_to_the_side_that_edited_it(make_project: Callable[..., Path],
+                                                    engine_toml: tuple[str, str | None]) -> None:
+    root = make_project(*engine_toml)
     (root / "models" / "t").mkdir(parents=True)
     (root / "models" / "t" / "pair.sql").write_text(MODEL)
     project = Project(root)
@@ -106,7 +120,7 @@ def test_each_field_goes_to_the_side_that_edited_it(make_project: Callable[..., 
         for target in ("left.deals", "right.Opportunity"):
             wh.execute("INSERT INTO _hub.run_steps VALUES ('r1', 'ingest', ?, ?, ?, 'success', 0, 0, NULL, NULL)",
                        [target, INGESTED, INGESTED])
-    report = build(project)
+    report = build(project, ["t.pair"])
     assert report.ok, report.errors
     got = {r[0]: (r[1], r[2]) for r in project.query("SELECT pair_id, name, amount FROM t.pair").rows}
     assert got == {"split": ("Renamed", 25.0), "both": ("Right's", 10.0), "stale": ("Written", 10.0),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import QueryRefusedError, WarehouseError
+from hub.errors import QueryRefusedError
 from hub.project import Project
 from tests.conftest import run_hub
 from tests.hub.test_ingest import api_count_hubspot
@@ -140,19 +140,9 @@ def test_query_is_read_only_and_one_statement(make_project, sandbox, pg_server, 
     assert project.query("SELECT count(*) FROM public.keep").scalar() == 1
 
 
-def test_build_and_push_refuse_in_one_line(make_project, sandbox, pg_server, pg_database):
-    root = pg_project(make_project, sandbox, pg_server, pg_database)
-    with pytest.raises(WarehouseError, match="^hub build does not run on a postgres warehouse yet"):
-        Project(root).build()
-    done = run_hub("build", cwd=root)
-    assert done.returncode != 0 and "Traceback" not in done.stderr
-    assert done.stderr.strip().splitlines() == [
-        "error: hub build does not run on a postgres warehouse yet (ingest, query, status and runs do; build, push, "
-        "docs and serve run on a duckdb warehouse for now)"]
-    for command in (["push", "--dry-run"], ["docs"], ["serve", "--port", "0"]):
-        done = run_hub(*command, cwd=root)
-        assert done.returncode != 0 and "Traceback" not in done.stderr
-        assert f"hub {command[0]} does not run on a postgres warehouse yet" in done.stderr
+# Every command runs on postgres (NOT_YET is empty): build in tests/modeling/test_build_postgres.py, push in
+# tests/reverse_etl/test_push_postgres.py, serve in tests/serve/test_serve_postgres.py, docs in
+# tests/docs/test_docs_postgres.py.
 
 
 def test_one_writer_at_a_time_across_processes_and_readers_never_wait(make_project, sandbox, pg_server,

@@ -1,0 +1,171 @@
+"""`hub serve` on a PostgreSQL warehouse: a signed Stripe webhook lands in ``raw_stripe.events`` of the database, its
+trigger fires (a notification posted, the run recorded in ``_hub``), a row the database refuses is set aside in
+``_hub.webhook_dead_letters`` while the rest of its batch loads, and the idle server holds no writer lock, so another
+process writes at once and readers never wait.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from hub.project import Project
+from hub.serve import flusher
+from hub.serve.inbox import Inbox, InboxEvent
+from tests.conftest import run_hub
+from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.serve.helpers import SECRET, ServeProcess, post_stripe, stripe_event
+from tests.serve.test_triggers import Receiver
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def pg_serve_project(make_project, server: PgServer, database: str, extra: str = "") -> Project:
+    root = make_project(f"""
+        [warehouse]
+        type = "postgres"
+        dsn = "{server.dsn(database)}"
+
+        [connections.stripe]
+        type = "stripe"
+        {extra}
+        """, f'[warehouse]\npassword = "{server.password}"\n\n[connections.stripe]\nwebhook_secret = "{SECRET}"\n')
+    return Project(root)
+
+
+def test_a_signed_webhook_lands_in_postgres_fires_its_trigger_and_serve_idles_without_the_lock(
+        make_project, pg_server, pg_database, receiver):
+    from hub.warehouse.postgres import WriterLock
+
+    project = pg_serve_project(make_project, pg_server, pg_database, f"""
+        [triggers.paid_invoice]
+        on = "stripe:invoice.paid"
+        when = "data.object.amount_paid > 0"
+        do = ["notify:{receiver.url}"]
+        """)
+    server = ServeProcess(project.root)
+    try:
+        assert post_stripe(server.url, stripe_event("evt_pg_1", amount_paid=4900)).status_code == 200
+        assert post_stripe(server.url, stripe_event("evt_pg_0", amount_paid=0)).status_code == 200   # no trigger
+        notice = receiver.received.get(timeout=120)
+        server.wait_flushed(2)
+        # readers never wait on PostgreSQL: another process reads while serve runs
+        read = run_hub("query", "SELECT id FROM raw_stripe.events ORDER BY id", cwd=project.root)
+        assert read.returncode == 0, read.stderr
+        assert "evt_pg_0" in read.stdout and "evt_pg_1" in read.stdout
+        # the trigger's run is recorded before serve goes idle: wait for it through the database itself
+        runs = _wait_for_run(project)
+        # idle, the server holds no writer lock: this process takes it without waiting
+        lock = WriterLock(project.config.warehouse, wait=0)
+        lock.acquire()
+        lock.release()
+    finally:
+        out, err = server.interrupt()
+    assert notice["trigger"] == "paid_invoice" and notice["event"] == {"id": "evt_pg_1", "type": "invoice.paid"}
+    assert runs == [("trigger:paid_invoice", "success")]
+    assert project.query("SELECT s.target, s.status FROM _hub.run_steps s JOIN _hub.runs r USING (run_id) "
+                         "WHERE r.command = 'trigger:paid_invoice'").rows == [(f"notify:{receiver.url}", "success")]
+    assert project.query("SELECT id, type FROM raw_stripe.events ORDER BY id").rows == [
+        ("evt_pg_0", "invoice.paid"), ("evt_pg_1", "invoice.paid")]
+    assert "stopped (2 event(s) flushed this session)" in err
+    assert pg_server.password not in out + err
+    # no DuckDB file appeared beside the project: the warehouse is the database
+    assert not list(project.root.rglob("*.duckdb"))
+
+
+def _wait_for_run(project: Project) -> list[tuple[str, str]]:
+    """The finished trigger runs, once there is one: polled in the database (the server is another process)."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if project.warehouse(read_only=True).exists:
+            with project.warehouse(read_only=True) as wh:
+                if wh.table_exists("_hub", "runs"):
+                    rows = wh.query("SELECT command, status FROM _hub.runs WHERE command LIKE 'trigger:%' "
+                                    "AND finished_at IS NOT NULL").rows
+                    if rows:
+                        return rows
+        time.sleep(0.05)
+    raise AssertionError("the trigger's run was not recorded")
+
+
+def test_a_row_postgres_refuses_is_set_aside_and_the_rest_of_its_batch_loads(make_project, pg_server, pg_database,
+                                                                           tmp_path):
+    project = pg_serve_project(make_project, pg_server, pg_database)
+    with project.warehouse() as wh:   # a table someone constrained: only times before 2033 allowed
+        wh.execute("CREATE SCHEMA raw_stripe")
+        wh.execute("CREATE TABLE raw_stripe.events (id VARCHAR, created BIGINT CHECK (created < 2000000000), "
+                   "type VARCHAR, data VARCHAR)")
+    late = orjson.loads(stripe_event("evt_late"))
+    late["created"] = 3_000_000_000
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    try:
+        inbox.put([InboxEvent("stripe", "evt_a", "invoice.paid", stripe_event("evt_a")),
+                   InboxEvent("stripe", "evt_late", "invoice.paid", orjson.dumps(late)),
+                   InboxEvent("stripe", "evt_b", "invoice.paid", stripe_event("evt_b"))])
+        assert flusher.flush(project, inbox) == 3
+        [reason] = inbox.dead().values()
+        assert reason.startswith("the warehouse refused the row") and "check constraint" in reason
+        assert flusher.flush(project, inbox) == 0
+        # the same events again (a redelivery after a crash between commit and mark): stored once
+        inbox.set_mark(flusher.MARK, 0)
+        assert flusher.flush(project, inbox) == 3
+    finally:
+        inbox.close()
+    assert project.query("SELECT id FROM raw_stripe.events ORDER BY id").rows == [("evt_a",), ("evt_b",)]
+    assert project.query("SELECT event_id, reason LIKE 'the warehouse refused the row%' "
+                         "FROM _hub.webhook_dead_letters").rows == [("evt_late", True)]
+
+
+def test_a_data_trigger_fires_once_when_a_row_enters_its_condition_on_postgres(make_project, pg_server,
+                                                                              pg_database):
+    from standardwebhooks import Webhook
+
+    from hub.actions.data import after_build
+    from tests.serve.receiver import receiver
+    from tests.serve.test_data_triggers import SIGNING
+
+    with receiver([200]) as hook:
+        root = make_project(f"""
+            [warehouse]
+            type = "postgres"
+            dsn = "{pg_server.dsn(pg_database)}"
+
+            [actions.provision]
+            type = "http"
+            url = "{hook.url}"
+            body = {{ deal = "{{{{ deal_id }}}}", amount = "{{{{ amount }}}}" }}
+
+            [triggers.deal_won]
+            on = "model:marts.deal"
+            key = "deal_id"
+            when = "stage = 'closed_won' and amount > 0"
+            do = ["http:provision"]
+            retries = 1
+            backoff = 0.05
+            """, f'[warehouse]\npassword = "{pg_server.password}"\n\n[actions.provision]\n'
+                 f'signing_secret = "{SIGNING}"\n')
+        (root / "models" / "marts").mkdir(parents=True)
+        (root / "models" / "marts" / "deal.sql").write_text("SELECT deal_id, stage, amount FROM public.deals\n")
+        project = Project(root)
+        with project.warehouse() as wh:   # the model as a build leaves it (the build itself is not under test here)
+            wh.execute("CREATE SCHEMA marts")
+            wh.execute("CREATE TABLE marts.deal (deal_id VARCHAR, stage VARCHAR, amount DECIMAL(12, 2))")
+            wh.execute("INSERT INTO marts.deal VALUES ('d1', 'closed_won', 100), ('d2', 'open', 50), "
+                       "('d3', 'closed_won', 0)")
+        first = after_build(project)   # a baseline: d1 was won before the trigger existed
+        assert first.baselined == ["deal_won"] and hook.received == []
+        with project.warehouse() as wh:
+            wh.execute("UPDATE marts.deal SET stage = 'closed_won' WHERE deal_id = 'd2'")
+        second = after_build(project)
+        assert second.fired == {"deal_won": 1} and [e.ok for e in second.executions] == [True]
+        assert after_build(project).fired == {"deal_won": 0}   # still inside: never twice
+        bodies = [Webhook(SIGNING).verify(r.body, r.headers) for r in hook.received]
+    assert [(b["deal"], b["amount"]) for b in bodies] == [("d2", 50.0)]   # as on DuckDB
+    assert project.query("SELECT key, status FROM _hub.trigger_outbox").rows == [("d2", "done")]
