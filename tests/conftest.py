@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg import pg_server  # noqa: F401 - the engine fixture's postgres cluster
-
 REPO = Path(__file__).resolve().parents[1]
+#: pg_server and pg_database (a throwaway PostgreSQL cluster) for every test, the engine fixture included
+pytest_plugins = ["tests.pg"]
 
 
 @pytest.fixture(autouse=True)

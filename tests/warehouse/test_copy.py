@@ -16,7 +16,7 @@ from hub.modeling import build
 from hub.project import Project
 from hub.reverse_etl import push
 from tests.conftest import run_hub, sandbox_project
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.pg import PgServer
 from tests.reverse_etl.conftest import TO_HUBSPOT, TO_SALESFORCE
 from tests.reverse_etl.helpers import hs_writes, reset, sf_writes
 
