@@ -476,7 +476,8 @@ def render(report: CopyReport) -> str:
     if report.sequences:
         lines.append(f"sequences: {', '.join(report.sequences)}")
     if report.macros:
-        lines.append(f"not copied: DuckDB macros {', '.join(report.macros)} (hub inlines them on postgres)")
+        lines.append(f"not copied: DuckDB macros {', '.join(report.macros)} (DuckDB-only SQL helpers, not data: "
+                     f"hub's SQL on postgres does without them)")
     return "\n".join(lines)
 
 
