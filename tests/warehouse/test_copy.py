@@ -180,7 +180,8 @@ def test_bad_input_is_one_line_and_writes_nothing(make_project, fresh_sandbox, p
     assert f"error: the postgres warehouse {pg_server.dsn(pg_database)} already holds " in line
     assert "pass --replace" in line
     with pg.warehouse() as wh:
-        wh.execute("INSERT INTO _hub.runs (run_id, command, status, started_at) VALUES ('extra', 'ingest', 'success', now())")
+        wh.execute("INSERT INTO _hub.runs (run_id, command, status, started_at) "
+                   "VALUES ('extra', 'ingest', 'success', now())")
     assert pg.query("SELECT count(*) FROM _hub.runs").scalar() == runs + 1
     replaced = run_hub("warehouse", "copy", "--to", "postgres", "--replace", cwd=root)
     assert replaced.returncode == 0, replaced.stderr
