@@ -114,6 +114,7 @@ class PostgresWarehouse:
     """One project's PostgreSQL database (see the module doc for the interface)."""
 
     dialect = "postgres"
+    readers_wait = False   # readers read the database beside any writer: nobody has to read for them
     run_log = False
 
     def __init__(self, config: WarehouseConfig, anchor: Path, *, read_only: bool = False,

@@ -6,6 +6,7 @@ process writes at once and readers never wait.
 
 from __future__ import annotations
 
+import httpx
 import orjson
 import pytest
 
@@ -58,6 +59,9 @@ def test_a_signed_webhook_lands_in_postgres_fires_its_trigger_and_serve_idles_wi
         assert "evt_pg_0" in read.stdout and "evt_pg_1" in read.stdout
         # the trigger's run is recorded before serve goes idle: wait for it through the database itself
         runs = _wait_for_run(project)
+        # the docs pages at / read the same database (beside the owner thread, never waiting for it)
+        page = httpx.get(f"{server.url}/", follow_redirects=True)
+        assert page.status_code == 200 and "paid_invoice" in page.text
         # idle, the server holds no lock in the database (no writer lock, no resource lock), so other writers on
         # any machine go ahead at once
         assert _advisory_locks(pg_server, pg_database) == []
@@ -178,8 +182,6 @@ def test_a_data_trigger_fires_once_when_a_row_enters_its_condition_on_postgres(m
 
 def test_form_posts_land_in_postgres_and_a_field_declared_later_becomes_a_column(make_project, pg_server,
                                                                                  pg_database):
-    import httpx
-
     form = ('[forms.contact]\nconnection = "website"\n'
             'fields = {{ email = {{ type = "email", required = true }}, name = {{ required = true }}{more} }}\n')
     project = pg_serve_project(make_project, pg_server, pg_database, form.format(more=""))
