@@ -163,11 +163,20 @@ def ingest(project: Project, selectors: Sequence[str] = (), *, full_refresh: boo
     # long-lived object the imports created (dlt, duckdb, pyarrow). Freezing those first makes collections cheap.
     gc.freeze()
     try:
-        report = _ingest(project, work, full_refresh, progress)
+        # a postgres warehouse: no other process ingests these streams meanwhile (hub.warehouse.pglocks)
+        with project.locked(_resources(work)):
+            failpoint("ingest.locked")
+            report = _ingest(project, work, full_refresh, progress)
     finally:
         gc.unfreeze()
     report.skipped = skipped
     return report
+
+
+def _resources(work: list[tuple[Connector, list[Stream]]]) -> list[str]:
+    from hub.warehouse.pglocks import stream
+
+    return [stream(connector.config.name, s.name) for connector, streams in work for s in streams]
 
 
 def _ingest(project: Project, work: list[tuple[Connector, list[Stream]]], full_refresh: bool,
@@ -229,7 +238,10 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
                                           "merge" if since or append_only else "replace",
                                           batches, cursor_field=stream.cursor_field))
         if loads:
-            outcome = loader.load(books.wh, project.root, name, loads)
+            from hub.warehouse.pglocks import load
+
+            with project.locked([load(name)]):   # dlt keeps one pipeline per connection: one load of it at a time
+                outcome = loader.load(books.wh, project.root, name, loads)
             failpoint("ingest.loaded")  # committed, cursors not yet saved: the rerun must not lose or double rows
     except HubError as exc:
         for result in results.values():

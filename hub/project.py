@@ -119,25 +119,38 @@ class Project:
                 raise not_yet(command)
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the warehouse's write lock across several steps (`hub run`, a scheduled job).
+    def writing(self, resources: Sequence[str] = ()) -> Iterator[None]:
+        """Hold the write locks of several steps across all of them (`hub run`, a scheduled job).
 
-        Each step still opens and closes the warehouse itself; its opens share this lock, so no other writer gets in
-        between two steps (a build never reads another process's half-finished ingest).
+        DuckDB: the warehouse file's write lock (one writing process per file is DuckDB's rule). PostgreSQL: the
+        advisory locks of ``resources`` (``stream:crm.contacts``, ``model:canonical.person``, ``sync:NAME``, see
+        :mod:`hub.warehouse.pglocks`), all taken up front in one stable order. Each step still opens and closes the
+        warehouse itself and takes its own locks, which this process then already holds, so no other writer gets in
+        between two steps on these resources (a build never reads another process's half-finished ingest of them).
         """
         if self.config.warehouse.type == "postgres":
-            from hub.warehouse.postgres import WriterLock as lock_type
+            with self.locked(resources):
+                yield
+            return
+        from hub.warehouse.lock import WarehouseLock
 
-            lock = lock_type(self.config.warehouse)
-        else:
-            from hub.warehouse.lock import WarehouseLock
-
-            lock = WarehouseLock(self.warehouse_path, write=True)
+        lock = WarehouseLock(self.warehouse_path, write=True)
         lock.acquire()
         try:
             yield
         finally:
             lock.release()
+
+    def locked(self, resources: Sequence[str]) -> Any:
+        """A context that holds the write locks of ``resources`` on a PostgreSQL warehouse (waiting, as writers do,
+        up to ``hub --wait``); on DuckDB nothing: the warehouse handle's file lock covers every resource."""
+        if self.config.warehouse.type != "postgres" or not resources:
+            from contextlib import nullcontext
+
+            return nullcontext()
+        from hub.warehouse.pglocks import ResourceLocks
+
+        return ResourceLocks(self.config.warehouse, resources)
 
     def client_options(self, connection: ConnectionConfig) -> dict[str, Any]:
         """Extra arguments for a connection's API client (an injected httpx client in tests)."""
@@ -157,12 +170,51 @@ class Project:
         from hub.modeling import build
 
         self.check_all()
-        report = build(self, selectors, full_refresh=full_refresh, progress=progress)
-        if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
-            from hub.actions.data import after_build
+        with self.locked(self.build_resources(selectors)):
+            report = build(self, selectors, full_refresh=full_refresh, progress=progress)
+            if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
+                from hub.actions.data import after_build
 
-            report.triggers = after_build(self)
+                report.triggers = after_build(self)
         return report
+
+    def build_resources(self, selectors: Sequence[str] = ()) -> list[str]:
+        """The write locks a build of ``selectors`` takes on a PostgreSQL warehouse: one per selected model."""
+        if self.config.warehouse.type != "postgres":
+            return []
+        from hub.modeling.catalog import load_catalog
+        from hub.modeling.graph import Graph
+        from hub.warehouse.pglocks import model
+
+        graph = Graph(load_catalog(self))
+        return [model(name) for name in sorted(graph.select(selectors, self.config.connections))]
+
+    def push_resources(self, syncs: Sequence[str] = ()) -> list[str]:
+        """The write locks a push of ``syncs`` takes on a PostgreSQL warehouse: each sync and its two-way peers
+        (their plans read each other's state)."""
+        if self.config.warehouse.type != "postgres" or "syncs" not in self.config.sections:
+            return []
+        from hub.reverse_etl import config as sync_config
+        from hub.warehouse.pglocks import sync
+
+        every = sync_config.load(self)
+        names = set()
+        for chosen in sync_config.select(every, syncs):
+            names |= {chosen.name, *(peer.name for peer in sync_config.peers(every, chosen))}
+        return [sync(name) for name in sorted(names)]
+
+    def ingest_resources(self, selectors: Sequence[str] = ()) -> list[str]:
+        """The write locks an ingest of ``selectors`` takes on a PostgreSQL warehouse: one per stream."""
+        if self.config.warehouse.type != "postgres":
+            return []
+        from hub.ingest import plan
+        from hub.warehouse.pglocks import stream
+
+        out = []
+        for connector, streams in plan(self, selectors):
+            out += [stream(connector.config.name, s.name) for s in streams]
+            connector.client.close()
+        return out
 
     def models(self) -> list[ModelInfo]:
         """Every model with its dependencies, materialization, last build and row count."""
@@ -183,7 +235,10 @@ class Project:
 
         self.not_on_postgres("push")
         self.check_all()
-        return push(self, syncs, dry_run=dry_run, progress=progress)
+        if dry_run:   # writes nothing anywhere: a reader, it takes no lock
+            return push(self, syncs, dry_run=dry_run, progress=progress)
+        with self.locked(self.push_resources(syncs)):
+            return push(self, syncs, dry_run=dry_run, progress=progress)
 
     def rejected(self, sync: str) -> list[dict[str, Any]]:
         """The rows a sync's target refused, with the target's reasons."""

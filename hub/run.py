@@ -2,8 +2,11 @@
 
 Steps run in order (ingest, build, push by default; a schedule names its own, with selectors). Build reads what ingest
 landed and push reads what build produced, so each step runs only when every step before it succeeded: a push never
-sends values computed from a half-failed ingest. The warehouse's write lock is held from the first step to the last,
-so no other writer comes in between. A job (``job="schedule:nightly"``) is also recorded as a run of its own in
+sends values computed from a half-failed ingest. The write locks are held from the first step to the last, so no
+other writer comes in between: on DuckDB the warehouse file's lock (one writing process per file is DuckDB's rule), on
+PostgreSQL the advisory locks of every resource the steps write (their streams, models and syncs, taken together up
+front in one stable order: :mod:`hub.warehouse.pglocks`), so runs on other resources, from other processes and
+machines, go on beside it, and one that needs a resource this run holds waits for it (``hub --wait``). A job (``job="schedule:nightly"``) is also recorded as a run of its own in
 ``_hub.runs``, whose steps point at the runs each step made.
 
 Layers: this module builds on :mod:`hub.schedule_config`, :mod:`hub.history` and :mod:`hub.alerts`; the scheduler
@@ -79,7 +82,7 @@ def run(project: Project, steps: Sequence[JobStep] = DEFAULT_STEPS, *, job: str 
     report = RunReport(job=job)
     project.check_all()      # a bad [syncs] or [alerts] is found before ingest, not after it committed
     started: dict[str, datetime] = {}
-    with project.writing():  # no other writer between the steps
+    with project.writing(resources(project, steps)):  # no other writer between the steps
         if job:
             with project.warehouse() as wh:
                 books = Bookkeeping(wh)
@@ -104,6 +107,26 @@ def run(project: Project, steps: Sequence[JobStep] = DEFAULT_STEPS, *, job: str 
     if alert and job:
         report.alerts += alerts.after_run(project, report.run_id)
     return report
+
+
+def resources(project: Project, steps: Sequence[JobStep]) -> list[str]:
+    """What ``steps`` write, as lock names (PostgreSQL; none on DuckDB, whose file lock covers everything). A step
+    whose resources cannot be known (a bad selector, a command the warehouse cannot run yet) adds none: it fails as
+    a step of its own when it runs, as it would have."""
+    if project.config.warehouse.type != "postgres":
+        return []
+    out: list[str] = []
+    for step in steps:
+        selectors = [step.selector] if step.selector else []
+        try:
+            if step.kind != "ingest":
+                project.not_on_postgres(step.kind)
+            out += (project.ingest_resources(selectors) if step.kind == "ingest" else
+                    project.build_resources(selectors) if step.kind == "build" else
+                    project.push_resources(selectors))
+        except HubError:
+            continue
+    return out
 
 
 def _step(project: Project, step: JobStep, report: RunReport, *, alert: bool,

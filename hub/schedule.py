@@ -92,6 +92,7 @@ class WarehouseSlots:
     def set(self, name: str, slot: datetime) -> None:
         with self.project.warehouse() as wh:
             wh.execute(self.DDL)
+            # ON CONFLICT, not DuckDB's INSERT OR REPLACE: both warehouse types, and safe beside another scheduler
             wh.execute("INSERT INTO _hub.schedule_slots VALUES (?, ?) ON CONFLICT (schedule) DO UPDATE SET "
                        "last_slot = excluded.last_slot", [name, slot])
 

@@ -26,9 +26,12 @@ loads over its own psycopg2 connection and commits its load before hub writes th
 DuckDB path keeps. The password joins the DSN only inside :func:`hub.warehouse.dsn.with_password`; it is registered
 as a secret, so every message passes :func:`hub.secrets.redact`.
 
-Writers: one writer at a time, as with DuckDB, but the lock lives in the database (a session-level advisory lock,
-:class:`WriterLock`), so it holds across machines; readers never take it. A writer that finds it taken says who holds
-it (``application_name`` of the holder's session: its hub command) and waits like the file lock does.
+Writers: many at once, from any number of processes and machines. A handle takes no lock of its own; each command
+takes advisory locks on the resources it writes (its streams, models, syncs: :mod:`hub.warehouse.pglocks`), so work
+on different resources runs in parallel and the same resource is never written twice at once. hub's own
+``CREATE ... IF NOT EXISTS`` batches run only when something is missing, and then under a DDL lock
+(:func:`hub.warehouse.pglocks.ensure_plan`). Readers never take a lock. :class:`WriterLock` (the whole warehouse,
+one writer at a time) remains for an operation that must exclude every other writer.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class PostgresWarehouse:
     """One project's PostgreSQL database (see the module doc for the interface)."""
 
     dialect = "postgres"
+    readers_wait = False   # readers read the database beside any writer: nobody has to read for them
     run_log = False
 
     def __init__(self, config: WarehouseConfig, anchor: Path, *, read_only: bool = False,
@@ -143,15 +147,10 @@ class PostgresWarehouse:
     def connect(self) -> psycopg.Connection[Any]:
         """The open connection (opened on first use); a writing handle first takes the writer lock."""
         if self._con is None:
-            if not self.read_only:
-                lock = WriterLock(self.config)
-                lock.acquire()
-                self._lock = lock
-            try:
-                self._con = _connect(self.config, autocommit=True)
-            except BaseException:
-                self._release()
-                raise
+            from hub.warehouse.pglocks import application_name
+
+            # no writer lock: each command locks the resources it writes (hub.warehouse.pglocks)
+            self._con = _connect(self.config, autocommit=True, application_name=application_name())
         return self._con
 
     def close(self) -> None:
@@ -174,6 +173,8 @@ class PostgresWarehouse:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run a statement of hub's own (DuckDB SQL, translated: :mod:`hub.warehouse.translate`); a failure is a
         :class:`WarehouseError`."""
+        if params is None and self._ensured(sql):   # hD: CREATE ... IF NOT EXISTS, safe beside other writers
+            return
         import psycopg
 
         try:
@@ -184,6 +185,35 @@ class PostgresWarehouse:
             raise WarehouseRowError(f"warehouse statement failed: {_message(exc)}") from None
         except psycopg.Error as exc:
             raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+
+    def _ensured(self, sql: str) -> bool:
+        """Whether ``sql``, a batch of hub's ``CREATE ... IF NOT EXISTS`` statements, is done: already in place (then
+        nothing runs, so no ``ALTER TABLE`` lock holds up a reader), or run now in a transaction under the DDL lock
+        (two sessions creating one name at once would fail on the catalog). False: not such a batch, run it as is."""
+        from hub.warehouse import pglocks
+
+        if getattr(self, "_ensuring", False):
+            return False
+        plan = pglocks.ensure_plan(sql)
+        if plan is None:
+            return False
+        import psycopg
+
+        try:
+            if pglocks.in_place(self.connect(), plan):
+                return True
+        except psycopg.Error as exc:
+            raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+        self._ensuring = True
+        try:
+            with self.transaction() as con:
+                pglocks.lock_ddl(con)
+                self.execute(sql)
+        except psycopg.Error as exc:
+            raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+        finally:
+            self._ensuring = False
+        return True
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Result:
         """Run a query (DuckDB SQL, translated) and fetch everything; a failure is a :class:`QueryError` carrying

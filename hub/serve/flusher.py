@@ -78,7 +78,10 @@ def flush(project: Project, inbox: Inbox, *, limit: int = BATCH) -> int:
         dead += rejected
         if table is not None:
             tables.append((connection, table))
-    with project.warehouse() as wh:
+    from hub.warehouse.pglocks import stream
+
+    # on PostgreSQL an ingest of <connection>.events (on this host or another) and this insert take turns
+    with project.locked([stream(c, EVENTS_TABLE) for c, _ in tables]), project.warehouse() as wh:
         try:
             with wh.transaction():
                 for connection, table in tables:

@@ -393,7 +393,8 @@ class Runner:
                 if not built.ok:
                     raise HubError("; ".join(str(e) for e in built.errors))
                 refreshed[sync.model] = []
-            report = push(self.project, [sync.name])
+            with self.project.locked(self.project.push_resources([sync.name])):   # PostgreSQL: as `hub push` does
+                report = push(self.project, [sync.name])
             if not report.ok:
                 raise HubError("; ".join(str(e) for e in report.errors))
             if report.results and all(r.status == "waiting" for r in report.results):
@@ -409,7 +410,8 @@ class Runner:
         keys = refreshed[sync.model]
         if not keys:
             return "skipped", "the event is about no person hub knows"
-        report = push(self.project, [sync.name], keys=keys)
+        with self.project.locked(self.project.push_resources([sync.name])):
+            report = push(self.project, [sync.name], keys=keys)
         if not report.ok:
             raise HubError("; ".join(str(e) for e in report.errors))
         changed = sum(r.changed for r in report.results)

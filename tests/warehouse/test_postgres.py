@@ -145,16 +145,15 @@ def test_query_is_read_only_and_one_statement(make_project, sandbox, pg_server, 
 # tests/docs/test_docs_postgres.py.
 
 
-def test_one_writer_at_a_time_across_processes_and_readers_never_wait(make_project, sandbox, pg_server,
-                                                                      pg_database):
+def test_one_writer_of_a_stream_at_a_time_across_processes_and_readers_never_wait(make_project, sandbox, pg_server,
+                                                                                  pg_database):
     root = pg_project(make_project, sandbox, pg_server, pg_database)
     project = Project(root)
-    with project.warehouse() as holder:
-        holder.execute("CREATE TABLE IF NOT EXISTS public.probe (a int)")   # holds the writer lock from here on
+    with project.warehouse() as wh, project.locked(["stream:hubspot.contacts"]):   # what an ingest of it holds
+        wh.execute("CREATE TABLE IF NOT EXISTS public.probe (a int)")
         done = run_hub("--wait", "0", "ingest", cwd=root)
         assert done.returncode != 0
-        assert "is written by" in done.stderr and "Traceback" not in done.stderr
-        assert f"warehouse {pg_server.dsn(pg_database)}" in done.stderr
+        assert "stream hubspot.contacts is being written by" in done.stderr and "Traceback" not in done.stderr
         # a reader in another process answers at once while the writer holds on
         read = run_hub("query", "SELECT count(*) AS n FROM public.probe", cwd=root)
         assert read.returncode == 0, read.stderr
@@ -219,8 +218,8 @@ def test_a_waiting_writer_is_woken_when_the_holder_lets_go(make_project, sandbox
 
     root = pg_project(make_project, sandbox, pg_server, pg_database)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB__")}
-    holder = Project(root).warehouse()
-    holder.execute("CREATE TABLE IF NOT EXISTS public.probe (a int)")   # takes the writer lock
+    holder = Project(root).locked(["stream:hubspot.contacts"])   # what an ingest of it holds
+    holder.acquire()
     try:
         gave_up = run_hub("--wait", "1", "ingest", cwd=root)
         assert gave_up.returncode != 0
@@ -228,9 +227,9 @@ def test_a_waiting_writer_is_woken_when_the_holder_lets_go(make_project, sandbox
         waiter = subprocess.Popen([sys.executable, "-m", "hub", "--wait", "120", "ingest"], cwd=root, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = waiter.stderr.readline()   # it says it waits, and for whom, before it blocks
-        assert line.startswith("waiting for ") and "to release the warehouse" in line, line
+        assert line.startswith("waiting for ") and "to release stream hubspot.contacts" in line, line
     finally:
-        holder.close()
+        holder.release()
     out, err = waiter.communicate(timeout=300)
     assert waiter.returncode == 0, err
     assert "ingested" in out
