@@ -37,6 +37,7 @@ COMMANDS = {
     "schedule": "schedule",
     "serve": "serve",
     "status": "status",
+    "warehouse": "warehouse",
 }
 COMMAND_PACKAGE = "hub.commands"
 WAIT_HELP = ("How long to wait for another hub process to release the warehouse (writers default to 60; query and "

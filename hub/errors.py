@@ -213,3 +213,12 @@ class FormRefused(HubError):
 class WarehouseRowError(WarehouseError):
     """The warehouse refused the data itself (a value that does not convert, a constraint), not the statement or the
     connection: the caller may set the offending rows aside and load the rest (``hub serve``'s flusher does)."""
+
+
+# --- branch hE: hub warehouse copy ------------------------------------------------------------------------------
+
+
+class CopyRefusedError(WarehouseError):
+    """`hub warehouse copy` will not start: its source or target is not what a copy needs; nothing was written."""
+
+    exit_code = 2

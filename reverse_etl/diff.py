@@ -1,4 +1,5 @@
-"""Change detection in DuckDB: which model rows a sync must send, found with set-based SQL.
+"""Change detection in the warehouse (SQL that DuckDB and PostgreSQL both run): which model rows a sync must send,
+found with set-based SQL.
 
 Per row, the mapped columns are hashed (``md5`` over their text, plus the sync's mapping signature) and compared with
 the hash stored in ``_hub.sync_state`` when the target last acknowledged the row. Only rows whose hash changed, whose

@@ -7,11 +7,14 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+#: pg_server and pg_database (a throwaway PostgreSQL cluster) for every test, the engine fixture included
+pytest_plugins = ["tests.pg"]
 
 
 @pytest.fixture(autouse=True)
@@ -22,14 +25,56 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+#: the warehouse engines a test of the warehouse runs on (the ``engine`` fixture's parameters)
+ENGINES = ("duckdb", "postgres")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The warehouse a parametrized test runs on: the ``[warehouse]`` text its projects get, and its password."""
+
+    name: str
+    hub_toml: str = ""         # appended to hub.toml ("" for duckdb: the default file)
+    secrets_toml: str = ""     # appended to secrets.toml (the postgres password)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """Run the test once per warehouse engine: every project ``make_project`` writes for it uses that engine.
+
+    postgres gets a fresh database of the session's throwaway cluster (tests/pg.py); without PostgreSQL that half
+    skips, saying why, unless ``HUB_REQUIRE_POSTGRES=1`` (then it fails). ``HUB_ENGINES=duckdb`` runs one half only.
+    """
+    wanted = os.environ.get("HUB_ENGINES", ",".join(ENGINES)).split(",")
+    if request.param not in wanted:
+        pytest.skip(f"engine {request.param} not in HUB_ENGINES={','.join(wanted)}")
+    if request.param == "duckdb":
+        return Engine("duckdb")
+    server = request.getfixturevalue("pg_server")
+    database = server.new_database()
+    return Engine("postgres", f'\n[warehouse]\ntype = "postgres"\ndsn = "{server.dsn(database)}"\n',
+                  f'\n[warehouse]\npassword = "{server.password}"\n')
+
+
 @pytest.fixture
-def make_project(tmp_path: Path) -> Callable[..., Path]:
-    """Write a project directory from hub.toml (and optionally secrets.toml) text; returns its path."""
+def make_project(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """Write a project directory from hub.toml (and optionally secrets.toml) text; returns its path.
+
+    In a test that uses ``engine``, the project's warehouse is that engine's (unless the text has its own
+    ``[warehouse]``)."""
+    engine = request.getfixturevalue("engine") if "engine" in request.fixturenames else None
 
     def make(hub_toml: str, secrets_toml: str | None = None, name: str = "proj") -> Path:
         root = tmp_path / name
         root.mkdir(parents=True, exist_ok=True)
-        (root / "hub.toml").write_text(textwrap.dedent(hub_toml))
+        hub_text = textwrap.dedent(hub_toml)
+        if engine is not None and engine.hub_toml and "[warehouse]" not in hub_text:
+            hub_text += engine.hub_toml
+            secrets_toml = (textwrap.dedent(secrets_toml or "")) + engine.secrets_toml
+        (root / "hub.toml").write_text(hub_text)
         if secrets_toml is not None:
             (root / "secrets.toml").write_text(textwrap.dedent(secrets_toml))
         return root

@@ -130,8 +130,11 @@ def temp_table_as(wh: Warehouse, name: str, sql: str, params: Sequence[Any] | No
 def table_as(wh: Warehouse, name: str, sql: str) -> None:
     """(Re)create table ``name`` (qualified) from a query, inside the caller's transaction."""
     if postgres(wh):
-        wh.execute(f"DROP TABLE IF EXISTS {name}")
-        wh.execute(f"CREATE TABLE {name} AS {sql}")
+        from hub.warehouse.pgviews import keeping_views
+
+        with keeping_views(wh, name):   # PostgreSQL will not drop a table a view reads
+            wh.execute(f"DROP TABLE IF EXISTS {name}")
+            wh.execute(f"CREATE TABLE {name} AS {sql}")
     else:
         wh.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 

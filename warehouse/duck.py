@@ -64,6 +64,8 @@ class Warehouse:
     """One project's DuckDB file."""
 
     dialect = "duckdb"
+    #: a reader cannot open the file while another handle writes it (in ``hub serve``: reads go through the owner)
+    readers_wait = True
     #: writes mirror runs into the SQLite run log beside the file, which readers read while a writer holds it
     run_log = True
 

@@ -100,6 +100,14 @@ TABLE_COLUMNS = """SELECT attname FROM pg_attribute WHERE attrelid = to_regclass
 ORDER BY attnum"""
 #: first keywords of a statement `hub query` runs (the READ ONLY transaction refuses writes hidden in them)
 READ_KEYWORDS = frozenset({"select", "with", "values", "table", "explain", "show"})
+#: first keywords of PostgreSQL's other statements, refused up front; any other word goes to the server, which
+#: reports a typo as the syntax error DuckDB reports for it (and the READ ONLY transaction still refuses writes)
+STATEMENT_KEYWORDS = frozenset({
+    "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "grant", "revoke", "copy", "call",
+    "do", "set", "reset", "begin", "start", "commit", "rollback", "end", "abort", "savepoint", "release", "prepare",
+    "execute", "deallocate", "lock", "vacuum", "analyze", "analyse", "cluster", "reindex", "refresh", "comment",
+    "security", "listen", "notify", "unlisten", "discard", "load", "import", "checkpoint", "declare", "fetch", "move",
+    "close", "reassign", "attach", "detach", "install", "pragma", "use", "summarize", "describe", "export"})
 _HINT = "check [warehouse] dsn in hub.toml and the password (HUB__WAREHOUSE__PASSWORD or secrets.toml [warehouse])"
 
 
@@ -114,6 +122,7 @@ class PostgresWarehouse:
     """One project's PostgreSQL database (see the module doc for the interface)."""
 
     dialect = "postgres"
+    readers_wait = False   # readers read the database beside any writer: nobody has to read for them
     run_log = False
 
     def __init__(self, config: WarehouseConfig, anchor: Path, *, read_only: bool = False,
@@ -512,5 +521,5 @@ def check_read(sql: str) -> None:
     word = text.split(None, 1)[0].lower().rstrip(";") if text.split() else ""
     if not word:
         raise QueryRefusedError("hub query takes exactly one statement, got none", hint=_READ_HINT)
-    if word not in READ_KEYWORDS:
+    if word not in READ_KEYWORDS and word in STATEMENT_KEYWORDS:   # a typo ("SELEC") is the server's syntax error
         raise QueryRefusedError(f"hub query is read-only: a {word.upper()} statement is not allowed", hint=_READ_HINT)

@@ -136,7 +136,10 @@ class Service:
         owner = self.owner
         assert owner is not None
         self.docs_token = None if is_loopback(self._host) else new_token()
-        return LivePages(self.project, token=self.docs_token, run=owner.call)
+        # DuckDB: rendered by the owner thread, the one that may hold the file; PostgreSQL: readers never wait, so
+        # pages render in the request's thread while the owner flushes and runs triggers
+        direct = not self.project.warehouse(read_only=True).readers_wait
+        return LivePages(self.project, token=self.docs_token, run=None if direct else owner.call)
 
     def _start_scheduler(self) -> None:
         from hub.schedule import Scheduler, WarehouseSlots, run_and_alert

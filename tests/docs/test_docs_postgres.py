@@ -37,3 +37,26 @@ def test_docs_site_reads_runs_syncs_and_rejected_rows_from_postgres(make_project
     assert pg_server.password not in text and sb.hubspot.token not in text
     assert pg_server.password not in done.stdout + done.stderr
     assert not list(root.rglob("*.duckdb"))
+
+
+def test_docs_site_shows_models_built_on_postgres(make_project, quiet_sandbox, pg_server, pg_database):
+    sb = quiet_sandbox
+    root = pg_push_project(make_project, sb, pg_server, pg_database).root
+    for command in ("ingest", "build", "push"):
+        done = run_hub(command, cwd=root)
+        assert done.returncode == 0, f"hub {command}: {done.stderr}"
+    done = run_hub("docs", cwd=root)
+    assert done.returncode == 0, done.stderr
+    site = root / ".hub" / "docs"
+    assert (site / "model-canonical.person.html").exists()
+    # the models page's latest build per model comes from _hub.run_steps in the database
+    models = (site / "models.html").read_text()
+    row = models[models.index('href="model-canonical.person.html"'):]
+    row = row[:row.index("</tr>")]
+    assert '<span class="badge ok">success</span>' in row
+    assert Project(root).query("SELECT count(*) FROM canonical.person").scalar() > 0
+    commands = [r[0] for r in Project(root).query("SELECT command FROM _hub.runs ORDER BY started_at").rows]
+    assert commands == ["ingest", "build", "push"]
+    runs = (site / "runs.html").read_text()
+    assert all(c in runs for c in commands)
+    assert not list(root.rglob("*.duckdb"))

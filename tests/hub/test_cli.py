@@ -59,11 +59,12 @@ def test_no_project_found(tmp_path):
     assert proc.returncode == 2 and "hub init" in proc.stderr
 
 
-def test_ingest_query_status_end_to_end_in_a_subprocess(make_project, sandbox):
+def test_ingest_query_status_end_to_end_in_a_subprocess(make_project, sandbox, engine):
     root = sandbox_project(make_project, sandbox)
     token = sandbox.hubspot.token
     # the token arrives by environment here; secrets.toml holds the Salesforce one
-    (root / "secrets.toml").write_text(f'[connections.salesforce]\ntoken = "{sandbox.salesforce.token}"\n')
+    (root / "secrets.toml").write_text(f'[connections.salesforce]\ntoken = "{sandbox.salesforce.token}"\n'
+                                       + engine.secrets_toml)
     env = {"HUB__CONNECTIONS__HUBSPOT__TOKEN": token}
     proc = run_hub("ingest", cwd=root, env=env)
     assert proc.returncode == 0, proc.stderr
@@ -95,7 +96,7 @@ def test_ingest_query_status_end_to_end_in_a_subprocess(make_project, sandbox):
             assert token.encode() not in path.read_bytes(), f"token found in {path}"
 
 
-def test_bad_token_exit_code_and_redaction(make_project, sandbox):
+def test_bad_token_exit_code_and_redaction(make_project, sandbox, engine):
     root = sandbox_project(make_project, sandbox)
     proc = run_hub("ingest", "hubspot", cwd=root, env={"HUB__CONNECTIONS__HUBSPOT__TOKEN": "pat-na1-not-valid-42"})
     assert proc.returncode == 1

@@ -28,7 +28,7 @@ def api_count_salesforce(sb, obj: str, deleted: bool = True) -> int:
                         params={"q": f"SELECT COUNT() FROM {obj}"}).json()["totalSize"]
 
 
-def test_full_ingest_lands_every_stream(make_project, sandbox):
+def test_full_ingest_lands_every_stream(make_project, sandbox, engine):
     project = Project(sandbox_project(make_project, sandbox))
     report = project.ingest()
     assert report.ok, report.errors
@@ -49,7 +49,7 @@ def test_full_ingest_lands_every_stream(make_project, sandbox):
     assert (project.root / ".hub" / "pipelines").is_dir()
 
 
-def test_rerun_is_incremental_and_never_duplicates(make_project, fresh_sandbox):
+def test_rerun_is_incremental_and_never_duplicates(make_project, fresh_sandbox, engine):
     sb = fresh_sandbox
     project = Project(sandbox_project(make_project, sb))
     first = project.ingest()
@@ -84,7 +84,7 @@ def test_rerun_is_incremental_and_never_duplicates(make_project, fresh_sandbox):
     assert [(r.stream, r.mode, r.rows) for r in refreshed.results] == [("contacts", "full", total["contacts"])]
 
 
-def test_selectors_pick_connections_and_streams(make_project, sandbox):
+def test_selectors_pick_connections_and_streams(make_project, sandbox, engine):
     project = Project(sandbox_project(make_project, sandbox))
     report = project.ingest(["hubspot.companies", "salesforce"])
     assert sorted((r.connection, r.stream) for r in report.results) == [
@@ -95,7 +95,7 @@ def test_selectors_pick_connections_and_streams(make_project, sandbox):
         project.ingest(["hubspt"])
 
 
-def test_bad_token_fails_that_connection_names_it_and_keeps_the_cursor(make_project, sandbox):
+def test_bad_token_fails_that_connection_names_it_and_keeps_the_cursor(make_project, sandbox, engine):
     root = sandbox_project(make_project, sandbox)
     project = Project(root)
     project.ingest(["hubspot"])

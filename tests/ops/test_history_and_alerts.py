@@ -24,7 +24,7 @@ SCHEDULE = """
 BAD_TOKEN = "pat-na1-deadbeef-0000-4000-8000-00000000bad0"
 
 
-def test_runs_status_and_a_failed_job_alert_after_real_runs(make_project, sandbox, webhook, smtp):
+def test_runs_status_and_a_failed_job_alert_after_real_runs(make_project, sandbox, webhook, smtp, engine):
     root = sandbox_project(make_project, sandbox, extra=SCHEDULE + alerts_toml(webhook, smtp))
     env = {"HUB__ALERTS__PASSWORD": SMTP_PASSWORD}
 

@@ -97,7 +97,8 @@ def query(root: Path, sql: str) -> list[dict[str, Any]]:
 
 
 def test_hubspot_new_property_missing_id_huge_and_nested_values(fresh_sandbox: Any,
-                                                                make_project: Callable[..., Path]) -> None:
+                                                                make_project: Callable[..., Path],
+                                                                engine: Any) -> None:
     sb = fresh_sandbox
     root = project_for(make_project, sb, "hubspot", '["contacts"]')
     first = run_hub("ingest", cwd=root)
@@ -155,7 +156,7 @@ def test_hubspot_new_property_missing_id_huge_and_nested_values(fresh_sandbox: A
 
 
 def test_salesforce_new_field_type_change_and_missing_id(fresh_sandbox: Any,
-                                                         make_project: Callable[..., Path]) -> None:
+                                                         make_project: Callable[..., Path], engine: Any) -> None:
     sb = fresh_sandbox
     root = project_for(make_project, sb, "salesforce", '["Contact", "Account"]')
     first = run_hub("ingest", cwd=root)

@@ -6,6 +6,7 @@ process writes at once and readers never wait.
 
 from __future__ import annotations
 
+import httpx
 import orjson
 import pytest
 
@@ -58,6 +59,9 @@ def test_a_signed_webhook_lands_in_postgres_fires_its_trigger_and_serve_idles_wi
         assert "evt_pg_0" in read.stdout and "evt_pg_1" in read.stdout
         # the trigger's run is recorded before serve goes idle: wait for it through the database itself
         runs = _wait_for_run(project)
+        # the docs pages at / read the same database (beside the owner thread, never waiting for it)
+        page = httpx.get(f"{server.url}/", follow_redirects=True)
+        assert page.status_code == 200 and "paid_invoice" in page.text
         # idle, the server holds no lock in the database (no writer lock, no resource lock), so other writers on
         # any machine go ahead at once
         assert _advisory_locks(pg_server, pg_database) == []
@@ -178,8 +182,6 @@ def test_a_data_trigger_fires_once_when_a_row_enters_its_condition_on_postgres(m
 
 def test_form_posts_land_in_postgres_and_a_field_declared_later_becomes_a_column(make_project, pg_server,
                                                                                  pg_database):
-    import httpx
-
     form = ('[forms.contact]\nconnection = "website"\n'
             'fields = {{ email = {{ type = "email", required = true }}, name = {{ required = true }}{more} }}\n')
     project = pg_serve_project(make_project, pg_server, pg_database, form.format(more=""))
@@ -201,3 +203,76 @@ def test_form_posts_land_in_postgres_and_a_field_declared_later_becomes_a_column
     assert Project(project.root).query("SELECT email, name, phone FROM raw_website.contact "
                                        "ORDER BY submitted_at").rows == [
         ("ada@example.com", "Ada Lovelace", None), ("ada@example.com", "Ada Lovelace", "+1 415 555 0100")]
+
+
+def test_a_stripe_payment_pushes_the_payers_revenue_from_postgres(make_project, pg_server, pg_database, receiver):
+    """The whole path on PostgreSQL: ingest and build (identity included) into the database, then a payment in the
+    sandbox's Stripe -> a signed webhook -> `hub serve` -> the trigger refreshes the model and pushes only the payer
+    to HubSpot, and notifies."""
+    from hub.sandbox import Sandbox
+    from tests.serve.test_triggers import REVENUE_MODEL, SYNC, _contact_properties, _contacts_with_revenue
+
+    with Sandbox(seed=5, people=60, hubspot_rate_limit=None, stripe_rate_limit=None) as sb:
+        root = make_project(f"""
+            [warehouse]
+            type = "postgres"
+            dsn = "{pg_server.dsn(pg_database)}"
+
+            [connections.stripe]
+            type = "stripe"
+            base_url = "{sb.stripe.url}"
+
+            [connections.hubspot]
+            type = "hubspot"
+            base_url = "{sb.hubspot.url}"
+            {SYNC}
+            [triggers.paid_invoice]
+            on = "stripe:invoice.paid"
+            when = "data.object.amount_paid > 0"
+            do = ["push:revenue_to_hubspot", "notify:{receiver.url}"]
+            """, f"""
+            [warehouse]
+            password = "{pg_server.password}"
+
+            [connections.stripe]
+            token = "{sb.stripe.token}"
+            webhook_secret = "{SECRET}"
+
+            [connections.hubspot]
+            token = "{sb.hubspot.token}"
+            """)
+        (root / "models" / "marts").mkdir(parents=True)
+        (root / "models" / "marts" / "person_revenue.sql").write_text(REVENUE_MODEL)
+        project = Project(root)
+        assert project.ingest().ok
+        built = project.build()
+        assert built.ok, built.errors
+        customer, contact_id, person_id = project.query("""
+            SELECT s.source_id, h.source_id, p.person_id FROM canonical.person_source s
+            JOIN canonical.person_source h ON h.person_id = s.person_id AND h.connection = 'hubspot'
+            JOIN canonical.person p ON p.person_id = s.person_id
+            WHERE s.connection = 'stripe' AND p.email_is_valid ORDER BY s.source_id LIMIT 1""").rows[0]
+        before = project.query(f"SELECT lifetime_value FROM marts.person_revenue WHERE person_id = '{person_id}'"
+                               ).scalar()
+        server = ServeProcess(root)
+        try:
+            sb.stripe.webhooks.add(f"{server.url}/webhooks/stripe", SECRET)
+            with httpx.Client(base_url=sb.stripe.url, headers={"Authorization": f"Bearer {sb.stripe.token}"}) as api:
+                api.post("/v1/invoiceitems", data={"customer": customer, "amount": "12345", "currency": "usd"}
+                         ).raise_for_status()
+                invoice = api.post("/v1/invoices", data={"customer": customer,
+                                                         "pending_invoice_items_behavior": "include"}).json()
+                assert api.post(f"/v1/invoices/{invoice['id']}/pay").json()["status"] == "paid"
+            notice = receiver.received.get(timeout=300)   # the notify action runs after the push action
+            assert sb.stripe.webhooks.wait_idle(timeout=60)
+        finally:
+            out, err = server.interrupt()
+        assert notice["trigger"] == "paid_invoice"
+        props = _contact_properties(sb, contact_id)
+        assert float(props["total_revenue"]) == pytest.approx(float(before) + 123.45)
+        assert _contacts_with_revenue(sb) == [contact_id]   # only the payer was pushed
+    runs = project.query("SELECT r.status, s.target, s.status FROM _hub.runs r JOIN _hub.run_steps s USING (run_id) "
+                         "WHERE r.command = 'trigger:paid_invoice' ORDER BY s.target").rows
+    assert runs == [("success", f"notify:{receiver.url}", "success"), ("success", "push:revenue_to_hubspot", "success")]
+    assert project.query("SELECT count(*) FROM _hub.sync_state WHERE sync = 'revenue_to_hubspot'").scalar() == 1
+    assert pg_server.password not in out + err
