@@ -144,7 +144,7 @@ class PostgresWarehouse:
             for statement in statements:
                 pgrun.run(self.connect(), statement, params if len(statements) == 1 else None)
         except psycopg.Error as exc:
-            raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+            raise WarehouseError(f"warehouse statement failed: {_primary(exc)}") from None
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Result:
         """Run a query (DuckDB SQL, translated) and fetch everything; a failure is a :class:`QueryError` carrying
@@ -163,7 +163,7 @@ class PostgresWarehouse:
             columns = [d.name for d in cursor.description] if cursor is not None and cursor.description else []
             rows = cursor.fetchall() if columns else []
         except psycopg.Error as exc:
-            raise QueryError(_message(exc), hint="check the SQL; `hub query \"SELECT table_schema, table_name FROM "
+            raise QueryError(_primary(exc), hint="check the SQL; `hub query \"SELECT table_schema, table_name FROM "
                                                  "information_schema.tables\"` lists what exists") from None
         return Result(columns, [tuple(r) for r in rows])
 
@@ -345,8 +345,16 @@ def _password(config: WarehouseConfig) -> str | None:
     return config.password.reveal() if config.password else None
 
 
-def _message(exc: BaseException) -> str:
+def _message(exc: BaseException | str) -> str:
     return redact(" ".join(str(exc).split()))[:500]
+
+
+def _primary(exc: Any) -> str:
+    """PostgreSQL's message for a statement of hub's, without its ``LINE n: ...`` excerpt: the statement is a
+    translation, whose text and lines are not the model's."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return _message(primary) if primary else _message(exc)
 
 
 _READ_HINT = "hub query runs one read-only statement, e.g. `hub query \"SELECT * FROM raw_crm.contacts LIMIT 5\"`"

@@ -248,3 +248,18 @@ def test_a_plan_an_engine_cannot_run_is_refused_before_anything_is_written():
     with pytest.raises(WarehouseError, match=r"^hub build: identity resolution \(_hub.person_identity\) does not "
                                              r"run on a snowflake warehouse yet"):
         check_engine([step], "snowflake")
+
+
+def test_a_broken_model_fails_in_one_line_on_postgres(pair):
+    _, pg = pair
+    path = pg.root / "models/marts/broken.sql"
+    path.write_text("-- materialized: table\nSELECT connection, no_such_column FROM staging.person_records\n")
+    try:
+        done = run_hub("build", "+marts.broken", cwd=pg.root)
+    finally:
+        path.unlink()
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        'error: models/marts/broken.sql: column "no_such_column" does not exist (fix the SQL; the previous version '
+        'was kept)']
+    assert "OK    staging.person_records" in done.stdout
