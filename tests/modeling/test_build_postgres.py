@@ -237,6 +237,9 @@ def test_the_cli_builds_every_model_on_postgres_as_on_duckdb(pair):
     assert again.person.changed_records == 0
     person = next(r for r in again.results if r.name == "canonical.person")
     assert (person.mode, person.written) == ("incremental", 0)
+    listed = run_hub("models", cwd=pg.root)     # last build and row counts, read from PostgreSQL
+    assert listed.returncode == 0, listed.stderr
+    assert "canonical.person" in listed.stdout
 
 
 def test_a_plan_an_engine_cannot_run_is_refused_before_anything_is_written():
