@@ -38,6 +38,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from hub.errors import WarehouseError
 from hub.warehouse.dialect import rewrite
 
 #: DuckDB settings hub's statements set or reset that mean nothing to the other engines (PRAGMA-like knobs)
@@ -72,7 +73,10 @@ def _translate(sql: str, dialect: str) -> tuple[Statement, ...]:
         return (Statement(sql),)   # not DuckDB sqlglot knows: hub wrote it in SQL both engines run
     if any(isinstance(t, exp.Command) and not _is_reset(t) for t in trees):
         return (Statement(sql),)   # sqlglot kept some of it as raw text: pass the whole text on unchanged
-    return tuple(_statement(tree, dialect) for tree in trees)
+    try:
+        return tuple(_statement(tree, dialect) for tree in trees)
+    except ValueError as exc:     # a rule that cannot apply: a call of hub's functions with the wrong arguments
+        raise WarehouseError(f"cannot run this SQL on {dialect}: {exc}") from None
 
 
 @contextmanager

@@ -103,3 +103,9 @@ def test_hubs_functions_and_arg_max_give_duckdbs_answer(pg, duck):
            f"FROM (VALUES {rows}) AS t(id, src, v, ok, rnk, changed) GROUP BY id ORDER BY id")
     assert pg.query(sql).rows == duck.query(sql).rows
     assert [r[1] for r in pg.query(sql).rows] == ["x", "z"]
+
+
+def test_a_call_of_hubs_functions_with_the_wrong_arguments_is_one_error(pg):
+    with pytest.raises(WarehouseError, match=r"^cannot run this SQL on postgres: _hub.survivor_key takes 4 "
+                                             r"arguments: valid, rank, updated_at, tiebreak"):
+        pg.query("SELECT _hub.survivor_key(true, 0)")
