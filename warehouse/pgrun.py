@@ -7,6 +7,7 @@ Functions over a psycopg 3 connection, for :class:`hub.warehouse.postgres.Postgr
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,8 @@ SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid 
 WHERE i.indexrelid = (SELECT indexrelid FROM pg_index WHERE indrelid = to_regclass(%s)
                       AND (indisprimary OR indisunique) ORDER BY indisprimary DESC, indexrelid LIMIT 1)
 ORDER BY array_position(i.indkey::int2[], a.attnum)"""
+#: per connection: relation key -> the views a DROP of it took along, to re-create when it is created again
+_dropped: weakref.WeakKeyDictionary[Any, dict[str, list[tuple[str, str]]]] = weakref.WeakKeyDictionary()
 TABLE_COLUMNS = """SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped
 ORDER BY attnum"""
 
@@ -55,6 +58,12 @@ def run(con: Any, statement: Statement, params: Sequence[Any] | None) -> Any:
     sql = statement.sql
     if statement.kind == "replace":
         return _replace(con, statement, params)
+    if statement.kind == "drop":
+        return _drop(con, statement, params)
+    if statement.kind == "create":
+        cursor = con.execute(driver(sql, params), _params(params))
+        _restore(con, statement)
+        return cursor
     if statement.kind == "upsert":
         sql += _on_conflict(con, statement.target or "")
     elif statement.kind == "by_name":
@@ -67,8 +76,6 @@ def _replace(con: Any, statement: Statement, params: Sequence[Any] | None) -> An
     """``CREATE OR REPLACE``: drop and create in one transaction. PostgreSQL binds a view to the relations it
     reads (DuckDB does not), so the views built on the old relation are dropped with it and re-created over the
     new one; a view that no longer fits (a column it reads is gone) stays dropped until its own next build."""
-    import psycopg
-
     target = statement.target or ""
     if statement.temporary and "." not in target:
         target = f"pg_temp.{target}"   # never the permanent relation of that name further down the search path
@@ -76,13 +83,43 @@ def _replace(con: Any, statement: Statement, params: Sequence[Any] | None) -> An
         views = [] if statement.temporary else con.execute(DEPENDENT_VIEWS, [target]).fetchall()
         con.execute(f"DROP {statement.relation} IF EXISTS {target}{' CASCADE' if views else ''}")
         cursor = con.execute(driver(statement.sql, params), _params(params))
-        for name, definition in views:
-            try:
-                with con.transaction():
-                    con.execute(f"CREATE VIEW {name} AS {definition}")
-            except psycopg.Error:
-                continue
+        _recreate(con, views)
+        _restore(con, statement)
     return cursor
+
+
+def _drop(con: Any, statement: Statement, params: Sequence[Any] | None) -> Any:
+    """``DROP TABLE|VIEW x``: DuckDB leaves the views that read ``x`` to find a new ``x`` later; PostgreSQL refuses
+    the drop. So they are dropped with ``x`` and remembered, and re-created when ``x`` is created again (by this
+    connection)."""
+    temporary = (statement.key or "").startswith("pg_temp.")   # hub reads no temporary relation through a view
+    views = [] if temporary else con.execute(DEPENDENT_VIEWS, [statement.target]).fetchall()
+    if not views:
+        return con.execute(driver(statement.sql, params), _params(params))
+    with con.transaction():
+        cursor = con.execute(driver(f"{statement.sql} CASCADE", params), _params(params))
+    _dropped.setdefault(con, {}).setdefault(statement.key or "", []).extend(views)
+    return cursor
+
+
+def _restore(con: Any, statement: Statement) -> None:
+    """Re-create the views a ``DROP`` of this relation took with it (see :func:`_drop`)."""
+    pending = _dropped.get(con, {}).pop(statement.key or "", None)
+    if pending:
+        _recreate(con, pending)
+
+
+def _recreate(con: Any, views: list[tuple[str, str]]) -> None:
+    """Create ``views`` (name, definition) in order; one that no longer fits what it reads (a column gone) stays
+    dropped until its own next build."""
+    import psycopg
+
+    for name, definition in views:
+        try:
+            with con.transaction():
+                con.execute(f"CREATE VIEW {name} AS {definition}")
+        except psycopg.Error:
+            continue
 
 
 def _on_conflict(con: Any, target: str) -> str:
