@@ -14,7 +14,7 @@ DuckDB                                         kind         the engine runs
 ``CREATE OR REPLACE TABLE|VIEW x AS q``        replace      drop ``x`` and create it, in one transaction; views
                                                             built on ``x`` are re-created (DuckDB does not bind
                                                             views to tables, PostgreSQL does)
-``DROP TABLE|VIEW x``                           drop         the views on ``x`` are dropped with it (CASCADE) and
+``DROP TABLE|VIEW x``                          drop         the views on ``x`` are dropped with it (CASCADE) and
                                                             re-created when ``x`` is created again (``create``)
 ``INSERT OR REPLACE INTO t ...``               upsert       ``... ON CONFLICT (<t's primary key>) DO UPDATE``
 ``INSERT INTO t BY NAME q``                    by_name      ``INSERT INTO t (<q's columns>) q``
