@@ -128,12 +128,9 @@ def temp_table_as(wh: Warehouse, name: str, sql: str, params: Sequence[Any] | No
 
 
 def table_as(wh: Warehouse, name: str, sql: str) -> None:
-    """(Re)create table ``name`` (qualified) from a query, inside the caller's transaction."""
-    if postgres(wh):
-        wh.execute(f"DROP TABLE IF EXISTS {name}")
-        wh.execute(f"CREATE TABLE {name} AS {sql}")
-    else:
-        wh.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+    """(Re)create table ``name`` (qualified) from a query, inside the caller's transaction (on PostgreSQL the
+    warehouse's translation drops and re-creates it, views built on it included)."""
+    wh.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
 
 def temp_view_as(wh: Warehouse, name: str, sql: str) -> None:

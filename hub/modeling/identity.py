@@ -55,6 +55,8 @@ from hub.warehouse.bookkeeping import now
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified, quote
 
+#: the engines identity resolution runs on (``hub.modeling.builder.check_engine`` refuses the others up front)
+DIALECTS = ("duckdb", "postgres")
 KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
