@@ -29,7 +29,7 @@ from hub.warehouse.sql import quote
 
 #: Arrow type -> PostgreSQL column type, for tables made from Arrow (checked in order: the first match wins)
 _PG_TYPES: tuple[tuple[Any, str], ...] = (
-    (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_int8, "SMALLINT"), (pa.types.is_int16, "SMALLINT"),
+    (pa.types.is_null, "TEXT"), (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_int8, "SMALLINT"), (pa.types.is_int16, "SMALLINT"),
     (pa.types.is_int32, "INTEGER"), (pa.types.is_int64, "BIGINT"), (pa.types.is_uint8, "SMALLINT"),
     (pa.types.is_uint16, "INTEGER"), (pa.types.is_uint32, "BIGINT"), (pa.types.is_uint64, "NUMERIC(20)"),
     (pa.types.is_float32, "REAL"), (pa.types.is_float64, "DOUBLE PRECISION"), (pa.types.is_date, "DATE"),
