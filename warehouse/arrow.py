@@ -29,7 +29,8 @@ from hub.warehouse.sql import quote
 
 #: Arrow type -> PostgreSQL column type, for tables made from Arrow (checked in order: the first match wins)
 _PG_TYPES: tuple[tuple[Any, str], ...] = (
-    (pa.types.is_null, "TEXT"), (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_int8, "SMALLINT"), (pa.types.is_int16, "SMALLINT"),
+    (pa.types.is_null, "TEXT"), (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_int8, "SMALLINT"),
+    (pa.types.is_int16, "SMALLINT"),
     (pa.types.is_int32, "INTEGER"), (pa.types.is_int64, "BIGINT"), (pa.types.is_uint8, "SMALLINT"),
     (pa.types.is_uint16, "INTEGER"), (pa.types.is_uint32, "BIGINT"), (pa.types.is_uint64, "NUMERIC(20)"),
     (pa.types.is_float32, "REAL"), (pa.types.is_float64, "DOUBLE PRECISION"), (pa.types.is_date, "DATE"),
@@ -190,10 +191,8 @@ def memory_limit(wh: Warehouse, limit: str) -> Iterator[None]:
         return
     before = wh.query("SELECT current_setting('memory_limit')").scalar()
     wh.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        wh.execute(f"SET memory_limit = '{before}'")
+    yield   # (a failure leaves it set: the transaction is rolled back and the build ends)
+    wh.execute(f"SET memory_limit = '{before}'")
 
 
 def bulk_work(wh: Warehouse) -> None:

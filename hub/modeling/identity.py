@@ -65,9 +65,9 @@ from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from hub.warehouse.arrow import (any_value, arg_max, bulk_work, columns as relation_columns, create_temp_table, drop_temp,
-                                 fetch_arrow, json_field, memory_limit, postgres, row_ids, table_as, temp_table_as,
-                                 temp_view_as)
+from hub.warehouse.arrow import (any_value, arg_max, bulk_work, columns as relation_columns, create_temp_table,
+                                 drop_temp, fetch_arrow, json_field, memory_limit, postgres, row_ids, table_as,
+                                 temp_table_as, temp_view_as)
 from hub.warehouse.bookkeeping import now
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified, quote
@@ -130,26 +130,25 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         if batch is not None:
             # From here to the map's write, the batch's Arrow side (normalizing, the graph) is at its largest: DuckDB
             # keeps its own share small meanwhile, moving ``hub_batch`` to its temp files if it must.
-            graph_memory = memory_limit(wh, GRAPH_MEMORY)
-            graph_memory.__enter__()
-            batch = normalize_batch(wh, resolver, settings, batch)
-            summary.changed_records = batch.num_rows
-            if written:
-                delta = None if full else "(SELECT connection, source_id FROM hub_delta WHERE NOT gone)"
-                found = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_origins", scope=delta)
-            members = _members(wh, resolver, t, batch, written) if not full else None
-            nodes = _nodes(resolver, batch, members, full)
-            primary = resolver.primary
-            if written:
-                nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
-                primary = (*primary, ORIGIN)
-            labels = components(nodes, primary, resolver.fallback)
-            # The keys are done with: hand their memory back before DuckDB needs its own for the map.
-            batch = batch.select(["hub_rid", *(["record_hash"] if postgres(wh) else [])])
-            nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
-            pa.default_memory_pool().release_unused()
-            ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
-            graph_memory.__exit__(None, None, None)
+            with memory_limit(wh, GRAPH_MEMORY):
+                batch = normalize_batch(wh, resolver, settings, batch)
+                summary.changed_records = batch.num_rows
+                if written:
+                    delta = None if full else "(SELECT connection, source_id FROM hub_delta WHERE NOT gone)"
+                    found = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_origins",
+                                    scope=delta)
+                members = _members(wh, resolver, t, batch, written) if not full else None
+                nodes = _nodes(resolver, batch, members, full)
+                primary = resolver.primary
+                if written:
+                    nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
+                    primary = (*primary, ORIGIN)
+                labels = components(nodes, primary, resolver.fallback)
+                # The keys are done with: hand their memory back before DuckDB needs its own for the map.
+                batch = batch.select(["hub_rid", *(["record_hash"] if postgres(wh) else [])])
+                nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
+                pa.default_memory_pool().release_unused()
+                ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
             _priority(wh, settings, t, columns)
