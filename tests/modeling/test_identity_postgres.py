@@ -23,14 +23,17 @@ from hub.warehouse.arrow import create_temp_table, fetch_arrow
 from tests.modeling import raw
 from tests.modeling.conftest import HUB_TOML
 from tests.modeling.raw import hubspot_company, hubspot_contact, salesforce_account, salesforce_contact
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests import pg
+from tests.pg import PgServer
+
+pg_server, pg_database = pg.pg_server, pg.pg_database   # the throwaway cluster's fixtures, used here
 
 SHIFT = 1 << 63   # DuckDB's UBIGINT record hash, as the signed BIGINT PostgreSQL stores (same order)
 NOT_COMPARED = {"resolved_at", "content_hash"}   # when each engine resolved, and each engine's own row hash
 
 
 @pytest.fixture
-def pair(tmp_path: Path, pg_server: PgServer, pg_database: str) -> tuple[Project, Project]:  # noqa: F811
+def pair(tmp_path: Path, pg_server: PgServer, pg_database: str) -> tuple[Project, Project]:
     """(a DuckDB project, a PostgreSQL project), the same connections."""
     (tmp_path / "duck").mkdir()
     (tmp_path / "duck" / "hub.toml").write_text(HUB_TOML)
