@@ -216,6 +216,7 @@ def run(args: argparse.Namespace, pg) -> None:
     print(f"warehouse: {args.warehouse}")
     print(f"properties per contact: {properties} ({args.custom_properties} custom)")
     rounds = ", ".join
+    totals: list[float] = []
     if sink is None:
         print(f"rows: bare {rows_bare:,}, ingest {rows_ingest:,}, in warehouse {landed:,}")
         print(f"bare fetch+parse: {b:.2f} s  (rounds: {rounds(f'{t:.2f}' for t in bare_times)})")
@@ -230,6 +231,9 @@ def run(args: argparse.Namespace, pg) -> None:
         print(f"bare total:       {b:.2f} s  (rounds: {rounds(f'{t:.2f}' for t in totals)})")
     print(f"hub ingest:       {i:.2f} s  (rounds: {rounds(f'{t:.2f}' for t in ingest_times)})")
     print(f"ratio: {i / b:.2f}  (goal <= 1.5)")
+    references = totals if sink is not None else bare_times
+    print(f"ratio per round (interleaved, so each pair shares the machine's load): "
+          f"{rounds(f'{t / r:.2f}' for t, r in zip(ingest_times, references))}")
     print(f"load average: {open('/proc/loadavg').read().strip()}")
     if pg is None:
         print(f"hub --help: {help_time():.3f} s  (goal < 0.3)")
