@@ -1,8 +1,8 @@
 """dlt wiring: land Arrow batches in ``raw_<connection>`` of the warehouse, through the warehouse's own connection.
 
 dlt is configured to keep every working file under the project's ``.hub/`` (never the user's home), to send no
-telemetry, and to stay quiet. Arrow tables pass through dlt's extract/normalize untouched and load with DuckDB's COPY; a
-full pull replaces the table (so deletions at the source disappear too), an incremental pull merges on the primary key,
+telemetry, and to stay quiet. Arrow tables pass through dlt's extract/normalize untouched and load with DuckDB's COPY
+(PostgreSQL's COPY of CSV files on a postgres warehouse: :mod:`hub.warehouse.pg_load`); a full pull replaces the table (so deletions at the source disappear too), an incremental pull merges on the primary key,
 keeping the most recently modified copy of a record that arrives twice.
 """
 
@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -97,7 +98,8 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
     if pipeline.has_pending_data:
         pipeline.abort_packages()
     try:
-        pipeline.run(resources)
+        with _settings(getattr(warehouse, "dlt_settings", {})):
+            pipeline.run(resources)
     except PipelineStepFailed as exc:
         cause = _hub_cause(exc)
         if cause is not None:
@@ -115,6 +117,21 @@ def _destination(warehouse: Warehouse) -> Any:
     import dlt
 
     return dlt.destinations.duckdb(credentials=_credentials(warehouse), staging_dataset_name_layout=STAGING_LAYOUT)
+
+
+@contextmanager
+def _settings(settings: dict[str, str]) -> Iterator[None]:
+    """dlt ``settings`` (environment variables, which dlt reads at each step) for the length of one load."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _credentials(warehouse: Warehouse):

@@ -19,7 +19,8 @@ The interface the rest of hub uses (read from its callers: ``hub/ingest.py``, ``
   ``information_schema`` type names as DuckDB spells them, so the schema-change guard compares like with like);
 - ``publish_snapshot()`` / ``retire_snapshot()``: nothing to do; ``run_log`` False: runs are read from ``_hub``
   directly (the SQLite run log exists only because DuckDB lets no reader in while a writer holds the file);
-- ``dlt_destination(layout)``: dlt's postgres destination for this database (the loader's one difference).
+- ``dlt_destination(layout)`` and ``dlt_settings``: dlt's postgres destination for this database, and the dlt settings
+  a load into it runs with (the loader's one difference).
 
 Connections: psycopg 3, autocommit (each bookkeeping statement commits alone unless inside ``transaction()``); dlt
 loads over its own psycopg2 connection and commits its load before hub writes the cursors, exactly the order the
@@ -259,11 +260,19 @@ class PostgresWarehouse:
         return None
 
     def dlt_destination(self, staging_layout: str) -> Any:
-        """dlt's postgres destination for this database (psycopg2, its own connection)."""
-        import dlt
+        """dlt's postgres destination for this database (psycopg2, its own connection), loading Arrow batches by
+        COPY of uncompressed CSV files that keep empty strings apart from NULLs (:mod:`hub.warehouse.pg_load`)."""
+        from hub.warehouse.pg_load import postgres
 
-        return dlt.destinations.postgres(credentials=with_password(self.config.dsn or "", _password(self.config)),
-                                         staging_dataset_name_layout=staging_layout)
+        return postgres(credentials=with_password(self.config.dsn or "", _password(self.config)),
+                        staging_dataset_name_layout=staging_layout)
+
+    @property
+    def dlt_settings(self) -> dict[str, str]:
+        """dlt settings (environment variables) the loader sets for the length of a load into this database."""
+        from hub.warehouse.pg_load import LOAD_SETTINGS
+
+        return LOAD_SETTINGS
 
 
 class WriterLock:
