@@ -1,4 +1,4 @@
-"""The bare reference of benchmarks/identity.py: identity resolution's core work in DuckDB alone, in a process of its own.
+"""The bare reference of benchmarks/identity.py: identity resolution's core work in DuckDB alone, in its own process.
 
 What `hub build` does at its core, done directly on the benchmark's raw tables with plain DuckDB SQL and nothing
 else, as someone who knew the data would write it:
