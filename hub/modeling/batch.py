@@ -7,7 +7,11 @@ DuckDB. Python never holds a whole record set.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +29,9 @@ CONTENT = "content_hash"   # the hash of a record's staged columns; a map withou
 CARRIED = ("hub_rid", "old_id", "record_hash", "created_at", "updated_at")
 # Records normalized at a time: a normalizer's intermediate arrays then stay small, whatever the batch's size.
 SLICE = 200_000
+# Threads normalizing slices, and slices normalized ahead of the one DuckDB is taking in.
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+AHEAD = WORKERS + 1
 # A record's ``hub_rid``: its row in ``hub_batch`` (a temp table, written once and read in the same transaction, so
 # the rowid of each record stays put; a delete leaves the other rows' ids as they were).
 RID = "rowid AS hub_rid"
@@ -124,19 +131,32 @@ def normalize_batch(wh: Warehouse, resolver: Resolver, settings: EntitySettings,
     ``hub_rid``) until the map is written; return what the graph still needs (its inputs and the match keys).
 
     DuckDB holds the normalized columns within its memory limit (spilling if it must), where Arrow would keep them
-    whole in the process's memory through the graph. Normalizers work value by value, so slices change nothing."""
-    parts = []
-    for start in range(0, max(batch.num_rows, 1), SLICE):
+    whole in the process's memory through the graph. Normalizers work value by value, so slices change nothing.
+    Arrow's kernels let go of the GIL, so slices are normalized on worker threads (at most :data:`AHEAD` of them
+    waiting at once, which bounds the memory) while this thread hands the finished ones to DuckDB, in order."""
+    graph_columns = (*CARRIED, *KEY, *resolver.keys)
+
+    def normalized(start: int) -> tuple[pa.Table, pa.Table]:
         part = resolver.normalize(batch.slice(start, SLICE), settings)
-        graph = [c for c in part.column_names if c in (*CARRIED, *KEY, *resolver.keys)]
+        graph = [c for c in part.column_names if c in graph_columns]
         # One chunk per column: DuckDB reads mixed chunkings in pieces that leave a small row group mid-table, which
         # a later delete makes it merge (a one-off rewrite of the whole map, a second long).
-        normalized = part.select(["hub_rid", *(c for c in part.column_names if c not in graph)]).combine_chunks()
-        if start == 0:
-            create_temp_table(wh, "hub_norm", normalized, analyze=False)
-        else:
-            append_arrow(wh, "hub_norm", normalized)
-        parts.append(part.select(graph))
-        part = normalized = None
-        pa.default_memory_pool().release_unused()   # a slice's intermediates, before the next one's
+        rest = part.select(["hub_rid", *(c for c in part.column_names if c not in graph)]).combine_chunks()
+        return part.select(graph), rest
+
+    parts: list[pa.Table] = []
+    starts = iter(range(0, max(batch.num_rows, 1), SLICE))
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hub-normalize") as pool:
+        waiting = deque(pool.submit(normalized, start) for start in islice(starts, AHEAD))
+        while waiting:
+            graph, rest = waiting.popleft().result()
+            for start in islice(starts, 1):
+                waiting.append(pool.submit(normalized, start))
+            if not parts:
+                create_temp_table(wh, "hub_norm", rest, analyze=False)
+            else:
+                append_arrow(wh, "hub_norm", rest)
+            parts.append(graph)
+            graph = rest = None
+            pa.default_memory_pool().release_unused()   # a slice's intermediates, before the next one's
     return pa.concat_tables(parts).combine_chunks()

@@ -42,7 +42,9 @@ def components(records: pa.Table, primary: tuple[str, ...], fallback: tuple[str,
     key_index = np.asarray(codes.indices, dtype=np.int64) + n
     size = n + len(codes.dictionary)
     graph = coo_matrix((np.ones(row_index.size, np.int8), (row_index, key_index)), shape=(size, size)).tocsr()
-    _, labels = connected_components(graph, directed=False)
+    # Weak components of the record -> key edges are the undirected ones, found without the transposed copy of the
+    # graph an undirected search builds first.
+    _, labels = connected_components(graph, directed=True, connection="weak")
     return labels[:n].astype(np.int64)
 
 
