@@ -41,6 +41,9 @@ class TableLoad:
     disposition: Literal["replace", "merge"]
     batches: Iterator[pa.Table]
     cursor_field: str | None = None
+    #: every batch holds only text, integer, double and boolean columns (the connector says so): a DuckDB warehouse
+    #: then loads them without dlt, each as it arrives (:mod:`hub.warehouse.direct`)
+    flat: bool = False
 
 
 def configure(project_dir: Path, debug: bool = False) -> None:
@@ -76,6 +79,10 @@ def load(warehouse: Warehouse, project_dir: Path, connection: str, loads: list[T
 
     Returns the schema changes the load made and the records it quarantined (see :mod:`hub.warehouse.schema_changes`).
     """
+    if getattr(warehouse, "dialect", "duckdb") == "duckdb" and loads and all(item.flat for item in loads):
+        from hub.warehouse import direct
+
+        return direct.load(warehouse, connection, loads)
     configure(project_dir)
     import dlt
     from dlt.common.normalizers.naming.snake_case import NamingConvention
