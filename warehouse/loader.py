@@ -3,7 +3,9 @@
 dlt is configured to keep every working file under the project's ``.hub/`` (never the user's home), to send no
 telemetry, and to stay quiet. Arrow tables pass through dlt's extract/normalize untouched and load with DuckDB's COPY; a
 full pull replaces the table (so deletions at the source disappear too), an incremental pull merges on the primary key,
-keeping the most recently modified copy of a record that arrives twice.
+keeping the most recently modified copy of a record that arrives twice. Batches a connector declares flat (scalars
+only, as ``type = "rest"`` makes them) skip dlt on a DuckDB warehouse: :mod:`hub.warehouse.direct` loads them as
+they arrive, into the same tables.
 """
 
 from __future__ import annotations
