@@ -148,10 +148,10 @@ class _Table:
     def _start(self, batch: pa.Table) -> None:
         """Create the table (from the first batch) or empty it (replace); create the merge's staging table."""
         if self.columns is None:
-            self.con.execute(f"CREATE TABLE {self.target} AS SELECT * FROM {_BATCH} LIMIT 0")
-            if self.key in batch.column_names:
-                self.con.execute(f"ALTER TABLE {self.target} ALTER COLUMN {quote(self.key)} SET NOT NULL")
             self.columns = self._described(batch.column_names)
+            self.con.execute(f"CREATE TABLE {self.target} (" + ", ".join(
+                f"{quote(name)} {kind}{' NOT NULL' if name == self.key else ''}"
+                for name, kind in self.columns.items()) + ")")
         elif not self.merge:
             self.con.execute(f"DELETE FROM {self.target}")
         if self.merge:

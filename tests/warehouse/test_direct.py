@@ -120,3 +120,11 @@ def test_a_nested_column_is_refused_not_loaded_otherwise(wh: Warehouse, tmp_path
     with pytest.raises(WarehouseError, match="not text, a number or a boolean"):
         load(wh, tmp_path, [table(id=[1], tags=[["a", "b"]])])
     assert not wh.table_exists("raw_api", "tickets")
+
+
+def test_a_column_without_values_is_text(wh: Warehouse, tmp_path: Path) -> None:
+    load(wh, tmp_path, [pa.table({"id": [1], "note": pa.nulls(1)})])
+    load(wh, tmp_path, [pa.table({"id": [2], "note": ["x"], "later": pa.nulls(1)})], disposition="merge")
+    assert rows(wh, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'tickets' "
+                    "ORDER BY ordinal_position") == [("id", "BIGINT"), ("note", "VARCHAR"), ("later", "VARCHAR")]
+    assert rows(wh, "SELECT id, note FROM raw_api.tickets ORDER BY id") == [(1, None), (2, "x")]
