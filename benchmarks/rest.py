@@ -4,7 +4,9 @@ httpx fetch+parse loop over the same pages, and against dlt's own ``rest_api`` s
 The REST emulator runs in its own process (as a vendor API would), without rate limiting. Every reader takes the same
 pages: ``GET /tickets?per_page=100`` following ``links.next``. Each round times, side by side:
   bare    - the simplest loop over one keep-alive httpx.Client: GET, r.json(), follow links.next
-  ingest  - `Project.ingest(["api.tickets"], full_refresh=True)` in this process: paging, Arrow, dlt, DuckDB commit
+  ingest  - `Project.ingest(["api.tickets"], full_refresh=True)` in this process: paging, Arrow, DuckDB commit (a
+            REST connection's flat records go into DuckDB batch by batch as pages arrive, without dlt:
+            hub.warehouse.direct); `ratio:` uses this figure, as benchmarks/ingest.py does for HubSpot
   cli     - `hub ingest --full-refresh api` in a subprocess, as a user runs it (interpreter start and imports included)
   dlt     - dlt's `rest_api` source (json_link paginator) into DuckDB, with its fastest settings here (parquet files,
             and the item count per file as large as the run)

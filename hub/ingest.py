@@ -236,7 +236,7 @@ def _ingest_connection(project: Project, books: Bookkeeping, connector: Connecto
                 continue
             loads.append(loader.TableLoad(stream.table, stream.primary_key,
                                           "merge" if since or append_only else "replace",
-                                          batches, cursor_field=stream.cursor_field))
+                                          batches, cursor_field=stream.cursor_field, flat=connector.flat_batches))
         if loads:
             from hub.warehouse.pglocks import load
 

@@ -121,6 +121,9 @@ class Connector:
 
     #: ``[connections.X] streams`` declares the streams (a table, as ``type = "rest"`` does) instead of choosing some
     declares_streams: ClassVar[bool] = False
+    #: every table :meth:`read` yields holds only text, integer, double and boolean columns (nested values as JSON
+    #: text): a DuckDB warehouse loads them as they come, without dlt (:mod:`hub.warehouse.direct`)
+    flat_batches: ClassVar[bool] = False
 
     def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:
         self.config = config

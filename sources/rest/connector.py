@@ -51,6 +51,7 @@ class RestConnector(Connector):
     default_streams = ()
     options = tuple(k for k in rest_spec.SPEC_KEYS if k != "streams")
     declares_streams = True
+    flat_batches = True   # hub.sources.rest.records: scalars typed, nested values as JSON text
     secret_keys = ("token", "api_key", "password", "client_id", "client_secret", "refresh_token")
 
     def __init__(self, config: ConnectionConfig, client: ApiClient) -> None:

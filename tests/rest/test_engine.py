@@ -348,3 +348,29 @@ def test_an_endpoint_of_one_object_is_a_stream_of_one_record(make_project, rest_
         """))
     ingest_ok(project, "helpdesk.first_ticket")
     assert rows(project, "SELECT id FROM raw_helpdesk.first_ticket") == [{"id": 1}]
+
+
+@pytest.mark.parametrize("failpoint", [
+    "ingest.extracted@1",   # tickets inserted in the open transaction, comments not read yet
+    "ingest.extracted@2",   # comments' first batch inserted too: nothing committed
+    "ingest.loaded@1",      # committed, cursors not saved
+])
+def test_a_killed_ingest_then_a_rerun_lands_every_record_once(make_project, rest_emulator, failpoint):
+    import signal
+
+    root = write_project(make_project, rest_emulator, comments=True)
+    killed = run_hub("ingest", cwd=root, env={"HUB_FAILPOINTS": failpoint})
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    project = Project(root)
+    if failpoint.startswith("ingest.extracted"):   # the load's transaction never committed: no table, no cursor
+        assert rows(project, "SELECT count(*) AS n FROM information_schema.tables "
+                             "WHERE table_schema = 'raw_helpdesk' AND table_name IN ('tickets', 'comments')") == [{"n": 0}]
+    done = run_hub("ingest", cwd=root)
+    assert done.returncode == 0, done.stderr
+    comments = sum(len(c) for c in rest_emulator.store.comments.values())
+    assert rows(project, "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM raw_helpdesk.tickets") == [
+        {"n": 250, "ids": 250}]
+    assert rows(project, "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM raw_helpdesk.comments") == [
+        {"n": comments, "ids": comments}]
+    assert {r["stream"] for r in rows(project, "SELECT stream FROM _hub.cursors WHERE connection = 'helpdesk'")} == {
+        "tickets", "comments"}
