@@ -36,7 +36,6 @@ one writer at a time) remains for an operation that must exclude every other wri
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -49,7 +48,7 @@ from hub.secrets import redact
 from hub.warehouse.duck import Result
 from hub.warehouse.dsn import redacted, with_password
 from hub.warehouse.lock import _command, wait_for
-from hub.warehouse.sql import quote
+from hub.warehouse import pgrun
 from hub.warehouse.translate import Statement, translate
 
 if TYPE_CHECKING:
@@ -67,37 +66,9 @@ DUCK_TYPE_NAMES = {"character varying": "VARCHAR", "text": "VARCHAR", "bigint": 
                    "smallint": "SMALLINT", "double precision": "DOUBLE", "real": "FLOAT", "boolean": "BOOLEAN",
                    "timestamp with time zone": "TIMESTAMP WITH TIME ZONE", "timestamp without time zone": "TIMESTAMP",
                    "date": "DATE", "numeric": "DECIMAL", "jsonb": "JSON", "json": "JSON", "bytea": "BLOB",
-                   "time without time zone": "TIME",
-                   # the short names psycopg's type registry gives a result's columns
-                   "text": "VARCHAR", "varchar": "VARCHAR", "bpchar": "VARCHAR", "int8": "BIGINT", "int4": "INTEGER",
-                   "int2": "SMALLINT", "float8": "DOUBLE", "float4": "FLOAT", "bool": "BOOLEAN",
-                   "timestamptz": "TIMESTAMP WITH TIME ZONE", "timestamp": "TIMESTAMP", "time": "TIME",
-                   "interval": "INTERVAL", "uuid": "UUID"}
-#: The views that read a relation (%s, a name as SQL writes it), and the views that read those, in the order they
-#: can be re-created; a temporary one is named in pg_temp
-DEPENDENT_VIEWS = """
-WITH RECURSIVE dep(oid, depth) AS (
-    SELECT r.ev_class, 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
-    WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-      AND d.refobjid = to_regclass(%s) AND r.ev_class <> d.refobjid
-    UNION ALL
-    SELECT r.ev_class, dep.depth + 1 FROM dep
-    JOIN pg_depend d ON d.refobjid = dep.oid AND d.classid = 'pg_rewrite'::regclass
-                    AND d.refclassid = 'pg_class'::regclass
-    JOIN pg_rewrite r ON r.oid = d.objid
-    WHERE r.ev_class <> d.refobjid AND dep.depth < 64)
-SELECT CASE WHEN n.nspname LIKE 'pg_temp%%' THEN 'pg_temp' ELSE quote_ident(n.nspname) END || '.'
-       || quote_ident(c.relname), pg_get_viewdef(c.oid)
-FROM dep JOIN pg_class c ON c.oid = dep.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'v' GROUP BY 1, 2 ORDER BY max(dep.depth), 1"""
-#: The primary key (else the first unique index) of a table (%s) and all its columns
-KEY_COLUMNS = """
-SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-WHERE i.indexrelid = (SELECT indexrelid FROM pg_index WHERE indrelid = to_regclass(%s)
-                      AND (indisprimary OR indisunique) ORDER BY indisprimary DESC, indexrelid LIMIT 1)
-ORDER BY array_position(i.indkey::int2[], a.attnum)"""
-TABLE_COLUMNS = """SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped
-ORDER BY attnum"""
+                   "time without time zone": "TIME"}
+#: ``?`` placeholders as psycopg's ``%s`` (hub.warehouse.arrow and the tests take it from here)
+placeholders = pgrun.placeholders
 #: first keywords of a statement `hub query` runs (the READ ONLY transaction refuses writes hidden in them)
 READ_KEYWORDS = frozenset({"select", "with", "values", "table", "explain", "show"})
 _HINT = "check [warehouse] dsn in hub.toml and the password (HUB__WAREHOUSE__PASSWORD or secrets.toml [warehouse])"
@@ -172,11 +143,11 @@ class PostgresWarehouse:
         try:
             statements = self._statements(sql)
             for statement in statements:
-                self._run(statement, params if len(statements) == 1 else None)
+                pgrun.run(self.connect(), statement, params if len(statements) == 1 else None)
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:   # the data, not the statement
-            raise WarehouseRowError(f"warehouse statement failed: {_message(exc)}") from None
+            raise WarehouseRowError(f"warehouse statement failed: {_primary(exc)}") from None
         except psycopg.Error as exc:
-            raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+            raise WarehouseError(f"warehouse statement failed: {_primary(exc)}") from None
 
     def _ensured(self, sql: str) -> bool:
         """Whether ``sql``, a batch of hub's ``CREATE ... IF NOT EXISTS`` statements, is done: already in place (then
@@ -216,78 +187,20 @@ class PostgresWarehouse:
             statements = self._statements(sql)
             values = params if len(statements) == 1 else None
             for statement in statements[:-1]:
-                self._run(statement, values)
+                pgrun.run(self.connect(), statement, values)
             last = statements[-1] if statements else Statement("", "skip")
             if last.kind == "describe":
-                return self._describe(last, values)
-            cursor = self._run(last, values)
+                return Result(*pgrun.describe(self.connect(), last, values))
+            cursor = pgrun.run(self.connect(), last, values)
             columns = [d.name for d in cursor.description] if cursor is not None and cursor.description else []
             rows = cursor.fetchall() if columns else []
         except psycopg.Error as exc:
-            raise QueryError(_message(exc), hint="check the SQL; `hub query \"SELECT table_schema, table_name FROM "
+            raise QueryError(_primary(exc), hint="check the SQL; `hub query \"SELECT table_schema, table_name FROM "
                                                  "information_schema.tables\"` lists what exists") from None
         return Result(columns, [tuple(r) for r in rows])
 
     def _statements(self, sql: str) -> list[Statement]:
         return [s for s in translate(sql, self.dialect) if s.kind != "skip"]
-
-    def _run(self, statement: Statement, params: Sequence[Any] | None) -> Any:
-        """Run one translated statement (completing it with what the database knows, by its kind); its cursor."""
-        con = self.connect()
-        sql = statement.sql
-        if statement.kind == "replace":
-            return self._replace(statement, params)
-        if statement.kind == "upsert":
-            sql += self._on_conflict(statement.target or "")
-        elif statement.kind == "by_name":
-            names = self._columns_of(sql, params)
-            sql = f"INSERT INTO {statement.target} ({', '.join(quote(n) for n in names)}) {sql}"
-        elif statement.kind == "describe":
-            return con.execute(_driver(sql, params), _params(params))
-        return con.execute(_driver(sql, params), _params(params))
-
-    def _replace(self, statement: Statement, params: Sequence[Any] | None) -> Any:
-        """``CREATE OR REPLACE``: drop and create in one transaction. PostgreSQL binds a view to the relations it
-        reads (DuckDB does not), so the views built on the old relation are dropped with it and re-created over the
-        new one; a view that no longer fits (a column it reads is gone) stays dropped until its own next build."""
-        import psycopg
-
-        con = self.connect()
-        target = statement.target or ""
-        if statement.temporary and "." not in target:
-            target = f"pg_temp.{target}"   # never the permanent relation of that name further down the search path
-        with con.transaction():
-            views = [] if statement.temporary else con.execute(DEPENDENT_VIEWS, [target]).fetchall()
-            con.execute(f"DROP {statement.relation} IF EXISTS {target}{' CASCADE' if views else ''}")
-            cursor = con.execute(_driver(statement.sql, params), _params(params))
-            for name, definition in views:
-                try:
-                    with con.transaction():
-                        con.execute(f"CREATE VIEW {name} AS {definition}")
-                except psycopg.Error:
-                    continue
-        return cursor
-
-    def _on_conflict(self, target: str) -> str:
-        """``INSERT OR REPLACE``'s meaning for ``target``: on a clash of its primary key, take the new row."""
-        con = self.connect()
-        keys = [r[0] for r in con.execute(KEY_COLUMNS, [target]).fetchall()]
-        if not keys:
-            raise WarehouseError(f"INSERT OR REPLACE into {target}, which has no primary key")
-        columns = [r[0] for r in con.execute(TABLE_COLUMNS, [target]).fetchall() if r[0] not in keys]
-        action = ("UPDATE SET " + ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns)) if columns \
-            else "NOTHING"
-        return f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO {action}"
-
-    def _columns_of(self, select: str, params: Sequence[Any] | None) -> list[str]:
-        cursor = self.connect().execute(_driver(f"SELECT * FROM ({select}) AS _q LIMIT 0", params), _params(params))
-        return [d.name for d in cursor.description or []]
-
-    def _describe(self, statement: Statement, params: Sequence[Any] | None) -> Result:
-        """DuckDB's ``DESCRIBE``: one row per column, its type as DuckDB names it."""
-        cursor = self.connect().execute(_driver(statement.sql, params), _params(params))
-        rows = [(d.name, duck_type(d.type_display), "YES", None, None, None) for d in cursor.description or []]
-        return Result(["column_name", "column_type", "null", "key", "default", "extra"], rows)
 
     def read(self, sql: str) -> Result:
         """Run one read-only statement a user wrote (`hub query`), in a READ ONLY transaction rolled back after."""
@@ -469,54 +382,16 @@ def _password(config: WarehouseConfig) -> str | None:
     return config.password.reveal() if config.password else None
 
 
-def duck_type(display: str) -> str:
-    """A PostgreSQL type (as ``format_type`` writes it) as DuckDB names it: ``numeric(18,2)`` -> ``DECIMAL(18,2)``."""
-    if display.endswith("[]"):
-        return duck_type(display[:-2]) + "[]"
-    base, _, size = display.partition("(")
-    if base == "numeric" and size:
-        return f"DECIMAL({size.replace(' ', '')}"
-    if base in ("character varying", "character", "varchar", "bpchar"):
-        return "VARCHAR"
-    return DUCK_TYPE_NAMES.get(display, display.upper())
-
-
-def _driver(sql: str, params: Sequence[Any] | None) -> str:
-    """The SQL psycopg is given: ``?`` as ``%s`` (and a literal ``%`` doubled) when there are parameters."""
-    return placeholders(sql) if params is not None else sql
-
-
-def _params(params: Sequence[Any] | None) -> Sequence[Any] | None:
-    return list(params) if params is not None else None
-
-
-def _message(exc: BaseException) -> str:
+def _message(exc: BaseException | str) -> str:
     return redact(" ".join(str(exc).split()))[:500]
 
 
-@functools.lru_cache(maxsize=512)
-def placeholders(sql: str) -> str:
-    """hub's ``?`` placeholders as psycopg's ``%s`` (and a literal ``%`` doubled), outside quotes and comments."""
-    out: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c in "'\"":
-            end = sql.find(c, i + 1)
-            while end != -1 and end + 1 < n and sql[end + 1] == c:   # '' and "" escape the quote
-                end = sql.find(c, end + 2)
-            end = n if end == -1 else end + 1
-            out.append(sql[i:end].replace("%", "%%"))
-            i = end
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            end = n if end == -1 else end
-            out.append(sql[i:end].replace("%", "%%"))
-            i = end
-        else:
-            out.append("%s" if c == "?" else "%%" if c == "%" else c)
-            i += 1
-    return "".join(out)
+def _primary(exc: Any) -> str:
+    """PostgreSQL's message for a statement of hub's, without its ``LINE n: ...`` excerpt: the statement is a
+    translation, whose text and lines are not the model's."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return _message(primary) if primary else _message(exc)
 
 
 _READ_HINT = "hub query runs one read-only statement, e.g. `hub query \"SELECT * FROM raw_crm.contacts LIMIT 5\"`"

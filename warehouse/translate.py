@@ -14,6 +14,8 @@ DuckDB                                         kind         the engine runs
 ``CREATE OR REPLACE TABLE|VIEW x AS q``        replace      drop ``x`` and create it, in one transaction; views
                                                             built on ``x`` are re-created (DuckDB does not bind
                                                             views to tables, PostgreSQL does)
+``DROP TABLE|VIEW x``                          drop         the views on ``x`` are dropped with it (CASCADE) and
+                                                            re-created when ``x`` is created again (``create``)
 ``INSERT OR REPLACE INTO t ...``               upsert       ``... ON CONFLICT (<t's primary key>) DO UPDATE``
 ``INSERT INTO t BY NAME q``                    by_name      ``INSERT INTO t (<q's columns>) q``
 ``DESCRIBE q`` / ``DESCRIBE t``                describe     ``q`` with no rows; the columns and their types as
@@ -38,6 +40,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from hub.errors import WarehouseError
 from hub.warehouse.dialect import rewrite
 
 #: DuckDB settings hub's statements set or reset that mean nothing to the other engines (PRAGMA-like knobs)
@@ -52,10 +55,12 @@ class Statement:
     """One statement for the engine: its SQL (``?`` placeholders) and what the warehouse must add (see the module)."""
 
     sql: str
-    kind: str = "plain"          # plain | replace | upsert | by_name | describe | skip
-    target: str | None = None    # replace, upsert, by_name: the relation as the engine names it
+    kind: str = "plain"          # plain | replace | create | drop | upsert | by_name | describe | skip
+    target: str | None = None    # all but plain, describe, skip: the relation as the engine names it
     relation: str | None = None  # replace: TABLE or VIEW; describe: None
     temporary: bool = False      # replace: a temporary table or view
+    #: replace, create, drop: the relation as ``schema.name``, lower case unless quoted (one key however it is spelled)
+    key: str | None = None
 
 
 def translate(sql: str, dialect: str) -> tuple[Statement, ...]:
@@ -72,7 +77,10 @@ def _translate(sql: str, dialect: str) -> tuple[Statement, ...]:
         return (Statement(sql),)   # not DuckDB sqlglot knows: hub wrote it in SQL both engines run
     if any(isinstance(t, exp.Command) and not _is_reset(t) for t in trees):
         return (Statement(sql),)   # sqlglot kept some of it as raw text: pass the whole text on unchanged
-    return tuple(_statement(tree, dialect) for tree in trees)
+    try:
+        return tuple(_statement(tree, dialect) for tree in trees)
+    except ValueError as exc:     # a rule that cannot apply: a call of hub's functions with the wrong arguments
+        raise WarehouseError(f"cannot run this SQL on {dialect}: {exc}") from None
 
 
 @contextmanager
@@ -104,7 +112,16 @@ def _statement(tree: exp.Expression, dialect: str) -> Statement:
         props = tree.args.get("properties")
         temporary = bool(props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions))
         return Statement(_write(tree, dialect), "replace", _write(tree.this, dialect),
-                         str(tree.args["kind"]).upper(), temporary)
+                         str(tree.args["kind"]).upper(), temporary, _key(tree.this))
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() in ("TABLE", "VIEW"):
+        table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        return Statement(_write(tree, dialect), "create", _write(table, dialect), str(tree.args["kind"]).upper(),
+                         key=_key(table))
+    tables = tree.args.get("tables") or [] if isinstance(tree, exp.Drop) else []
+    if len(tables) == 1 and str(tree.args.get("kind", "")).upper() in ("TABLE", "VIEW") \
+            and not tree.args.get("cascade"):
+        return Statement(_write(tree, dialect), "drop", _write(tables[0], dialect), str(tree.args["kind"]).upper(),
+                         key=_key(tables[0]))
     if isinstance(tree, exp.Insert):
         table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         if str(tree.args.get("alternative") or "").upper() == "REPLACE":
@@ -126,6 +143,15 @@ def _prepare(tree: exp.Expression, dialect: str) -> exp.Expression:
         if not node.this:     # ``?``, not a named ``$name``
             node.replace(exp.var("?"))
     return tree
+
+
+def _key(node: exp.Expression) -> str | None:
+    """A relation's ``schema.name`` as the database folds it: lower case unless quoted."""
+    table = node.this if isinstance(node, exp.Schema) else node
+    if not isinstance(table, exp.Table):
+        return None
+    parts = [table.args.get("db"), table.this]
+    return ".".join((p.name if p.quoted else p.name.lower()) for p in parts if isinstance(p, exp.Identifier))
 
 
 def _write(tree: exp.Expression, dialect: str) -> str:

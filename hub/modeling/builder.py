@@ -103,8 +103,9 @@ def column_types(wh: Warehouse, models: list[Model]) -> dict[str, str]:
     describes it."""
     out: dict[str, str] = {}
     for model in models:
-        for row in wh.query(f"DESCRIBE {qualified(model.schema, model.table)}").rows:
-            out.setdefault(str(row[0]).lower(), str(row[1]))
+        for name, kind, *_ in wh.query(f"DESCRIBE {qualified(model.schema, model.table)}").rows:
+            if str(kind).strip('"').upper() != "NULL":   # DuckDB's type of a bare NULL in a view says nothing
+                out.setdefault(str(name).lower(), str(kind))
     return out
 
 

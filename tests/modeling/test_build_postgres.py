@@ -237,6 +237,9 @@ def test_the_cli_builds_every_model_on_postgres_as_on_duckdb(pair):
     assert again.person.changed_records == 0
     person = next(r for r in again.results if r.name == "canonical.person")
     assert (person.mode, person.written) == ("incremental", 0)
+    listed = run_hub("models", cwd=pg.root)     # last build and row counts, read from PostgreSQL
+    assert listed.returncode == 0, listed.stderr
+    assert "canonical.person" in listed.stdout
 
 
 def test_a_plan_an_engine_cannot_run_is_refused_before_anything_is_written():
@@ -248,3 +251,61 @@ def test_a_plan_an_engine_cannot_run_is_refused_before_anything_is_written():
     with pytest.raises(WarehouseError, match=r"^hub build: identity resolution \(_hub.person_identity\) does not "
                                              r"run on a snowflake warehouse yet"):
         check_engine([step], "snowflake")
+
+
+def test_a_broken_model_fails_in_one_line_on_postgres(pair):
+    _, pg = pair
+    path = pg.root / "models/marts/broken.sql"
+    path.write_text("-- materialized: table\nSELECT connection, no_such_column FROM staging.person_records\n")
+    try:
+        done = run_hub("build", "+marts.broken", cwd=pg.root)
+    finally:
+        path.unlink()
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        'error: models/marts/broken.sql: column "no_such_column" does not exist (fix the SQL; the previous version '
+        'was kept)']
+    assert "OK    staging.person_records" in done.stdout
+
+
+def test_every_built_in_model_of_every_integration_builds_the_same_rows(make_project, pg_server):
+    """Raw tables for every staging model of the six integrations (typed as dlt lands them, with values try_cast
+    must turn into NULL), loaded alike into both engines; then the whole build, compared relation by relation.
+
+    The raw rows share their times across connections, so every field is given a source priority: survivorship ties
+    are broken by another hash on PostgreSQL (the `-- differs:` note of `hub compile`), and this compares the rest."""
+    from hub.modeling.entities import ENTITIES
+    from tests.modeling.test_compile import EVERY_INTEGRATION
+    from tests.modeling.test_compile_postgres import load_inputs
+
+    order = '["hubspot", "salesforce", "shopify", "stripe", "quickbooks", "zendesk"]'
+    toml = EVERY_INTEGRATION + "".join(
+        f"\n[models.{e.name}]\npriority = {{ {', '.join(f'{f} = {order}' for f in e.survivable)} }}\n"
+        for e in ENTITIES.values())
+
+    duck = Project(make_project(toml, name="every_duck"))
+    pg = Project(make_project(f'[warehouse]\ntype = "postgres"\ndsn = "{pg_server.dsn(pg_server.new_database())}"\n'
+                              f'{toml}', f'[warehouse]\npassword = "{pg_server.password}"\n',
+                              name="every_pg"))
+    models = {m.name: m for m in duck.models()}
+    staging = {name: duck.compile(name, "duckdb") for name in models
+               if name.startswith("staging.") and not name.endswith("_records")}
+    setup = load_inputs(staging)
+    # nothing ingested yet: each staging model is skipped with a note, the unions and all built from them are empty
+    empty = pg.build()
+    assert empty.ok, empty.errors
+    skipped = {r.name: r.note for r in empty.results if r.status == "skipped"}
+    assert set(skipped) == set(staging)
+    assert skipped["staging.hubspot_contacts"] == "raw_hubspot.contacts has not been ingested yet (`hub ingest`)"
+    assert pg.query("SELECT count(*) FROM canonical.person").scalar() == 0
+    for project in (duck, pg):
+        with project.warehouse() as wh:
+            for statement in setup:
+                wh.execute(statement.replace("DOUBLE PRECISION", "DOUBLE"))
+    duck_report, pg_report = duck.build(), pg.build()
+    assert duck_report.ok and pg_report.ok, (duck_report.errors, pg_report.errors)
+    statuses = [(r.name, r.status, r.mode) for r in pg_report.results]
+    assert statuses == [(r.name, r.status, r.mode) for r in duck_report.results]
+    names = [r.name for r in pg_report.results if r.status == "success" and r.mode != "identity"]
+    assert len(names) == len([m for m in models.values() if m.materialized != "identity"]) == 40
+    assert_same(duck, pg, names)

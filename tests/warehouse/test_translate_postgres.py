@@ -45,7 +45,7 @@ def test_the_translation_of_each_kind():
     assert kinds[SURVIVOR_KEY] == [("skip", "")]
     assert kinds["CREATE OR REPLACE TEMP TABLE hub_delta AS SELECT DISTINCT a FROM t WHERE v > ?"] == [
         ("replace", "CREATE TEMPORARY TABLE hub_delta AS SELECT DISTINCT a FROM t WHERE v > ?")]
-    assert kinds["DROP TABLE IF EXISTS temp.hub_delta"] == [("plain", "DROP TABLE IF EXISTS pg_temp.hub_delta")]
+    assert kinds["DROP TABLE IF EXISTS temp.hub_delta"] == [("drop", "DROP TABLE IF EXISTS pg_temp.hub_delta")]
     assert kinds["SELECT '50%' LIKE ?"] == [("plain", "SELECT '50%' LIKE ?")]
 
 
@@ -64,6 +64,13 @@ def test_create_or_replace_keeps_the_views_built_on_it(pg, duck):
     with pytest.raises(WarehouseError):
         pg.execute("CREATE OR REPLACE TABLE s.t AS SELECT a / 0 AS a FROM s.t")
     assert pg.query("SELECT n FROM s.w").scalar() == 2
+
+
+def test_a_table_dropped_and_created_again_keeps_its_views(pg, duck):
+    both(pg, duck, "CREATE SCHEMA s", "CREATE TABLE s.t AS SELECT 1 AS a", "CREATE VIEW s.v AS SELECT a FROM s.t",
+         "DROP TABLE s.t", "CREATE TABLE s.t AS SELECT 2 AS a, 'new' AS b")
+    for wh in (pg, duck):
+        assert wh.query("SELECT a FROM s.v").rows == [(2,)]
 
 
 def test_insert_or_replace_by_name_and_describe(pg, duck):
@@ -103,3 +110,9 @@ def test_hubs_functions_and_arg_max_give_duckdbs_answer(pg, duck):
            f"FROM (VALUES {rows}) AS t(id, src, v, ok, rnk, changed) GROUP BY id ORDER BY id")
     assert pg.query(sql).rows == duck.query(sql).rows
     assert [r[1] for r in pg.query(sql).rows] == ["x", "z"]
+
+
+def test_a_call_of_hubs_functions_with_the_wrong_arguments_is_one_error(pg):
+    with pytest.raises(WarehouseError, match=r"^cannot run this SQL on postgres: _hub.survivor_key takes 4 "
+                                             r"arguments: valid, rank, updated_at, tiebreak"):
+        pg.query("SELECT _hub.survivor_key(true, 0)")
