@@ -17,7 +17,8 @@ process time over Splink's.
 Goals on the 2-core machine: splink ratio <= 1.0 with no more peak memory than Splink; rebuild after a 1% change
 <= 20% of the full build.
 
-Run: .venv/bin/python benchmarks/identity.py [--records 1000000] [--keep DIR]
+Run: .venv/bin/python benchmarks/identity.py [--records 1000000] [--keep DIR] [--warehouse postgres]
+(``--warehouse postgres``: benchmarks/identity_postgres.py, PostgreSQL and DuckDB side by side.)
 """
 
 from __future__ import annotations
@@ -74,9 +75,17 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=30_000, help="companies per system")
     parser.add_argument("--keep", type=Path, help="build the project in this directory and keep it")
     parser.add_argument("--models", action="store_true", help="also print each model's line as `hub build` does")
+    parser.add_argument("--warehouse", choices=("duckdb", "postgres"), default="duckdb",
+                        help="postgres: the same build on a throwaway PostgreSQL cluster and on DuckDB, side by side "
+                             "(benchmarks/identity_postgres.py)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="hub-identity-"))
     try:
+        if args.warehouse == "postgres":
+            from benchmarks.identity_postgres import run_postgres
+
+            run_postgres(root, args.records, args.companies)
+            return
         run(root, args.records, args.companies, args.models)
     finally:
         if args.keep is None:

@@ -29,7 +29,8 @@ from hub.warehouse.sql import quote
 
 #: Arrow type -> PostgreSQL column type, for tables made from Arrow (checked in order: the first match wins)
 _PG_TYPES: tuple[tuple[Any, str], ...] = (
-    (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_int8, "SMALLINT"), (pa.types.is_int16, "SMALLINT"),
+    (pa.types.is_null, "TEXT"), (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_int8, "SMALLINT"),
+    (pa.types.is_int16, "SMALLINT"),
     (pa.types.is_int32, "INTEGER"), (pa.types.is_int64, "BIGINT"), (pa.types.is_uint8, "SMALLINT"),
     (pa.types.is_uint16, "INTEGER"), (pa.types.is_uint32, "BIGINT"), (pa.types.is_uint64, "NUMERIC(20)"),
     (pa.types.is_float32, "REAL"), (pa.types.is_float64, "DOUBLE PRECISION"), (pa.types.is_date, "DATE"),
@@ -40,6 +41,8 @@ _PG_ARROW = {16: pa.bool_(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 700
              1082: pa.date32(), 1700: pa.float64()}
 _TIMESTAMPTZ, _TIMESTAMP = 1184, 1114
 _COPY_CHUNK = 1 << 20
+#: per sort or hash of identity resolution's statements on PostgreSQL (server memory; PostgreSQL spills past it)
+PG_WORK_MEM = "64MB"
 
 
 def postgres(wh: Any) -> bool:
@@ -77,13 +80,19 @@ def registered(wh: Warehouse, name: str, data: pa.Table) -> Iterator[None]:
         con.unregister(name)
 
 
-def create_temp_table(wh: Warehouse, name: str, data: pa.Table) -> None:
-    """(Re)create temporary table ``name`` holding ``data``; it lives as long as the connection."""
+def create_temp_table(wh: Warehouse, name: str, data: pa.Table, *, analyze: bool = True) -> None:
+    """(Re)create temporary table ``name`` holding ``data``; it lives as long as the connection.
+
+    ``analyze``: on PostgreSQL, gather its statistics (autovacuum never sees temporary tables: without them the
+    planner guesses, and can pick a nested loop over a million rows); worth skipping for a wide table only read
+    whole."""
     if postgres(wh):
         drop_temp(wh, name)
         columns = ", ".join(f"{quote(f.name)} {_pg_type(f.type, name)}" for f in data.schema)
         wh.execute(f"CREATE TEMP TABLE {quote(name)} ({columns})")
         append_arrow(wh, name, data)
+        if analyze:
+            wh.execute(f"ANALYZE {quote(name)}")
         return
     con = wh.connect()
     view = f"__hub_arrow_{name}"
@@ -118,22 +127,22 @@ def append_arrow(wh: Warehouse, name: str, data: pa.Table) -> None:
         raise WarehouseError(f"cannot load {name} into the warehouse: {' '.join(str(exc).split())[:500]}") from None
 
 
-def temp_table_as(wh: Warehouse, name: str, sql: str, params: Sequence[Any] | None = None) -> None:
-    """(Re)create temporary table ``name`` from a query."""
+def temp_table_as(wh: Warehouse, name: str, sql: str, params: Sequence[Any] | None = None, *,
+                  analyze: bool = True) -> None:
+    """(Re)create temporary table ``name`` from a query (``analyze``: as for :func:`create_temp_table`)."""
     if postgres(wh):
         drop_temp(wh, name)
         wh.execute(f"CREATE TEMP TABLE {quote(name)} AS {sql}", params)
+        if analyze:
+            wh.execute(f"ANALYZE {quote(name)}")
     else:
         wh.execute(f"CREATE OR REPLACE TEMP TABLE {quote(name)} AS {sql}", params)
 
 
 def table_as(wh: Warehouse, name: str, sql: str) -> None:
-    """(Re)create table ``name`` (qualified) from a query, inside the caller's transaction."""
-    if postgres(wh):
-        wh.execute(f"DROP TABLE IF EXISTS {name}")
-        wh.execute(f"CREATE TABLE {name} AS {sql}")
-    else:
-        wh.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+    """(Re)create table ``name`` (qualified) from a query, inside the caller's transaction (on PostgreSQL the
+    warehouse's translation drops and re-creates it, views built on it included)."""
+    wh.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
 
 def temp_view_as(wh: Warehouse, name: str, sql: str) -> None:
@@ -182,10 +191,15 @@ def memory_limit(wh: Warehouse, limit: str) -> Iterator[None]:
         return
     before = wh.query("SELECT current_setting('memory_limit')").scalar()
     wh.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        wh.execute(f"SET memory_limit = '{before}'")
+    yield   # (a failure leaves it set: the transaction is rolled back and the build ends)
+    wh.execute(f"SET memory_limit = '{before}'")
+
+
+def bulk_work(wh: Warehouse) -> None:
+    """In an open transaction about to join and group whole tables: on PostgreSQL each sort or hash gets
+    :data:`PG_WORK_MEM` instead of the default 4 MB, until the transaction ends (server memory, spilled past it)."""
+    if postgres(wh):
+        wh.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
 
 
 def key_hashes(table: pa.Table, names: Sequence[str]) -> pa.Array:

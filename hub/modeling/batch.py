@@ -61,7 +61,7 @@ def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, ful
         temp_table_as(wh, "hub_batch", f"""
             SELECT {record or f'u.* EXCLUDE ({CONTENT})'}{row_hash}, u.{CONTENT},
                    {'o.old_id' if exists else 'CAST(NULL AS BIGINT) AS old_id'}{numbered}
-            FROM {staged} u {old}""")
+            FROM {staged} u {old}""", analyze=False)
     else:
         # A FULL JOIN keeps both sides: new and changed records (u), and records that went away (no u).
         temp_table_as(wh, "hub_changed", f"""
@@ -70,7 +70,7 @@ def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, ful
             FROM {staged} u
             FULL JOIN (SELECT connection, stream, source_id, {CONTENT}, {id_column} FROM {identity}) i
                 ON i.connection = u.connection AND i.stream = u.stream AND i.source_id = u.source_id
-            WHERE u.{CONTENT} IS DISTINCT FROM i.{CONTENT}""")
+            WHERE u.{CONTENT} IS DISTINCT FROM i.{CONTENT}""", analyze=False)
         temp_table_as(wh, "hub_delta", """
             SELECT coalesce(connection, known_connection) AS connection, coalesce(stream, known_stream) AS stream,
                    coalesce(source_id, known_id) AS source_id, old_id, updated_at, gone FROM hub_changed""")
@@ -82,7 +82,7 @@ def read_batch(wh: Warehouse, source: str, identity: str, id_column: str, *, ful
         skipped = f"known_connection, known_stream, known_id, gone, old_id, {CONTENT}"
         temp_table_as(wh, "hub_batch", f"""
             SELECT {record or f'u.* EXCLUDE ({skipped})'}{row_hash}, u.{CONTENT}, u.old_id{numbered}
-            FROM hub_changed u WHERE NOT gone""")
+            FROM hub_changed u WHERE NOT gone""", analyze=False)
         drop_temp(wh, "hub_changed")
     read = [c for c in wanted if not (pg and c == "record_hash")]
     if pg:
@@ -133,7 +133,7 @@ def normalize_batch(wh: Warehouse, resolver: Resolver, settings: EntitySettings,
         # a later delete makes it merge (a one-off rewrite of the whole map, a second long).
         normalized = part.select(["hub_rid", *(c for c in part.column_names if c not in graph)]).combine_chunks()
         if start == 0:
-            create_temp_table(wh, "hub_norm", normalized)
+            create_temp_table(wh, "hub_norm", normalized, analyze=False)
         else:
             append_arrow(wh, "hub_norm", normalized)
         parts.append(part.select(graph))

@@ -28,6 +28,23 @@ columns or the SQL of the sources change, every record is re-read, and ids are s
 A record the hub wrote for an entity (a target in ``_hub.sync_state`` of a sync of its canonical model) has one more
 primary key, ``o:<id>`` (``hub.modeling.origins``): it stays with the entity it was written for, so a record created
 for a person without an email does not come back as a new person, and an email edited in one system moves with it.
+
+Engines: the same statements run on DuckDB and PostgreSQL (:data:`DIALECTS`); what the two spell differently lives
+in ``hub.warehouse.arrow`` (temporary tables, Arrow in and out, row ids, content hashes) and the warehouse's SQL
+translation. ``record_hash`` (the tie-break between records, so between new ids) is DuckDB's ``hash()`` of the key on
+both engines (on PostgreSQL computed on the Arrow side, stored shifted into a signed BIGINT with the same order), so
+the same records get the same ids on either.
+
+Memory bound: the warehouse holds the records; this process holds only the *batch*, never the map or the warehouse.
+The batch is the new, changed and gone records (all records on a first or full resolution) plus the unchanged records
+of every entity they touch (its *members*), and of those only the graph's columns: the key, the previous id, the
+timestamps, the record hash and the match keys (~150-250 bytes a record in Arrow), plus, during normalizing, one
+:data:`hub.modeling.batch.SLICE` of the normalizer's input columns at a time. Everything else of a record stays in the
+warehouse (``hub_batch``, ``hub_norm``) and is joined back there when the map is written. So an incremental build
+needs memory for its change set and the entities it touches, and the largest build, a full one, about
+250 bytes x records (a million records: ~250 MB of Arrow on top of the interpreter and libraries; measured by
+``benchmarks/identity.py --warehouse postgres``). On DuckDB the engine's own share is held to :data:`GRAPH_MEMORY`
+while the batch is in Arrow; on PostgreSQL it is the server's, outside this process.
 """
 
 from __future__ import annotations
@@ -48,13 +65,15 @@ from hub.modeling.origins import COLUMN as ORIGIN, origin_column, origins
 from hub.modeling.records import Resolver
 from hub.modeling.report import IdentitySummary
 from hub.modeling.settings import EntitySettings
-from hub.warehouse.arrow import (any_value, arg_max, columns as relation_columns, create_temp_table, drop_temp,
-                                 fetch_arrow, json_field, memory_limit, postgres, row_ids, table_as, temp_table_as,
-                                 temp_view_as)
+from hub.warehouse.arrow import (any_value, arg_max, bulk_work, columns as relation_columns, create_temp_table,
+                                 drop_temp, fetch_arrow, json_field, memory_limit, postgres, row_ids, table_as,
+                                 temp_table_as, temp_view_as)
 from hub.warehouse.bookkeeping import now
 from hub.warehouse.duck import Warehouse
 from hub.warehouse.sql import qualified, quote
 
+#: the engines identity resolution runs on (``hub.modeling.builder.check_engine`` refuses the others up front)
+DIALECTS = ("duckdb", "postgres")
 KEY = ("connection", "stream", "source_id")
 META = (*KEY, "created_at", "updated_at")
 EXAMPLES = 3
@@ -81,6 +100,7 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
     t = _Tables(resolver)
     with wh.transaction():
         _ensure(wh, t)
+        bulk_work(wh)
         columns = relation_columns(wh, source)
         # DuckDB's hash() may change between versions: a new one re-reads every record once instead of all of them
         # looking changed to the incremental path.
@@ -110,26 +130,25 @@ def resolve(wh: Warehouse, resolver: Resolver, settings: EntitySettings, *, sour
         if batch is not None:
             # From here to the map's write, the batch's Arrow side (normalizing, the graph) is at its largest: DuckDB
             # keeps its own share small meanwhile, moving ``hub_batch`` to its temp files if it must.
-            graph_memory = memory_limit(wh, GRAPH_MEMORY)
-            graph_memory.__enter__()
-            batch = normalize_batch(wh, resolver, settings, batch)
-            summary.changed_records = batch.num_rows
-            if written:
-                delta = None if full else "(SELECT connection, source_id FROM hub_delta WHERE NOT gone)"
-                found = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_origins", scope=delta)
-            members = _members(wh, resolver, t, batch, written) if not full else None
-            nodes = _nodes(resolver, batch, members, full)
-            primary = resolver.primary
-            if written:
-                nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
-                primary = (*primary, ORIGIN)
-            labels = components(nodes, primary, resolver.fallback)
-            # The keys are done with: hand their memory back before DuckDB needs its own for the map.
-            batch = batch.select(["hub_rid", *(["record_hash"] if postgres(wh) else [])])
-            nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
-            pa.default_memory_pool().release_unused()
-            ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
-            graph_memory.__exit__(None, None, None)
+            with memory_limit(wh, GRAPH_MEMORY):
+                batch = normalize_batch(wh, resolver, settings, batch)
+                summary.changed_records = batch.num_rows
+                if written:
+                    delta = None if full else "(SELECT connection, source_id FROM hub_delta WHERE NOT gone)"
+                    found = origins(wh, resolver.entity.name, resolver.id_column, syncs, name="hub_origins",
+                                    scope=delta)
+                members = _members(wh, resolver, t, batch, written) if not full else None
+                nodes = _nodes(resolver, batch, members, full)
+                primary = resolver.primary
+                if written:
+                    nodes = nodes.append_column(ORIGIN, _origin_keys(wh, resolver, syncs, batch, found, members))
+                    primary = (*primary, ORIGIN)
+                labels = components(nodes, primary, resolver.fallback)
+                # The keys are done with: hand their memory back before DuckDB needs its own for the map.
+                batch = batch.select(["hub_rid", *(["record_hash"] if postgres(wh) else [])])
+                nodes = nodes.drop_columns([*resolver.keys, *([ORIGIN] if written else [])])
+                pa.default_memory_pool().release_unused()
+                ids, summary.new_ids, summary.merges = _assign(wh, resolver, t, nodes, labels, run_id, full, exists)
             _write(wh, resolver, t, batch, members, ids, full, exists, version)
             batch = nodes = members = None   # the Arrow side is done: free it before the rest of the build
             _priority(wh, settings, t, columns)
