@@ -5,20 +5,22 @@ two sandbox HubSpot APIs run in processes of their own (two vendors, as two conn
 with ``--contacts`` contacts. The project has two connections, ``crm_a`` and ``crm_b``, one per API. Each round,
 on a fresh database of the cluster (so every run is a whole first load, alike in both modes):
 
-  one after the other - `hub run ingest:crm_a`, then `hub run ingest:crm_b`: two real CLI processes, in turn
-  together            - the same two commands started at once: their per-resource advisory locks
-                        (stream:crm_a.contacts, stream:crm_b.contacts; hub.warehouse.pglocks) do not conflict
+  one after the other - `hub run ingest:crm_a build:staging.crm_a_contacts push:crm_a_back`, then the same for
+                        crm_b: two real CLI processes, in turn. Each ingests its connection's contacts, builds its
+                        staging model and pushes them back to its own API through its own sync (matched by email)
+  together            - the same two commands started at once: their per-resource advisory locks (stream:crm_a.
+                        contacts, model:staging.crm_a_contacts, sync:crm_a_back vs crm_b's; hub.warehouse.pglocks)
+                        do not conflict
 
 and the script prints the wall-clock time of each mode (medians over the rounds, the order of the two modes
 alternating), the load average, and ``ratio: together / one after the other`` (goal <= 0.6): the median of the
 rounds' own ratios, each round's two modes having run back to back under the same load. Beside it, in the same
 rounds, a reference: two CPU-bound Python processes (a counting loop, no I/O), together vs one after the other. On
-an idle machine with two or more cores that ratio is about 0.5; on a loaded one it is what the machine can give two
-processes at that moment, the floor for hub's ratio. With ``--steps``,
-each process runs other steps instead (``ingest:crm_a build push:a`` / ``...:crm_b ... push:b``: a project whose
-build and push run on PostgreSQL).
+an idle machine with two or more cores that ratio is about 0.5; on a loaded one it shows what the machine gives two
+purely CPU-bound processes at that moment (hub's runs also wait on HTTP and the server, so they can do better). With
+``--steps``, each process runs other steps instead (``--steps ingest:crm_a ingest:crm_b``: ingest alone).
 
-    python benchmarks/parallel_runs.py [--contacts 20000] [--custom-properties 40] [--rounds 3]
+    python benchmarks/parallel_runs.py [--contacts 20000] [--custom-properties 40] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -61,8 +63,18 @@ def write_project(root: Path, dsn: str, apis: dict[str, tuple[str, str]], passwo
     for name, (url, token) in apis.items():
         toml.append(f'[connections.{name}]\ntype = "hubspot"\nbase_url = "{url}"\nstreams = ["contacts"]\n')
         secrets.append(f'[connections.{name}]\ntoken = "{token}"\n')
+        # the connection's contacts, as its staging model types them, pushed back to its own API (matched by
+        # email: every one is found there, unchanged, on the first push of a round)
+        toml.append(f'[syncs.{SYNC.format(name=name)}]\nmodel = "staging.{name}_contacts"\nto = "{name}"\n'
+                    'object = "contacts"\nmode = "upsert"\nkey = "source_id"\nmatch = { email = "email" }\n'
+                    'fields = { first_name = "firstname", last_name = "lastname" }\n')
     (root / "hub.toml").write_text("\n".join(toml))
     (root / "secrets.toml").write_text("\n".join(secrets))
+
+
+SYNC = "{name}_back"
+#: each process's steps: ingest its connection, build its staging model, push its sync (disjoint resources)
+STEPS = "ingest:{name} build:staging.{name}_contacts push:{name}_back"
 
 
 def hub_run(root: Path, steps: list[str]) -> subprocess.Popen[str]:
@@ -71,13 +83,14 @@ def hub_run(root: Path, steps: list[str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(proc: subprocess.Popen[str]) -> None:
+def finish(proc: subprocess.Popen[str]) -> str:
     out, err = proc.communicate(timeout=1800)
     if proc.returncode:
         raise SystemExit(f"hub run failed (exit {proc.returncode}): {err.strip()[-800:]}")
     for line in err.splitlines():
         if line.startswith("waiting for "):   # a lock wait would mean the two runs did not have disjoint work
             print(f"  note: {line}", flush=True)
+    return out
 
 
 def one_after_the_other(root: Path, jobs: list[list[str]]) -> float:
@@ -87,12 +100,14 @@ def one_after_the_other(root: Path, jobs: list[list[str]]) -> float:
     return time.perf_counter() - start
 
 
-def together(root: Path, jobs: list[list[str]]) -> float:
+def together(root: Path, jobs: list[list[str]], show: bool = False) -> float:
     start = time.perf_counter()
     procs = [hub_run(root, steps) for steps in jobs]
-    for proc in procs:
-        finish(proc)
-    return time.perf_counter() - start
+    outs = [finish(proc) for proc in procs]
+    elapsed = time.perf_counter() - start
+    for steps, out in zip(jobs, outs) if show else ():
+        print(f"hub run {' '.join(steps)}:\n" + "".join(f"  {line}\n" for line in out.splitlines()), end="")
+    return elapsed
 
 
 SPIN = "x = 0\nfor i in range({n}): x += i\n"
@@ -121,13 +136,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--spin", type=int, default=15_000_000, help="loop count of the reference processes")
     parser.add_argument("--steps", nargs=2, metavar=("STEPS_A", "STEPS_B"),
-                        help="each process's steps, space-separated in one argument each "
-                             "(default: 'ingest:crm_a' 'ingest:crm_b')")
+                        help="each process's steps, space-separated in one argument each (default: "
+                             f"'{STEPS.format(name='crm_a')}' and the same for crm_b)")
     args = parser.parse_args()
 
     from tests import pg
 
-    jobs = [s.split() for s in args.steps] if args.steps else [["ingest:crm_a"], ["ingest:crm_b"]]
+    jobs = [s.split() for s in args.steps or [STEPS.format(name=n) for n in ("crm_a", "crm_b")]]
     t0 = time.perf_counter()
     apis = [start_api(seed, args.contacts, args.custom_properties) for seed in (1, 2)]
     print(f"sandbox: two HubSpot APIs in processes of their own, {args.contacts:,} contacts with "
@@ -140,7 +155,7 @@ def main() -> None:
             root = Path(tmp)
             connections = {"crm_a": apis[0][2:], "crm_b": apis[1][2:]}
             write_project(root, server.dsn(server.new_database()), connections, server.password)
-            together(root, jobs)   # warm-up: the OS page cache, Python's bytecode cache, the cluster's catalogs
+            together(root, jobs, show=True)   # warm-up: the OS page cache, Python's bytecode cache, the cluster's catalogs
             for i in range(args.rounds):
                 modes = [(seq, one_after_the_other), (par, together)]
                 for times, mode in modes if i % 2 == 0 else reversed(modes):

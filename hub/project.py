@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub import config as configuration
+from hub.failpoints import failpoint
 
 if TYPE_CHECKING:
     import httpx
@@ -171,11 +172,14 @@ class Project:
 
         self.check_all()
         with self.locked(self.build_resources(selectors)):
+            failpoint("build.locked")
             report = build(self, selectors, full_refresh=full_refresh, progress=progress)
-            if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
-                from hub.actions.data import after_build
+        # after the models' locks are let go: a trigger's push takes its sync's lock (and may build again), never
+        # while this holds others
+        if "triggers" in self.config.sections:   # data triggers: rows that entered a condition fire (hub.actions)
+            from hub.actions.data import after_build
 
-                report.triggers = after_build(self)
+            report.triggers = after_build(self)
         return report
 
     def build_resources(self, selectors: Sequence[str] = ()) -> list[str]:
@@ -238,6 +242,7 @@ class Project:
         if dry_run:   # writes nothing anywhere: a reader, it takes no lock
             return push(self, syncs, dry_run=dry_run, progress=progress)
         with self.locked(self.push_resources(syncs)):
+            failpoint("push.locked")
             return push(self, syncs, dry_run=dry_run, progress=progress)
 
     def rejected(self, sync: str) -> list[dict[str, Any]]:

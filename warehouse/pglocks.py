@@ -15,10 +15,13 @@ each other, they never run at once).
   keeps one pipeline per connection (its working folder under ``.hub/pipelines`` and the ``_dlt_*`` tables of
   ``raw_<connection>``), which two loads must not share, so two ingests of different streams of *one* connection
   overlap only outside their loads; different connections overlap entirely.
-- **No deadlock.** One acquisition takes its keys in ascending key order, on one connection; a lock taken later by
-  the same thread (``load:``, or a step's own take inside `hub run`) is either already held (re-entrant: a count) or
-  taken while nothing else is waited for. Should two acquisitions still wait on each other, PostgreSQL's deadlock
-  detector ends one of them, which fails in one line.
+- **No deadlock.** One acquisition takes all its keys in ascending key order, on one connection, so two commands
+  that each take their whole set at once cannot wait on each other in a circle. A lock taken later by the same
+  thread is either already held (a step's own take inside `hub run`: re-entrant, a count) or one that nothing waits
+  for while holding it (``load:``: its holder only loads). A data trigger's push after a build runs once the build's
+  model locks are let go; inside `hub run`, whose locks last to its end, such a push to a sync outside the run's
+  set is the one nested take left: should it ever close a circle, PostgreSQL's deadlock detector ends one of the two
+  waits, and that command fails in one line saying so.
 - **Waiting, as the file lock does.** A resource held elsewhere: the writer prints one line naming the holder (its
   session's ``application_name``: the hub command, its pid and host) and what it waits for, then waits up to the
   process's wait (``hub --wait SECONDS``; writers default to 60 s), woken by the server the moment the holder lets go.
@@ -241,6 +244,7 @@ _COLUMN = re.compile(r"ALTER\s+TABLE\s+" + _NAME + r"\s+ADD\s+COLUMN\s+IF\s+NOT\
                      re.I | re.S)
 _INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+" + _NAME + r"\s+ON\s+" + _NAME,
                     re.I | re.S)
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _REPLACE = re.compile(r"CREATE\s+OR\s+REPLACE\s+(?:VIEW|FUNCTION)\s", re.I | re.S)
 
 
@@ -248,10 +252,10 @@ def ensure_plan(sql: str) -> list[tuple[str, tuple[str, ...]]] | None:
     """The checks that tell whether a batch of hub's ``CREATE ... IF NOT EXISTS`` statements is already in place:
     ``(kind, names)`` per statement (kind ``replace`` cannot be checked: it always runs). None when ``sql`` is not
     such a batch (then it runs as any statement does)."""
-    if ";" in sql and ("'" in sql or "$" in sql):
-        return None   # a literal or a function body could hide a ';': not one of hub's plain DDL batches
+    if "$" in sql:
+        return None   # a dollar-quoted body could hide a ';': not one of hub's plain DDL batches
     plan: list[tuple[str, tuple[str, ...]]] = []
-    for statement in (s.strip() for s in sql.split(";")):
+    for statement in (s.strip() for s in _LITERAL.sub("''", sql).split(";")):   # a ';' in a literal splits nothing
         if not statement:
             continue
         if (m := _SCHEMA.match(statement)):
@@ -268,6 +272,35 @@ def ensure_plan(sql: str) -> list[tuple[str, tuple[str, ...]]] | None:
         else:
             return None
     return plan or None
+
+
+def ensured(wh: Any, sql: str) -> bool:
+    """Whether ``sql``, a batch of hub's ``CREATE ... IF NOT EXISTS`` statements, is done on the PostgreSQL handle
+    ``wh``: already in place (then nothing runs, so no ``ALTER TABLE`` lock holds up a reader), or run now in a
+    transaction under the DDL lock (two sessions creating one name at once would fail on the catalog). False: not
+    such a batch, the caller runs it as any statement."""
+    import psycopg
+
+    from hub.warehouse.postgres import _message
+
+    plan = ensure_plan(sql)
+    if plan is None:
+        return False
+    try:
+        if in_place(wh.connect(), plan):
+            return True
+    except psycopg.Error as exc:
+        raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+    wh._ensuring = True
+    try:
+        with wh.transaction() as con:
+            lock_ddl(con)
+            wh.execute(sql)
+    except psycopg.Error as exc:
+        raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
+    finally:
+        wh._ensuring = False
+    return True
 
 
 def in_place(con: Any, plan: list[tuple[str, tuple[str, ...]]]) -> bool:

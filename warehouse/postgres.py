@@ -150,33 +150,10 @@ class PostgresWarehouse:
             raise WarehouseError(f"warehouse statement failed: {_primary(exc)}") from None
 
     def _ensured(self, sql: str) -> bool:
-        """Whether ``sql``, a batch of hub's ``CREATE ... IF NOT EXISTS`` statements, is done: already in place (then
-        nothing runs, so no ``ALTER TABLE`` lock holds up a reader), or run now in a transaction under the DDL lock
-        (two sessions creating one name at once would fail on the catalog). False: not such a batch, run it as is."""
-        from hub.warehouse import pglocks
+        """Whether ``sql`` was a batch of hub's ``CREATE ... IF NOT EXISTS``, now done (:func:`pglocks.ensured`)."""
+        from hub.warehouse.pglocks import ensured
 
-        if getattr(self, "_ensuring", False):
-            return False
-        plan = pglocks.ensure_plan(sql)
-        if plan is None:
-            return False
-        import psycopg
-
-        try:
-            if pglocks.in_place(self.connect(), plan):
-                return True
-        except psycopg.Error as exc:
-            raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
-        self._ensuring = True
-        try:
-            with self.transaction() as con:
-                pglocks.lock_ddl(con)
-                self.execute(sql)
-        except psycopg.Error as exc:
-            raise WarehouseError(f"warehouse statement failed: {_message(exc)}") from None
-        finally:
-            self._ensuring = False
-        return True
+        return not getattr(self, "_ensuring", False) and ensured(self, sql)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Result:
         """Run a query (DuckDB SQL, translated) and fetch everything; a failure is a :class:`QueryError` carrying

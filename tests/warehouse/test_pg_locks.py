@@ -43,10 +43,12 @@ def two_connection_project(make_project, sb, server: PgServer, database: str) ->
              f'[connections.crm_b]\ntoken = "{sb.hubspot.token}"\n')
 
 
-def start_hub(root: Path, *args: str, park: bool = False) -> subprocess.Popen[str]:
+def start_hub(root: Path, *args: str, park: bool | str = False) -> subprocess.Popen[str]:
+    """The CLI in a subprocess; ``park``: it parks inside its locked section (``ingest.locked``, or the failpoint
+    named) until :func:`resume`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB__")}
     if park:
-        env["HUB_FAILPOINTS"] = "ingest.locked:park"
+        env["HUB_FAILPOINTS"] = f"{park if isinstance(park, str) else 'ingest.locked'}:park"
     return subprocess.Popen([sys.executable, "-m", "hub", *args], cwd=root, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -177,6 +179,53 @@ def test_a_scheduled_job_and_hub_run_cooperate(make_project, sandbox, pg_server,
     assert commands == ["ingest", "ingest", "schedule:nightly_a"]
 
 
+SYNC = """
+[syncs.{name}]
+model = "extra.{name}"
+to = "crm_a"
+object = "contacts"
+mode = "upsert"
+key = "person_id"
+match = {{ email = "email" }}
+fields = {{ first_name = "firstname" }}
+"""
+
+
+def test_two_pushes_of_different_syncs_run_at_once_and_the_same_sync_never_twice(make_project, fresh_sandbox,
+                                                                                 pg_server, pg_database):
+    sb = fresh_sandbox
+    root = two_connection_project(make_project, sb, pg_server, pg_database)
+    with (root / "hub.toml").open("a") as toml:
+        toml.write(SYNC.format(name="people_a") + SYNC.format(name="people_b"))
+    project = Project(root)
+    with project.warehouse() as wh, wh.transaction():
+        wh.execute("CREATE SCHEMA IF NOT EXISTS extra")
+        for name in ("people_a", "people_b"):
+            wh.execute(f"CREATE TABLE extra.{name} (person_id VARCHAR PRIMARY KEY, email VARCHAR, first_name VARCHAR, "
+                       "updated_at TIMESTAMPTZ)")
+            for i in range(3):
+                wh.execute(f"INSERT INTO extra.{name} VALUES (?, ?, ?, now())",
+                           [f"{name}-{i}", f"{name}.{i}@locks.example", f"First{i}"])
+    before = sb.hubspot.store.count("contacts")
+    first = start_hub(root, "push", "people_a", park="push.locked")
+    try:
+        read_until(first, "failpoint push.locked parked")
+        refused = run_hub("--wait", "0", "push", "people_a", cwd=root)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert "sync people_a is being written by hub push people_a (pid" in refused.stderr
+        # the other sync goes on beside it, to the end
+        beside = run_hub("--wait", "0", "push", "people_b", cwd=root)
+        assert beside.returncode == 0, beside.stderr
+        assert sb.hubspot.store.count("contacts") == before + 3
+    finally:
+        out, err = resume(first)
+    assert first.returncode == 0, err
+    assert sb.hubspot.store.count("contacts") == before + 6
+    assert project.query("SELECT sync, count(*) FROM _hub.sync_state GROUP BY sync ORDER BY sync").rows == [
+        ("people_a", 3), ("people_b", 3)]
+    assert project.query("SELECT command, status FROM _hub.runs").rows == [("push", "success")] * 2
+
+
 def test_a_killed_holder_leaves_nothing_locked(make_project, sandbox, pg_server, pg_database):
     root = two_connection_project(make_project, sandbox, pg_server, pg_database)
     killed = run_hub("ingest", "crm_a", cwd=root, env={"HUB_FAILPOINTS": "ingest.extracted@1"})
@@ -227,10 +276,25 @@ def test_hubs_own_tables_are_created_safely_beside_each_other_and_readers_never_
         assert reader.execute("SELECT count(*) FROM _hub.runs").fetchone()[0] == 1
 
 
-@pytest.mark.parametrize("sql", ["CREATE TABLE IF NOT EXISTS _hub.x (a VARCHAR DEFAULT 'a;b')",
-                                 "INSERT INTO _hub.x VALUES (1)", "CREATE SCHEMA IF NOT EXISTS s; DROP TABLE t"])
+@pytest.mark.parametrize("sql", ["INSERT INTO _hub.x VALUES (1)", "CREATE SCHEMA IF NOT EXISTS s; DROP TABLE t",
+                                 "CREATE SCHEMA IF NOT EXISTS s; CREATE TABLE IF NOT EXISTS s.t (a VARCHAR DEFAULT "
+                                 "'; DROP TABLE u'); DELETE FROM s.t",
+                                 "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql"])
 def test_other_statements_are_not_taken_for_ddl_batches(sql):
     assert pglocks.ensure_plan(sql) is None
+
+
+def test_every_ddl_batch_of_hub_is_recognised():
+    from hub.modeling.materialize import STATE_DDL
+    from hub.reverse_etl.state import DDL as SYNC_DDL
+    from hub.schedule import WarehouseSlots
+    from hub.warehouse.bookkeeping import DDL
+
+    for ddl in (DDL, SYNC_DDL, STATE_DDL, WarehouseSlots.DDL):
+        assert pglocks.ensure_plan(ddl) is not None, ddl
+    assert pglocks.ensure_plan("CREATE TABLE IF NOT EXISTS s.t (a VARCHAR DEFAULT 'a;b'); "
+                               "ALTER TABLE s.t ADD COLUMN IF NOT EXISTS b VARCHAR DEFAULT 'x'") == [
+        ("table", ("s.t",)), ("column", ("s.t", "b"))]
 
 
 def test_lock_keys_are_stable_and_named():
