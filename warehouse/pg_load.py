@@ -7,7 +7,7 @@ its INSERT VALUES files would go through Python objects) and loads them with ``C
   ``""`` into NULL as well. pyarrow's CSV writer quotes every string and writes a null as nothing at all, so a plain
   ``NULL ''`` already tells them apart: a record with ``email = ""`` lands as ``''``, as it does on DuckDB.
 - **No gzip.** dlt compresses each load file it writes and reads back once, which cost more than the COPY itself
-  (measured with pyinstrument on 30,000 HubSpot contacts: 2.0 s of gzip in normalize against 1.3 s for the load).
+  (measured with pyinstrument on 30,000 CRM contacts from the sandbox: 2.0 s of gzip in normalize, 1.3 s to load).
   :data:`LOAD_SETTINGS` turns it off, for the loads to this destination only (``loader.load`` applies them).
 
 The factory keeps dlt's destination type, so configuration sections, pipeline state and the ``_dlt_*`` tables are the

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hub.project import Project
 from tests.conftest import run_hub
-from tests.pg import pg_database, pg_server  # noqa: F401 - fixtures
 from tests.reverse_etl.conftest import quiet_sandbox  # noqa: F401 - fixture
 from tests.reverse_etl.test_push_postgres import D, pg_push_project, write_people
 

@@ -22,7 +22,7 @@ import pytest
 from hub.errors import WarehouseError
 from hub.project import Project
 from tests.conftest import run_hub
-from tests.pg import PgServer, pg_server  # noqa: F401 - fixture
+from tests.pg import PgServer
 
 SELECTORS = ("staging.*", "marts.*")
 MODELS = {

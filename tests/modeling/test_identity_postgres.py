@@ -25,7 +25,6 @@ from tests.modeling.conftest import HUB_TOML
 from tests.modeling.raw import hubspot_company, hubspot_contact, salesforce_account, salesforce_contact
 from tests import pg
 from tests.pg import PgServer
-
 pg_server, pg_database = pg.pg_server, pg.pg_database   # the throwaway cluster's fixtures, used here
 
 SHIFT = 1 << 63   # DuckDB's UBIGINT record hash, as the signed BIGINT PostgreSQL stores (same order)

@@ -13,7 +13,7 @@ import pytest
 
 from hub.modeling import build
 from hub.project import Project
-from tests.pg import PgServer, pg_server  # noqa: F401 - fixture
+from tests.pg import PgServer
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 INGESTED = T0 + timedelta(hours=1)   # both CRMs' last ingest started then

@@ -11,7 +11,7 @@ import json
 from hub.project import Project
 from hub.reverse_etl import push, rejected_rows, sync_status
 from tests.conftest import run_hub
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.pg import PgServer
 from tests.reverse_etl.conftest import TO_HUBSPOT
 from tests.reverse_etl.helpers import hs_contact, hs_writes, reset
 

@@ -14,7 +14,6 @@ import pytest
 from hub.reverse_etl import deletions, state
 from hub.reverse_etl.config import SyncConfig
 from hub.reverse_etl.diff import Model, _resolved, positional
-from tests.pg import pg_database, pg_server  # noqa: F401 - fixtures
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

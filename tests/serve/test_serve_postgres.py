@@ -14,7 +14,7 @@ from hub.project import Project
 from hub.serve import flusher
 from hub.serve.inbox import Inbox, InboxEvent
 from tests.conftest import run_hub
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.pg import PgServer
 from tests.serve.helpers import SECRET, ServeProcess, post_stripe, stripe_event
 from tests.serve.test_triggers import Receiver
 

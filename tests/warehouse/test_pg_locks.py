@@ -18,7 +18,7 @@ import pytest
 from hub.project import Project
 from hub.warehouse import pglocks
 from tests.conftest import run_hub
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.pg import PgServer
 
 PARKED = "failpoint ingest.locked parked"
 

@@ -16,7 +16,7 @@ from hub.errors import QueryRefusedError
 from hub.project import Project
 from tests.conftest import run_hub
 from tests.hub.test_ingest import api_count_hubspot
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.pg import PgServer
 
 
 def pg_project(make_project, sb, server: PgServer, database: str, *, password_in: str = "secrets") -> Path:

@@ -9,7 +9,6 @@ import os
 
 from hub.project import Project
 from hub.warehouse.pg_load import LOAD_SETTINGS
-from tests.pg import pg_database, pg_server  # noqa: F401 - fixtures
 from tests.warehouse.test_postgres import pg_project
 
 HUBSPOT = """

@@ -13,7 +13,7 @@ from hub.warehouse.duck import Warehouse
 from hub.warehouse.functions import SURVIVOR_KEY, TWO_WAY_MACROS
 from hub.warehouse.postgres import PostgresWarehouse
 from hub.warehouse.translate import translate
-from tests.pg import PgServer, pg_database, pg_server  # noqa: F401 - fixtures
+from tests.pg import PgServer
 
 
 @pytest.fixture
