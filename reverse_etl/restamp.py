@@ -7,6 +7,9 @@ not match the ones PostgreSQL computes for the very same rows, and the first pus
 again. So, inside the copy's transaction: the rows that were in sync in DuckDB (stored hash = DuckDB's hash of the
 model row now) get the hash PostgreSQL computes for the same copied row; the rows that were pending (hash differs, or
 no state) keep theirs, so they are still pushed.
+
+DuckDB writes a TIMESTAMPTZ as text in its session's TimeZone (the machine's): run the copy where the DuckDB pushes
+ran. Run elsewhere, such rows look changed here and keep DuckDB's hash: they are pushed again, never lost.
 """
 
 from __future__ import annotations
@@ -30,13 +33,16 @@ class Restamped:
 
     rows: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    stamped: bool = False      # some sync had state in the DuckDB file (else there is nothing to say)
 
     @property
     def total(self) -> int:
         return sum(self.rows.values())
 
     def lines(self) -> list[str]:
-        """The lines of the copy's summary."""
+        """The lines of the copy's summary (none when nothing was ever pushed)."""
+        if not self.stamped:
+            return []
         out = [f"sync state: {self.total:,} row(s) in sync re-stamped with PostgreSQL's row hashes, so they are not "
                f"pushed again" + (" (" + ", ".join(f"{s} {n:,}" for s, n in self.rows.items()) + ")"
                                   if self.rows else "")]
@@ -92,6 +98,7 @@ def _one(project: Project, source: _Source, pg: Any, sync: SyncConfig, done: Res
     stamped = source.query("SELECT count(*) FROM _hub.sync_state WHERE sync = ?", [sync.name]).scalar()
     if not stamped:
         return None
+    done.stamped = True
     try:
         checked = _checked_where(project, source, sync)   # type: ignore[arg-type]
         model = diff.check_model(project, source, checked)   # type: ignore[arg-type]

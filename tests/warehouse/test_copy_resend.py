@@ -68,9 +68,10 @@ def test_copy_restamps_in_sync_rows_and_the_pending_row_alone_is_pushed(make_pro
     assert "created 8, updated 0;" in first.stdout, first.stdout
     sent = {i: hs_contact(sb, f"copy{i}{D}")["properties"] for i in range(8)}
     assert sent[0]["website"] == "2025-03-04T00:06:07-05:00" and sent[0]["total_revenue"] == "100"
-    # one row edited upstream and not pushed: pending at the copy
+    # one row edited upstream and one added, neither pushed: pending at the copy
     with project.warehouse() as wh:
         wh.execute("UPDATE upstream.people SET amount = 250.5 WHERE id = 3")
+        wh.execute(f"INSERT INTO upstream.people VALUES (8, 'copy8{D}', 'First8', 42.0, now())")
     duck_state = dict(project.query(STATE).rows)
     assert len(duck_state) == 8
 
@@ -91,8 +92,9 @@ def test_copy_restamps_in_sync_rows_and_the_pending_row_alone_is_pushed(make_pro
     reset(sb)
     pushed = run_hub("push", cwd=root)
     assert pushed.returncode == 0, pushed.stderr
-    assert "created 0, updated 1; 7 unchanged" in pushed.stdout, pushed.stdout
-    assert hs_writes(sb) == 1
+    assert "created 1, updated 1; 7 unchanged" in pushed.stdout, pushed.stdout
+    assert hs_writes(sb) == 2   # one batch create, one batch update
+    assert hs_contact(sb, f"copy8{D}")["properties"]["total_revenue"] == "42"
     now = {i: hs_contact(sb, f"copy{i}{D}")["properties"] for i in range(8)}
     assert now[3]["total_revenue"] == "250.5"
     # no other contact was written: each keeps the values (and modification date) of the DuckDB push
