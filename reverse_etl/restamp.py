@@ -103,7 +103,7 @@ def _one(project: Project, source: _Source, pg: Any, sync: SyncConfig, done: Res
         checked = _checked_where(project, source, sync)   # type: ignore[arg-type]
         model = diff.check_model(project, source, checked)   # type: ignore[arg-type]
     except HubError as exc:
-        return f"its model cannot be read in the DuckDB file ({exc.message}); its rows are pushed again"
+        return f"its model cannot be read in the DuckDB file ({exc.message}); its rows keep DuckDB's hashes"
     if not pg.table_exists(sync.schema, sync.table):
         return (f"{sync.model} was not recreated in PostgreSQL (see views above); after `hub build` its "
                 f"{stamped:,} row(s) are pushed again")
@@ -121,7 +121,7 @@ def _one(project: Project, source: _Source, pg: Any, sync: SyncConfig, done: Res
     changed = len(pg.query(sql + " RETURNING 1", values).rows)   # RETURNING: the count the UPDATE changed
     if changed != len(keys):
         raise WarehouseError(f"the copy was rolled back: re-stamping sync '{sync.name}' matched {changed:,} of "
-                       f"{len(keys):,} rows in PostgreSQL")
+                             f"{len(keys):,} rows in PostgreSQL")
     done.rows[sync.name] = changed
     return None
 
