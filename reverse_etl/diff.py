@@ -229,9 +229,8 @@ def candidates(wh: Warehouse, model: Model, main: Side, peers: list[Side]) -> Ca
     cols = sync.columns
     params: dict[str, Any] = {"sig": sync.signature, "sync": sync.name}
     values = ", ".join(f"{quote(c)} AS v{i}" for i, c in enumerate(cols))
-    hashed = ", ".join(f"coalesce(CAST({quote(c)} AS VARCHAR), chr(31))" for c in cols)
     ctes = [f"model AS (SELECT CAST({quote(model.key)} AS VARCHAR) AS key, {values}, "
-            f"md5(concat_ws(chr(30), CAST($sig AS VARCHAR), {hashed})) AS h FROM {model.rows})"]
+            f"{row_hash(sync)} AS h FROM {model.rows})"]
     ctes += _view(0, main, list(enumerate(sync.mapping)), params)
     selected = [f"v0.{c}" for c in ("target_id", "found_by", "has_state", "old_hash", "state_tid", "pushed",
                                     "trusted", "t_updated")]
@@ -264,6 +263,20 @@ def candidates(wh: Warehouse, model: Model, main: Side, peers: list[Side]) -> Ca
         f"SELECT CAST({quote(model.key)} AS VARCHAR) FROM {model.rows}) ORDER BY st.key", [sync.name]).rows
     total = wh.query(f"SELECT count(*) FROM {model.rows}").scalar()
     return Candidates(rows, [(k, t) for k, t in removals], total, peers)
+
+
+def row_hash(sync: SyncConfig) -> str:
+    """The SQL expression of a model row's hash for ``sync`` (its mapped columns' text and the mapping signature,
+    ``$sig``), compared with ``_hub.sync_state.row_hash``. Each engine's text of a value is its own (a DOUBLE 100.0 is
+    '100.0' in DuckDB, '100' in PostgreSQL), so a hash is only ever compared with one the same engine made
+    (:mod:`hub.reverse_etl.restamp` re-makes them when a warehouse moves)."""
+    hashed = ", ".join(f"coalesce(CAST({quote(c)} AS VARCHAR), chr(31))" for c in sync.columns)
+    return f"md5(concat_ws(chr(30), CAST($sig AS VARCHAR), {hashed}))"
+
+
+def hashes(model: Model, sync: SyncConfig) -> str:
+    """``SELECT key, h``: every row of ``model`` the sync pushes with its hash (``$sig`` to bind)."""
+    return f"SELECT CAST({quote(model.key)} AS VARCHAR) AS key, {row_hash(sync)} AS h FROM {model.rows}"
 
 
 def positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:

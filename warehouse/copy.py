@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 BATCH_ROWS = 100_000
 #: the DuckDB file a project had before its switch to postgres, when --from does not say (the duckdb default)
 DEFAULT_SOURCE = "warehouse.duckdb"
+#: a step run inside the copy's transaction: (source connection, target warehouse) -> summary lines
+Within = Callable[[Any, Any], list[str]]
 
 
 @dataclass
@@ -66,6 +68,7 @@ class CopyReport:
     sequences: list[str] = field(default_factory=list)
     macros: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # what the caller's ``within`` step reported
     seconds: float = 0.0
 
     @property
@@ -74,11 +77,13 @@ class CopyReport:
 
 
 def copy_to_postgres(source: Path, target: WarehouseConfig, anchor: Path, *, replace: bool = False,
-                     progress: Callable[[str], None] | None = None) -> CopyReport:
+                     progress: Callable[[str], None] | None = None, within: Within | None = None) -> CopyReport:
     """Copy the DuckDB warehouse file ``source`` into the PostgreSQL warehouse ``target`` (see the module doc).
 
     ``replace``: relations of the same names already in the target are dropped first, in the same transaction;
     without it such a target is refused before anything is written.
+    ``within``: called with the source's connection and the target warehouse once everything is copied, still
+    inside the target's transaction (its failure rolls the copy back); the lines it returns go to the summary.
     """
     from hub.warehouse.dsn import redacted
     from hub.warehouse.postgres import PostgresWarehouse
@@ -123,6 +128,8 @@ def copy_to_postgres(source: Path, target: WarehouseConfig, anchor: Path, *, rep
                     raise WarehouseError("the copy was rolled back: row counts differ for " + ", ".join(
                         f"{t.label} ({t.source_rows:,} in DuckDB, {t.target_rows:,} in PostgreSQL)" for t in wrong))
                 report.views, report.views_left = _create_views(con, plan.views)
+                if within is not None:
+                    report.notes = within(duck, pg)
             report.macros = plan.macros
     report.seconds = time.monotonic() - began
     return report
@@ -290,6 +297,7 @@ def render(report: CopyReport) -> str:
         lines += [f"  {label}: {why}" for label, why in report.views_left]
     if report.sequences:
         lines.append(f"sequences: {', '.join(report.sequences)}")
+    lines += report.notes
     if report.macros:
         lines.append(f"not copied: DuckDB macros {', '.join(report.macros)} (DuckDB-only SQL helpers, not data: "
                      f"hub's SQL on postgres does without them)")
@@ -297,7 +305,7 @@ def render(report: CopyReport) -> str:
 
 
 def copy_project(project: Any, *, source: Path | None = None, replace: bool = False,
-                 progress: Callable[[str], None] | None = None) -> CopyReport:
+                 progress: Callable[[str], None] | None = None, within: Within | None = None) -> CopyReport:
     """`hub warehouse copy --to postgres`: the project's DuckDB file (``source``, default ``warehouse.duckdb`` in the
     project) into the postgres warehouse its ``[warehouse]`` names now. The switch comes first, so the copy runs
     with exactly the DSN and password every later command uses."""
@@ -310,4 +318,5 @@ def copy_project(project: Any, *, source: Path | None = None, replace: bool = Fa
                  "the password in secrets.toml [warehouse] or HUB__WAREHOUSE__PASSWORD), then run this again: it "
                  "reads warehouse.duckdb, or --from PATH")
     path = Path(source) if source is not None else project.config.root / DEFAULT_SOURCE
-    return copy_to_postgres(path.resolve(), config, project.warehouse_path, replace=replace, progress=progress)
+    return copy_to_postgres(path.resolve(), config, project.warehouse_path, replace=replace, progress=progress,
+                            within=within)

@@ -43,10 +43,14 @@ def copy(obj: Context, to: str, source: str | None, replace: bool) -> None:
     """
     from pathlib import Path
 
+    from hub.reverse_etl.restamp import restamp
     from hub.warehouse.copy import copy_project, render
 
-    report = copy_project(obj.project, source=Path(source) if source else None, replace=replace,
-                          progress=lambda line: click.echo(line, err=True))
+    project = obj.project
+    # in the copy's transaction: the rows in sync get the hashes PostgreSQL computes, so nothing is pushed again
+    report = copy_project(project, source=Path(source) if source else None, replace=replace,
+                          progress=lambda line: click.echo(line, err=True),
+                          within=lambda duck, pg: restamp(project, duck, pg).lines())
     click.echo(render(report))
 
 

@@ -74,6 +74,8 @@ def test_a_duckdb_project_moves_whole_and_carries_on_in_postgres(make_project, f
                   "raw_hubspot.contacts", "canonical.person"):
         assert f"  {table} " in out, table
     assert "views: 16 of 16 recreated" in out
+    # the rows in sync got PostgreSQL's hashes in the same transaction (tests/warehouse/test_copy_resend.py)
+    assert "row(s) in sync re-stamped with PostgreSQL's row hashes" in out and "not re-stamped" not in out, out
     assert pg_server.password not in out + done.stderr
     assert digest(duck_file) == duck_digest   # only read
 
