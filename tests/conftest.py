@@ -25,6 +25,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL half: every test that uses a cluster (the ``pg_server`` fixture, or a module of its own
+    about postgres), and the postgres side of any parameter (``engine``...); ``pytest -m postgres`` runs exactly that
+    half, ``-m "not postgres"`` the rest."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = set(map(str, callspec.params.values())) if callspec else set()
+        if ("pg_server" in getattr(item, "fixturenames", ()) or "postgres" in params
+                or "postgres" in item.path.name or item.path.name.startswith("test_pg_")):
+            item.add_marker(pytest.mark.postgres)
+
+
 #: the warehouse engines a test of the warehouse runs on (the ``engine`` fixture's parameters)
 ENGINES = ("duckdb", "postgres")
 
