@@ -11,15 +11,14 @@ is rendered back from the checked tree, never taken from the text::
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 import sqlglot
 from sqlglot import exp
 
 from hub.config import CONFIG_FILE
 from hub.errors import ConfigError, UnknownNameError
+from hub.warehouse.translate import quiet_sqlglot
 
 #: Scalar functions a filter may call: pure, no file, network, session or catalog access (sqlglot's names, and the
 #: names DuckDB spells differently). Anything else, table functions and aggregates included, is refused.
@@ -51,7 +50,7 @@ def parse(text: str, *, sync: str, line: int | None = None) -> exp.Expression:
     if _nesting(text) > MAX_DEPTH:
         raise refuse(f"nests parentheses more than {MAX_DEPTH} deep")
     try:
-        with _quiet_sqlglot():
+        with quiet_sqlglot():
             trees = sqlglot.parse(text, read="duckdb")
     except (sqlglot.errors.SqlglotError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -96,18 +95,6 @@ def render(text: str, columns: Mapping[str, str], *, sync: str, model: str, line
         raise ConfigError(f"[syncs.{sync}] where: column {tree.name} is {columns[tree.name]}, not a condition",
                           file=CONFIG_FILE, line=line, key="where", hint=HINT)
     return tree.sql(dialect="duckdb")
-
-
-@contextmanager
-def _quiet_sqlglot() -> Iterator[None]:
-    """sqlglot logs a warning when it falls back to a raw command (``CALL f()``); the refusal says it in one line."""
-    logger = logging.getLogger("sqlglot")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _function_name(node: exp.Func) -> str:

@@ -71,7 +71,7 @@ def translate(sql: str, dialect: str) -> tuple[Statement, ...]:
 @lru_cache(maxsize=2048)
 def _translate(sql: str, dialect: str) -> tuple[Statement, ...]:
     try:
-        with _quiet():
+        with quiet_sqlglot():
             trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except SqlglotError:
         return (Statement(sql),)   # not DuckDB sqlglot knows: hub wrote it in SQL both engines run
@@ -84,8 +84,9 @@ def _translate(sql: str, dialect: str) -> tuple[Statement, ...]:
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
-    """sqlglot logs a warning for each statement it keeps as raw text (RESET): that is expected here."""
+def quiet_sqlglot() -> Iterator[None]:
+    """sqlglot logs a warning for each statement it keeps as raw text (RESET, ``CALL f()``): hub expects those, and
+    says what it refuses in one line of its own."""
     logger = logging.getLogger("sqlglot")
     level = logger.level
     logger.setLevel(logging.ERROR)
